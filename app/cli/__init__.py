@@ -1,0 +1,67 @@
+"""`aipcprof`: the headless command line. Never imports Qt (except `gui`).
+
+Each command lives in its own module `app.cli.cmd_<name>` exposing
+`add_arguments(parser)` and `run(args) -> int`; modules are imported lazily so
+`aipcprof --version` does not pay for ONNX Runtime or OpenVINO.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from app import __version__
+from app.core.errors import EXIT_USER_ERROR, UserError
+
+COMMANDS = {
+    "devices": "List every target (engine x provider x device) and the machine's accelerators.",
+    "inspect": "Show a model card: inputs, outputs, ops, precision, parameters, MACs.",
+    "run": "Profile a model on one target and write a run record.",
+    "compare": "Compare run records side by side.",
+    "monitor": "Print live telemetry (utilisation, power, temperature) without a model.",
+    "gui": "Open the desktop app.",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aipcprof",
+        description="AI PC Profiler: profile ONNX models on the CPU, GPU and NPU of this PC. "
+        "With no command, opens the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"aipcprof {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _command_module(name).add_arguments(p)
+    return parser
+
+
+def _command_module(name: str):
+    return importlib.import_module(f"app.cli.cmd_{name}")
+
+
+def error(message: str) -> None:
+    print(f"aipcprof: error: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        argv = ["gui"]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return int(_command_module(args.command).run(args) or 0)
+    except UserError as e:
+        error(str(e))
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        error("interrupted.")
+        return 130
+    except BrokenPipeError:  # `aipcprof devices | head`
+        return 0

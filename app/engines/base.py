@@ -1,0 +1,105 @@
+"""The contract every runtime engine fulfils (ONNX Runtime, native OpenVINO).
+
+An engine discovers targets and opens sessions. A session hands the worker a
+zero-argument callable that runs one inference, so the measured loop adds
+nothing but two clock reads per inference.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.core.targets import Target
+
+
+@dataclass
+class SessionSettings:
+    """What the user asked for, engine-neutral."""
+
+    ep_options: dict[str, str] = field(default_factory=dict)
+    strict: bool = False  # no CPU fallback: fail instead
+    threads: int | None = None  # intra-op threads; None = runtime default
+    # Symbolic dim -> value, applied as free-dimension overrides so NPU
+    # compilers see static shapes.
+    dim_overrides: dict[str, int] = field(default_factory=dict)
+    # Input name -> full static shape (from --shape or resolved dims).
+    input_shapes: dict[str, list[int]] = field(default_factory=dict)
+    cache_dir: str | None = None  # EP context / compiled-model cache
+
+
+@dataclass
+class Placement:
+    """Where the graph's nodes ended up."""
+
+    total_nodes: int
+    nodes_by_provider: dict[str, int]
+    accelerator: str  # the provider/device that counts as "the accelerator"
+    source: str  # how this was learned, e.g. "ort graph assignment info"
+    subgraphs: int = 0  # number of partitions handed to the accelerator
+
+    @property
+    def accelerator_nodes(self) -> int:
+        return self.nodes_by_provider.get(self.accelerator, 0)
+
+    @property
+    def accelerator_share(self) -> float | None:
+        if self.total_nodes <= 0:
+            return None
+        return self.accelerator_nodes / self.total_nodes
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["accelerator_nodes"] = self.accelerator_nodes
+        d["accelerator_share"] = self.accelerator_share
+        return d
+
+
+@dataclass
+class SessionFacts:
+    """Facts learned while opening the session."""
+
+    providers: list[str] = field(default_factory=list)  # what the session actually uses
+    precision: str = ""  # what the target computed in: "fp32", "fp16 (QNN enable_htp_fp16_precision)", ...
+    cache: str = "n/a"  # "hit" | "miss" | "n/a"
+    effective_options: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # warnings worth surfacing in the record
+
+
+class EngineSession(ABC):
+    facts: SessionFacts
+    placement: Placement | None
+
+    @abstractmethod
+    def output_names(self) -> list[str]: ...
+
+    @abstractmethod
+    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """One inference returning outputs as numpy arrays (for the output check)."""
+
+    @abstractmethod
+    def make_runner(self, feeds: dict[str, np.ndarray], io_binding: bool = False) -> Callable[[], Any]:
+        """A zero-argument callable running one inference on `feeds`.
+
+        With io_binding the inputs are bound once and outputs preallocated, so
+        the loop measures compute without per-call input copies.
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+class Engine(ABC):
+    name: str
+
+    @abstractmethod
+    def discover(self) -> list[Target]:
+        """Every target of this engine on this machine, ready or not (with reason)."""
+
+    @abstractmethod
+    def open(self, model_path: str, target: Target, settings: SessionSettings) -> EngineSession:
+        """Create the session (the compile phase). Raises UserError for user-fixable problems."""
