@@ -1,0 +1,154 @@
+"""`aipcprof run MODEL --target ID`: profile one model on one target."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from app.cli.options import parse_key_values
+from app.core.errors import UserError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", metavar="MODEL", help="path to an .onnx file")
+    p.add_argument("--target", "-t", default="ort/cpu", help="target id from `aipcprof devices` (default ort/cpu)")
+    p.add_argument("--warmup", type=int, default=10, help="warm-up inferences, not measured (default 10)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--iterations", "-n", type=int, help="measured inferences (default 100)")
+    group.add_argument("--duration", "-d", type=float, metavar="S", help="measure for S seconds instead")
+    p.add_argument("--shape", action="append", metavar="INPUT=d0,d1,..", help="an input's whole shape")
+    p.add_argument("--dim", action="append", metavar="SYMBOL=N", help="bind a symbolic dim everywhere it appears")
+    p.add_argument("--input", action="append", metavar="NAME=FILE.npy|.npz|VALUE", help="real data for an input")
+    p.add_argument("--seed", type=int, default=0, help="seed for synthetic inputs (default 0)")
+    p.add_argument("--ep-option", action="append", metavar="KEY=VALUE",
+                   help="execution-provider / OpenVINO option, e.g. htp_performance_mode=burst")
+    p.add_argument("--strict", action="store_true", help="fail instead of falling back to the CPU")
+    p.add_argument("--threads", type=int, help="intra-op threads (default: runtime's choice)")
+    p.add_argument("--io-binding", action="store_true", help="bind inputs once and preallocate outputs")
+    p.add_argument("--no-output-check", action="store_true", help="skip the comparison with ORT CPU")
+    p.add_argument("--cache-dir", help="folder for EP context / compiled model cache")
+    p.add_argument("--timeout", type=float, default=600.0, metavar="S",
+                   help="stop the worker after S seconds without progress (default 600)")
+    p.add_argument("--no-telemetry", action="store_true", help="do not sample utilisation/power/temperature")
+    p.add_argument("--out", "-o", metavar="RUN.json", help="write the run record here (atomically)")
+    p.add_argument("--json", action="store_true", help="print the run record as JSON instead of a summary")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+
+def build_spec(args: argparse.Namespace):
+    from app.core import inputs as inp
+    from app.core.runspec import RunSpec
+
+    shapes = dict(inp.parse_shape_option(s) for s in args.shape or [])
+    dims = dict(inp.parse_dim_option(s) for s in args.dim or [])
+    feeds = dict(inp.parse_input_option(s) for s in args.input or [])
+    iterations = args.iterations if args.iterations is not None else (None if args.duration else 100)
+    return RunSpec(
+        model_path=args.model, target_id=args.target, warmup=args.warmup, iterations=iterations,
+        duration_s=args.duration, shapes=shapes, dims=dims, inputs=feeds, seed=args.seed,
+        ep_options=parse_key_values(args.ep_option, "--ep-option"), strict=args.strict, threads=args.threads,
+        io_binding=args.io_binding, check_outputs=not args.no_output_check, cache_dir=args.cache_dir,
+        stall_timeout_s=args.timeout,
+    ).validate()
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.core import record as rec
+    from app.core.model_file import check_model_file
+    from app.core.runner import ProfileRun
+    from app.engines.registry import find_target
+
+    spec = build_spec(args)
+    check_model_file(spec.model_path)
+    target = find_target(spec.target_id)  # unknown or not-ready target: one line listing the valid ids
+    if args.out:
+        rec.check_writable(args.out)  # fail before a long run, not after
+    sampler = None if args.no_telemetry else _start_sampler()
+    run = ProfileRun(spec, sampler=sampler, target=target)
+    progress = None if args.quiet else _Progress(spec)
+    try:
+        run.start()
+        try:
+            record = run.wait(on_event=progress)
+        except KeyboardInterrupt:
+            print("\nstopping (Ctrl-C): finishing the current batch, keeping the partial record...", file=sys.stderr)
+            run.cancel()
+            record = run.wait(on_event=progress)
+    finally:
+        run.close()
+        if sampler is not None:
+            sampler.stop()
+    if progress:
+        progress.done()
+    return _report(record, args)
+
+
+def _report(record: dict, args: argparse.Namespace) -> int:
+    from app.core import record as rec
+    from app.core.summary import format_run
+
+    measured = bool((record.get("latency") or {}).get("count"))
+    err = record.get("error")
+    if err and not measured and err["kind"] not in ("WorkerCrashed", "Timeout") and not err["kind"].startswith("internal"):
+        # Bad input: one line, exit 2, and no output file.
+        raise UserError(err["message"], hint=err.get("hint", ""))
+    if args.out and (measured or not err):
+        rec.save(record, args.out)
+    if args.json:
+        print(rec.dumps(record))
+    else:
+        print(format_run(record))
+        if args.out and (measured or not err):
+            print(f"run record: {args.out}")
+    if err:
+        print(f"aipcprof: error: {err['message']} {err.get('hint', '')}".rstrip(), file=sys.stderr)
+        return 1
+    return 130 if record["status"] == "cancelled" else 0
+
+
+def _start_sampler():
+    try:
+        from app.probes.sampler import Sampler
+
+        sampler = Sampler()
+        sampler.start()
+        return sampler
+    except Exception as e:  # telemetry is never worth losing a run over
+        print(f"aipcprof: warning: telemetry disabled ({e.__class__.__name__}: {e})", file=sys.stderr)
+        return None
+
+
+class _Progress:
+    """Phase lines and a live latency line on stderr."""
+
+    def __init__(self, spec) -> None:
+        self.spec = spec
+        self.count = 0
+        self.last_print = 0.0
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, ev) -> None:
+        import time
+
+        from app.core.summary import fmt_ms
+
+        if ev.kind == "started":
+            self._line(f"[{ev.data['phase']}] ...")
+        elif ev.kind == "phase" and ev.data["phase"] != "measure":
+            self._line(f"[{ev.data['phase']}] {fmt_ms((ev.data['t1_ns'] - ev.data['t0_ns']) / 1e9)}")
+        elif ev.kind == "lat":
+            self.count += len(ev.data["durations_ns"])
+            now = time.monotonic()
+            if self.tty and now - self.last_print > 0.25:
+                self.last_print = now
+                last = float(ev.data["durations_ns"][-1]) / 1e9
+                print(f"\r[measure] {self.count} inferences, last {fmt_ms(last)}   ", end="", file=sys.stderr)
+
+    def _line(self, text: str) -> None:
+        print(("\r" if self.tty else "") + text, file=sys.stderr)
+
+    def done(self) -> None:
+        if self.tty:
+            print(file=sys.stderr)
+
+

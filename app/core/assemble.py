@@ -1,0 +1,136 @@
+"""RecordBuilder: fills the run record as the worker's stream arrives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+
+from app import __version__
+from app.core import record as rec
+from app.core.host import host_info, versions
+from app.core.runspec import RunSpec
+from app.core.stats import downsample_latencies, latency_stats
+
+
+class RecordBuilder:
+    def __init__(self, spec: RunSpec, target=None) -> None:
+        self.spec = spec
+        self.record = rec.new_record()
+        r = self.record
+        r["tool"] = {"name": "aipcprof", "version": __version__}
+        r["created_utc"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        r["status"] = "running"
+        r["host"] = host_info()
+        r["versions"] = versions()
+        r["model"] = {"path": spec.model_path}
+        r["target"] = target.to_dict() if target is not None else {"id": spec.target_id}
+        r["settings"] = {k: v for k, v in spec.to_dict().items() if k != "model_path"}
+        r["phases"] = {}
+        self._starts: list[np.ndarray] = []
+        self._durations: list[np.ndarray] = []
+        self._cancelled = False
+
+    # -- stream handlers -------------------------------------------------
+    def started(self, pid: int) -> None:
+        self.record["worker_pid"] = pid
+
+    def phase(self, name: str, t0_ns: int, t1_ns: int, extra: dict) -> None:
+        self.record["phases"][name] = {"seconds": (t1_ns - t0_ns) / 1e9, "t0_ns": t0_ns, "t1_ns": t1_ns, **extra}
+
+    def add_latencies(self, starts_ns: np.ndarray, durations_ns: np.ndarray) -> None:
+        self._starts.append(starts_ns)
+        self._durations.append(durations_ns)
+
+    def set_inputs(self, value: list) -> None:
+        self.record["inputs"] = value
+
+    def set_model(self, value: dict) -> None:
+        self.record["model"].update(value)
+
+    def set_session(self, value: dict) -> None:
+        self.record["placement"] = value.pop("placement", None)
+        self.record["precision"] = value.get("precision") or None
+        self.record["session"] = value
+        self.record["warnings"].extend(value.get("notes", []))
+
+    def set_output_check(self, value: dict) -> None:
+        self.record["output_check"] = value
+
+    def cancelled(self) -> None:
+        self._cancelled = True
+
+    def failed(self, message: str, hint: str, kind: str, *, phase: str) -> None:
+        self.record["error"] = {"message": message, "hint": hint, "kind": kind, "phase": phase}
+
+    # -- final -----------------------------------------------------------
+    def latencies_s(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self._durations:
+            return np.empty(0), np.empty(0, np.int64)
+        return np.concatenate(self._durations) / 1e9, np.concatenate(self._starts)
+
+    def finish(self, sampler=None) -> dict:
+        r = self.record
+        lat_s, starts = self.latencies_s()
+        r["latency"] = _latency_section(lat_s, starts)
+        r["status"] = "failed" if r["error"] else ("cancelled" if self._cancelled else "completed")
+        if self._cancelled and not r["error"]:
+            r["warnings"].append(f"cancelled by the user after {lat_s.size} measured inferences; partial results.")
+        self._telemetry(sampler, starts, lat_s)
+        _placement_warnings(r)
+        _output_warnings(r)
+        return r
+
+    def _telemetry(self, sampler, starts: np.ndarray, lat_s: np.ndarray) -> None:
+        r = self.record
+        if sampler is None:
+            r["telemetry"] = {"available": False, "reason": "no sampler attached to this run"}
+            return
+        measure = r["phases"].get("measure")
+        if measure:
+            t0, t1 = measure["t0_ns"], measure["t1_ns"]
+        elif starts.size:
+            t0, t1 = int(starts[0]), int(starts[-1] + lat_s[-1] * 1e9)
+        else:
+            t0 = t1 = 0
+        try:
+            r["telemetry"], r["energy"] = sampler.record_section(t0, t1, int(lat_s.size),
+                                                                 str(r["target"].get("device_type", "CPU")))
+        except Exception as e:  # telemetry must never cost the user their run record
+            r["telemetry"] = {"available": False, "reason": f"telemetry summary failed: {e}"}
+
+
+def _latency_section(lat_s: np.ndarray, starts_ns: np.ndarray) -> dict:
+    stats = latency_stats(lat_s)
+    values, stride = downsample_latencies(lat_s)
+    offsets = (starts_ns - starts_ns[0]) / 1e9 if starts_ns.size else np.empty(0)
+    if stride > 1:
+        offsets = offsets[::stride][: values.size]
+    return {"unit": "s", **stats, "samples": values, "offsets": offsets, "samples_stride": stride,
+            "t0_ns": int(starts_ns[0]) if starts_ns.size else None}
+
+
+def _placement_warnings(r: dict) -> None:
+    p = r.get("placement")
+    if not p:
+        return
+    share = p.get("accelerator_share")
+    acc, total, on = p.get("accelerator"), p.get("total_nodes"), p.get("accelerator_nodes")
+    if share is None or acc == "CPUExecutionProvider" or str(acc).upper() == "CPU":
+        return
+    if on == 0:
+        r["warnings"].insert(0, f"NOTHING RAN ON {acc}: 0 of {total} nodes were placed there; "
+                                f"this run measured the CPU fallback.")
+    elif share < 1.0:
+        r["warnings"].append(f"{total - on} of {total} nodes fell back from {acc} to other providers "
+                             f"({share:.0%} on the accelerator).")
+
+
+def _output_warnings(r: dict) -> None:
+    oc = r.get("output_check") or {}
+    for out in oc.get("outputs", []):
+        if not out.get("ok", True):
+            cos = out.get("cosine_similarity")
+            detail = f"cosine {cos:.4f}" if isinstance(cos, float) and math.isfinite(cos) else out.get("problem", "")
+            r["warnings"].append(f"output '{out['name']}' differs from the CPU reference ({detail}).")

@@ -1,0 +1,75 @@
+"""Host facts for the run record: OS, CPU, memory, power source, versions."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import sys
+from functools import lru_cache
+
+from app import __version__
+
+# Distribution names whose versions matter for reproducing a number.
+_DISTRIBUTIONS = (
+    "onnxruntime", "onnxruntime-directml", "onnxruntime-gpu", "onnxruntime-qnn", "onnxruntime-ep-openvino",
+    "openvino", "onnx", "numpy", "psutil", "nvidia-ml-py",
+)
+
+
+@lru_cache(maxsize=1)
+def cpu_name() -> str:
+    if sys.platform.startswith("linux"):
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    if line.startswith(("model name", "Hardware")):
+                        return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+    return platform.processor() or platform.machine()
+
+
+def power_source() -> dict:
+    """AC or battery (and charge) when the OS says; otherwise unknown with a reason."""
+    try:
+        import psutil
+
+        battery = psutil.sensors_battery()
+    except Exception as e:  # psutil raises platform-specific errors here
+        return {"source": "unknown", "reason": f"battery query failed: {e.__class__.__name__}"}
+    if battery is None:
+        return {"source": "AC", "reason": "no battery (desktop, VM or dev kit)"}
+    return {"source": "AC" if battery.power_plugged else "battery", "battery_percent": battery.percent}
+
+
+def host_info() -> dict:
+    try:
+        import psutil
+
+        ram = psutil.virtual_memory().total
+        physical = psutil.cpu_count(logical=False)
+    except Exception:
+        ram, physical = None, None
+    return {
+        "hostname": platform.node(),
+        "os": f"{platform.system()} {platform.release()}",
+        "os_version": platform.version(),
+        "machine": platform.machine(),
+        "cpu": cpu_name(),
+        "logical_cpus": os.cpu_count(),
+        "physical_cpus": physical,
+        "ram_bytes": ram,
+        "python": platform.python_version(),
+        "power": power_source(),
+    }
+
+
+def versions() -> dict:
+    out = {"aipcprof": __version__}
+    for dist in _DISTRIBUTIONS:
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out

@@ -1,0 +1,51 @@
+"""RunSpec: everything a run needs, plain data so it crosses the process boundary."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from app.core.errors import UserError
+
+
+@dataclass
+class RunSpec:
+    model_path: str
+    target_id: str
+    warmup: int = 10
+    iterations: int | None = 100  # None when duration_s is set
+    duration_s: float | None = None
+    shapes: dict[str, list[int]] = field(default_factory=dict)  # --shape INPUT=d0,d1
+    dims: dict[str, int] = field(default_factory=dict)  # --dim SYMBOL=N
+    inputs: dict[str, str] = field(default_factory=dict)  # --input NAME=FILE|VALUE
+    seed: int = 0
+    ep_options: dict[str, str] = field(default_factory=dict)
+    strict: bool = False
+    threads: int | None = None
+    io_binding: bool = False
+    check_outputs: bool = True
+    cache_dir: str | None = None
+    # Wall-clock limit without progress (compile or one inference) before the
+    # worker is declared hung and killed.
+    stall_timeout_s: float = 600.0
+
+    def validate(self) -> RunSpec:
+        if self.warmup < 0:
+            raise UserError(f"--warmup {self.warmup}: must be 0 or more.")
+        if self.iterations is not None and self.iterations < 1:
+            raise UserError(f"--iterations {self.iterations}: must be 1 or more.")
+        if self.duration_s is not None and not self.duration_s > 0:
+            raise UserError(f"--duration {self.duration_s}: must be more than 0 seconds.")
+        if self.iterations is None and self.duration_s is None:
+            raise UserError("give --iterations N or --duration S.")
+        if self.threads is not None and self.threads < 1:
+            raise UserError(f"--threads {self.threads}: must be 1 or more.")
+        if not self.stall_timeout_s > 0:
+            raise UserError(f"--timeout {self.stall_timeout_s}: must be more than 0 seconds.")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunSpec:
+        return cls(**data)

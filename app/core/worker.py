@@ -1,0 +1,168 @@
+"""The inference worker: runs in a spawned process, one per run.
+
+It loads the model, creates the session, runs first inference, warm-up and the
+measured loop, and streams messages to the parent over a Pipe:
+
+    ("phase", name, t_start_ns, t_end_ns, extra)   a phase finished
+    ("started", name, t_ns)                         a phase began (for progress)
+    ("lat", starts_ns: list[int], durations_ns: list[int])   a batch of inferences
+    ("result", dict)                                session facts, placement, output check
+    ("error", message, hint, kind)                   a user-fixable failure
+    ("done",)
+
+A vendor driver that segfaults or hangs takes down this process only; the
+parent reports it and keeps what was streamed so far. Latencies are streamed
+in batches (~50 ms each), never one message per inference.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+
+from app.core.errors import UserError
+from app.core.runspec import RunSpec
+
+BATCH_SECONDS = 0.05  # how much inference time one "lat" message covers
+MAX_BATCH = 8192
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def worker_main(spec_dict: dict, conn: Connection, cancel_event) -> None:
+    """Entry point of the spawned process."""
+    # The parent owns Ctrl-C: it sets cancel_event so the partial record is kept.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _Worker(RunSpec.from_dict(spec_dict), conn, cancel_event).run()
+        conn.send(("done",))
+    except _Cancelled:
+        conn.send(("done",))
+    except UserError as e:
+        conn.send(("error", e.message, e.hint, e.__class__.__name__))
+    except MemoryError:
+        conn.send(("error", "out of memory in the worker.", "Try a smaller input shape or another target.",
+                   "MemoryError"))
+    except Exception as e:  # a bug or an unexpected runtime failure: keep the cause
+        last = traceback.format_exc().strip().splitlines()[-1]
+        conn.send(("error", f"{e.__class__.__name__}: {e}".strip(), "", "internal:" + last))
+    finally:
+        conn.close()
+
+
+class _Worker:
+    def __init__(self, spec: RunSpec, conn: Connection, cancel_event) -> None:
+        self.spec = spec
+        self.conn = conn
+        self.cancel = cancel_event
+
+    def _check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise _Cancelled
+
+    def _phase(self, name: str, fn, extra: dict | None = None) -> Any:
+        self.conn.send(("started", name, time.perf_counter_ns()))
+        t0 = time.perf_counter_ns()
+        value = fn()
+        t1 = time.perf_counter_ns()
+        self.conn.send(("phase", name, t0, t1, extra or {}))
+        self._check_cancel()
+        return value
+
+    def run(self) -> None:
+        from app.core.prepare import prepare_run
+        from app.engines.base import SessionSettings
+        from app.engines.registry import engine_for, find_target
+
+        spec = self.spec
+        prepared = self._phase("load", lambda: prepare_run(spec))
+        self.conn.send(("model", prepared.model_identity))
+        self.conn.send(("inputs", prepared.inputs_summary()))
+        target = find_target(spec.target_id)
+        settings = SessionSettings(
+            ep_options=dict(spec.ep_options), strict=spec.strict, threads=spec.threads,
+            dim_overrides=prepared.dim_overrides, input_shapes=prepared.input_shapes, cache_dir=spec.cache_dir,
+        )
+        session = self._phase("compile", lambda: engine_for(target).open(spec.model_path, target, settings))
+        self.conn.send(("session", _session_summary(session)))
+        outputs = self._phase("first_inference", lambda: session.run(prepared.feeds))
+        runner = session.make_runner(prepared.feeds, io_binding=spec.io_binding)
+        self._phase("warmup", lambda: self._warmup(runner), {"count": spec.warmup})
+        self._phase("measure", lambda: self._measure(runner))
+        if spec.check_outputs:
+            check = self._phase("output_check", lambda: _output_check(spec, target, prepared, outputs))
+            self.conn.send(("output_check", check))
+        session.close()
+
+    def _warmup(self, runner) -> None:
+        for _ in range(self.spec.warmup):
+            runner()
+            self._check_cancel()
+
+    def _measure(self, runner) -> None:
+        """The measured loop: two clock reads around each call, nothing else inside."""
+        clock = time.perf_counter_ns
+        remaining = self.spec.iterations
+        deadline = None if self.spec.duration_s is None else clock() + int(self.spec.duration_s * 1e9)
+        batch = 1
+        while True:
+            n = batch if remaining is None else min(batch, remaining)
+            starts = [0] * n
+            ends = [0] * n
+            for i in range(n):
+                starts[i] = clock()
+                runner()
+                ends[i] = clock()
+            durations = [e - s for s, e in zip(starts, ends)]
+            self.conn.send(("lat", starts, durations))
+            if remaining is not None:
+                remaining -= n
+                if remaining <= 0:
+                    return
+            if deadline is not None and ends[-1] >= deadline:
+                return
+            if self.cancel.is_set():
+                return  # keep what was measured; the parent marks the run cancelled
+            # Size the next batch to cover ~BATCH_SECONDS of inference time.
+            mean_ns = max(1, sum(durations) // n)
+            batch = max(1, min(MAX_BATCH, int(BATCH_SECONDS * 1e9 // mean_ns)))
+
+
+def _session_summary(session) -> dict:
+    facts = session.facts
+    return {
+        "providers": list(facts.providers),
+        "precision": facts.precision,
+        "cache": facts.cache,
+        "effective_options": dict(facts.effective_options),
+        "notes": list(facts.notes),
+        "placement": session.placement.to_dict() if session.placement else None,
+        "outputs": session.output_names(),
+    }
+
+
+def _output_check(spec: RunSpec, target, prepared, outputs: list[np.ndarray]) -> dict:
+    """Compare each output with ONNX Runtime CPU on the same inputs."""
+    from app.core.compare_outputs import compare_arrays
+    from app.engines.base import SessionSettings
+    from app.engines.registry import engine_for, find_target
+
+    if target.id == "ort/cpu":
+        return {"reference": "ort/cpu", "skipped": "this run is the reference (ort/cpu)", "outputs": []}
+    try:
+        ref_target = find_target("ort/cpu")
+        settings = SessionSettings(dim_overrides=prepared.dim_overrides, input_shapes=prepared.input_shapes)
+        ref = engine_for(ref_target).open(spec.model_path, ref_target, settings)
+        expected = ref.run(prepared.feeds)
+        names = ref.output_names()
+        ref.close()
+    except UserError as e:
+        return {"reference": "ort/cpu", "skipped": f"reference run failed: {e}", "outputs": []}
+    return {"reference": "ort/cpu", "outputs": [compare_arrays(n, o, r) for n, o, r in zip(names, outputs, expected)]}
