@@ -1,0 +1,246 @@
+"""ONNX Runtime engine: every EP (plugin EPs included) behind one Engine.
+
+Opening a session = SessionOptions (graph-assignment recording, threads,
+free-dimension overrides, strict mode, EP context cache) + the target's EP
+(an OrtEpDevice for plugin EPs, a provider name for EPs compiled into the
+wheel). Errors come back as one-line UserErrors (see ort_errors).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from app.core.errors import ModelError, TargetError, UserError
+from app.core.targets import Target
+from app.engines import ort_discovery, ort_errors, ort_facts
+from app.engines.base import Engine, EngineSession, Placement, SessionFacts, SessionSettings
+from app.engines.ort_options import CPU, DML, merge_options, precision
+
+ENGINE = "onnxruntime"
+CUDA_LIKE = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "NvTensorRTRTXExecutionProvider")
+
+
+class OrtSession(EngineSession):
+    """An open InferenceSession plus what was learned while opening it."""
+
+    def __init__(self, sess: ort.InferenceSession, target: Target, facts: SessionFacts,
+                 placement: Placement | None) -> None:
+        self.sess = sess
+        self.target = target
+        self.facts = facts
+        self.placement = placement
+        self._outputs = [o.name for o in sess.get_outputs()]
+        self._keepalive: list[Any] = []  # OrtValues that bound numpy memory must outlive the binding
+
+    def output_names(self) -> list[str]:
+        return list(self._outputs)
+
+    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        return [np.asarray(out) for out in self.sess.run(None, feeds)]
+
+    def make_runner(self, feeds: dict[str, np.ndarray], io_binding: bool = False) -> Callable[[], Any]:
+        if not io_binding:
+            return functools.partial(self.sess.run, None, feeds)
+        try:
+            binding = self._bind(feeds, *self._io_device())
+        except Exception:  # noqa: BLE001 - this ORT build cannot place OrtValues on that device
+            self.facts.notes.append("io_binding fell back to CPU-memory buffers")
+            binding = self._bind(feeds, "cpu", 0)
+        runner = functools.partial(self.sess.run_with_iobinding, binding)
+        runner.fetch_outputs = binding.copy_outputs_to_cpu  # type: ignore[attr-defined]
+        return runner
+
+    def _bind(self, feeds: dict[str, np.ndarray], device: str, device_id: int) -> Any:
+        """Inputs bound once; outputs bound to buffers allocated by one warm run, then reused."""
+        binding = self.sess.io_binding()
+        for name, array in feeds.items():
+            value = ort.OrtValue.ortvalue_from_numpy(np.require(array, requirements="C"), device, device_id)
+            self._keepalive.append(value)
+            binding.bind_ortvalue_input(name, value)
+        for name in self._outputs:
+            binding.bind_output(name, device, device_id)
+        self.sess.run_with_iobinding(binding)
+        for name, value in zip(self._outputs, binding.get_outputs(), strict=True):
+            self._keepalive.append(value)
+            binding.bind_ortvalue_output(name, value)
+        return binding
+
+    def _io_device(self) -> tuple[str, int]:
+        provider = self.target.provider
+        device_id = int(self.target.default_options.get("device_id",
+                                                        self.target.details.get("ep_device_ordinal", "0")))
+        if provider in CUDA_LIKE:
+            return "cuda", device_id
+        if provider == DML:
+            return "dml", device_id
+        return "cpu", 0  # CPU-memory EPs: CPU, QNN (HTP shares host memory), OpenVINO
+
+    def close(self) -> None:
+        self._keepalive.clear()
+        self.sess = None  # type: ignore[assignment]
+
+
+class OnnxRuntimeEngine(Engine):
+    name = ENGINE
+
+    def discover(self) -> list[Target]:
+        return ort_discovery.discover(ort)
+
+    def open(self, model_path: str, target: Target, settings: SessionSettings) -> OrtSession:
+        _check_target(target)
+        if not Path(model_path).is_file():
+            raise ModelError(f"model file not found: {model_path}.", hint="Check the path.")
+        options = merge_options(target, settings.ep_options)
+        plan = ort_facts.plan_cache(model_path, target, options, settings)
+        notes: list[str] = []
+        sess = self._create_cached(model_path, target, options, settings, plan, notes)
+        return _session(sess, target, options, settings, plan, notes)
+
+    def _create_cached(self, model_path: str, target: Target, options: dict[str, str], settings: SessionSettings,
+                       plan: ort_facts.CachePlan | None, notes: list[str]) -> ort.InferenceSession:
+        if plan is None or plan.state == "miss":
+            return self._create(model_path, target, options, settings, plan)
+        try:
+            return self._create(str(plan.context_path), target, options, settings, plan)
+        except UserError:
+            # A context compiled by another EP/driver version: rebuild it once.
+            plan.forget()
+            notes.append("the cached EP context could not be loaded; it was rebuilt")
+            return self._create(model_path, target, options, settings, plan)
+
+    def _create(self, path: str, target: Target, options: dict[str, str], settings: SessionSettings,
+                plan: ort_facts.CachePlan | None) -> ort.InferenceSession:
+        strict = settings.strict and target.provider != CPU
+        try:
+            return _new_session(path, target, options, settings, plan, strict)
+        except UserError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every ORT failure becomes one line
+            if strict and ort_errors.is_strict_rejection(str(exc)):
+                raise ort_errors.strict_error(target.provider, _cpu_node_count(path, target, options, settings)) \
+                    from None
+            raise ort_errors.translate(exc, target.provider, path) from None
+
+
+def _check_target(target: Target) -> None:
+    if target.engine != ENGINE:
+        raise TargetError(f"target {target.id} belongs to the {target.engine} engine, not onnxruntime.")
+    if not target.ready:
+        raise TargetError(f"target {target.id} is not available here: {target.reason}.", hint=target.fix)
+
+
+def _session_options(target: Target, settings: SessionSettings, plan: ort_facts.CachePlan | None,
+                     strict: bool) -> ort.SessionOptions:
+    so = ort.SessionOptions()
+    so.log_severity_level = 3  # errors only: EP warnings would flood the worker's stderr
+    so.add_session_config_entry("session.record_ep_graph_assignment_info", "1")
+    if settings.threads:
+        so.intra_op_num_threads = int(settings.threads)
+    for dim, value in settings.dim_overrides.items():
+        so.add_free_dimension_override_by_name(dim, int(value))
+    if strict:
+        so.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
+    if plan is not None and plan.state == "miss":
+        so.add_session_config_entry("ep.context_enable", "1")
+        so.add_session_config_entry("ep.context_file_path", str(plan.context_path))
+        so.add_session_config_entry("ep.context_embed_mode", "0")
+    return so
+
+
+def _new_session(path: str, target: Target, options: dict[str, str], settings: SessionSettings,
+                 plan: ort_facts.CachePlan | None, strict: bool) -> ort.InferenceSession:
+    so = _session_options(target, settings, plan, strict)
+    if target.provider == CPU:
+        return ort.InferenceSession(path, sess_options=so, providers=[CPU])
+    if target.details.get("selection") == "ep_device":
+        so.add_provider_for_devices([_find_ep_device(target)], options)
+        return ort.InferenceSession(path, sess_options=so)
+    if target.provider not in ort.get_available_providers():
+        raise TargetError(f"{target.provider} is not in this onnxruntime build.", hint=target.fix)
+    # ORT appends the CPU EP itself (unless strict mode forbids it).
+    return ort.InferenceSession(path, sess_options=so, providers=[(target.provider, options)])
+
+
+def _find_ep_device(target: Target) -> Any:
+    """The OrtEpDevice a target names, re-found in this process (the worker's discovery may differ)."""
+    ort_discovery.plugin_packages(ort)
+    details = target.details
+    ep_name = details.get("ep_name", target.provider)
+    candidates = [d for d in ort.get_ep_devices() if d.ep_name == ep_name and d.device.type.name == target.device_type]
+    ordinal = int(details.get("ep_device_ordinal", "0"))
+    if ordinal >= len(candidates):
+        raise TargetError(f"{ep_name} no longer offers the {target.device_type} device of {target.id}.",
+                          hint="Rerun target discovery (aipcprof targets).")
+    device = candidates[ordinal]
+    expected = details.get("vendor_id"), details.get("device_id")
+    found = f"0x{int(device.device.vendor_id):04x}", f"0x{int(device.device.device_id):04x}"
+    if None not in expected and expected != found:
+        raise TargetError(f"the devices behind {target.id} changed since discovery.",
+                          hint="Rerun target discovery (aipcprof targets).")
+    return device
+
+
+def _cpu_node_count(path: str, target: Target, options: dict[str, str], settings: SessionSettings) -> int | None:
+    """How many nodes a strict session refused, learned from a non-strict one (error path only)."""
+    try:
+        sess = _new_session(path, target, options, settings, None, strict=False)
+    except Exception:  # noqa: BLE001 - the count is a nicety
+        return None
+    placement = ort_facts.assignment(sess, target.provider).placement
+    if placement is None:
+        return None
+    return placement.total_nodes - placement.accelerator_nodes
+
+
+def _session(sess: ort.InferenceSession, target: Target, options: dict[str, str], settings: SessionSettings,
+             plan: ort_facts.CachePlan | None, notes: list[str]) -> OrtSession:
+    found = ort_facts.assignment(sess, target.provider)
+    placement = found.placement
+    if plan is not None and plan.state == "hit":
+        placement = plan.load_placement() or placement
+    elif plan is not None:
+        plan.save_placement(placement)
+    on_accelerator = placement is None or placement.accelerator_nodes > 0
+    input_types = [i.type for i in sess.get_inputs()]
+    facts = SessionFacts(
+        providers=list(sess.get_providers()),
+        precision=precision(target.provider, target.device_type, options, found.op_types, input_types,
+                            on_accelerator),
+        cache=plan.state if plan is not None else "n/a",
+        effective_options=_effective_options(options, settings, target, plan),
+        notes=_notes(target, options, settings, sess, placement, plan) + notes,
+    )
+    return OrtSession(sess, target, facts, placement)
+
+
+def _effective_options(options: dict[str, str], settings: SessionSettings, target: Target,
+                       plan: ort_facts.CachePlan | None) -> dict[str, str]:
+    effective = dict(options)
+    if settings.strict and target.provider != CPU:
+        effective["session.disable_cpu_ep_fallback"] = "1"
+    if settings.threads:
+        effective["intra_op_num_threads"] = str(settings.threads)
+    effective.update({f"free_dim.{k}": str(v) for k, v in settings.dim_overrides.items()})
+    if plan is not None:
+        effective["ep.context_file_path"] = str(plan.context_path)
+    return effective
+
+
+def _notes(target: Target, options: dict[str, str], settings: SessionSettings, sess: ort.InferenceSession,
+           placement: Placement | None, plan: ort_facts.CachePlan | None) -> list[str]:
+    notes = [target.reason] if target.emulated and target.reason else []
+    if settings.strict and target.provider == CPU:
+        notes.append("--strict has no effect on the CPU EP")
+    notes += ort_facts.placement_notes(target, options, placement)
+    notes += ort_facts.dynamic_note(target, ort_facts.dynamic_dims(sess))
+    if settings.cache_dir and plan is None:
+        notes.append(f"cache_dir is used by the QNN and OpenVINO EPs only; {target.id} compiles every time")
+    elif plan is not None and plan.state == "miss" and not plan.context_path.exists():
+        notes.append("the EP wrote no context model (nothing compiled for it), so nothing was cached")
+    return notes
