@@ -39,9 +39,9 @@ def build_spec(args: argparse.Namespace):
     from app.core import inputs as inp
     from app.core.runspec import RunSpec
 
-    shapes = dict(inp.parse_shape_option(s) for s in args.shape or [])
-    dims = dict(inp.parse_dim_option(s) for s in args.dim or [])
-    feeds = dict(inp.parse_input_option(s) for s in args.input or [])
+    shapes = inp.parse_shape_options(args.shape)
+    dims = inp.parse_dim_options(args.dim)
+    feeds = inp.parse_input_options(args.input)
     iterations = args.iterations if args.iterations is not None else (None if args.duration else 100)
     return RunSpec(
         model_path=args.model, target_id=args.target, warmup=args.warmup, iterations=iterations,
@@ -132,8 +132,8 @@ class _Progress:
 
         from app.core.summary import fmt_ms
 
-        if ev.kind == "started":
-            self._line(f"[{ev.data['phase']}] ...")
+        if ev.kind == "started" and self.tty:
+            print(f"\r[{ev.data['phase']}] ...", end="", file=sys.stderr, flush=True)
         elif ev.kind == "phase" and ev.data["phase"] != "measure":
             self._line(f"[{ev.data['phase']}] {fmt_ms((ev.data['t1_ns'] - ev.data['t0_ns']) / 1e9)}")
         elif ev.kind == "lat":

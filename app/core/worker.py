@@ -17,6 +17,7 @@ in batches (~50 ms each), never one message per inference.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 import traceback
@@ -40,6 +41,8 @@ def worker_main(spec_dict: dict, conn: Connection, cancel_event) -> None:
     """Entry point of the spawned process."""
     # The parent owns Ctrl-C: it sets cancel_event so the partial record is kept.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Native runtimes print banners on stdout; keep stdout for the CLI's own output (--json).
+    os.dup2(2, 1)
     try:
         _Worker(RunSpec.from_dict(spec_dict), conn, cancel_event).run()
         conn.send(("done",))

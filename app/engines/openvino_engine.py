@@ -29,7 +29,8 @@ NON_COMPUTE_LAYERS = frozenset({"Input", "Output", "Const", "Parameter", "Result
 # Layers whose u8/i8 runtime precision means the model really computes in int8 (not a bool mask).
 MATMUL_LAYERS = frozenset({"Convolution", "GroupConvolution", "Deconvolution", "FullyConnected", "MatMul", "Gemm"})
 INT8 = frozenset({"u8", "i8", "u4", "i4"})
-RUNNER_NOTE = "OpenVINO runners set the inputs once on one InferRequest (plain and io_binding alike)"
+# Recorded with the effective options: how the measured loop feeds this engine.
+INPUT_BINDING = "inputs set once on one InferRequest (plain and io_binding alike)"
 _NO_RULE = re.compile(r"No conversion rule found for operations:\s*([^\n]+)")
 _UNSUPPORTED_PROP = re.compile(r"Unsupported property (\S+) by (\S+) plugin")
 _WRONG_VALUE = re.compile(r"Wrong value (\S*?)\s*for property key (\S+?)\.")
@@ -128,13 +129,14 @@ class OpenVinoEngine(Engine):
         if not target.ready:
             raise TargetError(f"target {target.id} is not available here: {target.reason}.", hint=target.fix)
         model = _read(model_path)
-        notes = [RUNNER_NOTE] + _reshape(model, settings.input_shapes)
+        notes = _reshape(model, settings.input_shapes)
         config = _config(target, settings)
         before = _listing(settings.cache_dir)
         compiled = _compile(model, target.provider, config)
         facts = SessionFacts(providers=_execution_devices(compiled, target.provider),
                              precision=_precision(compiled), cache=_cache_state(compiled, settings.cache_dir, before),
-                             effective_options={k: str(v) for k, v in config.items()}, notes=notes)
+                             effective_options={**{k: str(v) for k, v in config.items()}, "input_binding": INPUT_BINDING},
+                             notes=notes)
         return OpenVinoSession(compiled, target, facts, _placement(compiled, target.provider))
 
 

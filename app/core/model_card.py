@@ -1,0 +1,260 @@
+"""The model card: what a model is, read from the file without loading its weights.
+
+`inspect_model(path)` -> ModelCard (`.to_dict()` for JSON, `format_card()` for
+people). MACs are counted at the resolved input shapes only: with a symbolic
+dim left unresolved the card says which, and gives no number rather than a
+guess. docs/model-card.md describes every field.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import onnx
+from onnx import TensorProto
+
+from app.core import macs as macs_mod
+from app.core.inputs import dtype_name, model_inputs, model_outputs, resolve_partial
+from app.core.model_file import (
+    custom_domain_ops,
+    external_files,
+    external_refs,
+    iter_graphs,
+    iter_nodes,
+    iter_tensors,
+    load_model,
+    ort_only_ops,
+    sha256_file,
+    tensor_nbytes,
+)
+
+CONTROL_FLOW = ("If", "Loop", "Scan")
+QOPERATOR = frozenset({"QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger", "MatMulNBits", "QGemm",
+                       "QLinearAdd", "QLinearMul", "QAttention", "DynamicQuantizeMatMul", "GatherBlockQuantized"})
+# op -> index of its weight input, to read the weight precision of QOperator models
+_QOP_WEIGHT = {"QLinearConv": 3, "QLinearMatMul": 3, "MatMulInteger": 1, "ConvInteger": 1, "QGemm": 3}
+_SHORT = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "float64": "fp64"}
+
+
+@dataclass
+class ModelCard:
+    path: str
+    file_bytes: int
+    sha256: str | None
+    graph_name: str
+    producer: str  # "pytorch 2.5.0"
+    ir_version: int
+    opsets: dict[str, int]  # domain ("ai.onnx" for the default one) -> version
+    inputs: list[dict]  # {"name", "dtype", "shape"}; symbolic dims as their names
+    outputs: list[dict]
+    nodes: int  # main graph
+    subgraph_nodes: int  # inside If/Loop/Scan bodies and model-local functions
+    op_histogram: dict[str, int]  # every node, most frequent first; "domain:Op" outside ai.onnx
+    parameters: int  # elements in initializers and Constant tensors
+    parameter_bytes: int
+    precision: dict[str, dict]  # dtype -> {"elements", "bytes", "share"} (share of elements)
+    weight_precision: str  # "fp32", "fp16", "int8", "fp32 + int8", ...
+    quantization: dict  # {"format": "QDQ"|"QOperator"|"QDQ + QOperator"|"none", "weights", "activations", ...}
+    macs: int | None
+    flops: int | None  # 2 x MACs
+    macs_reason: str  # why macs is null ("unresolved dims: seq"), else ""
+    macs_by_op: dict[str, int]
+    resolved_shapes: dict[str, list]  # the input shapes MACs were counted at
+    defaulted_dims: dict[str, int]  # symbolic dims that took a default (batch -> 1)
+    external_data: list[dict]  # {"file", "bytes", "tensors"}
+    external_bytes: int
+    control_flow: list[str]  # If / Loop / Scan present
+    custom_ops: list[list[str]]  # [domain, op] no runtime here implements
+    ort_only_ops: list[list[str]]  # [domain, op] from ONNX Runtime's contrib domains
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def inspect_model(path: str | os.PathLike, *, dims: dict[str, int] | None = None,
+                  shapes: dict[str, list[int]] | None = None, with_sha256: bool = True) -> ModelCard:
+    """Read a model's card. Bad files raise ModelError, bad --dim/--shape InputSpecError."""
+    p = Path(path)
+    model = load_model(p)  # validates the file and every external reference
+    files = external_files(external_refs(model, p))
+    specs = model_inputs(model)
+    res = resolve_partial(specs, shapes, dims)
+    mac = macs_mod.count_macs(model, specs, res)
+    hist, sub_nodes = _histogram(model)
+    card = ModelCard(
+        path=str(p), file_bytes=p.stat().st_size, sha256=sha256_file(p) if with_sha256 else None,
+        graph_name=model.graph.name, producer=f"{model.producer_name} {model.producer_version}".strip(),
+        ir_version=model.ir_version, opsets={o.domain or "ai.onnx": o.version for o in model.opset_import},
+        inputs=[s.to_dict() for s in specs], outputs=[s.to_dict() for s in model_outputs(model)],
+        nodes=len(model.graph.node), subgraph_nodes=sub_nodes, op_histogram=hist,
+        **_weights(model), quantization=quantization(model),
+        macs=mac.macs, flops=None if mac.macs is None else 2 * mac.macs, macs_reason=mac.reason,
+        macs_by_op=mac.by_op, resolved_shapes=res.shapes, defaulted_dims=res.defaulted,
+        external_data=[{"file": f.location, "bytes": f.size, "tensors": f.tensors} for f in files],
+        external_bytes=sum(f.size for f in files),
+        control_flow=sorted({n.op_type for n in iter_nodes(model) if n.op_type in CONTROL_FLOW}),
+        custom_ops=[list(o) for o in custom_domain_ops(model)], ort_only_ops=[list(o) for o in ort_only_ops(model)],
+    )
+    card.notes = _notes(card, mac.notes)
+    return card
+
+
+def _histogram(model: onnx.ModelProto) -> tuple[dict[str, int], int]:
+    counts: Counter[str] = Counter()
+    for node in iter_nodes(model):
+        std = node.domain in ("", "ai.onnx")
+        counts[node.op_type if std else f"{node.domain}:{node.op_type}"] += 1
+    total = sum(counts.values())
+    return dict(counts.most_common()), total - len(model.graph.node)
+
+
+def _elements(t: TensorProto) -> int:
+    n = 1
+    for d in t.dims:
+        n *= d
+    return n
+
+
+def _weights(model: onnx.ModelProto) -> dict:
+    """Parameter count, bytes and precision mix, from tensor metadata only."""
+    by_type: dict[str, list[int]] = {}
+    for t in iter_tensors(model):
+        n = _elements(t)
+        size = tensor_nbytes(t)
+        if size is None:  # strings: their stored length
+            size = sum(len(s) for s in t.string_data)
+        entry = by_type.setdefault(dtype_name(t.data_type), [0, 0])
+        entry[0] += n
+        entry[1] += size
+    total = sum(e for e, _ in by_type.values())
+    precision = {k: {"elements": e, "bytes": b, "share": round(e / total, 4) if total else 0.0}
+                 for k, (e, b) in sorted(by_type.items(), key=lambda kv: -kv[1][0])}
+    return {"parameters": total, "parameter_bytes": sum(b for _, b in by_type.values()),
+            "precision": precision, "weight_precision": _weight_precision(precision)}
+
+
+def _weight_precision(precision: dict[str, dict]) -> str:
+    """The number formats that hold the weights: index/shape tensors (int32/int64) left out."""
+    main = [k for k, v in precision.items() if k not in ("int64", "int32", "bool", "string") and v["share"] >= 0.05]
+    if not main:
+        main = list(precision)[:1]
+    return " + ".join(_SHORT.get(k, k) for k in main) or "none"
+
+
+def quantization(model: onnx.ModelProto) -> dict:
+    """QDQ (Quantize/DequantizeLinear pairs), QOperator (QLinear*, *Integer, MatMulNBits) or none."""
+    inits = {t.name: t for g in iter_graphs(model.graph) for t in g.initializer}
+    ops = Counter(n.op_type for n in iter_nodes(model))
+    weights, acts = set(), set()
+    for node in iter_nodes(model):
+        if node.op_type == "DequantizeLinear" and node.input[0] in inits:
+            weights.add(dtype_name(inits[node.input[0]].data_type))
+        elif node.op_type == "QuantizeLinear":
+            acts.add(_quantized_type(node, inits))
+        elif node.op_type == "MatMulNBits":
+            weights.add(f"{_attr(node, 'bits', 4)}-bit")
+        elif node.op_type in _QOP_WEIGHT and len(node.input) > _QOP_WEIGHT[node.op_type]:
+            w = inits.get(node.input[_QOP_WEIGHT[node.op_type]])
+            if w is not None:
+                weights.add(dtype_name(w.data_type))
+    qdq = ops["QuantizeLinear"] + ops["DequantizeLinear"] > 0
+    qop = sum(ops[o] for o in QOPERATOR) > 0
+    fmt = {(True, True): "QDQ + QOperator", (True, False): "QDQ", (False, True): "QOperator"}.get((qdq, qop), "none")
+    if fmt == "QDQ" and not ops["QuantizeLinear"]:
+        fmt = "QDQ (weight-only)"
+    return {"format": fmt, "weights": sorted(weights), "activations": sorted(acts),
+            "quantize_nodes": ops["QuantizeLinear"], "dequantize_nodes": ops["DequantizeLinear"],
+            "qoperator_nodes": sum(ops[o] for o in QOPERATOR)}
+
+
+def _attr(node: onnx.NodeProto, name: str, default: int) -> int:
+    return next((a.i for a in node.attribute if a.name == name), default)
+
+
+def _quantized_type(node: onnx.NodeProto, inits: dict) -> str:
+    """QuantizeLinear's output type: its zero point's type, output_dtype, else uint8 (the default)."""
+    if len(node.input) > 2 and node.input[2] in inits:
+        return dtype_name(inits[node.input[2]].data_type)
+    out = _attr(node, "output_dtype", 0)
+    return dtype_name(out) if out else "uint8"
+
+
+def _notes(card: ModelCard, mac_notes: list[str]) -> list[str]:
+    notes = list(mac_notes)
+    if card.defaulted_dims:
+        notes.append("defaulted " + ", ".join(f"{d}={v}" for d, v in card.defaulted_dims.items())
+                     + " (pass --dim to change)")
+    if card.control_flow:
+        notes.append(f"control flow ({', '.join(card.control_flow)}): MACs inside their subgraphs are not counted")
+    for domain, op in card.custom_ops:
+        notes.append(f"op {op} from domain {domain}: no runtime here implements it; register its custom-op "
+                     "library or re-export the model without it")
+    if card.ort_only_ops:
+        names = ", ".join(sorted({op for _, op in card.ort_only_ops}))
+        notes.append(f"ONNX Runtime contrib ops ({names}): only ONNX Runtime runs them; other engines may refuse")
+    return notes
+
+
+# --- human text -------------------------------------------------------------------
+
+
+def _si(n: float) -> str:
+    for unit, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.2f}{unit}"
+    return f"{n:g}"
+
+
+def _bytes(n: float) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{int(n)} B"
+
+
+def _shape(shape: list | None) -> str:
+    return "?" if shape is None else "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _io_lines(label: str, items: list[dict]) -> list[str]:
+    width = max((len(i["name"]) for i in items), default=0)
+    return [f"{label if k == 0 else '':<15}{i['name']:<{width}}  {i['dtype']:<8} {_shape(i['shape'])}"
+            for k, i in enumerate(items)] or [f"{label:<15}(none)"]
+
+
+def _compute_line(card: ModelCard) -> str:
+    if card.macs is None:
+        return f"{'Compute':<15}MACs unknown: {card.macs_reason}"
+    at = ", ".join(f"{n}={_shape(s)}" for n, s in card.resolved_shapes.items())
+    top = ", ".join(f"{op} {_si(v)}" for op, v in sorted(card.macs_by_op.items(), key=lambda kv: -kv[1])[:4])
+    return f"{'Compute':<15}{_si(card.macs)} MACs, {_si(card.flops or 0)} FLOPs at {at}" + (f" ({top})" if top else "")
+
+
+def format_card(card: ModelCard) -> str:
+    """The card as aligned text for a terminal."""
+    opsets = ", ".join(f"{d} {v}" for d, v in card.opsets.items())
+    sha = f", sha256 {card.sha256[:16]}…" if card.sha256 else ""
+    ops = ", ".join(f"{op} {n}" for op, n in list(card.op_histogram.items())[:8])
+    mix = ", ".join(f"{k} {v['share']:.0%}" for k, v in card.precision.items())
+    q = card.quantization
+    quant = q["format"] if q["format"] == "none" else (
+        f"{q['format']}: weights {', '.join(q['weights']) or '?'}, activations {', '.join(q['activations']) or '-'}")
+    ext = ", ".join(f"{e['file']} ({_bytes(e['bytes'])}, {e['tensors']} tensors)" for e in card.external_data)
+    lines = [
+        f"{'Model':<15}{card.path} ({_bytes(card.file_bytes)}{sha})",
+        f"{'Graph':<15}{card.graph_name or '(unnamed)'}, producer {card.producer or '(unknown)'}",
+        f"{'Format':<15}IR {card.ir_version}; opsets {opsets}",
+        *_io_lines("Inputs", card.inputs), *_io_lines("Outputs", card.outputs),
+        f"{'Nodes':<15}{card.nodes} (+{card.subgraph_nodes} in subgraphs): {ops}",
+        f"{'Parameters':<15}{_si(card.parameters)} ({_bytes(card.parameter_bytes)}); {card.weight_precision} "
+        f"[{mix or 'no weights'}]",
+        f"{'Quantization':<15}{quant}",
+        _compute_line(card),
+        f"{'External data':<15}{ext or 'none'}",
+    ]
+    lines += [f"{'Note' if i == 0 else '':<15}{n}" for i, n in enumerate(card.notes)]
+    return "\n".join(lines)

@@ -1,0 +1,223 @@
+"""Comparison charts as SVG text, in pure Python (no Qt, no matplotlib).
+
+Two charts: the latency CDF of every run overlaid, and bars for p50, p99,
+throughput and energy per inference. A missing value is a labelled gap
+("N/A"), never a zero-length bar. Colours come from CSS classes, so one file
+reads well in light and dark: theme "auto" follows `prefers-color-scheme`,
+"light" / "dark" pin one palette. Every piece of text goes through `esc()`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from html import escape
+
+import numpy as np
+
+# The desktop app's palettes (app/views/theme.py), repeated here as data: core imports no Qt.
+PALETTES = {
+    "light": {"bg": "#ffffff", "fg": "#30343b", "muted": "#6b7280", "grid": "#d9dce1",
+              "series": ("#2f6fde", "#e8710a", "#0f9d58", "#d93025", "#7b3fd0", "#00838f", "#c2185b", "#6d4c41")},
+    "dark": {"bg": "#1e1f22", "fg": "#d4d7dd", "muted": "#9aa0a6", "grid": "#3a3d42",
+             "series": ("#6ea8ff", "#ffab40", "#4cd08a", "#ff6b6b", "#c29bff", "#4dd0e1", "#f06292", "#bcaaa4")},
+}
+THEMES = ("auto", "light", "dark")
+MAX_CDF_POINTS = 400
+FONT = "font-family:system-ui,-apple-system,'Segoe UI',sans-serif;font-size:12px"
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def esc(value: object) -> str:
+    """Text safe inside XML/HTML elements and quoted attributes; drops characters XML forbids."""
+    return escape(_XML_INVALID.sub("", str(value)), quote=True)
+
+
+def short(text: object, limit: int = 32) -> str:
+    s = str(text)
+    return s if len(s) <= limit else s[: limit - 1] + "\u2026"
+
+
+def _palette_css(p: dict) -> str:
+    rules = [f".apc-bg{{fill:{p['bg']}}}", f".apc-fg{{fill:{p['fg']}}}", f".apc-muted{{fill:{p['muted']}}}",
+             f".apc-grid{{stroke:{p['grid']};stroke-width:1}}", f".apc-axis{{stroke:{p['muted']};stroke-width:1}}",
+             f".apc-gap{{fill:none;stroke:{p['muted']};stroke-dasharray:4 3}}"]
+    for i, c in enumerate(p["series"]):
+        rules += [f".apc-l{i}{{stroke:{c};fill:none;stroke-width:2}}", f".apc-b{i}{{fill:{c}}}"]
+    return "".join(rules)
+
+
+def style_css(theme: str = "auto") -> str:
+    """The charts' CSS: one palette, or light with a dark override for theme "auto"."""
+    if theme not in THEMES:
+        raise ValueError(f"theme must be one of {THEMES}")
+    if theme != "auto":
+        return _palette_css(PALETTES[theme])
+    return _palette_css(PALETTES["light"]) + \
+        "@media (prefers-color-scheme: dark){" + _palette_css(PALETTES["dark"]) + "}"
+
+
+def _svg(width: int, height: int, label: str, body: list[str], theme: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(label)}" style="{FONT}">'
+            f"<title>{esc(label)}</title><style>{style_css(theme)}</style>"
+            f'<rect class="apc-bg" x="0" y="0" width="{width}" height="{height}"/>'
+            + "".join(body) + "</svg>")
+
+
+def _text(x: float, y: float, text: object, cls: str = "apc-fg", anchor: str = "start", extra: str = "") -> str:
+    return (f'<text class="{cls}" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{extra}>'
+            f"{esc(text)}</text>")
+
+
+def _finite(values) -> np.ndarray:
+    arr = np.asarray([np.nan if v is None else v for v in values or []], dtype=np.float64)
+    return arr[np.isfinite(arr)]
+
+
+def _cdf_points(samples_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(x, F) of the empirical CDF, at most MAX_CDF_POINTS points, min and max included."""
+    x = np.sort(samples_ms)
+    f = np.arange(1, x.size + 1) / x.size
+    if x.size > MAX_CDF_POINTS:
+        pick = np.unique(np.linspace(0, x.size - 1, MAX_CDF_POINTS).round().astype(int))
+        x, f = x[pick], f[pick]
+    return x, f
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round-number ticks covering [lo, hi]."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [lo] if math.isfinite(lo) else []
+    raw = (hi - lo) / count
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    start = math.floor(lo / step) * step
+    return [round(start + i * step, 12) for i in range(int((hi - start) / step) + 2) if start + i * step <= hi + 1e-12]
+
+
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    ticks = []
+    for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        ticks += [m * 10.0 ** e for m in (1, 2, 5) if lo <= m * 10.0 ** e <= hi]
+    return ticks
+
+
+def fmt_num(v: float) -> str:
+    if v == 0:
+        return "0"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
+
+
+def _scale_x(lo: float, hi: float, x0: float, x1: float, log: bool):
+    if log:
+        a, b = math.log10(lo), math.log10(hi)
+        return lambda v: x0 + (math.log10(v) - a) / (b - a) * (x1 - x0)
+    span = (hi - lo) or 1.0
+    return lambda v: x0 + (v - lo) / span * (x1 - x0)
+
+
+def _cdf_axes(lo: float, hi: float, log: bool, box: tuple[float, float, float, float], sx) -> list[str]:
+    left, top, right, bottom = box
+    out = [f'<line class="apc-axis" x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}"/>',
+           f'<line class="apc-axis" x1="{left}" y1="{top}" x2="{left}" y2="{bottom}"/>']
+    for q in (0.0, 0.25, 0.5, 0.75, 0.99, 1.0):
+        y = bottom - q * (bottom - top)
+        label = "p99" if q == 0.99 else f"{q:.0%}"
+        out += [f'<line class="apc-grid" x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}"/>',
+                _text(left - 6, y + 4, label, "apc-muted", "end")]
+    for t in (_log_ticks(lo, hi) if log else nice_ticks(lo, hi)):
+        x = sx(t)
+        out += [f'<line class="apc-grid" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}"/>',
+                _text(x, bottom + 16, fmt_num(t), "apc-muted", "middle")]
+    out.append(_text((left + right) / 2, bottom + 34, "latency (ms)" + (", log scale" if log else ""),
+                     "apc-fg", "middle"))
+    return out
+
+
+def latency_cdf_svg(records: list[dict], names: list[str], *, theme: str = "auto",
+                    width: int = 760, plot_height: int = 300) -> str:
+    """Every run's latency distribution as a CDF: the further left, the faster; the flatter the top, the spikier."""
+    samples = [_finite((r.get("latency") or {}).get("samples")) * 1e3 for r in records]
+    samples = [s[s > 0] for s in samples]
+    present = [s for s in samples if s.size]
+    left, top, right = 64, 34, width - 20
+    bottom = top + plot_height
+    height = bottom + 50 + 18 * len(records)
+    body = [_text(left, 20, "Latency distribution (CDF) per run", "apc-fg", extra=' font-weight="bold"')]
+    if present:
+        lo, hi = min(float(s.min()) for s in present), max(float(s.max()) for s in present)
+        log = lo > 0 and hi / lo > 20
+        if not log:
+            lo, hi = 0.0, hi * 1.05
+        sx = _scale_x(lo, hi, left, right, log)
+        body += _cdf_axes(lo, hi, log, (left, top, right, bottom), sx)
+        for i, s in enumerate(samples):
+            if s.size:
+                x, f = _cdf_points(s)
+                pts = " ".join(f"{sx(a):.1f},{bottom - b * (bottom - top):.1f}" for a, b in zip(x, f, strict=True))
+                body.append(f'<polyline class="apc-l{i % 8}" points="{pts}"/>')
+    else:
+        body.append(_text((left + right) / 2, (top + bottom) / 2, "N/A: no run has latency samples",
+                          "apc-muted", "middle"))
+    for i, (name, s) in enumerate(zip(names, samples, strict=True)):
+        y = bottom + 56 + 18 * i
+        body += [f'<rect class="apc-b{i % 8}" x="{left}" y="{y - 9}" width="14" height="4"/>',
+                 _text(left + 20, y, short(name, 60) + ("" if s.size else "  (N/A: no latency samples)"))]
+    return _svg(width, height, "Latency distribution per run", body, theme)
+
+
+# Bar panels: (row key, title, how to format the value)
+BAR_METRICS = (
+    ("p50_ms", "p50 latency (ms), lower is better", lambda v: f"{v:.3g} ms"),
+    ("p99_ms", "p99 latency (ms), lower is better", lambda v: f"{v:.3g} ms"),
+    ("throughput_per_s", "Throughput (inferences/s), higher is better", lambda v: f"{v:,.1f}/s"),
+    ("energy_mj_per_inference", "Energy per inference (mJ), lower is better", lambda v: f"{v:.3g} mJ"),
+)
+
+
+def _bar_panel(rows: list[dict], key: str, title: str, fmt, top: float, width: int) -> list[str]:
+    label_w, bar_h, gap = 210, 16, 6
+    x0, x1 = label_w, width - 110
+    values = [row.get(key) for row in rows]
+    finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v) and v >= 0]
+    vmax = max(finite) if finite and max(finite) > 0 else 1.0
+    out = [_text(10, top + 14, title, "apc-fg", extra=' font-weight="bold"')]
+    for i, (row, v) in enumerate(zip(rows, values, strict=True)):
+        y = top + 24 + i * (bar_h + gap)
+        out.append(_text(label_w - 8, y + 12, short(row.get("run"), 30), "apc-fg", "end"))
+        if isinstance(v, (int, float)) and math.isfinite(v) and v >= 0:
+            w = max((v / vmax) * (x1 - x0), 1.0)
+            out += [f'<rect class="apc-b{i % 8}" x="{x0}" y="{y}" width="{w:.1f}" height="{bar_h}"/>',
+                    _text(x0 + w + 6, y + 12, fmt(v))]
+        else:  # a labelled gap: N/A must not read as zero
+            out += [f'<rect class="apc-gap" x="{x0}" y="{y}" width="60" height="{bar_h}"/>',
+                    _text(x0 + 30, y + 12, "N/A", "apc-muted", "middle")]
+    return out
+
+
+def bars_height(n_runs: int) -> int:
+    return len(BAR_METRICS) * (34 + n_runs * 22) + 10
+
+
+def metric_bars_svg(rows: list[dict], *, theme: str = "auto", width: int = 760) -> str:
+    """p50, p99, throughput and energy per inference, one panel each, one bar per run (compare_rows rows)."""
+    body, top = [], 4.0
+    for key, title, fmt in BAR_METRICS:
+        body += _bar_panel(rows, key, title, fmt, top, width)
+        top += 34 + len(rows) * 22
+    return _svg(width, bars_height(len(rows)), "p50, p99, throughput and energy per run", body, theme)
+
+
+def comparison_svg(records: list[dict], names: list[str], rows: list[dict], *, theme: str = "auto",
+                   width: int = 760) -> str:
+    """Both charts in one SVG file (for `aipcprof compare --svg`)."""
+    cdf = latency_cdf_svg(records, names, theme=theme, width=width)
+    bars = metric_bars_svg(rows, theme=theme, width=width)
+    h1 = int(re.search(r'height="(\d+)"', cdf).group(1))
+    h2 = bars_height(len(rows))
+    inner = (f'<svg y="0" width="{width}" height="{h1}"' + cdf[cdf.index(" viewBox="):] +
+             f'<svg y="{h1}" width="{width}" height="{h2}"' + bars[bars.index(" viewBox="):])
+    return _svg(width, h1 + h2, "Comparison charts", [inner], theme)

@@ -1,0 +1,207 @@
+"""Input data: arrays from --input (file or value) and deterministic synthetic arrays.
+
+Re-exported by app.core.inputs; kept apart so each module stays small. Ranges
+follow what real models expect: token ids below the vocabulary size, masks of
+ones, position ids counting up, images in [0, 1), small loop counts.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import ml_dtypes
+import numpy as np
+
+from app.core.errors import InputSpecError
+
+if TYPE_CHECKING:
+    from app.core.inputs import IOSpec
+
+_IMAGE = re.compile(r"(?i)image|pixel|img|picture|photo")
+_IDS = re.compile(r"(?i)ids|token|index|indices")
+_LENGTH = re.compile(r"(?i)length|lens\b|seqlen|_len\b")
+_SEQ_DIM = re.compile(r"(?i)seq|len|token")
+SCALAR_COUNT = 3  # a loop trip count or similar: small, so control flow stays cheap
+DEFAULT_VOCAB = 100  # id range when no embedding table reveals the vocabulary
+
+
+def _rng(seed: int, name: str) -> np.random.Generator:
+    """One stream per input, so adding an input never changes another's data."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
+
+
+def _int_max(dtype: np.dtype) -> int:
+    try:
+        return int(np.iinfo(dtype).max)
+    except ValueError:
+        return int(ml_dtypes.iinfo(dtype).max)
+
+
+def _is_int(dtype: np.dtype) -> bool:
+    return dtype.kind in "iu" or dtype in (np.dtype(ml_dtypes.int4), np.dtype(ml_dtypes.uint4))
+
+
+def _float(spec: IOSpec, shape: list[int], rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    if _IMAGE.search(spec.name):
+        values, how = rng.random(shape), "uniform [0, 1) (image)"
+    else:
+        values, how = rng.standard_normal(shape), "standard normal"
+    if spec.dtype.kind == "c":
+        values = values + 1j * rng.standard_normal(shape)
+    return values.astype(spec.dtype), how
+
+
+def _int(spec: IOSpec, shape: list[int], rng: np.random.Generator, seq_hint: int) -> tuple[np.ndarray, str]:
+    name, top = spec.name.lower(), _int_max(spec.dtype) + 1
+    if "position" in name or "pos_ids" in name:
+        count = shape[-1] if shape else 1
+        values = np.broadcast_to(np.arange(count) % (spec.index_limit or count or 1), shape)
+        return values.astype(spec.dtype), "arange (positions)"
+    if "token_type" in name or "segment" in name:
+        return np.zeros(shape, spec.dtype), "zeros (token types)"
+    if _IDS.search(name):
+        high = min(spec.index_limit or DEFAULT_VOCAB, top)
+        source = "vocabulary of the table it indexes" if spec.index_limit else "default vocabulary"
+        return rng.integers(0, high, shape).astype(spec.dtype), f"ids in [0, {high}) ({source})"
+    if _LENGTH.search(name):
+        return np.full(shape, min(seq_hint, top - 1), spec.dtype), f"{min(seq_hint, top - 1)} (lengths)"
+    if not shape:
+        return np.array(min(SCALAR_COUNT, top - 1), spec.dtype), f"{SCALAR_COUNT} (scalar count)"
+    high = 256 if spec.dtype == np.uint8 else min(10, top)
+    return rng.integers(0, high, shape).astype(spec.dtype), f"integers in [0, {high})"
+
+
+def _one(spec: IOSpec, shape: list[int], rng: np.random.Generator, seq_hint: int) -> tuple[np.ndarray, str]:
+    kind = spec.dtype.kind if spec.dtype is not None else ""
+    if spec.dtype is None or spec.kind != "tensor":
+        raise InputSpecError(f"input {spec.name!r} is a {spec.dtype_name}; no data can be made for it.",
+                             hint=f"Pass it with --input {spec.name}=FILE.npy, or re-export the model.")
+    if kind == "b":
+        if not shape or "mask" in spec.name.lower():
+            return np.ones(shape, bool), "True" if not shape else "all True (mask)"
+        return rng.random(shape) < 0.5, "random booleans"
+    if kind == "O":
+        flat = np.array([f"sample text {i}" for i in range(int(np.prod(shape, dtype=np.int64)))], dtype=object)
+        return flat.reshape(shape), "'sample text N' strings"
+    if "mask" in spec.name.lower():
+        return np.ones(shape, spec.dtype), "ones (mask)"
+    if _is_int(spec.dtype):
+        return _int(spec, shape, rng, seq_hint)
+    return _float(spec, shape, rng)
+
+
+def _seq_hint(specs: list[IOSpec], shapes: dict[str, list[int]]) -> int:
+    """The sequence length in use (from dims named like seq/len), for length inputs."""
+    hint = 1
+    for spec in specs:
+        for axis, d in enumerate(spec.shape or []):
+            if isinstance(d, str) and _SEQ_DIM.search(d) and spec.name in shapes and axis < len(shapes[spec.name]):
+                hint = max(hint, shapes[spec.name][axis])
+    return hint
+
+
+def synthesize_inputs(specs: list[IOSpec], resolved_shapes: dict[str, list[int]], seed: int = 0,
+                      provided: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """name -> array for every input: `provided` ones checked and used as-is, the rest made up."""
+    return synthesize_with_sources(specs, resolved_shapes, seed, provided)[0]
+
+
+def synthesize_with_sources(specs: list[IOSpec], resolved_shapes: dict[str, list[int]], seed: int = 0,
+                            provided: dict[str, np.ndarray] | None = None
+                            ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Like synthesize_inputs, plus name -> how each array was made (for the run record)."""
+    provided = provided or {}
+    feeds, sources = {}, {}
+    hint = _seq_hint(specs, resolved_shapes)
+    for spec in specs:
+        if spec.name not in resolved_shapes:
+            raise InputSpecError(f"input {spec.name!r} has no resolved shape.",
+                                 hint=f"Pass --shape {spec.name}=D1,D2,...")
+        shape = [int(d) for d in resolved_shapes[spec.name]]
+        if spec.name in provided:
+            feeds[spec.name], sources[spec.name] = check_provided(spec, provided[spec.name], shape), "provided"
+            continue
+        feeds[spec.name], how = _one(spec, shape, _rng(seed, spec.name), hint)
+        sources[spec.name] = f"synthesized: {how}, seed {seed}"
+    return feeds, sources
+
+
+def check_provided(spec: IOSpec, array: np.ndarray, shape: list[int]) -> np.ndarray:
+    """The user's array if it fits the input (a scalar fills the whole shape), else InputSpecError."""
+    array = np.asarray(array)
+    if spec.dtype is not None and spec.dtype.kind == "O":
+        if array.dtype.kind not in "USO":
+            raise _mismatch(spec, f"holds {array.dtype} values but the model wants strings",
+                            "Save an array of str, e.g. np.array(['a', 'b']).")
+        array = array.astype(object)
+    elif array.dtype != spec.dtype:
+        raise _mismatch(spec, f"is {array.dtype} but the model wants {spec.dtype_name}",
+                        f"Convert it: np.save(path, arr.astype(np.{spec.dtype.name})).")
+    if array.ndim == 0 and shape:
+        return np.full(shape, array, dtype=array.dtype)
+    if list(array.shape) != list(shape):
+        given = ",".join(map(str, array.shape))
+        raise _mismatch(spec, f"has shape {list(array.shape)} but the run uses {list(shape)}",
+                        f"Pass --shape {spec.name}={given} to run at the array's shape, or save a "
+                        f"{list(shape)} array.")
+    return array
+
+
+def _mismatch(spec: IOSpec, problem: str, hint: str) -> InputSpecError:
+    return InputSpecError(f"--input {spec.name}: the array {problem}.", hint=hint)
+
+
+def load_input_value(text: str, spec: IOSpec) -> np.ndarray:
+    """An --input value: FILE.npy, FILE.npz (key = input name or its only array) or a literal."""
+    looks_like_file = text.lower().endswith((".npy", ".npz")) or "/" in text or "\\" in text
+    if looks_like_file or Path(text).is_file():
+        return _load_file(Path(text), spec)
+    return _literal(text, spec)
+
+
+def _load_file(path: Path, spec: IOSpec) -> np.ndarray:
+    where = f"--input {spec.name}={path}"
+    if not path.is_file():
+        raise InputSpecError(f"{where}: no such file {str(path)!r}.", hint="Check the path.")
+    try:
+        data = np.load(path, allow_pickle=False)  # never unpickle: a .npy can carry code
+    except ValueError as e:
+        why = "holds Python objects (pickle), not loaded for safety" if "pickle" in str(e) else "is not a .npy/.npz array"
+        raise InputSpecError(f"{where}: the file {why}.", hint="Save a plain array with np.save(path, arr).") from None
+    except (OSError, EOFError, zipfile.BadZipFile):
+        raise InputSpecError(f"{where}: the file is not a readable .npy/.npz array.",
+                             hint="Save it with np.save(path, arr).") from None
+    if isinstance(data, np.ndarray):
+        return data
+    with data:
+        keys = list(data.files)
+        if spec.name in keys or len(keys) == 1:
+            return data[spec.name if spec.name in keys else keys[0]]
+    raise InputSpecError(f"{where}: the .npz holds {', '.join(keys) or 'no arrays'} but none named {spec.name!r}.",
+                         hint=f"Name the array after the input: np.savez(path, **{{{spec.name!r}: arr}}).")
+
+
+def _literal(text: str, spec: IOSpec) -> np.ndarray:
+    """A single value, cast to the input's dtype (it fills the whole shape)."""
+    dtype, low = spec.dtype, text.strip().lower()
+    try:
+        if dtype is None:
+            raise ValueError
+        if dtype.kind == "O":
+            return np.array(text, dtype=object)
+        if dtype.kind == "b":
+            return np.array({"true": True, "1": True, "false": False, "0": False}[low])
+        if _is_int(dtype):
+            value = int(low)
+            if not -_int_max(dtype) - 1 <= value <= _int_max(dtype) or (dtype.kind == "u" and value < 0):
+                raise ValueError
+            return np.array(value).astype(dtype)
+        return np.array(float(low)).astype(dtype)
+    except (ValueError, KeyError):
+        raise InputSpecError(f"--input {spec.name}={text}: {text!r} is neither a file nor a "
+                             f"{spec.dtype_name} value.",
+                             hint=f"Pass FILE.npy, FILE.npz or one value, e.g. --input {spec.name}=1.") from None
