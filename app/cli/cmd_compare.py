@@ -1,33 +1,151 @@
-"""`aipcprof compare RUN.json ...`: a side-by-side table, optional CSV."""
+"""`aipcprof compare RUN...`: a side-by-side table, what differs, a recommendation; CSV/HTML/SVG/PNG/zip out.
+
+RUN is a run record file or the id of a run in the history (`aipcprof history list`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
+
+from app.core.errors import UserError
+
+THEMES = ("auto", "light", "dark")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("runs", nargs="+", metavar="RUN.json", help="run records written by `aipcprof run --out`")
+    p.add_argument("runs", nargs="+", metavar="RUN.json",
+                   help="run records written by `aipcprof run --out`, or history ids")
     p.add_argument("--baseline", type=int, default=0, metavar="N", help="index of the baseline run (default 0)")
     p.add_argument("--csv", metavar="OUT.csv", help="also write the table as CSV")
-    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.add_argument("--html", metavar="OUT.html", help="write a self-contained HTML report")
+    p.add_argument("--svg", metavar="OUT.svg", help="write the charts (latency CDF, bars) as one SVG")
+    p.add_argument("--png", metavar="OUT.png", help="write the comparison chart as PNG (needs the desktop app)")
+    p.add_argument("--bundle", metavar="OUT.zip", help="write a zip with the runs, report, CSV (and the PNG)")
+    p.add_argument("--theme", choices=THEMES, default="auto",
+                   help="colours of the HTML/SVG/PNG: auto follows the viewer's light/dark setting")
+    p.add_argument("--title", help="title of the HTML report (default: model and hosts)")
+    p.add_argument("--json", action="store_true", help="print rows, differences and recommendation as JSON")
+
+
+def load_runs(args_runs: list[str]) -> tuple[list[dict], list[str], list[Path]]:
+    """(records, display names, files) for run files or history ids, in the order given."""
+    from app.core import record as rec
+    from app.core.history import RunHistory, default_name
+
+    records, names, files = [], [], []
+    history = None
+    for arg in args_runs:
+        path = Path(arg)
+        from_history = not path.exists() and not arg.lower().endswith(".json")
+        if from_history:
+            history = history or RunHistory()
+            try:
+                path = history.path_of(arg)
+            except UserError:
+                raise UserError(f"{arg}: no such run file, nor a run id in the history.",
+                                hint="Pass a run JSON or an id from `aipcprof history list`.") from None
+        r = rec.load(path)
+        meta = r.get("history") if isinstance(r.get("history"), dict) else {}
+        records.append(r)
+        names.append(meta.get("name") or (default_name(r) if from_history else path.name))
+        files.append(path)
+    if len(set(names)) < len(names):  # same file name from two folders: keep them apart
+        names = [f"{i}: {n}" for i, n in enumerate(names)]
+    return records, names, files
+
+
+def _check_out(flag: str, path: str) -> Path:
+    p = Path(path)
+    if p.is_dir():
+        raise UserError(f"{flag} {p}: is a directory.", hint="Give a file name.")
+    if not (p.parent if str(p.parent) else Path(".")).is_dir():
+        raise UserError(f"{flag} {p}: folder {p.parent} does not exist.", hint="Create it or choose another path.")
+    return p
+
+
+def render_png(records: list[dict], names: list[str], baseline: int, path: str | os.PathLike,
+               theme: str) -> None:
+    """The PNG comes from the desktop components (Qt); imported only when asked for."""
+    try:
+        from app.views.export import render_comparison_png
+    except ImportError as e:
+        if e.name and not e.name.startswith(("app.views", "PySide6", "pyqtgraph", "shiboken6")):
+            raise
+        raise UserError("PNG export needs the desktop components.",
+                        hint="Use --svg or --html, or export the PNG from the desktop app.") from None
+    render_comparison_png(records, names, baseline, str(path), theme)
+
+
+def _write_outputs(args: argparse.Namespace, records: list[dict], names: list[str], files: list[Path],
+                   rows: list[dict]) -> dict[str, str]:
+    from app.core import record as rec
+    from app.core.comparison import to_csv
+
+    written: dict[str, str] = {}
+    for flag, dest in (("--csv", args.csv), ("--html", args.html), ("--svg", args.svg), ("--png", args.png),
+                       ("--bundle", args.bundle)):
+        if dest:
+            _check_out(flag, dest)  # all paths checked before anything is written
+    if args.csv:
+        written["csv"] = str(rec.write_atomic(args.csv, to_csv(rows)))
+    if args.html:
+        from app.core.report_html import render_report
+        html = render_report(records, names, args.baseline, theme=args.theme, title=args.title)
+        written["html"] = str(rec.write_atomic(args.html, html))
+    if args.svg:
+        from app.core.svg_charts import comparison_svg
+        written["svg"] = str(rec.write_atomic(args.svg, comparison_svg(records, names, rows, theme=args.theme)))
+    if args.png:
+        render_png(records, names, args.baseline, args.png, args.theme)
+        written["png"] = args.png
+    if args.bundle:
+        written["bundle"] = str(_bundle(args, records, names, files))
+    return written
+
+
+def _bundle(args: argparse.Namespace, records: list[dict], names: list[str], files: list[Path]) -> Path:
+    """The zip; it carries the PNG only when --png made one (Qt is never started implicitly)."""
+    from app.core.share_bundle import write_bundle
+
+    return write_bundle(args.bundle, records, names, args.baseline, run_files=files, png=args.png or None,
+                        theme=args.theme)
+
+
+def _short(v: object, limit: int = 40) -> str:
+    s = "N/A" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else str(v))
+    return s if len(s) <= limit else s[: limit - 1] + "\u2026"
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core import record as rec
-    from app.core.comparison import comparability_warnings, compare_rows, format_table, to_csv
+    from app.core.comparison import (
+        comparability_warnings,
+        compare_rows,
+        differences,
+        format_table,
+        recommendation,
+        recommendation_line,
+    )
 
-    records = [rec.load(p) for p in args.runs]
-    names = [Path(p).name for p in args.runs]
+    records, names, files = load_runs(args.runs)
     rows = compare_rows(records, names, args.baseline)
-    warnings = comparability_warnings(records, names)
-    if args.csv:
-        rec.write_atomic(args.csv, to_csv(rows))
+    warnings = comparability_warnings(records, names, args.baseline)
+    diffs = differences(records)
+    written = _write_outputs(args, records, names, files, rows)
     if args.json:
-        print(json.dumps({"rows": rows, "warnings": warnings}, indent=1))
-    else:
-        print(format_table(rows))
-        for w in warnings:
-            print(f"WARNING: {w}")
+        print(json.dumps({"rows": rows, "warnings": warnings, "differences": diffs,
+                          "recommendation": recommendation(records, names, args.baseline),
+                          "written": written}, indent=1, default=str))
+        return 0
+    print(format_table(rows))
+    print(recommendation_line(records, names, args.baseline))
+    for d in diffs:
+        values = ", ".join(f"{n}={_short(v)}" for n, v in zip(names, d["values"], strict=True))
+        print(f"DIFFERS {d['section']}.{d['key']}: {values}")
+    for w in warnings:
+        print(f"WARNING: {w}")
+    for kind, path in written.items():
+        print(f"{kind}: {path}")
     return 0

@@ -110,11 +110,11 @@ def comparability_warnings(records: list[dict], names: list[str], baseline: int 
 
 
 def _flatten(d: dict | None, prefix: str = "") -> dict[str, object]:
-    """{"a": {"b": 1}} -> {"a.b": 1}; lists stay whole values."""
+    """{"a": {"b": 1}, "c": {}} -> {"a.b": 1}; an empty dict counts as absent, lists stay whole."""
     out: dict[str, object] = {}
     for k, v in (d or {}).items():
         key = f"{prefix}{k}"
-        if isinstance(v, dict) and v:
+        if isinstance(v, dict):
             out.update(_flatten(v, key + "."))
         else:
             out[key] = v
@@ -185,7 +185,12 @@ def recommendation_line(records: list[dict], names: list[str], baseline: int = 0
     if rec["index"] == baseline:
         return line + " - the baseline itself is the fastest trustworthy run."
     speedup = rec["speedup_vs_baseline"]
-    vs = f"{speedup:.2f}x the speed of" if speedup is not None else "compared with"
+    if not speedup:
+        vs = "compared with"
+    elif speedup >= 1:
+        vs = f"{speedup:.2f}x faster than"
+    else:  # the baseline is faster but not trustworthy (output mismatch, nothing on its target, ...)
+        vs = f"{1 / speedup:.2f}x slower than"
     return line + f", {vs} the baseline {rec['baseline_target']} ({names[baseline]})."
 
 

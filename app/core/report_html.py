@@ -142,7 +142,8 @@ def _warnings(records: list[dict], names: list[str], baseline: int) -> list[str]
 
 
 def _kv(pairs: list[tuple[str, object]]) -> str:
-    return table(["", ""], [[k, v] for k, v in pairs])
+    rows = "".join(f"<tr><th>{esc(k)}</th><td>{cell(v)}</td></tr>" for k, v in pairs)
+    return f"<table><tbody>{rows}</tbody></table>"
 
 
 def _overview(r: dict) -> str:
@@ -150,6 +151,7 @@ def _overview(r: dict) -> str:
     err = r.get("error") or {}
     power = host.get("power") or {}
     sha = model.get("sha256")
+    error = [("error", f"{err.get('message', '')} {err.get('hint', '')}".strip())] if err else []
     return _kv([
         ("model", model.get("name")), ("sha256", sha[:16] + "\u2026" if isinstance(sha, str) else None),
         ("graph / producer", f"{model.get('graph_name') or '?'} / {model.get('producer') or '?'}"),
@@ -157,8 +159,7 @@ def _overview(r: dict) -> str:
         ("engine / provider", f"{target.get('engine') or '?'} / {target.get('provider') or '?'}"),
         ("status", r.get("status")), ("started (UTC)", r.get("created_utc")),
         ("host", f"{host.get('hostname') or '?'}: {host.get('os') or '?'}, {host.get('cpu') or '?'}"),
-        ("power source", power.get("source")),
-        ("error", f"{err.get('message', '')} {err.get('hint', '')}".strip() if err else None),
+        ("power source", power.get("source")), *error,
     ])
 
 
@@ -215,9 +216,15 @@ def _telemetry(r: dict) -> str:
     for key, s in sorted(tel["series"].items()):
         summ, unit = s.get("summary") or {}, s.get("unit") or ""
         ok = s.get("status") == "ok" and summ.get("count")
-        rows.append([key, s.get("source"), _unit_value(summ.get("time_weighted_mean", summ.get("mean")), unit)
-                     if ok else None, _unit_value(summ.get("max"), unit) if ok else None,
-                     "ok" if ok else f"{s.get('status')}: {s.get('reason') or 'no reading in the window'}"])
+        if ok:
+            status = "ok"
+        elif s.get("status") == "ok":  # readable, but the measured loop was shorter than a sample period
+            status = "no reading inside the measured window"
+        else:
+            status = f"{s.get('status')}: {s.get('reason') or 'no reading'}"
+        mean = summ.get("time_weighted_mean") if summ.get("time_weighted_mean") is not None else summ.get("mean")
+        rows.append([key, s.get("source"), _unit_value(mean, unit) if ok else None,
+                     _unit_value(summ.get("max"), unit) if ok else None, status])
     return table(["series", "source", "mean", "max", "status"], rows)
 
 
@@ -236,8 +243,10 @@ def _sustained(r: dict) -> str:
         return ""
     lo, hi = a["p50_ci"]
     ci = f"{fmt_ms(lo)} to {fmt_ms(hi)}" if lo is not None and math.isfinite(lo) else "N/A"
-    text = (f"Drift over the run: p50 {a['drift']:+.1%} from the first to the last window; "
-            f"95% interval of the p50 {ci} ({'steady' if a['steady'] else 'not steady'} at 1%).")
+    verdict = ("steady by the end (last windows within 2%, p50 known to 1%)" if a["steady"]
+               else "not steady by the end (p50 still moving, or too few / too noisy samples)")
+    text = (f"Drift over the run: p50 {a['drift']:+.1%} from the first to the last of {len(a['windows'])} "
+            f"windows; 95% interval of the p50 {ci}; {verdict}.")
     if a["onset"] is not None:
         text += f" Slowdown from {a['onset'].t_s:.1f} s ({a['onset'].evidence})."
     return f"<p>{esc(text)}</p>"

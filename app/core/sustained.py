@@ -57,13 +57,13 @@ def rolling_p50(latencies, offsets=None, window_s: float | None = None) -> list[
     width = window_s if window_s and window_s > 0 else end / DEFAULT_WINDOWS
     if width <= 0:
         return [Window(0.0, end, int(lat.size), float(np.median(lat)))]
-    n = max(1, math.ceil(end / width))
+    n = max(1, math.ceil(end / width - 0.5))  # a trailing sliver under half a window joins the last one
     idx = np.minimum((off // width).astype(int), n - 1)
     out = []
     for i in range(n):
         sel = lat[idx == i]
         p50 = float(np.median(sel)) if sel.size >= MIN_PER_WINDOW else math.nan
-        out.append(Window(i * width, min((i + 1) * width, end), int(sel.size), p50))
+        out.append(Window(i * width, end if i == n - 1 else (i + 1) * width, int(sel.size), p50))
     return out
 
 
@@ -73,6 +73,15 @@ def drift(windows: list[Window]) -> float | None:
     if len(p50s) < 2 or p50s[0] <= 0:
         return None
     return p50s[-1] / p50s[0] - 1.0
+
+
+def is_settled(windows: list[Window], tolerance: float = 0.02, last: int = 3) -> bool:
+    """The last `last` windows' p50s lie within +-tolerance of their median: no drift left."""
+    p50s = [w.p50_s for w in windows if math.isfinite(w.p50_s)][-last:]
+    if len(p50s) < last:
+        return False
+    mid = float(np.median(p50s))
+    return mid > 0 and all(abs(p / mid - 1.0) <= tolerance for p in p50s)
 
 
 def _mean_in(track: tuple | None, t0: float, t1: float) -> float | None:
@@ -176,12 +185,15 @@ def analyse_record(record: dict, *, window_s: float | None = None, threshold: fl
     onset = throttling_onset(windows, temperature=_track(record, "temp"), clock=_track(record, "freq"),
                              threshold=threshold)
     lo, p50, hi = median_ci(samples)
+    lat_arr, off_arr = _arrays(samples, offsets)
+    recent = lat_arr[off_arr >= windows[-1].t0_s] if windows else lat_arr
     return {
         "windows": windows,
         "drift": drift(windows),
         "onset": onset,
         "p50_ci": (lo, hi),
-        "steady": is_steady(samples, rel_ci),
+        # steady at the end: no drift over the last windows and a tight p50 in the last one
+        "steady": is_settled(windows) and is_steady(recent, rel_ci),
         # a downsampled record keeps each bucket's max, so the interval is pessimistic there
         "raw_samples": lat.get("samples_stride", 1) == 1,
     }

@@ -92,7 +92,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     raw = (hi - lo) / count
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    start = math.floor(lo / step) * step
+    start = math.ceil(lo / step - 1e-9) * step
     return [round(start + i * step, 12) for i in range(int((hi - start) / step) + 2) if start + i * step <= hi + 1e-12]
 
 
@@ -123,11 +123,14 @@ def _cdf_axes(lo: float, hi: float, log: bool, box: tuple[float, float, float, f
     left, top, right, bottom = box
     out = [f'<line class="apc-axis" x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}"/>',
            f'<line class="apc-axis" x1="{left}" y1="{top}" x2="{left}" y2="{bottom}"/>']
-    for q in (0.0, 0.25, 0.5, 0.75, 0.99, 1.0):
+    for q in (0.0, 0.25, 0.5, 0.75, 1.0):
         y = bottom - q * (bottom - top)
-        label = "p99" if q == 0.99 else f"{q:.0%}"
         out += [f'<line class="apc-grid" x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}"/>',
-                _text(left - 6, y + 4, label, "apc-muted", "end")]
+                _text(left - 6, y + 4, f"{q:.0%}", "apc-muted", "end")]
+    y99 = bottom - 0.99 * (bottom - top)  # the tail users ask about; labelled inside the plot
+    out += [f'<line class="apc-grid" x1="{left}" y1="{y99:.1f}" x2="{right}" y2="{y99:.1f}" stroke-dasharray="3 3"/>',
+            _text(right - 4, y99 + 14, "p99", "apc-muted", "end"), _text(right - 4, bottom - 0.5 * (bottom - top) - 4,
+                                                                          "p50", "apc-muted", "end")]
     for t in (_log_ticks(lo, hi) if log else nice_ticks(lo, hi)):
         x = sx(t)
         out += [f'<line class="apc-grid" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}"/>',
@@ -137,21 +140,19 @@ def _cdf_axes(lo: float, hi: float, log: bool, box: tuple[float, float, float, f
     return out
 
 
-def latency_cdf_svg(records: list[dict], names: list[str], *, theme: str = "auto",
-                    width: int = 760, plot_height: int = 300) -> str:
-    """Every run's latency distribution as a CDF: the further left, the faster; the flatter the top, the spikier."""
+def _cdf_body(records: list[dict], names: list[str], width: int, plot_height: int) -> tuple[list[str], int]:
     samples = [_finite((r.get("latency") or {}).get("samples")) * 1e3 for r in records]
     samples = [s[s > 0] for s in samples]
     present = [s for s in samples if s.size]
     left, top, right = 64, 34, width - 20
     bottom = top + plot_height
-    height = bottom + 50 + 18 * len(records)
     body = [_text(left, 20, "Latency distribution (CDF) per run", "apc-fg", extra=' font-weight="bold"')]
     if present:
         lo, hi = min(float(s.min()) for s in present), max(float(s.max()) for s in present)
         log = lo > 0 and hi / lo > 20
-        if not log:
-            lo, hi = 0.0, hi * 1.05
+        if not log:  # zoom on the data, with a margin; the tick labels carry the scale
+            pad = (hi - lo) * 0.05 or hi * 0.05 or 1.0
+            lo, hi = max(lo - pad, 0.0), hi + pad
         sx = _scale_x(lo, hi, left, right, log)
         body += _cdf_axes(lo, hi, log, (left, top, right, bottom), sx)
         for i, s in enumerate(samples):
@@ -166,6 +167,13 @@ def latency_cdf_svg(records: list[dict], names: list[str], *, theme: str = "auto
         y = bottom + 56 + 18 * i
         body += [f'<rect class="apc-b{i % 8}" x="{left}" y="{y - 9}" width="14" height="4"/>',
                  _text(left + 20, y, short(name, 60) + ("" if s.size else "  (N/A: no latency samples)"))]
+    return body, bottom + 50 + 18 * len(records)
+
+
+def latency_cdf_svg(records: list[dict], names: list[str], *, theme: str = "auto",
+                    width: int = 760, plot_height: int = 300) -> str:
+    """Every run's latency distribution as a CDF: the further left, the faster; the flatter the top, the spikier."""
+    body, height = _cdf_body(records, names, width, plot_height)
     return _svg(width, height, "Latency distribution per run", body, theme)
 
 
@@ -198,26 +206,24 @@ def _bar_panel(rows: list[dict], key: str, title: str, fmt, top: float, width: i
     return out
 
 
-def bars_height(n_runs: int) -> int:
-    return len(BAR_METRICS) * (34 + n_runs * 22) + 10
+def _bars_body(rows: list[dict], width: int) -> tuple[list[str], int]:
+    body, top = [], 4
+    for key, title, fmt in BAR_METRICS:
+        body += _bar_panel(rows, key, title, fmt, top, width)
+        top += 34 + len(rows) * 22
+    return body, top + 10
 
 
 def metric_bars_svg(rows: list[dict], *, theme: str = "auto", width: int = 760) -> str:
     """p50, p99, throughput and energy per inference, one panel each, one bar per run (compare_rows rows)."""
-    body, top = [], 4.0
-    for key, title, fmt in BAR_METRICS:
-        body += _bar_panel(rows, key, title, fmt, top, width)
-        top += 34 + len(rows) * 22
-    return _svg(width, bars_height(len(rows)), "p50, p99, throughput and energy per run", body, theme)
+    body, height = _bars_body(rows, width)
+    return _svg(width, height, "p50, p99, throughput and energy per run", body, theme)
 
 
 def comparison_svg(records: list[dict], names: list[str], rows: list[dict], *, theme: str = "auto",
                    width: int = 760) -> str:
-    """Both charts in one SVG file (for `aipcprof compare --svg`)."""
-    cdf = latency_cdf_svg(records, names, theme=theme, width=width)
-    bars = metric_bars_svg(rows, theme=theme, width=width)
-    h1 = int(re.search(r'height="(\d+)"', cdf).group(1))
-    h2 = bars_height(len(rows))
-    inner = (f'<svg y="0" width="{width}" height="{h1}"' + cdf[cdf.index(" viewBox="):] +
-             f'<svg y="{h1}" width="{width}" height="{h2}"' + bars[bars.index(" viewBox="):])
-    return _svg(width, h1 + h2, "Comparison charts", [inner], theme)
+    """Both charts in one SVG file (for `aipcprof compare --svg`); groups, not nested <svg> (SVG Tiny)."""
+    cdf, h1 = _cdf_body(records, names, width, 300)
+    bars, h2 = _bars_body(rows, width)
+    body = ["<g>", *cdf, f'</g><g transform="translate(0,{h1})">', *bars, "</g>"]
+    return _svg(width, h1 + h2, "Comparison charts", body, theme)

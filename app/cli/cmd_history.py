@@ -1,0 +1,98 @@
+"""`aipcprof history [list|show ID|rename ID NAME|delete ID|import FILE...|path]`: the stored runs.
+
+The history lives in the user data folder (see app.core.history); the desktop
+app shows the same runs. IDs may be shortened to any unique prefix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from app.core.errors import UserError
+
+ACTIONS = ("list", "show", "rename", "delete", "import", "path")
+# action -> (min operands, max operands or None, usage)
+_ARITY = {"list": (0, 0, "list"), "show": (1, 1, "show ID"), "rename": (2, 2, "rename ID NAME"),
+          "delete": (1, None, "delete ID..."), "import": (1, None, "import FILE..."), "path": (0, 1, "path [ID]")}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", nargs="?", default="list", choices=ACTIONS,
+                   help="list (default), show ID, rename ID NAME, delete ID..., import FILE..., path [ID]")
+    p.add_argument("operands", nargs="*", metavar="ARG", help="run id(s), a new name, or run files to import")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _fmt_entry(e: dict) -> str:
+    from app.core.summary import fmt_ms
+
+    p50 = fmt_ms(e.get("p50_s")) if e.get("p50_s") is not None else "N/A"
+    tput = f"{e['throughput_per_s']:.1f}/s" if e.get("throughput_per_s") is not None else "N/A"
+    date = str(e.get("created_utc") or "?")[:19].replace("T", " ")
+    return "  ".join([e["id"], date, str(e.get("status")), p50.rjust(10), tput.rjust(10), e["display_name"]])
+
+
+def _list(history, as_json: bool) -> None:
+    entries, bad = history.list(), history.unreadable()
+    if as_json:
+        print(json.dumps({"root": str(history.root), "runs": entries, "unreadable": bad}, indent=1))
+        return
+    if not entries:
+        print(f"no runs in the history ({history.root}).")
+    for e in entries:
+        print(_fmt_entry(e))
+    for b in bad:
+        print(f"UNREADABLE {b['id']}: {b['reason']}")
+
+
+def _show(history, run_id: str, as_json: bool) -> None:
+    from app.core import record as rec
+    from app.core.summary import format_run
+
+    record = history.get(run_id)
+    if as_json:
+        print(rec.dumps(record))
+        return
+    print(format_run(record))
+    print(f"  file: {history.path_of(run_id)}")
+
+
+def _import(history, files: list[str], as_json: bool) -> None:
+    entries = [history.import_file(f) for f in files]  # the first bad file stops with its UserError
+    if as_json:
+        print(json.dumps(entries, indent=1))
+        return
+    for e in entries:
+        print(f"imported {e['id']}  {e['display_name']}")
+
+
+def _check_arity(action: str, operands: list[str]) -> None:
+    lo, hi, usage = _ARITY[action]
+    if len(operands) < lo or (hi is not None and len(operands) > hi):
+        raise UserError(f"history {action}: wrong number of arguments.", hint=f"Usage: aipcprof history {usage}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.core.history import RunHistory
+
+    history, ops, as_json = RunHistory(), list(args.operands), args.json
+    _check_arity(args.action, ops)
+    if args.action == "list":
+        _list(history, as_json)
+    elif args.action == "show":
+        _show(history, ops[0], as_json)
+    elif args.action == "rename":
+        e = history.rename(ops[0], ops[1])
+        print(json.dumps(e, indent=1) if as_json else f"renamed {e['id']} to {e['display_name']}")
+    elif args.action == "delete":
+        ids = [history.resolve(i) for i in ops]  # every id checked before anything is deleted
+        for run_id in ids:
+            history.delete(run_id)
+        print(json.dumps({"deleted": ids}) if as_json else "\n".join(f"deleted {i}" for i in ids))
+    elif args.action == "import":
+        _import(history, ops, as_json)
+    else:
+        target = history.path_of(ops[0]) if ops else history.root
+        print(json.dumps({"path": str(target)}) if as_json else target)
+    return 0
