@@ -1,0 +1,175 @@
+"""The desktop app's entry points: `aipcprof-gui` (main) and `aipcprof gui` (run_gui).
+
+Only Qt and the window are imported up front; ONNX Runtime and OpenVINO load
+in a background job after the window has painted, so it shows in well under
+2 s. `--run/--screenshot/--quit` drive the same window for automation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+_T0 = time.perf_counter()
+
+
+def sample_model_path() -> Path:
+    """resources/sample_model.onnx next to the package (source tree) or in a PyInstaller bundle."""
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
+    return base / "resources" / "sample_model.onnx"
+
+
+class _Automation:
+    """Waits for targets (and the model), optionally runs, screenshots, quits with 0/1."""
+
+    def __init__(self, window, model: str | None, target: str | None, start: bool, screenshot: str | None,
+                 quit_after: bool) -> None:
+        self.window, self.target, self.start = window, target, start
+        self.screenshot, self.quit_after = screenshot, quit_after
+        self.exit_code = 0
+        self._targets_done = False
+        self._model_done = model is None
+        self._acted = False
+        window.targets_loaded.connect(self._on_window_targets_loaded)
+        window.model_loaded.connect(self._on_window_model_loaded)
+        window.model_failed.connect(self._on_window_model_failed)
+        window.all_runs_finished.connect(self._on_window_all_runs_finished)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.start or self.screenshot or self.quit_after or self.target)
+
+    def _on_window_targets_loaded(self, _targets: list) -> None:
+        self._targets_done = True
+        self._maybe_act()
+
+    def _on_window_model_loaded(self, _path: str) -> None:
+        self._model_done = True
+        self._maybe_act()
+
+    def _on_window_model_failed(self, _message: str) -> None:
+        self._model_done = True
+        self.exit_code = 1
+        self._maybe_act()
+
+    def _maybe_act(self) -> None:
+        if self._acted or not (self._targets_done and self._model_done):
+            return
+        self._acted = True
+        w = self.window
+        if self.target and not w.setup_panel.select_target(self.target):
+            w.show_error(f"Target {self.target} is not available here.",
+                         "Pick one of the ready targets (aipcprof devices lists them).")
+            self.exit_code = 1
+        if self.start and self.exit_code == 0:
+            w.run_selected()
+            if w.controller.busy:
+                return  # _on_window_all_runs_finished finishes
+            self.exit_code = 1
+        self._finish()
+
+    def _on_window_all_runs_finished(self, records: list) -> None:
+        if not self.start:
+            return
+        ok = bool(records) and all(r.get("status") == "completed" for r in records)
+        self.exit_code = 0 if ok and self.exit_code == 0 else 1
+        self._finish()
+
+    def _finish(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(150, self._shoot_and_quit)  # let the layout settle and the charts draw once
+
+    def _shoot_and_quit(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        w = self.window
+        if self.screenshot:
+            w.charts.refresh()
+            QApplication.processEvents()
+            Path(self.screenshot).parent.mkdir(parents=True, exist_ok=True)
+            if not w.grab().save(self.screenshot):
+                self.exit_code = 1
+        if self.quit_after:
+            w.close()
+            QApplication.instance().exit(self.exit_code)
+
+
+def _make_app():
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        QCoreApplication.setOrganizationName("AIPCProfiler")
+        QCoreApplication.setApplicationName("AI PC Profiler")
+        if sys.platform == "win32":  # own taskbar group and icon, not python.exe's
+            try:
+                import ctypes
+
+                ctypes.windll.shell32.SetCurrentProcessExplicitAppUserModelID("AIPCProfiler.App")
+            except (AttributeError, OSError):
+                pass
+        app = QApplication(sys.argv[:1])
+    from app import __version__
+
+    app.setApplicationDisplayName("AI PC Profiler")
+    app.setApplicationVersion(__version__)
+    return app
+
+
+def run_gui(model: str | None = None, target: str | None = None, start: bool = False,
+            screenshot: str | None = None, quit_after: bool = False, *, settings=None,
+            runs_dir: Path | None = None) -> int:
+    """Open the window; with quit_after, return 0 on success and 1 if loading or the run failed."""
+    from PySide6.QtCore import QSettings, QStandardPaths, QTimer
+
+    from app.views import theme
+    from app.views.main_window import MainWindow
+
+    app = _make_app()
+    theme.apply(app)
+    if settings is None:
+        settings = QSettings()
+    if runs_dir is None:
+        runs_dir = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "runs"
+    window = MainWindow(settings, runs_dir, sample_model=sample_model_path())
+    automation = _Automation(window, model, target, start, screenshot, quit_after)
+    window.show()
+    probe = os.environ.get("AIPCPROF_STARTUP_PROBE")
+    if probe:  # the responsiveness benchmark: when was the window on screen?
+        QTimer.singleShot(0, lambda: _report_shown(probe, app))
+    QTimer.singleShot(0, window.start_background)  # after the first paint
+    if model:
+        window.open_model(model)
+    rc = app.exec()
+    return automation.exit_code if quit_after else rc
+
+
+def _report_shown(mode: str, app) -> None:
+    app.processEvents()
+    print(f"window_shown wall={time.time():.6f} since_import={time.perf_counter() - _T0:.3f}", flush=True)
+    if mode == "quit":
+        for w in app.topLevelWidgets():
+            w.close()
+        app.exit(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`aipcprof-gui [MODEL] [--target ID] [--run] [--screenshot PNG] [--quit]`."""
+    from app.cli.cmd_gui import add_arguments
+
+    parser = argparse.ArgumentParser(prog="aipcprof-gui", description="AI PC Profiler desktop app.")
+    add_arguments(parser)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    return run_gui(model=args.model, target=args.target, start=args.run, screenshot=args.screenshot,
+                   quit_after=args.quit)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""DevicesPanel: this PC's compute devices, the targets that can use them, and live telemetry.
+
+Three sections: devices from the probe inventory (names, drivers, versions),
+targets from engine discovery (ready or why not, and the fix), and every
+telemetry metric with its status: live, or why not (unsupported / denied...).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from app.views import theme
+
+_SKIP_KEYS = {"name", "kind", "device_type", "key", "id", "metrics", "telemetry", "device"}
+
+
+def _text(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, ""))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_text(v) for v in value)
+    return "" if value is None else str(value)
+
+
+class DevicesPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(3)
+        self.tree.setHeaderLabels(["Item", "Status", "Details"])
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setUniformRowHeights(True)
+        h = self.tree.header()
+        h.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        h.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        h.setStretchLastSection(True)
+        self.devices_root = QTreeWidgetItem(["Compute devices", "", "from the telemetry inventory"])
+        self.targets_root = QTreeWidgetItem(["Targets", "", "engine / execution provider / device"])
+        self.metrics_root = QTreeWidgetItem(["Telemetry", "", "what this machine can measure, and why not"])
+        for root in (self.devices_root, self.targets_root, self.metrics_root):
+            f = root.font(0)
+            f.setBold(True)
+            root.setFont(0, f)
+            self.tree.addTopLevelItem(root)
+            root.setExpanded(True)
+        QTreeWidgetItem(self.devices_root, ["Looking for devices…"])
+        QTreeWidgetItem(self.targets_root, ["Looking for targets…"])
+        QTreeWidgetItem(self.metrics_root, ["Starting the sampler…"])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.tree)
+        self._metric_snapshot: dict = {}
+
+    def _status_item(self, parent: QTreeWidgetItem, name: str, ok: bool | None, status: str, detail: str,
+                     tip: str = "") -> QTreeWidgetItem:
+        c = theme.colors()
+        item = QTreeWidgetItem(parent, [name, status, detail])
+        color = c.ok if ok else (c.muted if ok is None else c.warn)
+        item.setForeground(1, QBrush(QColor(color)))
+        for col in range(3):
+            item.setToolTip(col, tip or f"{name}: {status}. {detail}".strip())
+        return item
+
+    # -- sections --------------------------------------------------------
+    def set_inventory(self, devices: list[dict] | None, error: str = "") -> None:
+        self.devices_root.takeChildren()
+        if devices is None:
+            QTreeWidgetItem(self.devices_root, ["Inventory unavailable", "", error or "no inventory module"])
+            return
+        for d in devices:
+            name = d.get("name") or d.get("device_name") or d.get("key") or "device"
+            kind = d.get("kind") or d.get("device_type") or ""
+            item = QTreeWidgetItem(self.devices_root, [f"{kind} · {name}" if kind else name, "",
+                                                        _text(d.get("vendor", ""))])
+            item.setToolTip(0, str(name))
+            for key, value in d.items():
+                if key in _SKIP_KEYS or value in (None, "", [], {}):
+                    continue
+                child = QTreeWidgetItem(item, [key.replace("_", " "), "", _text(value)])
+                child.setToolTip(2, _text(value))
+            metrics = d.get("metrics") or d.get("telemetry")
+            if isinstance(metrics, dict):
+                for metric, info in metrics.items():
+                    status = info.get("status", "") if isinstance(info, dict) else str(info)
+                    reason = info.get("reason", "") if isinstance(info, dict) else ""
+                    self._status_item(item, metric, status == "ok", "live" if status == "ok" else status, reason)
+            item.setExpanded(True)
+        if not devices:
+            QTreeWidgetItem(self.devices_root, ["No devices reported"])
+
+    def set_targets(self, targets: list) -> None:
+        self.targets_root.takeChildren()
+        for t in targets:
+            versions = " / ".join(v for v in (t.runtime_version, t.ep_version) if v)
+            detail = f"{t.provider} on {t.device_type} {t.device_name or t.vendor}".strip()
+            if versions:
+                detail += f" · {versions}"
+            if t.ready:
+                self._status_item(self.targets_root, t.id, True, "ready", detail + (f" · {t.reason}" if t.reason
+                                                                                    else ""))
+            else:
+                tip = f"{t.id}: {t.reason}" + (f"\nFix: {t.fix}" if t.fix else "")
+                self._status_item(self.targets_root, t.id, False, "unavailable", t.reason, tip)
+        self.targets_root.setText(1, f"{sum(t.ready for t in targets)} ready of {len(targets)}")
+
+    def set_metric_status(self, statuses: dict[str, tuple[str, str]], note: str = "") -> None:
+        """statuses: "device/metric" -> (status, reason), from Sampler.metric_status()."""
+        if statuses == self._metric_snapshot and not note:
+            return
+        self._metric_snapshot = dict(statuses)
+        self.metrics_root.takeChildren()
+        if note:
+            QTreeWidgetItem(self.metrics_root, [note])
+        by_device: dict[str, list] = {}
+        for key, (status, reason) in sorted(statuses.items()):
+            device, _, metric = key.rpartition("/")
+            by_device.setdefault(device, []).append((metric, status, reason))
+        live = 0
+        for device, metrics in by_device.items():
+            node = QTreeWidgetItem(self.metrics_root, [device])
+            n_ok = sum(1 for _, s, _ in metrics if s == "ok")
+            live += n_ok
+            node.setText(1, f"{n_ok} of {len(metrics)} live")
+            for metric, status, reason in metrics:
+                ok = status == "ok"
+                self._status_item(node, metric, ok if status != "not_ready" else None,
+                                  "live" if ok else status, reason)
+            node.setExpanded(True)
+        self.metrics_root.setText(1, f"{live} live of {len(statuses)}")
+        self.tree.resizeColumnToContents(0)

@@ -1,0 +1,267 @@
+"""ResultsPanel: what a finished run measured, read from its run record.
+
+Phases, latency statistics, throughput, placement (with a loud banner when
+the accelerator got nothing or only part of the graph), the output check
+against ONNX Runtime CPU, precision, energy per inference (or why not),
+warnings; plus a comparison table once several runs exist.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.views import theme
+from app.views.banner import Banner
+from app.views.kpi import KpiTile, fmt_ms, fmt_rate
+
+PHASE_TIPS = {"load": "Read and check the model, build inputs.", "compile": "Create the session: graph "
+              "partitioning and the EP's compiler (the NPU compile can take minutes).",
+              "first_inference": "The first run: lazy allocations, kernel selection.",
+              "warmup": "Unmeasured inferences before the measured loop.",
+              "measure": "The measured loop.", "output_check": "Compare outputs with ONNX Runtime CPU."}
+PHASE_NAMES = {"load": "load", "compile": "compile", "first_inference": "first inference", "warmup": "warm-up",
+               "measure": "measure", "output_check": "output check"}
+STAT_ROWS = (("count", "inferences"), ("min", "min"), ("p50", "p50 (median)"), ("p90", "p90"), ("p95", "p95"),
+             ("p99", "p99"), ("max", "max"), ("mean", "mean"), ("std", "std dev"))
+
+
+def _num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    t = QTableWidget(0, len(headers))
+    t.setHorizontalHeaderLabels(headers)
+    t.verticalHeader().setVisible(False)
+    t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    t.horizontalHeader().setStretchLastSection(True)
+    t.setAlternatingRowColors(True)
+    t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 6)  # compact rows
+    return t
+
+
+def _fill(t: QTableWidget, rows: list[tuple], tips: list[str] | None = None) -> None:
+    t.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            item = QTableWidgetItem(str(value))
+            if c > 0:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if tips and r < len(tips) and tips[r]:
+                item.setToolTip(tips[r])
+            t.setItem(r, c, item)
+    t.setFixedHeight(t.horizontalHeader().height() + max(1, len(rows)) * t.verticalHeader().defaultSectionSize() + 4)
+
+
+class ResultsPanel(QScrollArea):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.record: dict | None = None
+        body = QWidget()
+        self.setWidget(body)
+        self.title = QLabel("Results appear here when a run ends.")
+        f = self.title.font()
+        f.setPointSizeF(f.pointSizeF() * 1.2)
+        f.setBold(True)
+        self.title.setFont(f)
+        self.title.setWordWrap(True)
+        self.subtitle = QLabel()
+        self.subtitle.setEnabled(False)
+        self.subtitle.setWordWrap(True)
+        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.placement_banner = Banner(closable=False)
+        self.error_banner = Banner(closable=False)
+        self.tiles = {
+            "p50": KpiTile("p50 latency", "Median latency of the measured inferences."),
+            "p99": KpiTile("p99 latency", "99th-percentile latency: the tail."),
+            "throughput": KpiTile("throughput", "Measured inferences / measured time."),
+            "share": KpiTile("on the accelerator", "Share of graph nodes the target's accelerator runs."),
+            "energy": KpiTile("energy / inference", "Energy over the measured loop / inferences."),
+            "precision": KpiTile("precision", "What the target computed in."),
+        }
+        tiles = QHBoxLayout()
+        for tile in self.tiles.values():
+            tiles.addWidget(tile)
+        self.phases = _table(["Phase", "Time"])
+        self.stats = _table(["Latency", "Value"])
+        self.placement = _table(["Provider", "Nodes"])
+        self.outputs = _table(["Output", "Max abs error", "Cosine", "OK"])
+        self.compare = _table(["Target", "Status", "p50", "p99", "Throughput", "Speed-up", "On accel", "Precision"])
+        self.warnings = QLabel()
+        self.warnings.setWordWrap(True)
+        self.warnings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        grid = QGridLayout()
+        self.boxes = {}
+        for i, (name, widget) in enumerate((("Phases", self.phases), ("Latency statistics", self.stats),
+                                            ("Placement", self.placement), ("Output check", self.outputs))):
+            box = QGroupBox(name)
+            box_lay = QVBoxLayout(box)
+            box_lay.addWidget(widget)
+            box_lay.addStretch(1)  # tables keep their height at the top of the box
+            grid.addWidget(box, i // 2, i % 2)
+            self.boxes[name] = box
+        self.compare_box = QGroupBox("Runs this session (speed-up vs the first)")
+        QVBoxLayout(self.compare_box).addWidget(self.compare)
+        self.warn_box = QGroupBox("Warnings")
+        QVBoxLayout(self.warn_box).addWidget(self.warnings)
+        lay = QVBoxLayout(body)
+        lay.addWidget(self.title)
+        lay.addWidget(self.subtitle)
+        lay.addWidget(self.error_banner)
+        lay.addWidget(self.placement_banner)
+        lay.addLayout(tiles)
+        lay.addLayout(grid)
+        lay.addWidget(self.warn_box)
+        lay.addWidget(self.compare_box)
+        lay.addStretch(1)
+        self._set_details_visible(False)
+        self.compare_box.setVisible(False)
+
+    def _set_details_visible(self, visible: bool) -> None:
+        for w in (*self.tiles.values(), *self.boxes.values(), self.warn_box):
+            w.setVisible(visible)
+
+    # -- filling ---------------------------------------------------------
+    def show_record(self, r: dict, saved_path: str | None = None) -> None:
+        self.record = r
+        c = theme.colors()
+        model = r.get("model") or {}
+        target = r.get("target") or {}
+        status = r.get("status", "?")
+        color = {"completed": c.ok, "cancelled": c.warn, "failed": c.error}.get(status, c.muted)
+        name = model.get("name") or Path(str(model.get("path", "?"))).name
+        self.title.setText(f"{name} on {target.get('id', '?')} — <span style='color:{color}'>{status}</span>")
+        host = r.get("host") or {}
+        sub = [target.get("device_name") or target.get("device_type", ""), host.get("cpu", ""),
+               r.get("created_utc", "")]
+        if saved_path:
+            sub.append(f"saved: {saved_path}")
+        self.subtitle.setText(" · ".join(s for s in sub if s))
+        err = r.get("error")
+        if err:
+            self.error_banner.show_message("error", err.get("message", ""), err.get("hint", ""))
+        else:
+            self.error_banner.setVisible(False)
+        self._set_details_visible(True)
+        self._fill_tiles(r)
+        self._fill_phases(r)
+        self._fill_stats(r)
+        self._fill_placement(r)
+        self._fill_outputs(r)
+        warnings = r.get("warnings") or []
+        self.warnings.setText("<br>".join(f"⚠ {w}" for w in warnings) if warnings else "None.")
+
+    def set_saved_path(self, path: str) -> None:
+        """The record reached the disk (written in the background after the run)."""
+        text = self.subtitle.text()
+        if "saved:" not in text:
+            self.subtitle.setText(f"{text} · saved: {path}" if text else f"saved: {path}")
+
+    def _fill_tiles(self, r: dict) -> None:
+        lat = r.get("latency") or {}
+        t = self.tiles
+        t["p50"].set(fmt_ms(lat["p50"] * 1e3) if _num(lat.get("p50")) else "—")
+        t["p99"].set(fmt_ms(lat["p99"] * 1e3) if _num(lat.get("p99")) else "—")
+        t["throughput"].set(fmt_rate(lat.get("throughput_per_s")) if _num(lat.get("throughput_per_s")) else "—")
+        p = r.get("placement") or {}
+        share = p.get("accelerator_share")
+        c = theme.colors()
+        t["share"].set(f"{share:.0%}" if _num(share) else "N/A",
+                       f"{p.get('accelerator_nodes', '?')} of {p.get('total_nodes', '?')} nodes on "
+                       f"{p.get('accelerator', '?')} ({p.get('source', '')})" if p else "No placement information.",
+                       None if not _num(share) or share >= 1 else (c.error if share == 0 else c.warn))
+        e = r.get("energy") or {}
+        if e.get("available") and _num(e.get("joules_per_inference")):
+            t["energy"].set(f"{e['joules_per_inference'] * 1e3:.3f} mJ", f"Covers: {e.get('covers', '?')}")
+        else:
+            t["energy"].set("N/A", f"Not available: {e.get('reason') or 'no power source for this device'}")
+        t["precision"].set(str(r.get("precision") or "N/A"), "What the target computed in (from the session).")
+        self._fill_placement_banner(r)
+
+    def _fill_placement_banner(self, r: dict) -> None:
+        p = r.get("placement") or {}
+        share, acc = p.get("accelerator_share"), str(p.get("accelerator", ""))
+        if not p or not _num(share) or acc in ("CPUExecutionProvider", "CPU") or share >= 1:
+            self.placement_banner.setVisible(False)
+            return
+        total, on = p.get("total_nodes"), p.get("accelerator_nodes")
+        if on == 0:
+            self.placement_banner.show_message(
+                "error", f"Nothing ran on {acc}: 0 of {total} nodes were placed there.",
+                "These numbers measure the CPU fallback. Check the model's ops and precision "
+                "(NPUs want static shapes and QDQ int8), or enable Strict to fail instead.")
+        else:
+            self.placement_banner.show_message(
+                "warning", f"Partial fallback: {on} of {total} nodes ({share:.0%}) ran on {acc}; the rest on the CPU.",
+                "Each hand-over between devices costs time; see Placement below.")
+
+    def _fill_phases(self, r: dict) -> None:
+        phases = sorted((r.get("phases") or {}).items(), key=lambda kv: kv[1].get("t0_ns") or 0)  # run order
+        rows = [(PHASE_NAMES.get(name, name), fmt_ms(p["seconds"] * 1e3) if p["seconds"] < 1
+                 else f"{p['seconds']:.2f} s") for name, p in phases]
+        _fill(self.phases, rows, [PHASE_TIPS.get(n, "") for n, _ in phases])
+
+    def _fill_stats(self, r: dict) -> None:
+        lat = r.get("latency") or {}
+        rows = []
+        for key, label in STAT_ROWS:
+            v = lat.get(key)
+            rows.append((label, (f"{v:,}" if key == "count" else fmt_ms(v * 1e3)) if _num(v) else "—"))
+        if _num(lat.get("throughput_per_s")):
+            rows.append(("throughput", fmt_rate(lat["throughput_per_s"])))
+        _fill(self.stats, rows)
+
+    def _fill_placement(self, r: dict) -> None:
+        p = r.get("placement") or {}
+        rows = [(k, v) for k, v in (p.get("nodes_by_provider") or {}).items()]
+        if p:
+            rows.append(("total", p.get("total_nodes", "?")))
+        providers = ", ".join((r.get("session") or {}).get("providers") or [])
+        _fill(self.placement, rows or [("N/A", "")], [f"Session providers: {providers}"] * max(1, len(rows)))
+
+    def _fill_outputs(self, r: dict) -> None:
+        oc = r.get("output_check") or {}
+        rows = []
+        for o in oc.get("outputs", []):
+            err, cos = o.get("max_abs_error"), o.get("cosine_similarity")
+            rows.append((o["name"], f"{err:.3g}" if _num(err) else "—", f"{cos:.6f}" if _num(cos) else "—",
+                         "✔" if o.get("ok") else "✘ mismatch"))
+        if not rows:
+            rows = [(oc.get("skipped") or "not run", "", "", "")]
+        _fill(self.outputs, rows, [f"Reference: {oc.get('reference', 'ort/cpu')}"] * len(rows))
+
+    def show_comparison(self, records: list[dict]) -> None:
+        """Every run of this session, first one as the baseline."""
+        from app.core.comparison import compare_rows
+
+        if len(records) < 2:
+            self.compare_box.setVisible(False)
+            return
+        rows = compare_rows(records, [str(i) for i in range(len(records))])
+
+        def ms(v):
+            return fmt_ms(v) if _num(v) else "—"
+
+        _fill(self.compare, [(row["target"], row["status"], ms(row["p50_ms"]), ms(row["p99_ms"]),
+                              fmt_rate(row["throughput_per_s"]) if _num(row["throughput_per_s"]) else "—",
+                              f"{row['speedup_vs_baseline']:.2f}×" if _num(row["speedup_vs_baseline"]) else "—",
+                              f"{row['accelerator_share']:.0%}" if _num(row["accelerator_share"]) else "N/A",
+                              row["precision"] or "—") for row in rows])
+        self.compare_box.setVisible(True)

@@ -1,0 +1,262 @@
+"""RunController: owns the ProfileRun(s) and the sampler; one QTimer pulls both.
+
+The worker process streams latency batches; the sampler thread queues
+telemetry. Neither talks to Qt. A single ~30 Hz timer drains both into the
+LiveData ring buffers and emits `ticked` once per tick (never one signal per
+sample or per inference); the charts redraw on that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import re
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.views.live_data import LiveData
+
+TICK_MS = 33  # ~30 Hz: smooth charts, short ticks
+
+
+class RunController(QObject):
+    run_started = Signal(object)  # RunSpec
+    phase_started = Signal(str)
+    phase_finished = Signal(str, float)  # phase, seconds
+    run_finished = Signal(dict)  # the run record (any status)
+    error_raised = Signal(str, str, str)  # message, hint, kind
+    batch_finished = Signal(list)  # every record of one Run / Run on all targets (may be empty)
+    ticked = Signal()
+    record_saved = Signal(str)  # path of the run record just written
+
+    def __init__(self, runs_dir: Path | None, parent: QObject | None = None, jobs=None) -> None:
+        super().__init__(parent)
+        self.jobs = jobs  # a JobRunner for writing records off the GUI thread (None: write inline)
+        self.live = LiveData()
+        self.runs_dir = runs_dir
+        self.run = None  # the ProfileRun in flight
+        self.spec = None
+        self.target = None
+        self.phase = ""
+        self.phase_t0 = 0.0  # monotonic, for "Compiling... 12 s"
+        self.stopping = False
+        self.last_record: dict | None = None
+        self.last_record_path: str | None = None
+        self.sampler = None
+        self.sampler_error = ""
+        self._queue: list[tuple] = []
+        self._batch: list[dict] = []
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._on_timer_timeout)
+        self.tick_count = 0  # for the responsiveness benchmark
+
+    # -- telemetry -------------------------------------------------------
+    def start_sampler(self) -> None:
+        """Start sampling (after the window is shown); a broken probe stack costs only telemetry."""
+        if self.sampler is not None:
+            return
+        try:
+            from app.probes.sampler import Sampler
+
+            self.sampler = Sampler()
+            self.sampler.start()
+        except Exception as e:  # noqa: BLE001 - telemetry is never worth a crash
+            self.sampler = None
+            self.sampler_error = f"telemetry unavailable: {e.__class__.__name__}: {e}"
+        if not self.timer.isActive():
+            self.timer.start()
+
+    def metric_status(self) -> dict:
+        if self.sampler is None:
+            return {}
+        try:
+            return dict(self.sampler.metric_status())
+        except Exception:  # noqa: BLE001
+            return {}
+
+    # -- runs ------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self.run is not None
+
+    def start(self, jobs: list[tuple]) -> None:
+        """Queue (spec, target) pairs and start the first; more than one is a 'Run on all targets'."""
+        if self.busy or not jobs:
+            return
+        self._queue = list(jobs)
+        self._batch = []
+        self._start_next()
+
+    def _start_next(self) -> None:
+        from app.core.errors import UserError
+        from app.core.runner import ProfileRun
+
+        while self._queue:
+            spec, target = self._queue.pop(0)
+            # The GUI holds a big long-lived heap (ONNX, Qt wrappers, numpy): a full GC pass over it
+            # stalls the event loop ~100 ms. Collect once now, then freeze it out of the GC's sight.
+            gc.collect()
+            gc.freeze()
+            try:
+                run = ProfileRun(spec, sampler=self.sampler, target=target)
+                self.live.reset(time.perf_counter_ns())
+                run.start()
+            except UserError as e:
+                self.error_raised.emit(e.message, e.hint, e.__class__.__name__)
+                continue
+            except OSError as e:  # spawn failed (no memory, no handles)
+                self.error_raised.emit(f"could not start the inference worker: {e}",
+                                       "Close other programs and try again.", "WorkerStart")
+                continue
+            self.run, self.spec, self.target = run, spec, target
+            self.stopping = False
+            self.phase, self.phase_t0 = "start", time.monotonic()
+            if not self.timer.isActive():
+                self.timer.start()
+            self.run_started.emit(spec)
+            return
+        self._finish_batch()
+
+    def stop(self) -> None:
+        """Stop works in every phase: the worker stops between inferences, or is killed after a grace period."""
+        self._queue.clear()
+        if self.run is not None and not self.stopping:
+            self.stopping = True
+            self.run.cancel()
+
+    def shutdown(self) -> None:
+        """Window closing: kill the worker now, stop sampling; no child process outlives the window."""
+        self._queue.clear()
+        self.timer.stop()
+        if self.run is not None:
+            self.run.close()
+            self.run = None
+        if self.sampler is not None:
+            try:
+                self.sampler.stop()
+            except Exception:  # noqa: BLE001
+                pass
+            self.sampler = None
+
+    # -- the one timer ---------------------------------------------------
+    def _on_timer_timeout(self) -> None:
+        self.tick_count += 1
+        run = self.run
+        if run is not None:
+            for ev in run.poll(0):
+                self._on_run_event(ev)
+        samples = self._drain_sampler()
+        if samples:
+            self.live.add_samples(samples, keep=self.run is not None)
+        self.ticked.emit()
+
+    def _drain_sampler(self) -> list:
+        if self.sampler is None:
+            return []
+        try:
+            return self.sampler.drain()
+        except Exception:  # noqa: BLE001
+            return []
+
+    def _on_run_event(self, ev) -> None:
+        kind, d = ev.kind, ev.data
+        if kind == "lat":
+            self.live.add_latencies(d["starts_ns"], d["durations_ns"])
+        elif kind == "started":
+            self.phase, self.phase_t0 = d["phase"], time.monotonic()
+            self.live.phase_started(d["phase"], d["t_ns"])
+            self.phase_started.emit(d["phase"])
+        elif kind == "phase":
+            self.live.phase_ended(d["phase"], d["t0_ns"], d["t1_ns"])
+            self.phase_finished.emit(d["phase"], (d["t1_ns"] - d["t0_ns"]) / 1e9)
+        elif kind == "error":
+            self.error_raised.emit(d.get("message", "the run failed."), d.get("hint", ""), d.get("kind", ""))
+        elif kind == "ended":
+            self._on_run_ended(d["record"])
+
+    def _on_run_ended(self, record: dict) -> None:
+        # Drain the last telemetry of this run before the buffers stop accepting values.
+        self.live.add_samples(self._drain_sampler(), keep=True)
+        self.live.close_open_phases(time.perf_counter_ns())
+        self.run = None
+        self.last_record = record
+        self.last_record_path = None
+        self._save(record)
+        self._batch.append(record)
+        self.run_finished.emit(record)
+        if self._queue and not self.stopping:
+            self._start_next()
+        else:
+            self._queue.clear()
+            self._finish_batch()
+
+    def _finish_batch(self) -> None:
+        batch, self._batch = self._batch, []
+        self.batch_finished.emit(batch)
+
+    def _save(self, record: dict) -> None:
+        """Every run is kept (atomically) in the user's runs folder, written off the GUI thread:
+        a long run's record is tens of MB of JSON."""
+        if self.runs_dir is None:
+            return
+        model = record.get("model") or {}
+        stem = Path(str(model.get("name") or model.get("path") or "model")).stem
+        target = (record.get("target") or {}).get("id", "target")
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{stamp}_{stem}_{target}")
+        folder = self.runs_dir
+
+        def write() -> str:
+            from app.core import record as rec
+
+            folder.mkdir(parents=True, exist_ok=True)
+            path, n = folder / f"{name}.json", 1
+            while path.exists():
+                n += 1
+                path = folder / f"{name}_{n}.json"
+            rec.save(record, path)
+            return str(path)
+
+        def saved(path: str) -> None:
+            if self.last_record is record:
+                self.last_record_path = path
+            self.record_saved.emit(path)
+
+        def failed(e: BaseException) -> None:  # a full disk must not lose the on-screen results
+            self.error_raised.emit(f"could not save the run record in {folder}: {e}",
+                                   "Use File > Save Run As to save it elsewhere.", "SaveFailed")
+
+        if self.jobs is None:
+            try:
+                saved(write())
+            except Exception as e:  # noqa: BLE001
+                failed(e)
+        else:
+            self.jobs.submit(write, saved, failed)
+
+    # -- progress --------------------------------------------------------
+    def progress(self) -> tuple[str, int]:
+        """(text, percent or -1 for busy) for the status area."""
+        if self.run is None:
+            return "", 0
+        elapsed = time.monotonic() - self.phase_t0
+        names = {"start": "Starting worker", "load": "Loading model", "compile": "Compiling",
+                 "first_inference": "First inference", "warmup": "Warming up", "measure": "Measuring",
+                 "output_check": "Checking outputs vs CPU"}
+        text = f"{names.get(self.phase, self.phase)}… {elapsed:.1f} s"
+        if self.stopping:
+            return f"Stopping… ({text})", -1
+        if self.phase == "measure" and self.spec is not None:
+            if self.spec.iterations:
+                return f"Measuring… {self.live.count} / {self.spec.iterations}", \
+                    min(100, int(100 * self.live.count / self.spec.iterations))
+            if self.spec.duration_s:
+                return f"Measuring… {elapsed:.1f} / {self.spec.duration_s:g} s", \
+                    min(100, int(100 * elapsed / self.spec.duration_s))
+        return text, -1
+
+    def queued(self) -> int:
+        return len(self._queue)

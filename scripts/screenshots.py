@@ -1,0 +1,120 @@
+"""Render the main window's states offscreen into docs/screenshots/*.png.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--model M]
+
+States: empty (first launch), model loaded, running (mid-measure), results,
+error (a bad file dropped), devices tab, and the results again in dark mode
+(a second process with AIPCPROF_THEME=dark). Settings and run records go to
+a temporary folder, never the user's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def wait_for(app, predicate, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def shoot(app, window, path: Path) -> None:
+    window.charts.refresh()
+    for _ in range(5):
+        app.processEvents()
+    window.grab().save(str(path))
+    print(f"wrote {path}")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    p.add_argument("--model", default=str(ROOT / "resources" / "sample_model.onnx"))
+    p.add_argument("--size", default="1440x900")
+    p.add_argument("--only-results", action="store_true", help="(internal) just the results state")
+    args = p.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    width, height = (int(v) for v in args.size.split("x"))
+
+    from PySide6.QtCore import QSettings
+
+    from app.gui import _make_app
+    from app.views import theme
+    from app.views.main_window import MainWindow
+
+    app = _make_app()
+    theme.apply(app)
+    tmp = Path(tempfile.mkdtemp(prefix="aipcprof-shots-"))
+    settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, tmp / "runs", sample_model=Path(args.model))
+    window.resize(width, height)
+    window.show()
+    targets: list = []
+    window.targets_loaded.connect(targets.append)
+    window.start_background()
+    wait_for(app, lambda: targets, 60, "target discovery")
+    suffix = "-dark" if theme.is_dark() else ""
+    if not args.only_results:
+        shoot(app, window, out / "01-empty.png")
+
+    loaded: list = []
+    window.model_loaded.connect(loaded.append)
+    window.open_model(args.model)
+    wait_for(app, lambda: loaded, 60, "the model card")
+    window.setup_panel.select_target("ort/cpu")
+    if not args.only_results:
+        shoot(app, window, out / "02-model-loaded.png")
+
+    window.setup_panel.by_time.setChecked(True)
+    window.setup_panel.duration.setValue(8.0)
+    finished: list = []
+    window.all_runs_finished.connect(finished.append)
+    window.run_selected()
+    c = window.controller
+    wait_for(app, lambda: c.phase == "measure" and c.live.count > 0, 60, "the measured loop")
+    t = time.monotonic()
+    wait_for(app, lambda: time.monotonic() - t > 4.0, 10, "4 s of measurement")
+    if not args.only_results:
+        shoot(app, window, out / "03-running.png")
+    wait_for(app, lambda: finished, 120, "the end of the run")
+    shoot(app, window, out / f"04-results{suffix}.png")
+    if args.only_results:
+        window.close()
+        return 0
+
+    window.tabs.setCurrentIndex(1)
+    shoot(app, window, out / "05-devices.png")
+    window.tabs.setCurrentIndex(0)
+    bad = tmp / "not-a-model.onnx"
+    bad.write_bytes(os.urandom(2048))
+    failed: list = []
+    window.model_failed.connect(failed.append)
+    window.open_model(str(bad))
+    wait_for(app, lambda: failed, 30, "the error")
+    shoot(app, window, out / "06-error.png")
+    window.close()
+
+    # Dark mode: a fresh process, because the palette is chosen at start-up like the OS theme.
+    env = dict(os.environ, AIPCPROF_THEME="dark")
+    done = subprocess.run([sys.executable, __file__, "--out", str(out), "--model", args.model, "--size", args.size,
+                           "--only-results"], env=env, check=False)
+    return done.returncode
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
