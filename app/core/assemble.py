@@ -28,7 +28,9 @@ class RecordBuilder:
         r["target"] = target.to_dict() if target is not None else {"id": spec.target_id}
         r["settings"] = {k: v for k, v in spec.to_dict().items() if k != "model_path"}
         r["phases"] = {}
-        self._starts: list[np.ndarray] = []
+        # 8 bytes per inference (float32 s): a 10-minute run at 1000/s costs ~5 MB.
+        self._t0_ns: int | None = None
+        self._offsets: list[np.ndarray] = []  # start of each inference, s since the first one
         self._durations: list[np.ndarray] = []
         self._cancelled = False
 
@@ -40,8 +42,12 @@ class RecordBuilder:
         self.record["phases"][name] = {"seconds": (t1_ns - t0_ns) / 1e9, "t0_ns": t0_ns, "t1_ns": t1_ns, **extra}
 
     def add_latencies(self, starts_ns: np.ndarray, durations_ns: np.ndarray) -> None:
-        self._starts.append(starts_ns)
-        self._durations.append(durations_ns)
+        if not len(starts_ns):
+            return
+        if self._t0_ns is None:
+            self._t0_ns = int(starts_ns[0])
+        self._offsets.append(((starts_ns - self._t0_ns) / 1e9).astype(np.float32))
+        self._durations.append((durations_ns / 1e9).astype(np.float32))
 
     def set_inputs(self, value: list) -> None:
         self.record["inputs"] = value
@@ -66,23 +72,25 @@ class RecordBuilder:
 
     # -- final -----------------------------------------------------------
     def latencies_s(self) -> tuple[np.ndarray, np.ndarray]:
+        """(durations, start offsets) in seconds, float64."""
         if not self._durations:
-            return np.empty(0), np.empty(0, np.int64)
-        return np.concatenate(self._durations) / 1e9, np.concatenate(self._starts)
+            return np.empty(0), np.empty(0)
+        return (np.concatenate(self._durations).astype(np.float64),
+                np.concatenate(self._offsets).astype(np.float64))
 
     def finish(self, sampler=None) -> dict:
         r = self.record
-        lat_s, starts = self.latencies_s()
-        r["latency"] = _latency_section(lat_s, starts)
+        lat_s, offsets = self.latencies_s()
+        r["latency"] = _latency_section(lat_s, offsets, self._t0_ns)
         r["status"] = "failed" if r["error"] else ("cancelled" if self._cancelled else "completed")
         if self._cancelled and not r["error"]:
             r["warnings"].append(f"cancelled by the user after {lat_s.size} measured inferences; partial results.")
-        self._telemetry(sampler, starts, lat_s)
+        self._telemetry(sampler, offsets, lat_s)
         _placement_warnings(r)
         _output_warnings(r)
         return r
 
-    def _telemetry(self, sampler, starts: np.ndarray, lat_s: np.ndarray) -> None:
+    def _telemetry(self, sampler, offsets: np.ndarray, lat_s: np.ndarray) -> None:
         r = self.record
         if sampler is None:
             r["telemetry"] = {"available": False, "reason": "no sampler attached to this run"}
@@ -90,8 +98,9 @@ class RecordBuilder:
         measure = r["phases"].get("measure")
         if measure:
             t0, t1 = measure["t0_ns"], measure["t1_ns"]
-        elif starts.size:
-            t0, t1 = int(starts[0]), int(starts[-1] + lat_s[-1] * 1e9)
+        elif offsets.size:
+            t0 = self._t0_ns
+            t1 = t0 + int((offsets[-1] + lat_s[-1]) * 1e9)
         else:
             t0 = t1 = 0
         try:
@@ -101,14 +110,12 @@ class RecordBuilder:
             r["telemetry"] = {"available": False, "reason": f"telemetry summary failed: {e}"}
 
 
-def _latency_section(lat_s: np.ndarray, starts_ns: np.ndarray) -> dict:
+def _latency_section(lat_s: np.ndarray, offsets: np.ndarray, t0_ns: int | None) -> dict:
     stats = latency_stats(lat_s)
     values, stride = downsample_latencies(lat_s)
-    offsets = (starts_ns - starts_ns[0]) / 1e9 if starts_ns.size else np.empty(0)
     if stride > 1:
         offsets = offsets[::stride][: values.size]
-    return {"unit": "s", **stats, "samples": values, "offsets": offsets, "samples_stride": stride,
-            "t0_ns": int(starts_ns[0]) if starts_ns.size else None}
+    return {"unit": "s", **stats, "samples": values, "offsets": offsets, "samples_stride": stride, "t0_ns": t0_ns}
 
 
 def _placement_warnings(r: dict) -> None:

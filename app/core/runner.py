@@ -40,7 +40,8 @@ class ProfileRun:
         self._last_progress = 0.0
         self._phase = "start"
         self._cancel_requested_at: float | None = None
-        self._got_done = False
+        self._ending_since: float | None = None  # worker said done/error; waiting for it to exit
+        self._end_events: list[RunEvent] = []
         self.record: dict | None = None
 
     # -- lifecycle -------------------------------------------------------
@@ -79,6 +80,8 @@ class ProfileRun:
     def poll(self, timeout: float = 0.0) -> list[RunEvent]:
         if self.finished or self._conn is None:
             return []
+        if self._ending_since is not None:
+            return self._finish_when_exited(timeout)
         events: list[RunEvent] = []
         deadline = time.monotonic() + timeout
         while len(events) < MAX_MESSAGES_PER_POLL:
@@ -92,8 +95,8 @@ class ProfileRun:
                 return events
             self._last_progress = time.monotonic()
             events.extend(self._handle(msg))
-            if self.finished:
-                return events
+            if self._ending_since is not None:
+                return events + self._finish_when_exited(0.0)
         events.extend(self._check_health())
         return events
 
@@ -123,15 +126,26 @@ class ProfileRun:
             return [RunEvent(kind, {"value": msg[1]})]
         if kind == "error":
             b.failed(msg[1], msg[2], msg[3], phase=self._phase)
-            return [RunEvent("error", {"message": msg[1], "hint": msg[2], "kind": msg[3]}), self._end()]
+            self._ending_since = time.monotonic()
+            return [RunEvent("error", {"message": msg[1], "hint": msg[2], "kind": msg[3]})]
         if kind == "done":
-            self._got_done = True
-            return [self._end()]
+            self._ending_since = time.monotonic()
         return []
+
+    def _finish_when_exited(self, timeout: float) -> list[RunEvent]:
+        """The worker has reported its end; build the record once it has exited.
+
+        Never blocks longer than `timeout`, so a GUI timer tick stays short while
+        the worker tears down its runtimes.
+        """
+        self._proc.join(timeout)
+        if self._proc.is_alive() and time.monotonic() - self._ending_since < CANCEL_GRACE_S:
+            return []
+        return [self._end()]
 
     def _on_worker_gone(self) -> list[RunEvent]:
         """The pipe closed without 'done': the worker crashed (signal or exit code)."""
-        self._proc.join(timeout=5)
+        self._proc.join(timeout=1.0)
         code = self._proc.exitcode
         if code is not None and code < 0:
             try:
@@ -170,9 +184,7 @@ class ProfileRun:
                 self._proc.join(timeout=2)
 
     def _end(self) -> RunEvent:
-        if self._proc is not None:
-            self._proc.join(timeout=CANCEL_GRACE_S)
-            self._kill()
+        self._kill()  # no-op when the worker already exited
         if self._conn is not None:
             self._conn.close()
         self.record = self.builder.finish(self.sampler)
