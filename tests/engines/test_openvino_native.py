@@ -43,7 +43,7 @@ def test_runners_set_inputs_once(zoo, cases, reference):
         assert isinstance(runner, functools.partial) and runner.args == (None, False, True)
         runner()
         assert_close(runner.fetch_outputs(), reference("token_embedding"), rtol=1e-5, atol=1e-5)
-        assert any("set the inputs once" in note for note in session.facts.notes)
+        assert "inputs set once" in session.facts.effective_options["input_binding"]
 
 
 def test_precision_and_options(zoo, cases):

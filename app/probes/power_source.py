@@ -1,0 +1,106 @@
+"""Battery / AC state (psutil, every OS) and the active power plan.
+
+Power source and plan change what an NPU or CPU delivers, so the run record
+keeps them. The Windows plan comes from powrprof (win_power_backend.py);
+on Linux it is the ACPI platform profile plus the cpufreq governor / EPP.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from app.probes.linux_sysfs import read_attr
+from app.probes.model import BOOL, PERCENT, SYSTEM, UNSUPPORTED, Clock, Probe, Sample, missing, reading
+
+NO_BATTERY = "no battery reported (desktop, VM, or no ACPI battery)"
+
+# Windows power schemes and Windows 11 power-mode overlays (documented GUIDs).
+WINDOWS_SCHEMES = {
+    "381b4222-f694-41f0-9685-ff5bb260df2e": "Balanced",
+    "8c5e7fda-e8bf-4a96-9a85-a6e23a8c635c": "High performance",
+    "a1841308-3541-4fab-bc81-f71556f20b4a": "Power saver",
+    "e9a42b02-d5df-448d-aa00-03f14749eb61": "Ultimate performance",
+}
+WINDOWS_OVERLAYS = {
+    "961cc777-2547-4f9d-8174-7d86181b8a7a": "Best power efficiency",
+    "00000000-0000-0000-0000-000000000000": "Balanced",
+    "ded574b5-45a0-4f42-8737-46345c09c238": "Best performance",
+}
+
+
+class BatteryProbe(Probe):
+    name = "battery"
+    period_s = 5.0
+
+    def __init__(self, *, sensors_battery: Callable[[], Any] | None = None,
+                 clock: Clock = time.perf_counter_ns) -> None:
+        self._sensors_battery = sensors_battery or getattr(psutil, "sensors_battery", lambda: None)
+        self._clock = clock
+
+    def read(self) -> list[Sample]:
+        try:
+            bat = self._sensors_battery()
+        except (OSError, RuntimeError, NotImplementedError):
+            bat = None
+        t = self._clock()
+        src = "psutil.sensors_battery"
+        if bat is None:
+            return [missing("system", "battery", PERCENT, UNSUPPORTED, NO_BATTERY, src, t_ns=t, kind=SYSTEM)]
+        out = [reading("system", "battery", float(bat.percent), PERCENT, src, t_ns=t, kind=SYSTEM)]
+        if bat.power_plugged is None:
+            out.append(missing("system", "on_ac", BOOL, UNSUPPORTED, "AC state not reported", src, t_ns=t, kind=SYSTEM))
+        else:
+            out.append(reading("system", "on_ac", 1.0 if bat.power_plugged else 0.0, BOOL, src, t_ns=t, kind=SYSTEM))
+        return out
+
+
+def describe_windows_plan(scheme_guid: str, scheme_name: str = "", overlay_guid: str | None = None) -> str:
+    """'Balanced (power mode: Best performance)' from GUIDs; unknown GUIDs keep their friendly name."""
+    g = scheme_guid.strip("{}").lower()
+    name = scheme_name or WINDOWS_SCHEMES.get(g, g)
+    if overlay_guid is not None:
+        mode = WINDOWS_OVERLAYS.get(overlay_guid.strip("{}").lower())
+        if mode:
+            name += f" (power mode: {mode})"
+    return name
+
+
+def describe_linux_plan(profile: str | None, governor: str | None, epp: str | None) -> str:
+    parts = [f"{label}={value.strip()}" for label, value in
+             (("platform_profile", profile), ("governor", governor), ("epp", epp)) if value and value.strip()]
+    return ", ".join(parts)
+
+
+def power_plan(root: str | Path = "/") -> str:
+    """The active power plan, described in one line ('' when unknown)."""
+    if sys.platform == "win32":
+        try:
+            from app.probes.win_power_backend import active_power_plan
+
+            return describe_windows_plan(*active_power_plan())
+        except (ImportError, OSError):
+            return ""
+    r = Path(root) / "sys"
+    cpu0 = r / "devices/system/cpu/cpu0/cpufreq"
+    return describe_linux_plan(read_attr(r / "firmware/acpi/platform_profile").text,
+                               read_attr(cpu0 / "scaling_governor").text,
+                               read_attr(cpu0 / "energy_performance_preference").text)
+
+
+def power_source_info(root: str | Path = "/") -> dict:
+    """For the run record's host section: on_ac (None = unknown), battery %, plan."""
+    try:
+        bat = psutil.sensors_battery() if hasattr(psutil, "sensors_battery") else None
+    except (OSError, RuntimeError, NotImplementedError):
+        bat = None
+    return {
+        "on_ac": None if bat is None else bat.power_plugged,
+        "battery_percent": None if bat is None else float(bat.percent),
+        "power_plan": power_plan(root),
+    }

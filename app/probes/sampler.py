@@ -1,0 +1,265 @@
+"""The sampler: one daemon thread that reads every probe on its own period.
+
+Deadlines are absolute on the perf_counter clock (`next += period`), so the
+schedule never drifts; a probe that falls behind skips the missed slots
+instead of bursting. Each series is a bounded ring; `drain()` hands the live
+GUI/CLI everything new since its last call. The thread measures its own CPU
+time and, above `cpu_budget` of one core over 5 s, halves the fast probes'
+rates (down to 1 Hz) and logs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.probes.model import ERROR, PERCENT, Probe, Sample, missing, reading
+from app.probes.recording import energy_section, telemetry_section
+from app.probes.series import RingSeries, Series
+
+log = logging.getLogger(__name__)
+
+MAX_FAILURES = 5  # consecutive exceptions before a probe is switched off
+BUDGET_WINDOW_NS = 5_000_000_000
+SELF_REPORT_NS = 1_000_000_000
+MAX_SLEEP_S = 0.1  # stop() waits at most this long for the thread
+
+
+@dataclass
+class _Slot:
+    probe: Probe
+    period_ns: int  # 0: static, read once
+    next_ns: int = 0
+    failures: int = 0
+    enabled: bool = True
+    keys: tuple[str, ...] = ()  # series this probe produced, for error reports
+
+
+class Sampler:
+    def __init__(self, probes: list[Probe] | None = None, *, max_points_per_series: int = 100_000,
+                 cpu_budget: float | None = 0.01, max_pending: int = 200_000) -> None:
+        if probes is None:
+            from app.probes.registry import default_probes
+
+            probes = default_probes()
+        if max_points_per_series < 2:
+            raise ValueError("max_points_per_series must be at least 2")
+        self._slots = [_Slot(p, int(p.period_s * 1e9)) for p in probes]
+        self._capacity = max_points_per_series
+        self._cpu_budget = cpu_budget
+        self._lock = threading.Lock()
+        self._series: dict[str, RingSeries] = {}
+        self._pending: deque[Sample] = deque(maxlen=max_pending)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._pid_dirty = False
+        self._jitter_ns: deque[int] = deque(maxlen=100_000)
+        self._stats = {"ticks": 0, "late_ticks": 0, "skipped_slots": 0, "backoffs": 0,
+                       "cpu_ns": 0, "wall_ns": 0}
+
+    # -- public API ---------------------------------------------------------------
+    def set_worker_pid(self, pid: int | None) -> None:
+        with self._lock:
+            self._pid, self._pid_dirty = pid, True
+        if self._thread is None or not self._thread.is_alive():
+            self._apply_pid()
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="aipcprof-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        thread = self._thread
+        if thread is None:
+            return
+        self._stop.set()
+        thread.join()
+        self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def drain(self) -> list[Sample]:
+        with self._lock:
+            out = list(self._pending)
+            self._pending.clear()
+        return out
+
+    def series(self) -> dict[str, Series]:
+        with self._lock:
+            return {k: r.snapshot(k) for k, r in self._series.items()}
+
+    def metric_status(self) -> dict[str, tuple[str, str]]:
+        with self._lock:
+            return {k: (r.status, r.reason) for k, r in self._series.items()}
+
+    def overhead(self) -> dict:
+        """The thread's own cost: CPU share of one core, tick lateness (jitter)."""
+        with self._lock:
+            stats = dict(self._stats)
+            jitter = np.array(self._jitter_ns, dtype=np.float64)
+        wall = stats.pop("wall_ns")
+        cpu = stats.pop("cpu_ns")
+        out = {**stats, "cpu_s": cpu * 1e-9, "wall_s": wall * 1e-9,
+               "cpu_share_of_core": cpu / wall if wall > 0 else float("nan")}
+        if jitter.size:
+            p50, p99 = np.percentile(jitter, [50, 99])
+            out["jitter_ms"] = {"p50": float(p50) * 1e-6, "p99": float(p99) * 1e-6, "max": float(jitter.max()) * 1e-6}
+        out["periods_s"] = {s.probe.name: s.period_ns * 1e-9 for s in self._slots}
+        return out
+
+    def record_section(self, t0_ns: int, t1_ns: int, inferences: int, device_type: str, *,
+                       device_key: str | None = None, max_points: int = 2000) -> tuple[dict, dict]:
+        """(telemetry, energy) sections of the run record for the measured loop [t0, t1]."""
+        series = self.series()
+        overhead = {k: v for k, v in self.overhead().items() if k != "periods_s"}
+        telemetry = telemetry_section(series, t0_ns, t1_ns, max_points=max_points, sampler=overhead)
+        return telemetry, energy_section(series, t0_ns, t1_ns, inferences, device_type, device_key)
+
+    # -- the thread ---------------------------------------------------------------
+    def _apply_pid(self) -> None:
+        with self._lock:
+            pid, self._pid_dirty = self._pid, False
+        for slot in self._slots:
+            try:
+                slot.probe.set_worker_pid(pid)
+            except Exception:  # noqa: BLE001 - one bad probe must not stop the others
+                log.exception("probe %s: set_worker_pid failed", slot.probe.name)
+
+    def _run(self) -> None:
+        cpu0, wall0 = time.thread_time_ns(), time.perf_counter_ns()
+        budget_cpu, budget_wall = cpu0, wall0
+        report_cpu, report_wall = cpu0, wall0
+        self._apply_pid()
+        for slot in self._slots:
+            self._guarded(slot, slot.probe.open, store=False)
+        now = time.perf_counter_ns()
+        for slot in self._slots:
+            slot.next_ns = now
+        try:
+            while not self._stop.is_set():
+                due_at = min((s.next_ns for s in self._slots if s.enabled), default=None)
+                if due_at is None:
+                    self._stop.wait()
+                    break
+                if self._sleep_until(due_at):
+                    break
+                now = time.perf_counter_ns()
+                self._tick(now, due_at)
+                wall = time.perf_counter_ns()
+                if wall - report_wall < SELF_REPORT_NS:
+                    continue
+                # Self-accounting once a second: the thread CPU clock is a real syscall on some VMs.
+                cpu = self._account(cpu0, wall0)
+                share = 100.0 * (cpu - report_cpu) / (wall - report_wall)
+                self._store([reading("sampler", "cpu_util", share, PERCENT, "thread_time_ns", t_ns=wall)])
+                report_cpu, report_wall = cpu, wall
+                if wall - budget_wall >= BUDGET_WINDOW_NS:
+                    self._check_budget((cpu - budget_cpu) / (wall - budget_wall))
+                    budget_cpu, budget_wall = cpu, wall
+        finally:
+            for slot in self._slots:
+                self._guarded(slot, slot.probe.close, store=False)
+            self._account(cpu0, wall0)
+
+    def _account(self, cpu0: int, wall0: int) -> int:
+        cpu, wall = time.thread_time_ns(), time.perf_counter_ns()
+        with self._lock:
+            self._stats["cpu_ns"], self._stats["wall_ns"] = cpu - cpu0, wall - wall0
+        return cpu
+
+    def _sleep_until(self, deadline_ns: int) -> bool:
+        """Sleep to an absolute deadline; True if stop() was asked meanwhile.
+
+        time.sleep costs about half an Event.wait per wake-up (measured on Linux), so
+        the stop flag is polled at least every MAX_SLEEP_S instead of waking us.
+        """
+        while not self._stop.is_set():
+            remaining = (deadline_ns - time.perf_counter_ns()) * 1e-9
+            if remaining <= 0:
+                return False
+            time.sleep(min(remaining, MAX_SLEEP_S))
+        return True
+
+    def _tick(self, now: int, due_at: int) -> None:
+        with self._lock:
+            self._jitter_ns.append(now - due_at)
+            self._stats["ticks"] += 1
+            pid_dirty = self._pid_dirty
+        if pid_dirty:
+            self._apply_pid()
+        for slot in self._slots:
+            if not slot.enabled or slot.next_ns > now:
+                continue
+            self._guarded(slot, slot.probe.read, store=True)
+            if slot.period_ns <= 0:
+                slot.enabled = False  # static: once is enough
+                continue
+            slot.next_ns += slot.period_ns
+            if slot.next_ns <= now:  # fell behind: skip missed slots, keep the phase
+                missed = (now - slot.next_ns) // slot.period_ns + 1
+                slot.next_ns += missed * slot.period_ns
+                with self._lock:
+                    self._stats["late_ticks"] += 1
+                    self._stats["skipped_slots"] += missed
+
+    def _guarded(self, slot: _Slot, fn, *, store: bool) -> None:
+        try:
+            result = fn()
+        except Exception as e:  # noqa: BLE001 - a probe failure becomes a status, not a crash
+            slot.failures += 1
+            why = f"probe {slot.probe.name} failed: {e.__class__.__name__}: {e}"
+            if slot.failures >= MAX_FAILURES:
+                slot.enabled = False
+                why += f" (switched off after {MAX_FAILURES} failures)"
+                log.warning(why)
+            self._store(self._error_samples(slot.keys or (f"{slot.probe.name}/probe",), why, slot.probe.name))
+            return
+        slot.failures = 0
+        if store and result:
+            slot.keys = tuple(dict.fromkeys(slot.keys + tuple(s.key for s in result)))
+            self._store(result)
+
+    def _error_samples(self, keys: tuple[str, ...], why: str, source: str) -> list[Sample]:
+        """NaN/error for each series a failed probe feeds, keeping each series' unit and kind."""
+        out = []
+        with self._lock:
+            for key in keys:
+                device, _, metric = key.rpartition("/")
+                ring = self._series.get(key)
+                unit, kind = (ring.unit, ring.kind) if ring else ("", "")
+                out.append(missing(device, metric, unit, ERROR, why, source, kind=kind))
+        return out
+
+    def _store(self, samples: list[Sample]) -> None:
+        with self._lock:
+            for s in samples:
+                key = s.key
+                ring = self._series.get(key)
+                if ring is None:
+                    ring = self._series[key] = RingSeries(s, self._capacity)
+                ring.append(s)
+                self._pending.append(s)
+
+    def _check_budget(self, share: float) -> None:
+        if self._cpu_budget is None or share <= self._cpu_budget:
+            return
+        slowed = [s for s in self._slots if 0 < s.period_ns < 1_000_000_000]
+        if not slowed:
+            return
+        for s in slowed:
+            s.period_ns = min(2 * s.period_ns, 1_000_000_000)
+        with self._lock:
+            self._stats["backoffs"] += 1
+        log.warning("telemetry sampler used %.1f%% of a core (budget %.1f%%): halved the rate of %s",
+                    100 * share, 100 * self._cpu_budget, ", ".join(s.probe.name for s in slowed))
