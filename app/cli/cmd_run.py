@@ -16,6 +16,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--iterations", "-n", type=int, help="measured inferences (default 100)")
     group.add_argument("--duration", "-d", type=float, metavar="S", help="measure for S seconds instead")
+    p.add_argument("--until-steady", nargs="?", type=float, const=0.01, metavar="REL",
+                   help="stop once the p50 is known to ±REL (default 0.01 = 1%%); "
+                        "--iterations/--duration stay the upper bound")
     p.add_argument("--shape", action="append", metavar="INPUT=d0,d1,..", help="an input's whole shape")
     p.add_argument("--dim", action="append", metavar="SYMBOL=N", help="bind a symbolic dim everywhere it appears")
     p.add_argument("--input", action="append", metavar="NAME=FILE.npy|.npz|VALUE", help="real data for an input")
@@ -48,7 +51,7 @@ def build_spec(args: argparse.Namespace):
         duration_s=args.duration, shapes=shapes, dims=dims, inputs=feeds, seed=args.seed,
         ep_options=parse_key_values(args.ep_option, "--ep-option"), strict=args.strict, threads=args.threads,
         io_binding=args.io_binding, check_outputs=not args.no_output_check, cache_dir=args.cache_dir,
-        stall_timeout_s=args.timeout,
+        stall_timeout_s=args.timeout, until_steady=args.until_steady,
     ).validate()
 
 

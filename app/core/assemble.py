@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -61,6 +62,9 @@ class RecordBuilder:
         self.record["session"] = value
         self.record["warnings"].extend(value.get("notes", []))
 
+    def set_steady(self, value: dict) -> None:
+        self.record["steady_state"] = value
+
     def set_output_check(self, value: dict) -> None:
         self.record["output_check"] = value
 
@@ -83,6 +87,11 @@ class RecordBuilder:
         lat_s, offsets = self.latencies_s()
         r["latency"] = _latency_section(lat_s, offsets, self._t0_ns)
         r["status"] = "failed" if r["error"] else ("cancelled" if self._cancelled else "completed")
+        if self.spec.until_steady and not r.get("steady_state") and r["status"] == "completed":
+            r["steady_state"] = {"reached": False, "rel_ci": self.spec.until_steady}
+            r["warnings"].append(f"the p50 did not settle to ±{self.spec.until_steady:.1%} before the "
+                                 f"iteration/duration limit; raise --duration.")
+        r["sustained"] = _sustained(r)
         if self._cancelled and not r["error"]:
             r["warnings"].append(f"cancelled by the user after {lat_s.size} measured inferences; partial results.")
         self._telemetry(sampler, offsets, lat_s)
@@ -108,6 +117,28 @@ class RecordBuilder:
                                                                  str(r["target"].get("device_type", "CPU")))
         except Exception as e:  # telemetry must never cost the user their run record
             r["telemetry"] = {"available": False, "reason": f"telemetry summary failed: {e}"}
+
+
+def _sustained(r: dict) -> dict | None:
+    """Latency drift over the run (and throttling onset when telemetry shows it)."""
+    from app.core.sustained import analyse_record
+
+    lat = r.get("latency") or {}
+    if not lat.get("count"):
+        return None
+    view = {**r, "latency": {**lat, "samples": np.asarray(lat["samples"]).tolist(),
+                             "offsets": np.asarray(lat["offsets"]).tolist()}}
+    try:
+        a = analyse_record(view)
+    except Exception as e:  # analysis must never cost the user their record
+        return {"error": f"{e.__class__.__name__}: {e}"}
+    return {
+        "drift": a["drift"],  # last window's p50 over the first's, minus 1
+        "onset": dataclasses.asdict(a["onset"]) if a["onset"] else None,
+        "p50_ci": list(a["p50_ci"]),
+        "steady_at_end": bool(a["steady"]),
+        "windows": [dataclasses.asdict(w) for w in a["windows"]],
+    }
 
 
 def _latency_section(lat_s: np.ndarray, offsets: np.ndarray, t0_ns: int | None) -> dict:

@@ -121,7 +121,7 @@ class ProfileRun:
         if kind == "phase":
             b.phase(msg[1], msg[2], msg[3], msg[4])
             return [RunEvent("phase", {"phase": msg[1], "t0_ns": msg[2], "t1_ns": msg[3], **msg[4]})]
-        if kind in ("session", "inputs", "model", "output_check"):
+        if kind in ("session", "inputs", "model", "output_check", "steady"):
             getattr(b, f"set_{kind}")(msg[1])
             return [RunEvent(kind, {"value": msg[1]})]
         if kind == "error":

@@ -24,6 +24,9 @@ class RunSpec:
     io_binding: bool = False
     check_outputs: bool = True
     cache_dir: str | None = None
+    # Stop measuring once the p50's 95% confidence half-width is below this
+    # share of the p50 (e.g. 0.01); iterations/duration stay the upper bound.
+    until_steady: float | None = None
     # Wall-clock limit without progress (compile or one inference) before the
     # worker is declared hung and killed.
     stall_timeout_s: float = 600.0
@@ -39,6 +42,8 @@ class RunSpec:
             raise UserError("give --iterations N or --duration S.")
         if self.threads is not None and self.threads < 1:
             raise UserError(f"--threads {self.threads}: must be 1 or more.")
+        if self.until_steady is not None and not 0 < self.until_steady < 1:
+            raise UserError(f"--until-steady {self.until_steady}: must be between 0 and 1 (e.g. 0.01 for 1%).")
         if not self.stall_timeout_s > 0:
             raise UserError(f"--timeout {self.stall_timeout_s}: must be more than 0 seconds.")
         return self

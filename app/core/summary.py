@@ -35,6 +35,16 @@ def format_run(r: dict) -> str:
                      f"p99 {fmt_ms(lat['p99'])}  mean {fmt_ms(lat['mean'])} ± {fmt_ms(lat['std'])}  "
                      f"min {fmt_ms(lat['min'])}  max {fmt_ms(lat['max'])}")
         lines.append(f"  throughput: {lat['throughput_per_s']:.1f} inferences/s")
+    steady = r.get("steady_state")
+    if steady:
+        lines.append(f"  steady state (p50 ±{steady['rel_ci']:.1%}): "
+                     + (f"reached after {steady['after_inferences']} inferences ({steady['after_s']:.1f} s)"
+                        if steady.get("reached") else "not reached"))
+    sus = r.get("sustained") or {}
+    if isinstance(sus.get("drift"), float):
+        onset = sus.get("onset")
+        lines.append(f"  drift: last window's p50 {sus['drift']:+.1%} vs the first"
+                     + (f"; slowdown from {onset['t_s']:.1f} s ({onset['evidence']})" if onset else ""))
     p = r.get("placement")
     if p:
         by = ", ".join(f"{k}: {v}" for k, v in p["nodes_by_provider"].items())

@@ -114,6 +114,7 @@ class _Worker:
         clock = time.perf_counter_ns
         remaining = self.spec.iterations
         deadline = None if self.spec.duration_s is None else clock() + int(self.spec.duration_s * 1e9)
+        steady = _SteadyWatch(self.spec.until_steady) if self.spec.until_steady else None
         batch = 1
         while True:
             n = batch if remaining is None else min(batch, remaining)
@@ -133,9 +134,40 @@ class _Worker:
                 return
             if self.cancel.is_set():
                 return  # keep what was measured; the parent marks the run cancelled
+            if steady is not None and steady.update(durations):
+                self.conn.send(("steady", steady.summary()))
+                return
             # Size the next batch to cover ~BATCH_SECONDS of inference time.
             mean_ns = max(1, sum(durations) // n)
             batch = max(1, min(MAX_BATCH, int(BATCH_SECONDS * 1e9 // mean_ns)))
+
+
+class _SteadyWatch:
+    """--until-steady: stop once the p50 of the recent samples is known to within rel_ci."""
+
+    WINDOW = 2000  # recent samples judged; a drifting p50 keeps the interval wide
+    MIN_SAMPLES = 100
+
+    def __init__(self, rel_ci: float) -> None:
+        from collections import deque
+
+        self.rel_ci = rel_ci
+        self.recent: deque[int] = deque(maxlen=self.WINDOW)
+        self.count = 0
+        self.t0 = time.perf_counter()
+
+    def update(self, durations: list[int]) -> bool:
+        from app.core.sustained import is_steady
+
+        self.recent.extend(durations)
+        self.count += len(durations)
+        if self.count < self.MIN_SAMPLES:
+            return False
+        return is_steady(np.fromiter(self.recent, np.int64, len(self.recent)) / 1e9, self.rel_ci)
+
+    def summary(self) -> dict:
+        return {"reached": True, "rel_ci": self.rel_ci, "after_inferences": self.count,
+                "after_s": time.perf_counter() - self.t0}
 
 
 def _session_summary(session) -> dict:

@@ -75,6 +75,25 @@ def test_duration_mode_streams_batches(zoo):
     assert 0.5 <= record["phases"]["measure"]["seconds"] < 1.5
 
 
+def test_until_steady_stops_before_the_bound(zoo):
+    record, _ = _run(RunSpec(model_path=str(zoo["single_add"]), target_id="ort/cpu", warmup=100,
+                             iterations=None, duration_s=60, until_steady=0.05))
+    assert record["status"] == "completed"
+    steady = record["steady_state"]
+    assert steady["reached"] and steady["after_inferences"] == record["latency"]["count"] >= 100
+    assert record["phases"]["measure"]["seconds"] < 30
+    assert record["sustained"]["windows"] and "drift" in record["sustained"]
+
+
+def test_until_steady_not_reached_is_said(zoo):
+    # ±1 ns on a ~1 ms p50 from 150 inferences is out of reach: the iteration bound wins.
+    record, _ = _run(RunSpec(model_path=str(zoo["conv_net"]), target_id="ort/cpu", warmup=0, iterations=150,
+                             until_steady=1e-6))
+    assert record["latency"]["count"] == 150
+    assert record["steady_state"] == {"reached": False, "rel_ci": 1e-6}
+    assert any("did not settle" in w for w in record["warnings"])
+
+
 def test_cancel_keeps_partial_record(zoo):
     run = ProfileRun(RunSpec(model_path=str(zoo["conv_net"]), target_id="ort/cpu", warmup=0, iterations=None,
                              duration_s=60))
