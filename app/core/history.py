@@ -20,7 +20,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -49,23 +48,6 @@ def data_dir() -> Path:
 
 def default_root() -> Path:
     return data_dir() / "runs"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Temp file in the same folder, fsync, rename: a crash never leaves half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def fingerprint(record: dict) -> str:
@@ -159,7 +141,7 @@ class RunHistory:
         record = {**record, "history": meta}  # the caller's dict stays untouched
         run_id = self._new_id(record, fp, {e["id"] for e in entries + bad})
         self._ensure_root()
-        _atomic_write(self.root / f"{run_id}.json", rec.dumps(record) + "\n")
+        rec.atomic_write(self.root / f"{run_id}.json", rec.dumps(record) + "\n")
         entry = _entry(run_id, record, fp)
         self._write_index(entries + [entry], bad)
         return entry
@@ -176,7 +158,7 @@ class RunHistory:
         meta = dict(record["history"]) if isinstance(record.get("history"), dict) else {}
         meta["name"] = name.strip() or None
         record["history"] = meta
-        _atomic_write(self.root / f"{run_id}.json", rec.dumps(record) + "\n")
+        rec.atomic_write(self.root / f"{run_id}.json", rec.dumps(record) + "\n")
         entries, bad = self._state()
         entry = _entry(run_id, record, fingerprint(record))
         self._write_index([entry if e["id"] == run_id else e for e in entries], bad)
@@ -248,7 +230,7 @@ class RunHistory:
     def _write_index(self, entries: list[dict[str, Any]], unreadable: list[dict[str, str]]) -> None:
         self._ensure_root()
         body = {"schema": INDEX_SCHEMA, "version": INDEX_VERSION, "runs": entries, "unreadable": unreadable}
-        _atomic_write(self.root / INDEX_FILE, rec.dumps(body) + "\n")
+        rec.atomic_write(self.root / INDEX_FILE, rec.dumps(body) + "\n")
 
     def _ensure_root(self) -> None:
         try:

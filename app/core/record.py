@@ -53,26 +53,29 @@ def dumps(record: dict[str, Any]) -> str:
     return json.dumps(_jsonable(record), indent=1, allow_nan=False)
 
 
-def check_writable(path: str | os.PathLike) -> Path:
+def check_writable(path: str | os.PathLike, option: str = "--out") -> Path:
     """Fail early (before a long run) if `path` cannot be written."""
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
-        raise UserError(f"--out {p}: is a directory.", hint="Give a file name, e.g. run.json.")
+        raise UserError(f"{option} {p}: is a directory.", hint="Give a file name, e.g. run.json.")
     if not parent.is_dir():
-        raise UserError(f"--out {p}: folder {parent} does not exist.", hint="Create it or choose another path.")
+        raise UserError(f"{option} {p}: folder {parent} does not exist.", hint="Create it or choose another path.")
     if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise UserError(f"--out {p}: not writable.", hint="Choose a path in a folder you can write to.")
+        raise UserError(f"{option} {p}: not writable.", hint="Choose a path in a folder you can write to.")
     return p
 
 
-def write_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write text to path via a temp file in the same folder and an atomic rename."""
-    p = check_writable(path)
+def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
+    """Write via a temp file in the same folder, fsync and an atomic rename.
+
+    A crash or a full disk leaves the previous file (or none), never half a file.
+    """
+    p = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, p)
@@ -83,6 +86,11 @@ def write_atomic(path: str | os.PathLike, text: str) -> Path:
             pass
         raise
     return p
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes, option: str = "--out") -> Path:
+    """check_writable + atomic_write: a user-given output path."""
+    return atomic_write(check_writable(path, option), data)
 
 
 def save(record: dict[str, Any], path: str | os.PathLike) -> Path:

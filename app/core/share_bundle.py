@@ -14,9 +14,9 @@ it, so a crash or a full disk never leaves a half-written bundle.
 
 from __future__ import annotations
 
+import io
 import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -82,23 +82,13 @@ def write_bundle(path: str | os.PathLike, records: list[dict], names: list[str],
             members["comparison.png"] = Path(png).read_bytes()
         except OSError as e:
             raise UserError(f"cannot read the PNG {png} ({e.strerror}).") from None
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for member, data in members.items():
+            z.writestr(member, data)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        rec.atomic_write(out, buf.getvalue())
     except OSError as e:
         raise UserError(f"--bundle {out}: cannot write there ({e.strerror}).",
                         hint="Choose a folder you can write to.") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as z:
-                for member, data in members.items():
-                    z.writestr(member, data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
     return out
