@@ -90,14 +90,14 @@ def _write_outputs(args: argparse.Namespace, records: list[dict], names: list[st
         if dest:
             _check_out(flag, dest)  # all paths checked before anything is written
     if args.csv:
-        written["csv"] = str(rec.write_atomic(args.csv, to_csv(rows)))
+        written["csv"] = str(rec.write_atomic(args.csv, to_csv(rows), "--csv"))
     if args.html:
         from app.core.report_html import render_report
         html = render_report(records, names, args.baseline, theme=args.theme, title=args.title)
-        written["html"] = str(rec.write_atomic(args.html, html))
+        written["html"] = str(rec.write_atomic(args.html, html, "--html"))
     if args.svg:
         from app.core.svg_charts import comparison_svg
-        written["svg"] = str(rec.write_atomic(args.svg, comparison_svg(records, names, rows, theme=args.theme)))
+        written["svg"] = str(rec.write_atomic(args.svg, comparison_svg(records, names, rows, theme=args.theme), "--svg"))
     if args.png:
         render_png(records, names, args.baseline, args.png, args.theme)
         written["png"] = args.png
