@@ -20,8 +20,8 @@ from pathlib import Path
 from app.probes.counters import CounterDelta
 from app.probes.linux_fdinfo import process_clients
 from app.probes.linux_sysfs import (
-    CachedReader,
     Reader,
+    SysfsProbe,
     natural_dirs,
     parse_int,
     parse_uevent,
@@ -38,7 +38,6 @@ from app.probes.model import (
     UNSUPPORTED,
     WATT,
     Clock,
-    Probe,
     Sample,
     missing,
     reading,
@@ -96,27 +95,17 @@ def sensor_value(text: str | None, scale: float, sentinels: set[int]) -> tuple[f
     return raw * scale, ""
 
 
-class AmdXdnaProbe(Probe):
+class AmdXdnaProbe(SysfsProbe):
     name = "amdxdna"
     period_s = 0.5
 
     def __init__(self, root: str | Path = "/", *, reader: Reader | None = None,
                  clock: Clock = time.perf_counter_ns) -> None:
-        self.root = Path(root)
-        # Discovery reads each file once; the periodic reads keep their files open.
-        self._discover_reader: Reader = reader or read_text
-        self._reader: Reader = reader or CachedReader()
-        self._clock = clock
-        self._npus: list[XdnaNpu] | None = None
+        super().__init__(root, reader=reader, clock=clock)
         self._pid: int | None = None
 
-    def open(self) -> None:
-        if self._npus is None:
-            self._npus = discover(self.root / "sys", self._discover_reader)
-
-    def close(self) -> None:
-        if isinstance(self._reader, CachedReader):
-            self._reader.close()
+    def discover(self, sys_root: Path, reader: Reader) -> list:
+        return discover(sys_root, reader)
 
     def set_worker_pid(self, pid: int | None) -> None:
         self._pid = pid
@@ -125,8 +114,8 @@ class AmdXdnaProbe(Probe):
         self.open()
         out: list[Sample] = []
         pid = self._pid if self._pid is not None else os.getpid()
-        clients = process_clients(self.root / "proc", pid, self._discover_reader) if self._npus else []
-        for npu in self._npus or []:
+        clients = process_clients(self.root / "proc", pid, self._discover_reader) if self.found else []
+        for npu in self.found or []:
             t = self._clock()
             out.append(missing(npu.key, "util", PERCENT, UNSUPPORTED, NO_DEVICE_UTIL, "amdxdna", t_ns=t, kind=NPU))
             out.extend(self._hwmon(npu))

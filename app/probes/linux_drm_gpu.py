@@ -10,21 +10,20 @@ NVIDIA cards are left to NVML.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.probes.counters import CounterDelta
 from app.probes.linux_sysfs import (
-    CachedReader,
     Reader,
+    SysfsProbe,
     natural_dirs,
     parse_int,
     parse_uevent,
     read_attr,
     read_text,
 )
-from app.probes.model import BYTES, GPU, HERTZ, NOT_READY, OK, PERCENT, Clock, Probe, Sample, missing, reading
+from app.probes.model import BYTES, GPU, HERTZ, NOT_READY, OK, PERCENT, Sample, missing, reading
 
 IDLE_FILES = {
     "i915": ("gt/gt0/rc6_residency_ms", "power/rc6_residency_ms"),
@@ -71,31 +70,17 @@ def busy_from_idle(delta_idle_ms: float, dt_ns: int) -> float:
     return max(0.0, min(100.0, 100.0 - 100.0 * delta_idle_ms * 1e6 / dt_ns)) if dt_ns > 0 else float("nan")
 
 
-class DrmGpuProbe(Probe):
+class DrmGpuProbe(SysfsProbe):
     name = "drm-gpu"
     period_s = 0.2
 
-    def __init__(self, root: str | Path = "/", *, reader: Reader | None = None,
-                 clock: Clock = time.perf_counter_ns) -> None:
-        self.root = Path(root)
-        # Discovery reads each file once; the periodic reads keep their files open.
-        self._discover_reader: Reader = reader or read_text
-        self._reader: Reader = reader or CachedReader()
-        self._clock = clock
-        self._cards: list[DrmCard] | None = None
-
-    def open(self) -> None:
-        if self._cards is None:
-            self._cards = discover(self.root / "sys", self._discover_reader)
-
-    def close(self) -> None:
-        if isinstance(self._reader, CachedReader):
-            self._reader.close()
+    def discover(self, sys_root: Path, reader: Reader) -> list:
+        return discover(sys_root, reader)
 
     def read(self) -> list[Sample]:
         self.open()
         out: list[Sample] = []
-        for card in self._cards or []:
+        for card in self.found or []:
             if card.driver == "amdgpu":
                 out.append(self._plain(card, "device/gpu_busy_percent", "util", PERCENT, 1.0))
                 out.append(self._plain(card, "device/mem_info_vram_used", "mem_used", BYTES, 1.0))

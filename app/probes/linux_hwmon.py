@@ -9,14 +9,13 @@ cache these values, so 2 Hz is enough.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.probes.counters import CounterDelta
 from app.probes.linux_sysfs import (
-    CachedReader,
     Reader,
+    SysfsProbe,
     natural_dirs,
     parse_int,
     parse_uevent,
@@ -32,8 +31,6 @@ from app.probes.model import (
     OK,
     UNSUPPORTED,
     WATT,
-    Clock,
-    Probe,
     Sample,
     missing,
     reading,
@@ -106,33 +103,19 @@ def discover_chips(sys_root: Path, reader: Reader = read_text) -> list[Chip]:
     return chips
 
 
-class HwmonProbe(Probe):
+class HwmonProbe(SysfsProbe):
     name = "hwmon"
     period_s = 0.5
 
-    def __init__(self, root: str | Path = "/", *, reader: Reader | None = None,
-                 clock: Clock = time.perf_counter_ns) -> None:
-        self.root = Path(root)
-        # Discovery reads each file once; the periodic reads keep their files open.
-        self._discover_reader: Reader = reader or read_text
-        self._reader: Reader = reader or CachedReader()
-        self._clock = clock
-        self._chips: list[Chip] | None = None
-
-    def open(self) -> None:
-        if self._chips is None:
-            self._chips = discover_chips(self.root / "sys", self._discover_reader)
-
-    def close(self) -> None:
-        if isinstance(self._reader, CachedReader):
-            self._reader.close()
+    def discover(self, sys_root: Path, reader: Reader) -> list:
+        return discover_chips(sys_root, reader)
 
     def read(self) -> list[Sample]:
         self.open()
         out: list[Sample] = []
-        for chip in self._chips or []:
+        for chip in self.found or []:
             out.extend(self._read_chip(chip))
-        if not any(c.kind == CPU for c in self._chips or []):
+        if not any(c.kind == CPU for c in self.found or []):
             out.append(missing("cpu", "temp", CELSIUS, UNSUPPORTED, NO_CPU_SENSOR, "hwmon",
                                t_ns=self._clock(), kind=CPU))
         return out

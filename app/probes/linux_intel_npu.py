@@ -12,14 +12,13 @@ have power/runtime_active_time (time powered, an upper bound on busy time).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.probes.counters import CounterDelta
 from app.probes.linux_sysfs import (
-    CachedReader,
     Reader,
+    SysfsProbe,
     natural_dirs,
     parse_int,
     parse_uevent,
@@ -34,8 +33,6 @@ from app.probes.model import (
     OK,
     PERCENT,
     UNSUPPORTED,
-    Clock,
-    Probe,
     Sample,
     missing,
     reading,
@@ -76,35 +73,21 @@ def busy_percent(delta_us: float, dt_ns: int) -> float:
     return max(0.0, min(100.0, 100.0 * delta_us * 1e3 / dt_ns)) if dt_ns > 0 else float("nan")
 
 
-class IntelNpuSysfsProbe(Probe):
+class IntelNpuSysfsProbe(SysfsProbe):
     name = "intel-npu"
     period_s = 0.5
 
-    def __init__(self, root: str | Path = "/", *, reader: Reader | None = None,
-                 clock: Clock = time.perf_counter_ns) -> None:
-        self.root = Path(root)
-        # Discovery reads each file once; the periodic reads keep their files open.
-        self._discover_reader: Reader = reader or read_text
-        self._reader: Reader = reader or CachedReader()
-        self._clock = clock
-        self._npus: list[IntelNpu] | None = None
-
-    def open(self) -> None:
-        if self._npus is None:
-            self._npus = discover(self.root / "sys", self._discover_reader)
-
-    def close(self) -> None:
-        if isinstance(self._reader, CachedReader):
-            self._reader.close()
+    def discover(self, sys_root: Path, reader: Reader) -> list:
+        return discover(sys_root, reader)
 
     def devices(self) -> list[str]:
         self.open()
-        return [n.key for n in self._npus or []]
+        return [n.key for n in self.found or []]
 
     def read(self) -> list[Sample]:
         self.open()
         out: list[Sample] = []
-        for npu in self._npus or []:
+        for npu in self.found or []:
             out.append(self._util(npu))
             out.append(self._plain(npu, "npu_current_frequency_mhz", "freq", HERTZ, 1e6))
             out.append(self._plain(npu, "npu_memory_utilization", "mem_used", BYTES, 1.0))

@@ -13,14 +13,13 @@ integrable over any window), `power` = watts over the last interval.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.probes.counters import CounterDelta
 from app.probes.linux_sysfs import (
-    CachedReader,
     Reader,
+    SysfsProbe,
     natural_dirs,
     parse_int,
     parse_uevent,
@@ -39,8 +38,6 @@ from app.probes.model import (
     SYSTEM,
     UNSUPPORTED,
     WATT,
-    Clock,
-    Probe,
     Sample,
     missing,
     reading,
@@ -114,39 +111,25 @@ def discover_zones(sys_root: Path, reader: Reader = read_text) -> list[Zone]:
     return zones
 
 
-class RaplPowercapProbe(Probe):
+class RaplPowercapProbe(SysfsProbe):
     name = "rapl"
     period_s = 0.1
 
-    def __init__(self, root: str | Path = "/", *, reader: Reader | None = None,
-                 clock: Clock = time.perf_counter_ns) -> None:
-        self.root = Path(root)
-        # Discovery reads each file once; the periodic reads keep their files open.
-        self._discover_reader: Reader = reader or read_text
-        self._reader: Reader = reader or CachedReader()
-        self._clock = clock
-        self._zones: list[Zone] | None = None
-
-    def open(self) -> None:
-        if self._zones is None:
-            self._zones = discover_zones(self.root / "sys", self._discover_reader)
-
-    def close(self) -> None:
-        if isinstance(self._reader, CachedReader):
-            self._reader.close()
+    def discover(self, sys_root: Path, reader: Reader) -> list:
+        return discover_zones(sys_root, reader)
 
     def fix(self, sample: Sample) -> str:
         return UDEV_FIX if sample.status == DENIED else ""
 
     def read(self) -> list[Sample]:
         self.open()
-        if not self._zones:
+        if not self.found:
             t = self._clock()
             return [missing("cpu", m, u, UNSUPPORTED, NO_RAPL_REASON, "powercap", t_ns=t, kind=CPU,
                             scope="CPU package (RAPL)") for m, u in (("energy", JOULE), ("power", WATT))]
         out: list[Sample] = []
         seen_packages: dict[int, str] = {}
-        for zone in self._zones:
+        for zone in self.found:
             out.extend(self._read_zone(zone, seen_packages))
         return out
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import errno
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.probes.model import DENIED, ERROR, OK, UNSUPPORTED
+from app.probes.model import DENIED, ERROR, OK, UNSUPPORTED, Clock, Probe
 
 Reader = Callable[[Path], str]
 
@@ -162,3 +163,31 @@ def driver_version(root: Path, module: str) -> str:
 
 def sysfs_dir(root: str | os.PathLike) -> Path:
     return Path(root) / "sys"
+
+
+class SysfsProbe(Probe):
+    """A probe over a sysfs tree under `root`: discovers its devices once, then re-reads files.
+
+    Discovery reads each file once; the periodic reads go through a CachedReader
+    that keeps their files open (cheap at 10 Hz). Tests pass a `reader` and a
+    recorded `root`.
+    """
+
+    def __init__(self, root: str | Path = "/", *, reader: Reader | None = None,
+                 clock: Clock = time.perf_counter_ns) -> None:
+        self.root = Path(root)
+        self._discover_reader: Reader = reader or read_text
+        self._reader: Reader = reader or CachedReader()
+        self._clock = clock
+        self.found: list | None = None
+
+    def discover(self, sys_root: Path, reader: Reader) -> list:
+        raise NotImplementedError
+
+    def open(self) -> None:
+        if self.found is None:
+            self.found = self.discover(self.root / "sys", self._discover_reader)
+
+    def close(self) -> None:
+        if isinstance(self._reader, CachedReader):
+            self._reader.close()

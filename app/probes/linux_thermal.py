@@ -8,12 +8,18 @@ types name the part they sit on; that decides the reading's device kind.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.probes.linux_hwmon import valid_temp_c
-from app.probes.linux_sysfs import CachedReader, Reader, natural_dirs, parse_int, read_attr, read_text
+from app.probes.linux_sysfs import (
+    Reader,
+    SysfsProbe,
+    natural_dirs,
+    parse_int,
+    read_attr,
+    read_text,
+)
 from app.probes.model import (
     CELSIUS,
     CPU,
@@ -22,8 +28,6 @@ from app.probes.model import (
     OK,
     SYSTEM,
     UNSUPPORTED,
-    Clock,
-    Probe,
     Sample,
     missing,
     reading,
@@ -62,31 +66,17 @@ def discover_zones(sys_root: Path, reader: Reader = read_text) -> list[ThermalZo
     return zones
 
 
-class ThermalZoneProbe(Probe):
+class ThermalZoneProbe(SysfsProbe):
     name = "thermal"
     period_s = 1.0
 
-    def __init__(self, root: str | Path = "/", *, reader: Reader | None = None,
-                 clock: Clock = time.perf_counter_ns) -> None:
-        self.root = Path(root)
-        # Discovery reads each file once; the periodic reads keep their files open.
-        self._discover_reader: Reader = reader or read_text
-        self._reader: Reader = reader or CachedReader()
-        self._clock = clock
-        self._zones: list[ThermalZone] | None = None
-
-    def open(self) -> None:
-        if self._zones is None:
-            self._zones = discover_zones(self.root / "sys", self._discover_reader)
-
-    def close(self) -> None:
-        if isinstance(self._reader, CachedReader):
-            self._reader.close()
+    def discover(self, sys_root: Path, reader: Reader) -> list:
+        return discover_zones(sys_root, reader)
 
     def read(self) -> list[Sample]:
         self.open()
         out = []
-        for zone in self._zones or []:
+        for zone in self.found or []:
             attr = read_attr(zone.path / "temp", self._reader)
             t = self._clock()
             src = f"thermal {zone.path.name} ({zone.type})"

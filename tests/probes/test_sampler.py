@@ -77,9 +77,11 @@ def test_schedule_does_not_drift():
     assert 20 <= reads.size <= 26
     k = np.arange(reads.size)
     deviation_ms = (reads - reads[0] - k * 50_000_000) / 1e6
-    # each read is late by a little (wake-up latency) but the error never accumulates
-    assert np.abs(deviation_ms).max() < 25.0
-    assert abs(deviation_ms[-1]) < 25.0
+    # Each read is late by a little (wake-up latency), and a late one (a loaded
+    # machine) does not push the later ones back: the error never accumulates.
+    # A `sleep(period)` loop fails both checks after its first stall.
+    assert np.median(np.abs(deviation_ms)) < 5.0
+    assert np.median(np.abs(deviation_ms[-5:])) < 10.0
     assert np.median(np.diff(reads)) / 1e6 == pytest.approx(50.0, abs=5.0)
 
 
