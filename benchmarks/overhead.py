@@ -38,20 +38,26 @@ def bare_loop_p50(model, iterations: int, warmup: int) -> float:
 
 
 def measure(name: str, model, iterations: int, rounds: int) -> tuple[float, float]:
+    """Alternate bare and app rounds; each round pair gives one ratio and one difference.
+
+    The median over pairs resists the load swings of a shared machine better
+    than comparing the medians of all bare and all app rounds.
+    """
     bare, app = [], []
     for _ in range(rounds):
         bare.append(bare_loop_p50(model, iterations, warmup=200))
         app.append(app_run(model, "ort/cpu", iterations, warmup=200)["latency"]["p50"])
-    b, a = float(np.median(bare)), float(np.median(app))
-    print(f"{name:18s} bare p50 {b * 1e6:9.2f} us   app p50 {a * 1e6:9.2f} us   "
-          f"ratio {a / b:.4f}   added {(a - b) * 1e6:+.2f} us/inference   (median of {rounds} rounds, "
-          f"{iterations} inferences each)")
-    return b, a
+    b, a = np.array(bare), np.array(app)
+    ratios, added = a / b, (a - b) * 1e6
+    print(f"{name:18s} bare p50 {np.median(b) * 1e6:9.2f} us   app p50 {np.median(a) * 1e6:9.2f} us   "
+          f"ratio {np.median(ratios):.4f} (pairs {ratios.min():.3f}..{ratios.max():.3f})   "
+          f"added {np.median(added):+.2f} us/inference   ({rounds} round pairs, {iterations} inferences each)")
+    return float(np.median(b)), float(np.median(a))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=7)
     args = ap.parse_args()
     print(f"host: {os.cpu_count()} logical CPUs; ORT CPU EP; bare loop in-process, app in its worker process")
     measure("single_add", build_model("single_add"), 20_000, args.rounds)
