@@ -126,8 +126,11 @@ def _make_app():
 def run_gui(model: str | None = None, target: str | None = None, start: bool = False,
             screenshot: str | None = None, quit_after: bool = False, *, settings=None,
             runs_dir: Path | None = None) -> int:
-    """Open the window; with quit_after, return 0 on success and 1 if loading or the run failed."""
-    from PySide6.QtCore import QSettings, QStandardPaths, QTimer
+    """Open the window; with quit_after, return 0 on success and 1 if loading or the run failed.
+
+    Runs are kept in the run history (app.core.history: the user's data folder, or
+    $AIPCPROF_DATA_DIR/runs); `runs_dir` points it somewhere else."""
+    from PySide6.QtCore import QSettings, QTimer
 
     from app.views import theme
     from app.views.main_window import MainWindow
@@ -136,8 +139,6 @@ def run_gui(model: str | None = None, target: str | None = None, start: bool = F
     theme.apply(app)
     if settings is None:
         settings = QSettings()
-    if runs_dir is None:
-        runs_dir = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "runs"
     window = MainWindow(settings, runs_dir, sample_model=sample_model_path())
     automation = _Automation(window, model, target, start, screenshot, quit_after)
     window.show()

@@ -3,9 +3,11 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--model M]
 
 States: empty (first launch), model loaded, running (mid-measure), results,
-error (a bad file dropped), devices tab, and the results again in dark mode
-(a second process with AIPCPROF_THEME=dark). Settings and run records go to
-a temporary folder, never the user's.
+devices tab, error (a bad file dropped), history (two runs kept), comparison
+(ort/cpu vs ov/cpu) and the exported comparison PNG; then results, comparison
+and exported PNG again in dark mode (a second process with
+AIPCPROF_THEME=dark). Settings and run records go to a temporary folder
+($AIPCPROF_DATA_DIR), never the user's.
 """
 
 from __future__ import annotations
@@ -40,12 +42,42 @@ def shoot(app, window, path: Path) -> None:
     print(f"wrote {path}")
 
 
+def compare(app, window, out: Path, suffix: str, finished: list) -> None:
+    """A second run (ov/cpu), the History tab with both, their comparison, and the exported PNG."""
+    if not window.setup_panel.select_target("ov/cpu"):
+        print("ov/cpu is not available here: no comparison screenshots")
+        return
+    window.setup_panel.duration.setValue(4.0)
+    finished.clear()
+    window.run_selected()
+    wait_for(app, lambda: finished, 120, "the ov/cpu run")
+    panel = window.history_panel
+    wait_for(app, lambda: panel.table.rowCount() >= 2, 30, "both runs in the history")
+    window.views.setCurrentWidget(panel)
+    panel.table.selectAll()
+    if not suffix:
+        shoot(app, window, out / "07-history.png")
+    shown: list = []
+    window.comparison_shown.connect(shown.append)
+    panel.buttons["compare"].click()
+    wait_for(app, lambda: shown, 30, "the comparison")
+    shoot(app, window, out / f"08-comparison{suffix}.png")
+    exported: list = []
+    window.compare_view.exported.connect(lambda kind, path: exported.append(path))
+    window.compare_view.export("png", str(out / f"09-comparison-export{suffix}.png"))
+    wait_for(app, lambda: exported, 30, "the PNG export")
+    print(f"wrote {exported[0]}")
+    window.setup_panel.select_target("ort/cpu")
+    window.setup_panel.duration.setValue(8.0)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     p.add_argument("--model", default=str(ROOT / "resources" / "sample_model.onnx"))
     p.add_argument("--size", default="1440x900")
-    p.add_argument("--only-results", action="store_true", help="(internal) just the results state")
+    p.add_argument("--only-results", action="store_true",
+                   help="(internal) just the results and comparison states (the dark-mode pass)")
     args = p.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -60,8 +92,9 @@ def main() -> int:
     app = _make_app()
     theme.apply(app)
     tmp = Path(tempfile.mkdtemp(prefix="aipcprof-shots-"))
+    os.environ["AIPCPROF_DATA_DIR"] = str(tmp / "data")  # a history of its own, never the user's
     settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings, tmp / "runs", sample_model=Path(args.model))
+    window = MainWindow(settings, sample_model=Path(args.model))
     window.resize(width, height)
     window.show()
     targets: list = []
@@ -93,10 +126,12 @@ def main() -> int:
         shoot(app, window, out / "03-running.png")
     wait_for(app, lambda: finished, 120, "the end of the run")
     shoot(app, window, out / f"04-results{suffix}.png")
+    compare(app, window, out, suffix, finished)
     if args.only_results:
         window.close()
         return 0
 
+    window.views.setCurrentIndex(0)
     window.tabs.setCurrentIndex(1)
     shoot(app, window, out / "05-devices.png")
     window.tabs.setCurrentIndex(0)

@@ -1,57 +1,47 @@
 """ChartsPanel: live latency, throughput and telemetry on one shared time axis.
 
-Redraws only on the controller's tick, only curves that are visible and got
-new points, with clipToView + peak downsampling so an hour of 1 kHz latency
-points draws as fast as a minute and spikes stay visible.
+Redraws on the controller's tick, and only what changed: the latency points
+through an incremental per-pixel-column min/max cache (a frame costs the same
+at 30,000 inferences/s as at 10), lines decimated to their plot's pixel width,
+telemetry and text at ~5 Hz, phase shading only when a phase starts or ends,
+axes only when their range steps. Nothing is drawn while the panel is hidden.
 """
 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.views import theme
+from app.views.chart_plots import (
+    PLOTS,
+    PaintCounter,
+    build_columns,
+    build_plot,
+    dots_curve,
+    line_curve,
+    set_collapsed,
+    set_util_range,
+    style_axes,
+    title_html,
+)
+from app.views.decimate import ColumnCache, column_minmax
 from app.views.kpi import KpiStrip
-from app.views.live_data import LiveData, Series, peak_decimate
+from app.views.live_data import LiveData, Series
 
-# category -> (title, unit label, tooltip)
-PLOTS = {
-    "latency": ("Latency per inference", "ms",
-                "Each point is one measured inference (worker clock). Green: rolling p50, red: rolling p99 "
-                "over the last 2 s. Peak downsampling keeps spikes visible when zoomed out."),
-    "throughput": ("Throughput", "inf/s", "Completed inferences per second of wall time, per ~50 ms batch."),
-    "utilisation": ("Utilisation", "%", "Busy share of each compute device (CPU, GPU engines, NPU)."),
-    "power": ("Power", "W", "Power draw of each device the platform exposes (package, GPU board, NPU)."),
-    "temperature": ("Temperature", "°C", "Hottest sensor of each device."),
-    "memory": ("Memory", "GiB", "Memory in use (system RAM, GPU/NPU dedicated memory)."),
-}
-# (row, col, rowspan) in the chart grid: latency is the big one.
-GRID = {"latency": (0, 0, 3), "throughput": (3, 0, 1), "utilisation": (0, 1, 1), "power": (1, 1, 1),
-        "temperature": (2, 1, 1), "memory": (3, 1, 1)}
 KPI_EVERY_N_FRAMES = 6  # numbers change ~5 times a second: readable, and label relayouts stay cheap
+SLOW_PERIOD_S = 0.2  # telemetry curves, overlays and the 'why missing' list: ~5 Hz
 REGION_HALF_HEIGHT = 1e7  # phase shading spans any plausible y range (ms, W, degC, GiB...)
-SCATTER_MAX_POINTS = 4000  # latency points handed to the scatter per frame (min/max per bin)
+OPEN_PHASE_END = 1e7  # a phase still running is shaded to the right edge (no per-frame resize)
 SHADED_PHASES = ("compile", "first_inference", "warmup", "measure")
 PHASE_NAMES = {"compile": "compile", "first_inference": "first inference", "warmup": "warm-up",
                "measure": "measure", "load": "load", "output_check": "output check"}
-
-
-class _PaintCounter(QObject):
-    """Counts real paints of the chart viewport (the benchmark's frame rate)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.paints = 0
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
-        if event.type() == QEvent.Type.Paint:
-            self.paints += 1
-        return False
 
 
 class ChartsPanel(QWidget):
@@ -84,108 +74,89 @@ class ChartsPanel(QWidget):
         lay.addLayout(footer)
         lay.addWidget(self.missing_label)
         self.plots: dict[str, pg.PlotItem] = {}
-        self.curves: dict[str, pg.PlotDataItem] = {}  # series key (or "latency", "p50", ...) -> curve
+        self.curves: dict[str, pg.PlotCurveItem] = {}  # series key (or "latency", "p50", ...) -> curve
+        self._curve_plot: dict[str, str] = {}  # curve key -> plot name
         self._drawn_total: dict[str, int] = {}
+        self._tops: dict[str, float] = {}  # curve key -> max of what it shows now
         self._overlays: dict[str, pg.TextItem] = {}
         self._series_colors: dict[str, str] = {}
-        self._regions: list[tuple[str, int, QGraphicsRectItem]] = []
+        self._regions: list[tuple[int, list[tuple[pg.PlotItem, QGraphicsRectItem]]]] = []
+        self._region_sig: tuple = ()
+        self._value_axes: dict[str, bool] = {}
+        self._collapsed: dict[str, bool] = {}
+        self._titles: dict[str, str] = {}
+        self._latency_cache = ColumnCache()
         self._version = -1
+        self._slow_at = 0.0  # monotonic time of the last telemetry/text update
+        self._slow_pending = False
         self._redrawing = False
         self.following = True  # x range tracks the run until the user zooms or pans
         self._x_hi = 0.0
         self._y_top: dict[str, float] = {}
+        self._util_top = 100.0
         self.set_data_calls = 0  # benchmark: setData calls
         self.frames = 0  # benchmark: refreshes that changed something
-        self.paint_counter = _PaintCounter()
+        self.paint_counter = PaintCounter()
         self.view.viewport().installEventFilter(self.paint_counter)
         self._build_plots()
-        self._style_axes()
+        style_axes(self.plots, self.colors)
         self._update_phase_legend()
 
     # -- construction ----------------------------------------------------
     def _build_plots(self) -> None:
         c = self.colors
         first = None
-        for name, (row, col, span) in GRID.items():
-            title, unit, tip = PLOTS[name]
-            plot: pg.PlotItem = self.view.addPlot(row=row, col=col, rowspan=span)
-            plot.setTitle(title, size="9pt")
-            plot.setLabel("left", units=None, text=unit)
-            plot.showGrid(x=True, y=True, alpha=1.0)
-            plot.setMenuEnabled(True)
-            plot.setClipToView(True)
-            plot.setDownsampling(auto=True, mode="peak")
-            plot.hideButtons()
-            plot.setToolTip(tip)
-            plot.getAxis("left").setWidth(48)
-            plot.getAxis("left").enableAutoSIPrefix(False)  # "ms", never "ms (x0.001)"
-            for axis in ("left", "bottom"):  # major grid lines only, opaque: the cheapest grid to paint
-                plot.getAxis(axis).setStyle(maxTickLevel=0)
-            plot.enableAutoRange(enable=False)  # x and y follow the run in steps, see _follow_x/_follow_y
-            plot.getViewBox().sigRangeChangedManually.connect(self._on_view_range_changed_manually)
-            if row + span == 4:
-                plot.setLabel("bottom", "seconds since run start")
+        columns = build_columns(self.view)
+        for name in PLOTS:
+            plot = build_plot(columns, name)
             if first is None:
                 first = plot
             else:
                 plot.setXLink(first)
-            if name == "utilisation":
-                plot.setYRange(-4, 104, padding=0)  # room for the 0 and 100 labels
-                plot.enableAutoRange(axis="y", enable=False)
-                plot.getAxis("left").setTicks([[(0, "0"), (50, "50"), (100, "100")], [(25, ""), (75, "")]])
-            else:
-                plot.getAxis("left").setStyle(maxTextLevel=0)  # short plots: labels on major ticks only
+            plot.getViewBox().sigRangeChangedManually.connect(self._on_view_range_changed_manually)
             overlay = pg.TextItem("", color=c.muted, anchor=(0, 0))
             overlay.setParentItem(plot.getViewBox())  # pixel coords of the box: stays put when panning
             overlay.setPos(6, 4)
             self._overlays[name] = overlay
             self.plots[name] = plot
         lat = self.plots["latency"]
-        self.curves["latency"] = lat.plot(pen=None, symbol="o", symbolSize=3, symbolPen=None,
-                                          symbolBrush=pg.mkBrush(c.latency), name="inference")
-        self.curves["p50"] = lat.plot(pen=pg.mkPen(c.p50, width=2), name="p50 (rolling)")
-        self.curves["p99"] = lat.plot(pen=pg.mkPen(c.p99, width=2), name="p99 (rolling)")
-        self.curves["throughput"] = self.plots["throughput"].plot(
-            pen=pg.mkPen(c.throughput, width=1.5), fillLevel=0, brush=pg.mkBrush(c.throughput + "30"))
-        for key, curve in self.curves.items():
-            if key == "latency":  # the scatter is clipped and decimated by us, see _update_latency
-                curve.setClipToView(False)
-                curve.setDownsampling(ds=1, auto=False)
-            else:
-                curve.setClipToView(True)
-                curve.setDownsampling(auto=True, method="peak")
-        # Zoom/pan: re-decimate the latency points for the new window.
-        lat.getViewBox().sigXRangeChanged.connect(self._on_latency_range_changed)
+        self._add("latency", "latency", dots_curve(lat, c.latency, "inference"))
+        self._add("p50", "latency", line_curve(lat, c.p50, 2, "p50 (rolling)", gaps=False))
+        self._add("p99", "latency", line_curve(lat, c.p99, 2, "p99 (rolling)", gaps=False))
+        self._add("throughput", "throughput", line_curve(self.plots["throughput"], c.throughput, 1.5, gaps=False))
+        lat.getViewBox().sigXRangeChanged.connect(self._on_latency_range_changed)  # zoom/pan: re-decimate
         self._set_overlay("latency", "Drop an .onnx model on the window,\npick a target and press Run (F5).")
-        self._titles: dict[str, str] = {}
         self._set_title("latency", [("●", c.latency, "inference"), ("━", c.p50, "p50"), ("━", c.p99, "p99")])
 
-    def _series_curve(self, s: Series) -> pg.PlotDataItem:
+    def _add(self, key: str, plot_name: str, curve: pg.PlotCurveItem) -> pg.PlotCurveItem:
+        self.curves[key] = curve
+        self._curve_plot[key] = plot_name
+        return curve
+
+    def _series_curve(self, s: Series) -> pg.PlotCurveItem:
         curve = self.curves.get("s:" + s.key)
         if curve is None:
-            plot = self.plots[s.category]
-            index = sum(1 for k in self.curves if k.startswith("s:") and k[2:] in self.live.series
-                        and self.live.series[k[2:]].category == s.category)
+            index = sum(1 for k, p in self._curve_plot.items() if k.startswith("s:") and p == s.category)
             color = self.colors.series[index % len(self.colors.series)]
-            curve = plot.plot(pen=pg.mkPen(color, width=1.5), name=s.label, connect="finite")
-            curve.setClipToView(True)
-            curve.setDownsampling(auto=True, method="peak")
+            curve = self._add("s:" + s.key, s.category, line_curve(self.plots[s.category], color, 1.5, s.label))
             curve.setToolTip(f"{s.label} ({s.unit}) from {s.source or 'the sampler'}")
-            self.curves["s:" + s.key] = curve
             self._series_colors[s.key] = color
-            names = [(("━", self._series_colors[k[2:]], self.live.series[k[2:]].label))
-                     for k in self.curves if k.startswith("s:") and self.live.series[k[2:]].category == s.category]
+            names = [("━", self._series_colors[k[2:]], self.live.series[k[2:]].label)
+                     for k, p in self._curve_plot.items() if k.startswith("s:") and p == s.category]
             self._set_title(s.category, names)
         return curve
 
-    # -- drawing ---------------------------------------------------------
+    # -- following the run -----------------------------------------------
     def reset(self) -> None:
         """New run: drop phase regions and redraw everything from the (cleared) buffers."""
-        for plot_name, _, item in self._regions:
-            self.plots[plot_name].removeItem(item)
+        for _, items in self._regions:
+            for plot, item in items:
+                plot.removeItem(item)
         self._regions.clear()
-        self._drawn_total.clear()
-        self._version = -1
+        self._region_sig = ()
+        self._tops.clear()
+        self._util_top = 100.0
+        set_util_range(self.plots["utilisation"], 100.0)
         self.follow()
 
     def follow(self) -> None:
@@ -193,7 +164,7 @@ class ChartsPanel(QWidget):
         self.following = True
         self._x_hi = 0.0
         self._y_top = {}
-        self._drawn_total.pop("latency", None)
+        self._drawn_total.clear()
         self._version = -1
 
     def _on_view_range_changed_manually(self, *_args) -> None:
@@ -211,25 +182,47 @@ class ChartsPanel(QWidget):
         if t_end > self._x_hi * 0.98 or self._x_hi == 0.0:
             self._x_hi = max(10.0, t_end * 1.25)
             self.plots["latency"].setXRange(0, self._x_hi, padding=0)
+            self._drawn_total.clear()  # lines are decimated for the window: redo them once
 
-    def refresh(self) -> None:
-        """Called once per controller tick."""
+    def _x_window(self, plot_name: str) -> tuple[float, float, int]:
+        vb = self.plots[plot_name].getViewBox()
+        lo, hi = (0.0, self._x_hi) if self.following else vb.viewRange()[0]
+        return lo, hi, max(50, int(vb.width()))
+
+    # -- drawing ---------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.refresh(force=True)  # catch up on what arrived while hidden
+
+    def refresh(self, force: bool = False) -> None:
+        """Called once per controller tick; `force` also redraws telemetry and text now."""
         live = self.live
-        if live.version == self._version:
+        if live.version == self._version and not force and not self._slow_pending:
+            return
+        if not self.isVisible():
+            return  # a hidden tab or a minimised window: draw when shown again
+        now = time.monotonic()
+        slow = force or now - self._slow_at >= SLOW_PERIOD_S
+        self._slow_pending = not slow  # a change waits at most SLOW_PERIOD_S for its telemetry and text
+        if slow:
+            self._slow_at = now
+        if live.version == self._version and not slow:
             return
         self._version = live.version
         self.frames += 1
         self._follow_x()
-        self._follow_y()
         self._update_latency()
-        self._update(("p50", live.p50), ("p99", live.p99), ("throughput", live.throughput))
-        for s in live.series.values():
-            if s.ever_ok:
-                curve = self._series_curve(s)
-                self._update(("s:" + s.key, s.buffer), curve=curve)
+        for key, buffer in (("p50", live.p50), ("p99", live.p99), ("throughput", live.throughput)):
+            self._update_line(key, buffer, self.curves[key])
+        if slow:
+            for s in live.series.values():
+                if s.ever_ok:
+                    self._update_line("s:" + s.key, s.buffer, self._series_curve(s))
+        self._follow_y()
         self._update_regions()
-        self._update_overlays()
-        if self.frames % KPI_EVERY_N_FRAMES == 1 or not self.following:
+        if slow:
+            self._update_overlays()
+        if force or self.frames % KPI_EVERY_N_FRAMES == 1 or not self.following:
             self.update_kpis()
 
     def update_kpis(self) -> None:
@@ -237,95 +230,99 @@ class ChartsPanel(QWidget):
         p50, p99 = live.rolling()
         self.kpis.show_live(live.latest_latency_ms(), p50, p99, live.throughput_now(), live.count)
 
-    def _update(self, *pairs, curve: pg.PlotDataItem | None = None) -> None:
-        for key, buffer in pairs:
-            item = curve if curve is not None else self.curves[key]
-            if self._drawn_total.get(key) == buffer.total and buffer.total:
-                continue  # nothing new
-            if not (item.isVisible() and item.getViewBox() is not None and item.getViewBox().isVisible()):
-                continue  # hidden curve: skip the work, draw when shown again
-            x, y = buffer.view()
-            item.setData(x, y)
-            self.set_data_calls += 1
-            self._drawn_total[key] = buffer.total
+    def _update_line(self, key: str, buffer, item: pg.PlotCurveItem) -> None:
+        if self._drawn_total.get(key) == buffer.total:
+            return  # nothing new
+        x, y = buffer.view()
+        lo, hi, ncols = self._x_window(self._curve_plot[key])
+        xs, ys = column_minmax(x, y, lo, hi, ncols)
+        item.setData(xs, ys)
+        self.set_data_calls += 1
+        self._drawn_total[key] = buffer.total
+        self._tops[key] = _top(ys)
 
     def _update_latency(self) -> None:
         buffer, item = self.live.latency, self.curves["latency"]
         if self._drawn_total.get("latency") == buffer.total and buffer.total:
             return
-        if not item.isVisible():
-            return
-        x, y = buffer.view()
-        vb = item.getViewBox()
-        if vb is not None and not self.following and x.size:
-            lo, hi = vb.viewRange()[0]
-            i, j = np.searchsorted(x, [lo, hi])  # x is sorted: inference start times
-            x, y = x[max(0, i - 1):j + 1], y[max(0, i - 1):j + 1]
-        width = max(200, int(vb.width())) if vb is not None else 1000
-        x, y = peak_decimate(x, y, min(SCATTER_MAX_POINTS, width))  # a min and a max every 2 px
-        item.setData(x, y)
+        lo, hi, ncols = self._x_window("latency")
+        if self.following:
+            xs, ys = self._latency_cache.update(buffer, lo, hi, ncols)
+        else:
+            xs, ys = column_minmax(*buffer.view(), lo, hi, ncols)
+        # Each point is a half-pixel-tall segment with round caps: a dot (zero-length ones are culled).
+        vb = self.plots["latency"].getViewBox()
+        half_px = 0.5 * (vb.viewRange()[1][1] - vb.viewRange()[1][0]) / max(1.0, vb.height())
+        y2 = np.repeat(ys, 2)
+        y2[1::2] += half_px
+        item.setData(np.repeat(xs, 2), y2)
         self.set_data_calls += 1
         self._drawn_total["latency"] = buffer.total
+        self._tops["latency"] = _top(ys)
 
     def _on_latency_range_changed(self, *_args) -> None:
-        if self.following:
+        if self.following or self._redrawing:
             return  # following the run: the next tick draws everything anyway
-        if self._drawn_total.pop("latency", None) is not None and not self._redrawing:
-            self._redrawing = True
-            try:
-                self._update_latency()
-            finally:
-                self._redrawing = False
+        self._redrawing = True
+        try:
+            self._drawn_total.clear()
+            self._update_latency()
+            for key in ("p50", "p99", "throughput"):
+                self._update_line(key, getattr(self.live, key), self.curves[key])
+            for s in self.live.series.values():
+                if s.ever_ok:
+                    self._update_line("s:" + s.key, s.buffer, self._series_curve(s))
+        finally:
+            self._redrawing = False
+
+    def _follow_y(self) -> None:
+        """Y ranges from 0 to a rounded-up maximum, changed only when data outgrows them (or shrinks a lot):
+        a range change re-renders the axis and its grid, the costliest part of a frame."""
+        tops: dict[str, float] = {}
+        for key, top in self._tops.items():
+            plot = self._curve_plot[key]
+            if math.isfinite(top):
+                tops[plot] = max(top, tops.get(plot, top))
+        util = tops.pop("utilisation", 0.0)
+        if util > self._util_top:  # a worker on several cores: 0..200 %, 0..300 %...
+            self._util_top = 100.0 * math.ceil(util / 100.0)
+            set_util_range(self.plots["utilisation"], self._util_top)
+        if not self.following:
+            return
+        for name, top in tops.items():
+            current = self._y_top.get(name, 0.0)
+            if top > 0 and (top > current or top < 0.4 * current):
+                self._y_top[name] = top * 1.25
+                self.plots[name].setYRange(0, self._y_top[name], padding=0)
 
     def _update_regions(self) -> None:
-        """Phase shading. Plain QGraphicsRectItems (painted in C++): LinearRegionItem's Python paint
-        cost ~10 ms a frame for 24 regions. Tall enough for any y range, ignored by autorange."""
+        """Phase shading: plain QGraphicsRectItems (painted in C++), touched only when a phase starts or
+        ends; a running phase reaches the right edge, so a growing phase costs no repaint per frame."""
         phases = [p for p in self.live.phases if p.name in SHADED_PHASES]
-        now = self.live.latency.view(1)[0]
-        end_default = float(now[0]) if now.size else None
+        sig = tuple((p.name, p.t0, p.t1) for p in phases)
+        if sig == self._region_sig:
+            return
+        self._region_sig = sig
         for i, span in enumerate(phases):
-            t1 = span.t1 if span.t1 is not None else max(span.t0, end_default or span.t0)
-            existing = [item for _, idx, item in self._regions if idx == i]
-            if not existing:
-                brush = QBrush(pg.mkColor(self.colors.phases.get(span.name, "#80808020")))  # #RRGGBBAA (QColor reads #AARRGGBB)
-                for name, plot in self.plots.items():
+            t1 = span.t1 if span.t1 is not None else OPEN_PHASE_END
+            existing = next((items for idx, items in self._regions if idx == i), None)
+            if existing is None:
+                brush = QBrush(pg.mkColor(self.colors.phases.get(span.name, "#80808020")))  # #RRGGBBAA
+                items = []
+                for plot in self.plots.values():
                     region = QGraphicsRectItem(span.t0, -REGION_HALF_HEIGHT, t1 - span.t0, 2 * REGION_HALF_HEIGHT)
                     region.setBrush(brush)
                     region.setPen(QPen(Qt.PenStyle.NoPen))
                     region.setZValue(-100)
                     region.setToolTip(f"phase: {PHASE_NAMES.get(span.name, span.name)}")
                     plot.addItem(region, ignoreBounds=True)
-                    self._regions.append((name, i, region))
+                    items.append((plot, region))
+                self._regions.append((i, items))
             else:
-                for item in existing:
+                for _, item in existing:
                     rect = item.rect()
                     if rect.left() != span.t0 or rect.width() != t1 - span.t0:
                         item.setRect(span.t0, -REGION_HALF_HEIGHT, t1 - span.t0, 2 * REGION_HALF_HEIGHT)
-
-    def _follow_y(self) -> None:
-        """Y ranges from 0 to a rounded-up maximum, changed only when data outgrows them (or shrinks a lot):
-        a range change re-renders the axis and its grid, the costliest part of a frame."""
-        for name, plot in self.plots.items():
-            if name == "utilisation" or not self.following:
-                continue
-            top = self._data_max(name)
-            if not np.isfinite(top) or top <= 0:
-                continue
-            current = self._y_top.get(name, 0.0)
-            if top > current or top < 0.4 * current:
-                self._y_top[name] = top * 1.25
-                plot.setYRange(0, self._y_top[name], padding=0)
-
-    def _data_max(self, name: str) -> float:
-        live = self.live
-        if name == "latency":
-            buffers = [live.latency, live.p99]
-        elif name == "throughput":
-            buffers = [live.throughput]
-        else:
-            buffers = [s.buffer for s in live.series.values() if s.category == name and s.ever_ok]
-        tops = [float(np.nanmax(b.view()[1])) for b in buffers if len(b) and not np.isnan(b.view()[1]).all()]
-        return max(tops) if tops else float("nan")
 
     def _update_overlays(self) -> None:
         missing: dict[str, list[Series]] = {}
@@ -343,19 +340,23 @@ class ChartsPanel(QWidget):
                 self._set_overlay(name, "no reading on this machine")
             else:
                 self._set_overlay(name, "")
-            self.plots[name].getAxis("left").setStyle(showValues=bool(live_here))
+            if self._value_axes.get(name) != bool(live_here):  # setStyle re-renders the axis: only on change
+                self._value_axes[name] = bool(live_here)
+                self.plots[name].getAxis("left").setStyle(showValues=bool(live_here))
+            collapse = not live_here and bool(self.live.series)  # nothing to draw on this machine
+            if self._collapsed.get(name, False) != collapse:  # a relayout: only when it changes
+                self._collapsed[name] = collapse
+                set_collapsed(self.plots[name], name, collapse)
             lines += [f"<b>{s.label}</b>: {s.status} — {s.reason or 'no reason given'}" for s in gone]
         self._set_overlay("latency", "" if self.live.count or self.live.phases else self._overlays[
             "latency"].textItem.toPlainText())
-        self.missing_label.setText("<br>".join(lines))
-        self.missing_label.setVisible(bool(lines))
+        text = "<br>".join(lines)
+        if self.missing_label.text() != text:
+            self.missing_label.setText(text)
+            self.missing_label.setVisible(bool(lines))
 
     def _set_title(self, name: str, entries: list[tuple[str, str, str]]) -> None:
-        """Plot title with its series as coloured keys: a legend that never covers the data."""
-        title = PLOTS[name][0]
-        keys = " &nbsp;".join(f"<span style='color:{color}'>{mark}</span>&nbsp;{label}"
-                              for mark, color, label in entries)
-        html = f"<b>{title}</b>" + (f" &nbsp; <span style='font-size:8pt'>{keys}</span>" if keys else "")
+        html = title_html(PLOTS[name][0], entries)
         if self._titles.get(name) != html:
             self._titles[name] = html
             self.plots[name].setTitle(html, size="9pt", color=self.colors.foreground)
@@ -366,26 +367,22 @@ class ChartsPanel(QWidget):
             item.setText(text)
 
     def _update_phase_legend(self) -> None:
-        c = self.colors
-        parts = []
-        for name in SHADED_PHASES:
-            color = c.phases[name][:7]
-            parts.append(f"<span style='color:{color}; font-size:14pt'>■</span> {PHASE_NAMES[name]}")
+        parts = [f"<span style='color:{self.colors.phases[n][:7]}; font-size:14pt'>■</span> {PHASE_NAMES[n]}"
+                 for n in SHADED_PHASES]
         self.phase_legend.setText("Phases: " + " &nbsp; ".join(parts))
 
     def restyle(self) -> None:
         """OS theme changed: recolour backgrounds and axes."""
         self.colors = theme.colors()
         self.view.setBackground(self.colors.background)
-        self._style_axes()
-
-    def _style_axes(self) -> None:
-        for plot in self.plots.values():
-            for axis in ("left", "bottom"):
-                plot.getAxis(axis).setPen(pg.mkPen(self.colors.grid))
-                plot.getAxis(axis).setTextPen(pg.mkPen(self.colors.foreground))
+        style_axes(self.plots, self.colors)
         self._update_phase_legend()
 
     @staticmethod
     def fmt(value: float, digits: int = 3) -> str:
         return "—" if value is None or not math.isfinite(value) else f"{value:.{digits}g}"
+
+
+def _top(y: np.ndarray) -> float:
+    finite = y[np.isfinite(y)] if y.size else y
+    return float(finite.max()) if finite.size else float("nan")

@@ -22,9 +22,11 @@ ROLLING_MIN_POINTS = 20  # ...but never fewer than 20 inferences
 
 # Chart category of each charted telemetry metric (the sampler also reports per-core
 # utilisation, frequency, energy counters...: those go to the record, not the charts).
-CATEGORY = {"util": "utilisation", "worker_util": "utilisation", "power": "power", "power_avg": "power",
-            "temp": "temperature", "mem_used": "memory", "mem_dedicated": "memory", "rss": "memory"}
-METRIC_LABEL = {"util": "utilisation", "worker_util": "utilisation by the worker", "power": "power",
+CATEGORY = {"util": "utilisation", "worker_util": "utilisation", "cpu_util": "utilisation", "power": "power",
+            "power_avg": "power", "temp": "temperature", "mem_used": "memory", "mem_dedicated": "memory",
+            "rss": "memory"}
+METRIC_LABEL = {"util": "utilisation", "worker_util": "utilisation by the worker", "cpu_util": "CPU (% of one core)",
+                "power": "power",
                 "power_avg": "power (avg)", "temp": "temperature", "mem_used": "memory used",
                 "mem_dedicated": "dedicated memory", "rss": "memory (RSS)"}
 
@@ -132,14 +134,18 @@ class LiveData:
         if not samples:
             return
         grouped: dict[str, list] = {}
+        changed = False  # idle ticks that bring only the same statuses leave the version alone: no redraw
         for s in samples:
             category = CATEGORY.get(s.metric)
-            if category is None:
-                continue
+            if category is None or (s.metric == "cpu_util" and s.device != "worker"):
+                continue  # the sampler's own CPU (its overhead) goes to the record, not the charts
             series = self.series.get(f"{s.device}/{s.metric}")
             if series is None:
                 series = self._new_series(s, category)
-            series.status, series.reason = s.status, getattr(s, "reason", "") or ""
+                changed = True
+            reason = getattr(s, "reason", "") or ""
+            if (series.status, series.reason) != (s.status, reason):
+                series.status, series.reason, changed = s.status, reason, True
             series.ever_ok = series.ever_ok or s.status == "ok"
             series.source = getattr(s, "source", "") or series.source
             if keep:
@@ -149,7 +155,8 @@ class LiveData:
             t = np.fromiter((s.t_ns for s in group), dtype=np.int64, count=len(group))
             v = np.fromiter((s.value for s in group), dtype=float, count=len(group)) * series.scale
             series.buffer.append(self.seconds(t), v)  # NaN stays NaN: a gap, never a fake zero
-        self.version += 1
+        if changed or grouped:
+            self.version += 1
 
     def _new_series(self, s, category: str) -> Series:
         kind = getattr(s, "kind", "") or ""

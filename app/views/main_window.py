@@ -1,7 +1,8 @@
 """MainWindow: composes the panels, owns menus/shortcuts, drag and drop, settings, lifecycle.
 
-Model loading and runs live in app.views.workflow (WorkflowMixin) to keep each
-module small; this file is layout and plumbing.
+Model loading and runs live in app.views.workflow (WorkflowMixin), the run
+history, imports and comparisons in app.views.history_mixin (HistoryMixin), to
+keep each module small; this file is layout and plumbing.
 """
 
 from __future__ import annotations
@@ -25,10 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
+from app.core.history import RunHistory
 from app.views import theme
 from app.views.banner import Banner
 from app.views.charts_panel import ChartsPanel
+from app.views.compare_view import CompareView
 from app.views.devices_panel import DevicesPanel
+from app.views.history_mixin import HistoryMixin
+from app.views.history_panel import HistoryPanel
 from app.views.jobs import JobRunner
 from app.views.model_panel import ModelPanel
 from app.views.results_panel import ResultsPanel
@@ -47,21 +52,27 @@ def _scroll(widget: QWidget) -> QScrollArea:
     return area
 
 
-class MainWindow(WorkflowMixin, QMainWindow):
+class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
     model_loaded = Signal(str)  # path
     model_failed = Signal(str)  # message
     targets_loaded = Signal(list)
     run_finished = Signal(dict)  # a run's record (any status)
     all_runs_finished = Signal(list)  # every record of the last Run / Run on all targets
+    history_changed = Signal(list)  # the history's entries, after every refresh
+    runs_imported = Signal(list, list)  # entries added, error messages
+    comparison_shown = Signal(int)  # number of runs compared
 
-    def __init__(self, settings: QSettings, runs_dir: Path | None, sample_model: Path | None = None) -> None:
+    def __init__(self, settings: QSettings, runs_dir: Path | None = None, sample_model: Path | None = None) -> None:
+        """runs_dir: the run history's folder (default: app.core.history's, $AIPCPROF_DATA_DIR/runs if set)."""
         super().__init__()
         self.settings = settings
         self.sample_model = sample_model
         self.setWindowTitle("AI PC Profiler")
         self.setAcceptDrops(True)
         self.jobs = JobRunner(self)
-        self.controller = RunController(runs_dir, self, jobs=self.jobs)
+        self.history = RunHistory(runs_dir)
+        self.history_jobs = JobRunner(self, max_threads=1)  # one writer at a time on the history folder
+        self.controller = RunController(self.history, self, jobs=self.history_jobs)
         self.records: list[dict] = []  # this session's runs, for the comparison table
         self._build_widgets()
         self._build_actions()
@@ -81,6 +92,8 @@ class MainWindow(WorkflowMixin, QMainWindow):
         self.devices_panel = DevicesPanel()
         self.charts = ChartsPanel(self.controller.live)
         self.results = ResultsPanel()
+        self.history_panel = HistoryPanel()
+        self.compare_view = CompareView(self.jobs)
         self.phase_label = QLabel("Idle")
         self.phase_label.setMinimumWidth(240)
         self.phase_label.setToolTip("Current phase of the run and its elapsed time.")
@@ -115,6 +128,8 @@ class MainWindow(WorkflowMixin, QMainWindow):
                                         "Save the last run record (JSON)")
         self.runs_action = self._action("Show Runs &Folder", self.show_runs_folder, (),
                                         "Where every run record is kept")
+        self.import_action = self._action("&Import Runs…", self.import_dialog, ["Ctrl+I"],
+                                          "Add run files (.json) to the history: from another PC or a bundle")
         self.quit_action = self._action("&Quit", self.close, [QKeySequence.StandardKey.Quit])
         self.run_action = self._action("&Run", self.run_selected, ["Ctrl+R", "F5"], "Run on the selected target")
         self.run_all_action = self._action("Run on &All Targets", self.run_all, ["Ctrl+Shift+R"],
@@ -134,6 +149,7 @@ class MainWindow(WorkflowMixin, QMainWindow):
         file_menu.addAction(self.sample_action)
         file_menu.addSeparator()
         file_menu.addAction(self.save_action)
+        file_menu.addAction(self.import_action)
         file_menu.addAction(self.runs_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -141,6 +157,9 @@ class MainWindow(WorkflowMixin, QMainWindow):
         for a in (self.run_action, self.run_all_action, self.stop_action):
             run_menu.addAction(a)
         view_menu = menu.addMenu("&View")
+        for i, (text, key) in enumerate((("&Live Run", "Ctrl+1"), ("&History", "Ctrl+2"), ("&Comparison", "Ctrl+3"))):
+            view_menu.addAction(self._action(text, lambda _=False, i=i: self.views.setCurrentIndex(i), [key]))
+        view_menu.addSeparator()
         view_menu.addAction(self.follow_action)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self._action("&About", self._on_about_triggered))
@@ -172,10 +191,18 @@ class MainWindow(WorkflowMixin, QMainWindow):
         self.right.addWidget(self.results)
         self.right.setStretchFactor(0, 3)
         self.right.setStretchFactor(1, 2)
+        self.views = QTabWidget()
+        self.views.setDocumentMode(True)
+        self.views.addTab(self.right, "Live Run")
+        self.views.addTab(self.history_panel, "History")
+        self.views.addTab(self.compare_view, "Comparison")
+        self.views.setTabToolTip(0, "Live charts of the run, then its results (Ctrl+1).")
+        self.views.setTabToolTip(1, "Every run kept on this PC: rename, delete, import, compare (Ctrl+2).")
+        self.views.setTabToolTip(2, "Two or more runs side by side, and exports to share (Ctrl+3).")
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
         self.main_split.setObjectName("MainSplitter")
         self.main_split.addWidget(self.left)
-        self.main_split.addWidget(self.right)
+        self.main_split.addWidget(self.views)
         self.main_split.setStretchFactor(1, 1)
         self.main_split.setSizes([440, 1000])
         self.left.setSizes([300, 600])
@@ -195,6 +222,8 @@ class MainWindow(WorkflowMixin, QMainWindow):
         c.error_raised.connect(self._on_controller_error_raised)
         c.batch_finished.connect(self._on_controller_batch_finished)
         c.record_saved.connect(self._on_controller_record_saved)
+        c.run_stored.connect(lambda _entry: self.refresh_history())
+        self._connect_history()
         self.model_panel.open_requested.connect(self.open_dialog)
         self.model_panel.dims_changed.connect(self._on_model_panel_dims_changed)
         self.charts.follow_changed.connect(lambda following: self.follow_action.setEnabled(not following))
@@ -212,12 +241,18 @@ class MainWindow(WorkflowMixin, QMainWindow):
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        """.json files are run records (imported into the history); anything else is a model to open."""
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if not files:
             event.ignore()
             return
         event.acceptProposedAction()
-        self.open_model(files[0])
+        runs = [f for f in files if f.lower().endswith(".json")]
+        models = [f for f in files if not f.lower().endswith(".json")]
+        if runs:
+            self.import_runs(runs)
+        if models:
+            self.open_model(models[0])
 
     # -- settings --------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -290,4 +325,5 @@ class MainWindow(WorkflowMixin, QMainWindow):
         self.save_settings()
         self.controller.shutdown()
         self.jobs.wait(5000)
+        self.history_jobs.wait(10_000)  # a run record being written finishes (atomic: never half a file)
         super().closeEvent(event)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QScrollArea,
     QTableWidget,
     QTableWidgetItem,
@@ -70,6 +71,8 @@ def _fill(t: QTableWidget, rows: list[tuple], tips: list[str] | None = None) -> 
 
 
 class ResultsPanel(QScrollArea):
+    compare_requested = Signal()  # "Compare in detail" on this session's runs
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
@@ -118,7 +121,12 @@ class ResultsPanel(QScrollArea):
             grid.addWidget(box, i // 2, i % 2)
             self.boxes[name] = box
         self.compare_box = QGroupBox("Runs this session (speed-up vs the first)")
-        QVBoxLayout(self.compare_box).addWidget(self.compare)
+        compare_lay = QVBoxLayout(self.compare_box)
+        compare_lay.addWidget(self.compare)
+        self.compare_button = QPushButton("Compare in Detail…")
+        self.compare_button.setToolTip("Latency distributions, bars, what differs, exports (PNG, HTML, bundle...)")
+        self.compare_button.clicked.connect(self.compare_requested)
+        compare_lay.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.warn_box = QGroupBox("Warnings")
         QVBoxLayout(self.warn_box).addWidget(self.warnings)
         lay = QVBoxLayout(body)

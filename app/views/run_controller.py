@@ -8,11 +8,8 @@ sample or per inference); the charts redraw on that.
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
-import re
 import time
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -30,12 +27,13 @@ class RunController(QObject):
     batch_finished = Signal(list)  # every record of one Run / Run on all targets (may be empty)
     ticked = Signal()
     record_saved = Signal(str)  # path of the run record just written
+    run_stored = Signal(dict)  # its history entry (app.core.history)
 
-    def __init__(self, runs_dir: Path | None, parent: QObject | None = None, jobs=None) -> None:
+    def __init__(self, history, parent: QObject | None = None, jobs=None) -> None:
         super().__init__(parent)
         self.jobs = jobs  # a JobRunner for writing records off the GUI thread (None: write inline)
         self.live = LiveData()
-        self.runs_dir = runs_dir
+        self.history = history  # an app.core.history.RunHistory, or None: runs are not kept
         self.run = None  # the ProfileRun in flight
         self.spec = None
         self.target = None
@@ -198,44 +196,31 @@ class RunController(QObject):
         self.batch_finished.emit(batch)
 
     def _save(self, record: dict) -> None:
-        """Every run is kept (atomically) in the user's runs folder, written off the GUI thread:
+        """Every run is kept in the run history (app.core.history), written off the GUI thread:
         a long run's record is tens of MB of JSON."""
-        if self.runs_dir is None:
+        history = self.history
+        if history is None:
             return
-        model = record.get("model") or {}
-        stem = Path(str(model.get("name") or model.get("path") or "model")).stem
-        target = (record.get("target") or {}).get("id", "target")
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{stamp}_{stem}_{target}")
-        folder = self.runs_dir
 
-        def write() -> str:
-            from app.core import record as rec
-
-            folder.mkdir(parents=True, exist_ok=True)
-            path, n = folder / f"{name}.json", 1
-            while path.exists():
-                n += 1
-                path = folder / f"{name}_{n}.json"
-            rec.save(record, path)
-            return str(path)
-
-        def saved(path: str) -> None:
+        def saved(entry: dict) -> None:
+            path = str(history.root / entry["file"])
             if self.last_record is record:
                 self.last_record_path = path
             self.record_saved.emit(path)
+            self.run_stored.emit(entry)
 
         def failed(e: BaseException) -> None:  # a full disk must not lose the on-screen results
-            self.error_raised.emit(f"could not save the run record in {folder}: {e}",
+            message = getattr(e, "message", None) or str(e)
+            self.error_raised.emit(f"could not keep the run in the history ({history.root}): {message}",
                                    "Use File > Save Run As to save it elsewhere.", "SaveFailed")
 
         if self.jobs is None:
             try:
-                saved(write())
+                saved(history.add(record))
             except Exception as e:  # noqa: BLE001
                 failed(e)
         else:
-            self.jobs.submit(write, saved, failed)
+            self.jobs.submit(lambda: history.add(record), saved, failed)
 
     # -- progress --------------------------------------------------------
     def progress(self) -> tuple[str, int]:

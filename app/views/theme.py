@@ -31,6 +31,8 @@ class ChartColors:
     warn: str
     error: str
     muted: str
+    diff: str = "#fff3c4"  # a value that differs from the baseline's
+    base: str = "#e8f0fe"  # the baseline's row
 
 
 LIGHT = ChartColors(
@@ -48,7 +50,7 @@ DARK = ChartColors(
     series=("#6ea8ff", "#ffab40", "#4cd08a", "#ff6b6b", "#c29bff", "#4dd0e1", "#f06292", "#bcaaa4"),
     phases={"load": "#9e9e9e22", "compile": "#ff980033", "first_inference": "#ce93d822",
             "warmup": "#ffd54f2a", "measure": "#81c78418", "output_check": "#4fc3f722"},
-    ok="#4cd08a", warn="#ffb74d", error="#ff6b6b", muted="#9aa0a6",
+    ok="#4cd08a", warn="#ffb74d", error="#ff6b6b", muted="#9aa0a6", diff="#4a3f12", base="#1f2f4a",
 )
 
 
@@ -64,6 +66,23 @@ def is_dark() -> bool:
 
 def colors() -> ChartColors:
     return DARK if is_dark() else LIGHT
+
+
+def resolve_dark(theme: str = "auto") -> bool:
+    """"light" / "dark" pin a palette; "auto" follows the app (the OS, or AIPCPROF_THEME)."""
+    if theme not in ("auto", "light", "dark"):
+        raise ValueError(f"theme must be auto, light or dark, not {theme!r}")
+    return is_dark() if theme == "auto" else theme == "dark"
+
+
+def palette(dark: bool) -> QPalette:
+    """The Fusion palette of one scheme, for a widget that must not follow the app (an export in dark mode)."""
+    if dark:
+        return _dark_palette()
+    from PySide6.QtWidgets import QStyleFactory
+
+    style = QStyleFactory.create("Fusion")
+    return style.standardPalette() if style is not None else QPalette()
 
 
 def _dark_palette() -> QPalette:
@@ -91,9 +110,9 @@ def apply(app: QApplication) -> None:
     app.setPalette(_dark_palette() if is_dark() else app.style().standardPalette())
 
 
-def banner_style(level: str) -> str:
+def banner_style(level: str, dark: bool | None = None) -> str:
     """Stylesheet for an inline banner: error (red), warning (amber), info (blue)."""
-    dark = is_dark()
+    dark = is_dark() if dark is None else dark
     bg, border, fg = {
         "error": ("#4a1f1f", "#ff6b6b", "#ffd7d7") if dark else ("#fdecea", "#d93025", "#5f1a14"),
         "warning": ("#4a3a14", "#ffb74d", "#ffe9c2") if dark else ("#fff4e0", "#e8a100", "#4d3300"),

@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog
 
 from app.core.errors import UserError
@@ -55,6 +53,7 @@ class WorkflowMixin:
         self.jobs.submit(_inventory, self.devices_panel.set_inventory,
                          lambda e: self.devices_panel.set_inventory(None, f"{e.__class__.__name__}: {e}"))
         self.controller.start_sampler()
+        self.refresh_history()
         if self.controller.sampler_error:
             self.devices_panel.set_metric_status({}, self.controller.sampler_error)
         if not self.settings.value("first_launch_done") and self._model_path is None:
@@ -189,6 +188,7 @@ class WorkflowMixin:
 
     # -- controller events -----------------------------------------------
     def _on_controller_run_started(self, spec) -> None:
+        self.views.setCurrentIndex(0)  # the live charts
         self.charts.reset()
         self.progress.setVisible(True)
         queued = self.controller.queued()
@@ -215,7 +215,7 @@ class WorkflowMixin:
 
     def _on_controller_run_finished(self, record: dict) -> None:
         self.records.append(record)
-        self.charts.update_kpis()
+        self.charts.refresh(force=True)  # the run's last telemetry and numbers, now
         self.results.show_record(record, self.controller.last_record_path)
         self.results.show_comparison(self.records)
         status = record.get("status")
@@ -264,12 +264,6 @@ class WorkflowMixin:
             return False
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
-
-    def show_runs_folder(self) -> None:
-        folder = self.controller.runs_dir
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def _update_actions(self) -> None:
         busy = self.controller.busy

@@ -1,8 +1,9 @@
 """GUI fixtures: the real MainWindow, offscreen, with settings and run records in tmp_path.
 
 Nothing here touches the user's settings or data folder: QSettings is an INI
-file under tmp_path, runs go to tmp_path/runs, and QStandardPaths is in test
-mode in case anything asks it.
+file under tmp_path, the run history is $AIPCPROF_DATA_DIR = tmp_path/data
+(so runs land in tmp_path/data/runs), and QStandardPaths is in test mode in
+case anything asks it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,19 @@ from PySide6.QtCore import QSettings, QStandardPaths  # noqa: E402
 QStandardPaths.setTestModeEnabled(True)
 
 
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch) -> Path:
+    """Every GUI test gets its own history folder (app.core.history reads AIPCPROF_DATA_DIR)."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("AIPCPROF_DATA_DIR", str(folder))
+    return folder
+
+
+def history_files(data_dir: Path) -> list[Path]:
+    """The run records in the history folder (not its index)."""
+    return sorted(p for p in (data_dir / "runs").glob("*.json") if p.name != "index.json")
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
@@ -32,7 +46,7 @@ def window(qtbot, tmp_path: Path, settings: QSettings):
     """The app's main window, shown, with targets discovered and the sampler running."""
     from app.views.main_window import MainWindow
 
-    w = MainWindow(settings, tmp_path / "runs", sample_model=None)
+    w = MainWindow(settings, sample_model=None)
     qtbot.addWidget(w)
     w.resize(1280, 800)
     w.show()
@@ -51,3 +65,24 @@ def run_and_wait(qtbot, window, timeout_ms: int = 60_000) -> list[dict]:
     with qtbot.waitSignal(window.all_runs_finished, timeout=timeout_ms) as blocker:
         window.run_action.trigger()
     return blocker.args[0]
+
+
+@pytest.fixture(scope="session")
+def two_runs(zoo, tmp_path_factory) -> list[Path]:
+    """Two real run records of conv_net, on ort/cpu and ov/cpu, made once per session (headless ProfileRun)."""
+    from app.core import record as rec
+    from app.core.runner import ProfileRun
+    from app.core.runspec import RunSpec
+
+    folder = tmp_path_factory.mktemp("runs")
+    paths = []
+    for target in ("ort/cpu", "ov/cpu"):
+        run = ProfileRun(RunSpec(model_path=str(zoo["conv_net"]), target_id=target, warmup=5, iterations=200))
+        run.start()
+        try:
+            record = run.wait()
+        finally:
+            run.close()
+        assert record["status"] == "completed", record.get("error")
+        paths.append(rec.save(record, folder / f"conv_net-{target.replace('/', '-')}.json"))
+    return paths

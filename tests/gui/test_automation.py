@@ -31,7 +31,7 @@ def test_run_on_all_targets_queues_every_ready_target(qtbot, window, zoo):
 def test_settings_persist_in_isolated_file(qtbot, tmp_path, settings, zoo):
     from app.views.main_window import MainWindow
 
-    first = MainWindow(settings, tmp_path / "runs")
+    first = MainWindow(settings)
     qtbot.addWidget(first)
     first.setup_panel.iterations.setValue(1234)
     first.setup_panel.by_time.setChecked(True)
@@ -40,7 +40,7 @@ def test_settings_persist_in_isolated_file(qtbot, tmp_path, settings, zoo):
     stored = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     assert stored.value("window/geometry") is not None
     assert int(stored.value("run/iterations")) == 1234
-    second = MainWindow(stored, tmp_path / "runs")
+    second = MainWindow(stored)
     qtbot.addWidget(second)
     assert second.setup_panel.iterations.value() == 1234
     assert second.setup_panel.by_time.isChecked()
@@ -51,8 +51,9 @@ def test_settings_persist_in_isolated_file(qtbot, tmp_path, settings, zoo):
 
 def _gui(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
-               XDG_DATA_HOME=str(tmp_path / "data"), APPDATA=str(tmp_path / "appdata"),
-               LOCALAPPDATA=str(tmp_path / "localappdata"), HOME=str(tmp_path))
+               XDG_DATA_HOME=str(tmp_path / "xdg-data"), APPDATA=str(tmp_path / "appdata"),
+               LOCALAPPDATA=str(tmp_path / "localappdata"), HOME=str(tmp_path),
+               AIPCPROF_DATA_DIR=str(tmp_path / "data"))
     return subprocess.run([sys.executable, "-m", "app", "gui", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
 

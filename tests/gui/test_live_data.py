@@ -72,12 +72,77 @@ def test_charts_reuse_one_curve_per_series(qtbot):
     live.reset(0)
     panel = ChartsPanel(live)
     qtbot.addWidget(panel)
+    panel.show()  # a hidden panel draws nothing (it catches up when shown)
     for tick in range(5):
         live.add_samples([Sample(tick * 100_000_000, "cpu", "util", 40.0 + tick, "%", kind="CPU"),
                           Sample(tick * 100_000_000, "npu0", "util", float("nan"), "%", "unsupported",
                                  reason="no NPU driver", kind="NPU")])
-        panel.refresh()
+        panel.refresh(force=True)  # telemetry is drawn at ~5 Hz; force = every call
     items = panel.plots["utilisation"].listDataItems()
     assert len(items) == 1  # CPU only: the unsupported NPU gets a label, not a flat line
     assert list(items[0].getData()[1]) == [40.0, 41.0, 42.0, 43.0, 44.0]
     assert "NPU utilisation" in panel.missing_label.text() and "no NPU driver" in panel.missing_label.text()
+
+
+def test_column_minmax_keeps_spikes_and_bounds_points():
+    from app.views.decimate import column_minmax
+
+    x = np.arange(1_000_000, dtype=float) / 1000  # 1000 s at 1 kHz
+    y = np.ones_like(x)
+    y[123_457] = 50.0
+    y[876_543] = 0.01
+    xs, ys = column_minmax(x, y, 0.0, 1000.0, 800)
+    assert xs.size <= 2 * 800 + 2
+    assert ys.max() == 50.0 and ys.min() == 0.01
+    assert np.all(np.diff(xs) >= 0)
+    few_x, few_y = column_minmax(x[:100], y[:100], 0.0, 1000.0, 800)  # fewer points than columns: as they are
+    assert np.array_equal(few_x, x[:100])
+
+
+def test_column_cache_incremental_equals_rebuild():
+    from app.views.decimate import ColumnCache
+
+    rb = RingBuffer(200_000)
+    cache = ColumnCache()
+    rng = np.random.default_rng(1)
+    t = 0.0
+    for _ in range(40):
+        n = int(rng.integers(1, 3000))
+        xs = t + np.cumsum(rng.uniform(0.0001, 0.001, n))
+        t = float(xs[-1])
+        rb.append(xs, rng.exponential(1.0, n))
+        got = cache.update(rb, 0.0, 60.0, 500)
+    fresh = ColumnCache().update(rb, 0.0, 60.0, 500)
+    assert cache.rebuilds == 1  # built once; every later frame only binned the new points
+    assert np.array_equal(got[0], fresh[0]) and np.array_equal(got[1], fresh[1])
+    assert got[0].size <= 2 * 500
+    wide = cache.update(rb, 0.0, 75.0, 500)  # the x range steps up by 25 %: re-binned, not rebuilt
+    assert cache.rebuilds == 1
+    assert wide[1].max() == got[1].max() and wide[1].min() == got[1].min()  # extremes survive
+    assert wide[0].size <= got[0].size
+    rb.clear()  # a new run: rebuilt from the (empty) buffer
+    assert cache.update(rb, 0.0, 75.0, 500)[0].size == 0 and cache.rebuilds == 2
+
+
+def test_worker_cpu_is_charted_on_a_0_to_100_axis(qtbot):
+    from app.probes.model import Sample
+    from app.views.charts_panel import ChartsPanel
+
+    live = LiveData()
+    live.reset(0)
+    panel = ChartsPanel(live)
+    qtbot.addWidget(panel)
+    panel.show()
+    axis = panel.plots["utilisation"].getAxis("left")
+    assert [v for v, _ in axis._tickLevels[0]] == [0.0, 50.0, 100.0]
+    live.add_samples([Sample(0, "cpu", "util", 30.0, "%", kind="CPU"),
+                      Sample(0, "worker", "cpu_util", 80.0, "%", kind="CPU"),
+                      Sample(0, "sampler", "cpu_util", 1.0, "%", kind="CPU")])
+    assert "worker/cpu_util" in live.series and "sampler/cpu_util" not in live.series
+    assert live.series["worker/cpu_util"].label == "Worker process CPU (% of one core)"
+    panel.refresh(force=True)
+    lo, hi = panel.plots["utilisation"].getViewBox().viewRange()[1]
+    assert lo < 0 < 100 < hi < 115  # fixed 0..100 %, labels inside
+    live.add_samples([Sample(100_000_000, "worker", "cpu_util", 170.0, "%", kind="CPU")])
+    panel.refresh(force=True)
+    assert [v for v, _ in axis._tickLevels[0]] == [0.0, 100.0, 200.0]  # a worker on two cores

@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from app.core import record as rec
-from tests.gui.conftest import load_model, run_and_wait
+from tests.gui.conftest import history_files, load_model, run_and_wait
 
 
 def _drop(window, path) -> bool:
@@ -88,7 +88,7 @@ def test_unavailable_targets_are_greyed_with_reason(window):
     assert panel.current_target() is not None and panel.current_target().ready
 
 
-def test_run_on_cpu_fills_charts_and_results(qtbot, window, zoo, tmp_path):
+def test_run_on_cpu_fills_charts_and_results(qtbot, window, zoo, tmp_path, data_dir):
     load_model(qtbot, window, zoo["conv_net"])
     assert window.setup_panel.select_target("ort/cpu")
     window.setup_panel.iterations.setValue(300)
@@ -104,9 +104,10 @@ def test_run_on_cpu_fills_charts_and_results(qtbot, window, zoo, tmp_path):
     assert results.stats.item(0, 1).text() == "300"
     assert results.tiles["p50"].value.text().endswith(("ms", "µs"))
     assert results.phases.rowCount() >= 5
-    qtbot.waitUntil(lambda: bool(list((tmp_path / "runs").glob("*.json"))), timeout=10_000)  # written in the background
-    saved = list((tmp_path / "runs").glob("*.json"))
+    qtbot.waitUntil(lambda: window.controller.last_record_path is not None, timeout=10_000)  # in the background
+    saved = history_files(data_dir)
     assert len(saved) == 1 and rec.load(saved[0])["latency"]["count"] == 300
+    assert window.controller.last_record_path == str(saved[0])
     out = tmp_path / "saved_as.json"
     assert window.save_run_as(str(out)) and rec.load(out)["status"] == "completed"
 

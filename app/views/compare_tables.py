@@ -1,0 +1,156 @@
+"""The comparison's tables, filled from app.core.comparison (shared by the view and the PNG export).
+
+Runs: one row per run, the baseline's row marked, speed-up vs the baseline,
+placement share, output check and error, precision, energy; N/A for a
+missing value, never 0. What differs: every settings / versions / host key
+(all of them, or only those that differ), cells that differ from the
+baseline's value highlighted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from app.core.comparison import DIFF_IGNORED, DIFF_SECTIONS, differing_keys
+from app.core.summary import fmt_ms, fmt_share
+from app.views.compare_charts import run_color
+from app.views.theme import ChartColors
+
+RUN_COLUMNS = (("run", "Run"), ("target", "Target"), ("host", "Host"), ("status", "Status"), ("p50_ms", "p50"),
+               ("p99_ms", "p99"), ("throughput_per_s", "Throughput"), ("speedup_vs_baseline", "Speed-up"),
+               ("accelerator_share", "On accel"), ("output_check", "Output check"), ("max_abs_error", "Max err"),
+               ("precision", "Precision"), ("energy_mj_per_inference", "Energy / inf"))
+TIPS = {"speedup_vs_baseline": "baseline p50 / this run's p50: 2.00× is twice as fast as the baseline",
+        "accelerator_share": "share of the graph's nodes placed on the target's device (0 %: CPU fallback)",
+        "max_abs_error": "worst absolute output difference from the ONNX Runtime CPU reference",
+        "energy_mj_per_inference": "energy per inference, when a power source covers the device"}
+
+
+def new_table(headers: list[str]) -> QTableWidget:
+    t = QTableWidget(0, len(headers))
+    t.setHorizontalHeaderLabels(headers)
+    t.verticalHeader().setVisible(False)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    t.horizontalHeader().setStretchLastSection(True)
+    t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 8)
+    return t
+
+
+def cell_text(key: str, v) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "N/A"
+    if key in ("p50_ms", "p99_ms"):
+        return fmt_ms(v / 1e3)
+    if key == "throughput_per_s":
+        return f"{v:,.0f}/s" if v >= 100 else f"{v:.1f}/s"
+    if key == "speedup_vs_baseline":
+        return f"{v:.2f}×"
+    if key == "accelerator_share":
+        return fmt_share(v)
+    if key == "max_abs_error":
+        return f"{v:.3g}"
+    if key == "energy_mj_per_inference":
+        return f"{v:.3f} mJ"
+    return str(v)
+
+
+def _swatch(color: str) -> QIcon:
+    pix = QPixmap(12, 12)
+    pix.fill(QColor(color))
+    return QIcon(pix)
+
+
+def fill_runs(t: QTableWidget, rows: list[dict], baseline: int, colors: ChartColors) -> None:
+    t.setRowCount(len(rows))
+    base_brush = QBrush(QColor(colors.base))
+    for r, row in enumerate(rows):
+        for c, (key, _) in enumerate(RUN_COLUMNS):
+            text = cell_text(key, row.get(key))
+            if key == "speedup_vs_baseline" and r == baseline:
+                text = "baseline"
+            item = QTableWidgetItem(text)
+            if key == "run":
+                item.setIcon(_swatch(run_color(colors, r)))
+                item.setToolTip(f"{row.get('run')}\nmodel: {row.get('model') or '?'}")
+            elif key in TIPS:
+                item.setToolTip(TIPS[key])
+            if key in ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share",
+                       "max_abs_error", "energy_mj_per_inference"):
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if text == "N/A":
+                item.setForeground(QBrush(QColor(colors.muted)))
+            elif key == "output_check":
+                item.setForeground(QBrush(QColor({"passed": colors.ok, "failed": colors.error}.get(
+                    text, colors.foreground))))
+            elif key == "status" and text != "completed":
+                item.setForeground(QBrush(QColor(colors.warn)))
+            if r == baseline:
+                item.setBackground(base_brush)
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+            t.setItem(r, c, item)
+
+
+def _flatten(d: dict | None, prefix: str = "") -> dict[str, object]:
+    """{"a": {"b": 1}} -> {"a.b": 1}, the way app.core.comparison.differences names nested keys."""
+    out: dict[str, object] = {}
+    for k, v in (d or {}).items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _show(v) -> str:
+    if v is None:
+        return "—"
+    return json.dumps(v, sort_keys=True, default=str) if isinstance(v, (dict, list)) else str(v)
+
+
+def diff_rows(records: list[dict], show_all: bool) -> list[tuple[str, list]]:
+    """("section.key", one value per run), differing keys only unless show_all."""
+    differ = differing_keys(records)
+    out = []
+    for section in DIFF_SECTIONS:
+        flat = [_flatten(r.get(section) if isinstance(r.get(section), dict) else None) for r in records]
+        keys = sorted(set().union(*flat) - DIFF_IGNORED.get(section, set()))
+        for key in keys:
+            if show_all or key in differ[section]:
+                out.append((f"{section}.{key}", [f.get(key) for f in flat]))
+    return out
+
+
+def fill_diffs(t: QTableWidget, records: list[dict], names: list[str], baseline: int, colors: ChartColors,
+               show_all: bool = False) -> int:
+    """Fill the 'what differs' table; returns how many keys differ."""
+    t.setColumnCount(1 + len(names))
+    t.setHorizontalHeaderLabels(["Setting / version / host", *names])
+    rows = diff_rows(records, show_all)
+    differ = {f"{s}.{k}" for s, keys in differing_keys(records).items() for k in keys}
+    t.setRowCount(len(rows))
+    diff_brush = QBrush(QColor(colors.diff))
+    bold = QFont(t.font())
+    bold.setBold(True)
+    for r, (key, values) in enumerate(rows):
+        head = QTableWidgetItem(key)
+        if key in differ:
+            head.setFont(bold)
+            head.setToolTip("differs between the runs")
+        t.setItem(r, 0, head)
+        for c, v in enumerate(values):
+            item = QTableWidgetItem(_show(v))
+            item.setToolTip(_show(v))
+            if key in differ and v != values[baseline]:
+                item.setBackground(diff_brush)
+                item.setToolTip(f"{_show(v)}\n(baseline: {_show(values[baseline])})")
+            t.setItem(r, c + 1, item)
+    return len(differ)
