@@ -16,10 +16,14 @@ from pathlib import Path
 _T0 = time.perf_counter()
 
 
-def sample_model_path() -> Path:
-    """resources/sample_model.onnx next to the package (source tree) or in a PyInstaller bundle."""
+def resource_path(name: str) -> Path:
+    """resources/NAME next to the package (source tree) or in a PyInstaller bundle."""
     base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
-    return base / "resources" / "sample_model.onnx"
+    return base / "resources" / name
+
+
+def sample_model_path() -> Path:
+    return resource_path("sample_model.onnx")
 
 
 class _Automation:
@@ -120,6 +124,11 @@ def _make_app():
 
     app.setApplicationDisplayName("AI PC Profiler")
     app.setApplicationVersion(__version__)
+    icon = resource_path("icon.png")
+    if icon.is_file():
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
     return app
 
 

@@ -109,13 +109,13 @@ def comparability_warnings(records: list[dict], names: list[str], baseline: int 
     return warnings
 
 
-def _flatten(d: dict | None, prefix: str = "") -> dict[str, object]:
+def flatten(d: dict | None, prefix: str = "") -> dict[str, object]:
     """{"a": {"b": 1}, "c": {}} -> {"a.b": 1}; an empty dict counts as absent, lists stay whole."""
     out: dict[str, object] = {}
     for k, v in (d or {}).items():
         key = f"{prefix}{k}"
         if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
+            out.update(flatten(v, key + "."))
         else:
             out[key] = v
     return out
@@ -129,7 +129,7 @@ def differences(records: list[dict]) -> list[dict]:
     """
     found = []
     for section in DIFF_SECTIONS:
-        flat = [_flatten(r.get(section) if isinstance(r.get(section), dict) else None) for r in records]
+        flat = [flatten(r.get(section) if isinstance(r.get(section), dict) else None) for r in records]
         keys = sorted(set().union(*flat) - DIFF_IGNORED.get(section, set()))
         for key in keys:
             values = [f.get(key) for f in flat]

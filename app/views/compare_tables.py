@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from app.core.comparison import DIFF_IGNORED, DIFF_SECTIONS, differing_keys
+from app.core.comparison import DIFF_IGNORED, DIFF_SECTIONS, differing_keys, flatten
 from app.core.summary import fmt_ms, fmt_share
 from app.views.compare_charts import run_color
 from app.views.theme import ChartColors
@@ -99,17 +99,6 @@ def fill_runs(t: QTableWidget, rows: list[dict], baseline: int, colors: ChartCol
             t.setItem(r, c, item)
 
 
-def _flatten(d: dict | None, prefix: str = "") -> dict[str, object]:
-    """{"a": {"b": 1}} -> {"a.b": 1}, the way app.core.comparison.differences names nested keys."""
-    out: dict[str, object] = {}
-    for k, v in (d or {}).items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
 def _show(v) -> str:
     if v is None:
         return "—"
@@ -121,7 +110,7 @@ def diff_rows(records: list[dict], show_all: bool) -> list[tuple[str, list]]:
     differ = differing_keys(records)
     out = []
     for section in DIFF_SECTIONS:
-        flat = [_flatten(r.get(section) if isinstance(r.get(section), dict) else None) for r in records]
+        flat = [flatten(r.get(section) if isinstance(r.get(section), dict) else None) for r in records]
         keys = sorted(set().union(*flat) - DIFF_IGNORED.get(section, set()))
         for key in keys:
             if show_all or key in differ[section]:
