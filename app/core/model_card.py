@@ -30,6 +30,7 @@ from app.core.model_file import (
     sha256_file,
     tensor_nbytes,
 )
+from app.core.summary import fmt_bytes, fmt_si
 
 CONTROL_FLOW = ("If", "Loop", "Scan")
 QOPERATOR = frozenset({"QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger", "MatMulNBits", "QGemm",
@@ -202,18 +203,6 @@ def _notes(card: ModelCard, mac_notes: list[str]) -> list[str]:
 # --- human text -------------------------------------------------------------------
 
 
-def _si(n: float) -> str:
-    for unit, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(n) >= scale:
-            return f"{n / scale:.2f}{unit}"
-    return f"{n:g}"
-
-
-def _bytes(n: float) -> str:
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{int(n)} B"
 
 
 def _shape(shape: list | None) -> str:
@@ -230,8 +219,8 @@ def _compute_line(card: ModelCard) -> str:
     if card.macs is None:
         return f"{'Compute':<15}MACs unknown: {card.macs_reason}"
     at = ", ".join(f"{n}={_shape(s)}" for n, s in card.resolved_shapes.items())
-    top = ", ".join(f"{op} {_si(v)}" for op, v in sorted(card.macs_by_op.items(), key=lambda kv: -kv[1])[:4])
-    return f"{'Compute':<15}{_si(card.macs)} MACs, {_si(card.flops or 0)} FLOPs at {at}" + (f" ({top})" if top else "")
+    top = ", ".join(f"{op} {fmt_si(v)}" for op, v in sorted(card.macs_by_op.items(), key=lambda kv: -kv[1])[:4])
+    return f"{'Compute':<15}{fmt_si(card.macs)} MACs, {fmt_si(card.flops or 0)} FLOPs at {at}" + (f" ({top})" if top else "")
 
 
 def format_card(card: ModelCard) -> str:
@@ -243,14 +232,14 @@ def format_card(card: ModelCard) -> str:
     q = card.quantization
     quant = q["format"] if q["format"] == "none" else (
         f"{q['format']}: weights {', '.join(q['weights']) or '?'}, activations {', '.join(q['activations']) or '-'}")
-    ext = ", ".join(f"{e['file']} ({_bytes(e['bytes'])}, {e['tensors']} tensors)" for e in card.external_data)
+    ext = ", ".join(f"{e['file']} ({fmt_bytes(e['bytes'])}, {e['tensors']} tensors)" for e in card.external_data)
     lines = [
-        f"{'Model':<15}{card.path} ({_bytes(card.file_bytes)}{sha})",
+        f"{'Model':<15}{card.path} ({fmt_bytes(card.file_bytes)}{sha})",
         f"{'Graph':<15}{card.graph_name or '(unnamed)'}, producer {card.producer or '(unknown)'}",
         f"{'Format':<15}IR {card.ir_version}; opsets {opsets}",
         *_io_lines("Inputs", card.inputs), *_io_lines("Outputs", card.outputs),
         f"{'Nodes':<15}{card.nodes} (+{card.subgraph_nodes} in subgraphs): {ops}",
-        f"{'Parameters':<15}{_si(card.parameters)} ({_bytes(card.parameter_bytes)}); {card.weight_precision} "
+        f"{'Parameters':<15}{fmt_si(card.parameters)} ({fmt_bytes(card.parameter_bytes)}); {card.weight_precision} "
         f"[{mix or 'no weights'}]",
         f"{'Quantization':<15}{quant}",
         _compute_line(card),

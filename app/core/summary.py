@@ -12,6 +12,23 @@ def fmt_ms(seconds) -> str:
     return f"{ms:.3f} ms" if ms < 10 else f"{ms:.1f} ms"
 
 
+def fmt_si(n: float | None, sep: str = "") -> str:
+    """184270000 -> "184.27M" (sep=" " gives "184.27 M"); None -> "N/A"."""
+    if n is None:
+        return "N/A"
+    for unit, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.2f}{sep}{unit}"
+    return f"{n:g}{sep}" if sep else f"{n:g}"
+
+
+def fmt_bytes(n: float) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{int(n)} B"
+
+
 def fmt_share(share) -> str:
     return "N/A" if share is None else f"{share:.0%}"
 

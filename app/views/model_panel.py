@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.summary import fmt_bytes, fmt_si
+
 _BATCH = re.compile(r"(?i)^(n|b|bs|nbatch|batch|batch_?size|.*batch.*)$")
 _SEQ = re.compile(r"(?i)seq|len|token|sentence|past|total|position")
 _SPATIAL = re.compile(r"(?i)^(h|w|height|width|img|image|size|.*_h|.*_w)$")
@@ -45,19 +47,9 @@ def default_dim(name: str) -> int:
 
 
 def _si(n: float | None) -> str:
-    if n is None:
-        return "N/A"
-    for unit, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(n) >= scale:
-            return f"{n / scale:.2f} {unit}"
-    return f"{n:g}"
+    return fmt_si(n, sep=" ")
 
 
-def _bytes(n: float) -> str:
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{int(n)} B"
 
 
 def _shape(shape) -> str:
@@ -169,7 +161,7 @@ class ModelPanel(QWidget):
         p = Path(card["path"])
         self.title.setText(p.name)
         self.title.setToolTip(str(p))
-        self.subtitle.setText(f"{_bytes(card['file_bytes'] + card.get('external_bytes', 0))} · {p.parent}")
+        self.subtitle.setText(f"{fmt_bytes(card['file_bytes'] + card.get('external_bytes', 0))} · {p.parent}")
         self._fill_facts(card)
         if not keep_dims or new_model:
             self._fill_dims(card)
@@ -199,12 +191,12 @@ class ModelPanel(QWidget):
             ("Producer", c["producer"] or "unknown", "Tool that exported the model."),
             ("Nodes", f"{c['nodes']}" + (f" (+{c['subgraph_nodes']} in subgraphs)" if c["subgraph_nodes"] else "")
              + f", {len(c['op_histogram'])} op types", f"{ops_total} nodes in all."),
-            ("Parameters", f"{_si(c['parameters'])} ({_bytes(c['parameter_bytes'])})",
+            ("Parameters", f"{_si(c['parameters'])} ({fmt_bytes(c['parameter_bytes'])})",
              "Elements in initializers and Constant tensors."),
             ("Precision", f"{c['weight_precision']}  [{mix}]", "Number formats of the weights (share of elements)."),
             ("Quantisation", quant, "QDQ is the format NPUs (QNN, OpenVINO, Vitis AI) run natively."),
             ("Compute", macs, "Multiply-accumulates of one inference at the resolved input shapes."),
-            ("File", f"{_bytes(c['file_bytes'])}" + (f" + {_bytes(c['external_bytes'])} external data"
+            ("File", f"{fmt_bytes(c['file_bytes'])}" + (f" + {fmt_bytes(c['external_bytes'])} external data"
                                                      if c.get("external_bytes") else "")
              + (f" · sha256 {c['sha256'][:12]}…" if c.get("sha256") else ""), c["path"]),
         ]
