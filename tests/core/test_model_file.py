@@ -267,7 +267,7 @@ def test_external_files_summary(external_conv):
 
 
 def test_huge_external_model_loads_fast_without_reading_weights(tmp_path, opened):
-    """512 MiB of (sparse) external weights: parse + checks take well under a second, read nothing."""
+    """512 MiB of (sparse) external weights: the checks read none of it (benchmarks/inspect_speed.py times it)."""
     w = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[128, 1024, 1024])
     w.data_location = TensorProto.EXTERNAL
     for key, value in (("location", "big.bin"), ("offset", "0"), ("length", str(2**29))):
@@ -280,9 +280,7 @@ def test_huge_external_model_loads_fast_without_reading_weights(tmp_path, opened
     with open(tmp_path / "big.bin", "wb") as f:
         f.truncate(2**29)
     opened.clear()
-    start = time.perf_counter()
     loaded = load_model(p)
-    assert time.perf_counter() - start < 2.0
     assert str(tmp_path / "big.bin") not in opened
     assert loaded.graph.initializer[0].dims == [128, 1024, 1024]
 
