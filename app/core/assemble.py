@@ -11,8 +11,9 @@ import numpy as np
 from app import __version__
 from app.core import record as rec
 from app.core.host import host_info, versions
+from app.core.latency_store import LatencyStore
 from app.core.runspec import RunSpec
-from app.core.stats import downsample_latencies, latency_stats
+from app.core.stats import downsample_latencies
 
 
 class RecordBuilder:
@@ -29,10 +30,8 @@ class RecordBuilder:
         r["target"] = target.to_dict() if target is not None else {"id": spec.target_id}
         r["settings"] = {k: v for k, v in spec.to_dict().items() if k != "model_path"}
         r["phases"] = {}
-        # 8 bytes per inference (float32 s): a 10-minute run at 1000/s costs ~5 MB.
-        self._t0_ns: int | None = None
-        self._offsets: list[np.ndarray] = []  # start of each inference, s since the first one
-        self._durations: list[np.ndarray] = []
+        self._t0_ns: int | None = None  # start of the first measured inference
+        self.latencies = LatencyStore()
         self._cancelled = False
 
     # -- stream handlers -------------------------------------------------
@@ -47,8 +46,7 @@ class RecordBuilder:
             return
         if self._t0_ns is None:
             self._t0_ns = int(starts_ns[0])
-        self._offsets.append(((starts_ns - self._t0_ns) / 1e9).astype(np.float32))
-        self._durations.append((durations_ns / 1e9).astype(np.float32))
+        self.latencies.add((starts_ns - self._t0_ns) / 1e9, durations_ns / 1e9)
 
     def set_inputs(self, value: list) -> None:
         self.record["inputs"] = value
@@ -75,17 +73,10 @@ class RecordBuilder:
         self.record["error"] = {"message": message, "hint": hint, "kind": kind, "phase": phase}
 
     # -- final -----------------------------------------------------------
-    def latencies_s(self) -> tuple[np.ndarray, np.ndarray]:
-        """(durations, start offsets) in seconds, float64."""
-        if not self._durations:
-            return np.empty(0), np.empty(0)
-        return (np.concatenate(self._durations).astype(np.float64),
-                np.concatenate(self._offsets).astype(np.float64))
-
     def finish(self, sampler=None) -> dict:
         r = self.record
-        lat_s, offsets = self.latencies_s()
-        r["latency"] = _latency_section(lat_s, offsets, self._t0_ns)
+        r["latency"] = _latency_section(self.latencies, self._t0_ns)
+        count = self.latencies.count
         r["status"] = "failed" if r["error"] else ("cancelled" if self._cancelled else "completed")
         if self.spec.until_steady and not r.get("steady_state") and r["status"] == "completed":
             r["steady_state"] = {"reached": False, "rel_ci": self.spec.until_steady}
@@ -93,13 +84,13 @@ class RecordBuilder:
                                  f"iteration/duration limit; raise --duration.")
         r["sustained"] = _sustained(r)
         if self._cancelled and not r["error"]:
-            r["warnings"].append(f"cancelled by the user after {lat_s.size} measured inferences; partial results.")
-        self._telemetry(sampler, offsets, lat_s)
+            r["warnings"].append(f"cancelled by the user after {count} measured inferences; partial results.")
+        self._telemetry(sampler, count)
         _placement_warnings(r)
         _output_warnings(r)
         return r
 
-    def _telemetry(self, sampler, offsets: np.ndarray, lat_s: np.ndarray) -> None:
+    def _telemetry(self, sampler, count: int) -> None:
         r = self.record
         if sampler is None:
             r["telemetry"] = {"available": False, "reason": "no sampler attached to this run"}
@@ -107,13 +98,14 @@ class RecordBuilder:
         measure = r["phases"].get("measure")
         if measure:
             t0, t1 = measure["t0_ns"], measure["t1_ns"]
-        elif offsets.size:
+        elif count:
+            durations, offsets = self.latencies.series()
             t0 = self._t0_ns
-            t1 = t0 + int((offsets[-1] + lat_s[-1]) * 1e9)
+            t1 = t0 + int((offsets[-1] + durations[-1]) * 1e9)
         else:
             t0 = t1 = 0
         try:
-            r["telemetry"], r["energy"] = sampler.record_section(t0, t1, int(lat_s.size),
+            r["telemetry"], r["energy"] = sampler.record_section(t0, t1, count,
                                                                  str(r["target"].get("device_type", "CPU")))
         except Exception as e:  # telemetry must never cost the user their run record
             r["telemetry"] = {"available": False, "reason": f"telemetry summary failed: {e}"}
@@ -141,12 +133,18 @@ def _sustained(r: dict) -> dict | None:
     }
 
 
-def _latency_section(lat_s: np.ndarray, offsets: np.ndarray, t0_ns: int | None) -> dict:
-    stats = latency_stats(lat_s)
-    values, stride = downsample_latencies(lat_s)
-    if stride > 1:
-        offsets = offsets[::stride][: values.size]
-    return {"unit": "s", **stats, "samples": values, "offsets": offsets, "samples_stride": stride, "t0_ns": t0_ns}
+def _latency_section(store: LatencyStore, t0_ns: int | None) -> dict:
+    durations, offsets = store.series()
+    stats = store.stats()
+    if not store.bounded:  # exact: raw values, or a spike-keeping downsample of them for the file
+        durations, stride = downsample_latencies(durations)
+        offsets = offsets[::stride][: durations.size]
+    else:
+        stride = store.stride
+    out = {"unit": "s", **stats, "samples": durations, "offsets": offsets, "samples_stride": stride, "t0_ns": t0_ns}
+    if store.bounded:
+        out["percentile_method"] = "log histogram, 0.1% bins (run longer than the exact-sample limit)"
+    return out
 
 
 def _placement_warnings(r: dict) -> None:
