@@ -29,7 +29,3 @@ class TargetError(UserError):
 
 class InputSpecError(UserError):
     """A --shape / --dim / --input option is wrong, or a dim is unresolved."""
-
-
-class WorkerCrashed(UserError):
-    """The inference worker died (signal, exit code, timeout)."""

@@ -41,7 +41,6 @@ class ProfileRun:
         self._phase = "start"
         self._cancel_requested_at: float | None = None
         self._ending_since: float | None = None  # worker said done/error; waiting for it to exit
-        self._end_events: list[RunEvent] = []
         self.record: dict | None = None
 
     # -- lifecycle -------------------------------------------------------
