@@ -137,7 +137,7 @@ def run_gui(model: str | None = None, target: str | None = None, start: bool = F
             runs_dir: Path | None = None) -> int:
     """Open the window; with quit_after, return 0 on success and 1 if loading or the run failed.
 
-    Runs are kept in the run history (app.core.history: the user's data folder, or
+    Runs are kept in the run history (app.record.history: the user's data folder, or
     $AIPCPROF_DATA_DIR/runs); `runs_dir` points it somewhere else."""
     from PySide6.QtCore import QSettings, QTimer
 

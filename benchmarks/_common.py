@@ -19,7 +19,7 @@ def build_model(name: str, **kwargs) -> Path:
 
 def app_run(model: Path, target: str, iterations: int, warmup: int = 50, **spec_kwargs) -> dict:
     """Profile with the app's own engine (spawned worker), no telemetry, no output check."""
-    from app.core.runspec import RunSpec
+    from app.run.runspec import RunSpec
 
     spec = RunSpec(model_path=str(model), target_id=target, warmup=warmup, iterations=iterations,
                    check_outputs=False, **spec_kwargs)
@@ -30,7 +30,7 @@ def app_run(model: Path, target: str, iterations: int, warmup: int = 50, **spec_
 
 
 def _run(spec) -> dict:
-    from app.core.runner import ProfileRun
+    from app.run.runner import ProfileRun
 
     run = ProfileRun(spec)
     run.start()

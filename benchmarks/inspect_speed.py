@@ -19,7 +19,7 @@ import onnx
 from _common import ROOT  # noqa: F401  (puts the repo on sys.path)
 from onnx import TensorProto, helper, numpy_helper
 
-from app.core.model_card import inspect_model
+from app.model.model_card import inspect_model
 
 
 def build(folder: Path, mib: int, external: bool) -> Path:

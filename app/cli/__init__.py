@@ -12,7 +12,7 @@ import importlib
 import sys
 
 from app import __version__
-from app.core.errors import EXIT_USER_ERROR, UserError
+from app.common.errors import EXIT_USER_ERROR, UserError
 
 COMMANDS = {
     "devices": "List every target (engine x provider x device) and the machine's accelerators.",

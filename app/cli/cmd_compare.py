@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from app.core.errors import UserError
+from app.common.errors import UserError
 
 THEMES = ("auto", "light", "dark")
 
@@ -32,8 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def load_runs(args_runs: list[str]) -> tuple[list[dict], list[str], list[Path]]:
     """(records, display names, files) for run files or history ids, in the order given."""
-    from app.core import record as rec
-    from app.core.history import RunHistory, default_name
+    from app.record import io as rec
+    from app.record.history import RunHistory, default_name
 
     records, names, files = [], [], []
     history = None
@@ -81,8 +81,8 @@ def render_png(records: list[dict], names: list[str], baseline: int, path: str |
 
 def _write_outputs(args: argparse.Namespace, records: list[dict], names: list[str], files: list[Path],
                    rows: list[dict]) -> dict[str, str]:
-    from app.core import record as rec
-    from app.core.comparison import to_csv
+    from app.record import io as rec
+    from app.report.comparison import to_csv
 
     written: dict[str, str] = {}
     for flag, dest in (("--csv", args.csv), ("--html", args.html), ("--svg", args.svg), ("--png", args.png),
@@ -92,11 +92,11 @@ def _write_outputs(args: argparse.Namespace, records: list[dict], names: list[st
     if args.csv:
         written["csv"] = str(rec.write_atomic(args.csv, to_csv(rows), "--csv"))
     if args.html:
-        from app.core.report_html import render_report
+        from app.report.html import render_report
         html = render_report(records, names, args.baseline, theme=args.theme, title=args.title)
         written["html"] = str(rec.write_atomic(args.html, html, "--html"))
     if args.svg:
-        from app.core.svg_charts import comparison_svg
+        from app.report.svg import comparison_svg
         written["svg"] = str(rec.write_atomic(args.svg, comparison_svg(records, names, rows, theme=args.theme), "--svg"))
     if args.png:
         render_png(records, names, args.baseline, args.png, args.theme)
@@ -108,7 +108,7 @@ def _write_outputs(args: argparse.Namespace, records: list[dict], names: list[st
 
 def _bundle(args: argparse.Namespace, records: list[dict], names: list[str], files: list[Path]) -> Path:
     """The zip; it carries the PNG only when --png made one (Qt is never started implicitly)."""
-    from app.core.share_bundle import write_bundle
+    from app.report.bundle import write_bundle
 
     return write_bundle(args.bundle, records, names, args.baseline, run_files=files, png=args.png or None,
                         theme=args.theme)
@@ -120,7 +120,7 @@ def _short(v: object, limit: int = 40) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core.comparison import (
+    from app.report.comparison import (
         comparability_warnings,
         compare_rows,
         differences,

@@ -1,6 +1,6 @@
 """`aipcprof history [list|show ID|rename ID NAME|delete ID|import FILE...|path]`: the stored runs.
 
-The history lives in the user data folder (see app.core.history); the desktop
+The history lives in the user data folder (see app.record.history); the desktop
 app shows the same runs. IDs may be shortened to any unique prefix.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from app.core.errors import UserError
+from app.common.errors import UserError
 
 ACTIONS = ("list", "show", "rename", "delete", "import", "path")
 # action -> (min operands, max operands or None, usage)
@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _fmt_entry(e: dict) -> str:
-    from app.core.summary import fmt_ms
+    from app.report.text import fmt_ms
 
     p50 = fmt_ms(e.get("p50_s")) if e.get("p50_s") is not None else "N/A"
     tput = f"{e['throughput_per_s']:.1f}/s" if e.get("throughput_per_s") is not None else "N/A"
@@ -47,8 +47,8 @@ def _list(history, as_json: bool) -> None:
 
 
 def _show(history, run_id: str, as_json: bool) -> None:
-    from app.core import record as rec
-    from app.core.summary import format_run
+    from app.record import io as rec
+    from app.report.text import format_run
 
     record = history.get(run_id)
     if as_json:
@@ -74,7 +74,7 @@ def _check_arity(action: str, operands: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core.history import RunHistory
+    from app.record.history import RunHistory
 
     history, ops, as_json = RunHistory(), list(args.operands), args.json
     _check_arity(args.action, ops)

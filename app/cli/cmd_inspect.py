@@ -16,8 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core.inputs import parse_dim_options, parse_shape_options
-    from app.core.model_card import format_card, inspect_model
+    from app.model.inputs import parse_dim_options, parse_shape_options
+    from app.model.model_card import format_card, inspect_model
 
     card = inspect_model(args.model, dims=parse_dim_options(args.dim), shapes=parse_shape_options(args.shape),
                          with_sha256=not args.no_sha256)

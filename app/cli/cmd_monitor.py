@@ -14,7 +14,7 @@ import re
 import sys
 import time
 
-from app.core.errors import UserError
+from app.common.errors import UserError
 
 _CORE = re.compile(r"^(?P<device>.+)/util_core(?P<n>\d+)$")
 _CLEAR = "\x1b[H\x1b[2J"

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from app.cli.options import parse_key_values
-from app.core.errors import UserError
+from app.common.errors import UserError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -39,8 +39,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def build_spec(args: argparse.Namespace):
-    from app.core import inputs as inp
-    from app.core.runspec import RunSpec
+    from app.model import inputs as inp
+    from app.run.runspec import RunSpec
 
     shapes = inp.parse_shape_options(args.shape)
     dims = inp.parse_dim_options(args.dim)
@@ -56,10 +56,10 @@ def build_spec(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core import record as rec
-    from app.core.model_file import check_model_file
-    from app.core.runner import ProfileRun
     from app.engines.registry import find_target
+    from app.model.model_file import check_model_file
+    from app.record import io as rec
+    from app.run.runner import ProfileRun
 
     spec = build_spec(args)
     check_model_file(spec.model_path)
@@ -87,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(record: dict, args: argparse.Namespace) -> int:
-    from app.core import record as rec
-    from app.core.summary import format_run
+    from app.record import io as rec
+    from app.report.text import format_run
 
     measured = bool((record.get("latency") or {}).get("count"))
     err = record.get("error")
@@ -133,7 +133,7 @@ class _Progress:
     def __call__(self, ev) -> None:
         import time
 
-        from app.core.summary import fmt_ms
+        from app.report.text import fmt_ms
 
         if ev.kind == "started" and self.tty:
             print(f"\r[{ev.data['phase']}] ...", end="", file=sys.stderr, flush=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.errors import UserError
+from app.common.errors import UserError
 
 
 def parse_key_values(items: list[str] | None, option: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from app.core.targets import Target
+from app.common.targets import Target
 
 
 @dataclass

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from app.core.errors import ModelError, TargetError, UserError
-from app.core.targets import Target
+from app.common.errors import ModelError, TargetError, UserError
+from app.common.targets import Target
 from app.engines import ort_discovery, ort_errors, ort_facts
 from app.engines.base import Engine, EngineSession, Placement, SessionFacts, SessionSettings
 from app.engines.ort_options import CPU, DML, merge_options, precision

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import openvino as ov
 
-from app.core.errors import ModelError, TargetError, UserError
-from app.core.targets import READY, UNAVAILABLE, Target
+from app.common.errors import ModelError, TargetError, UserError
+from app.common.targets import READY, UNAVAILABLE, Target
 from app.engines import hostinfo
 from app.engines.base import Engine, EngineSession, Placement, SessionFacts, SessionSettings
 from app.engines.ort_options import ov_precision_name

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from app.core.targets import UNAVAILABLE, Target
+from app.common.targets import UNAVAILABLE, Target
 from app.engines import hostinfo
 from app.engines.ort_errors import clean
 from app.engines.ort_options import CPU, OPENVINO, QNN, QNN_DEFAULTS

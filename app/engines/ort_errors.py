@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from app.core.errors import ModelError, UserError
+from app.common.errors import ModelError, UserError
 
 _PREFIX = re.compile(r"^\s*\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*[A-Z_]+\s*:\s*")
 _CUSTOM_OP = re.compile(r"(?:Fatal error:\s*)?([\w.\-]*):(\w+)\(-?\d+\) is not a registered function/op")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.core.targets import Target
+from app.common.targets import Target
 from app.engines import hostinfo
 from app.engines.base import Placement, SessionSettings
 from app.engines.ort_options import CPU, OPENVINO, QNN

@@ -12,8 +12,8 @@ import difflib
 import json
 from collections.abc import Iterable, Mapping
 
-from app.core.errors import UserError
-from app.core.targets import Target
+from app.common.errors import UserError
+from app.common.targets import Target
 
 QNN = "QNNExecutionProvider"
 OPENVINO = "OpenVINOExecutionProvider"

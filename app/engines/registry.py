@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib
 import threading
 
-from app.core.errors import TargetError
-from app.core.targets import UNAVAILABLE, Target
+from app.common.errors import TargetError
+from app.common.targets import UNAVAILABLE, Target
 from app.engines.base import Engine
 
 # engine name -> (module, class, the pip package it needs, the target a missing package hides)

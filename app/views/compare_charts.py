@@ -16,7 +16,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app.core.svg_charts import BAR_METRICS
+from app.report.svg import BAR_METRICS
 from app.views.theme import ChartColors
 
 MAX_CDF_POINTS = 1000

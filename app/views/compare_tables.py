@@ -1,4 +1,4 @@
-"""The comparison's tables, filled from app.core.comparison (shared by the view and the PNG export).
+"""The comparison's tables, filled from app.report.comparison (shared by the view and the PNG export).
 
 Runs: one row per run, the baseline's row marked, speed-up vs the baseline,
 placement share, output check and error, precision, energy; N/A for a
@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from app.core.comparison import DIFF_IGNORED, DIFF_SECTIONS, differing_keys, flatten
-from app.core.summary import fmt_ms, fmt_share
+from app.report.comparison import DIFF_IGNORED, DIFF_SECTIONS, differing_keys, flatten
+from app.report.text import fmt_ms, fmt_share
 from app.views.compare_charts import run_color
 from app.views.theme import ChartColors
 

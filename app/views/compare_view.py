@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import comparison as cmp
-from app.core.errors import UserError
+from app.common.errors import UserError
+from app.report import comparison as cmp
 from app.views import export, theme
 from app.views.banner import Banner
 from app.views.compare_charts import BarsWidget, CdfPlot, cdf_points
@@ -222,7 +222,7 @@ class CompareView(QWidget):
                 export.render_comparison_png(records, names, base, png, theme_name)  # Qt: on this thread
 
                 def work() -> str:
-                    from app.core.share_bundle import write_bundle
+                    from app.report.bundle import write_bundle
 
                     try:
                         return str(write_bundle(path, records, names, base, run_files=files, png=png, theme="auto"))

@@ -23,8 +23,8 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QRegion
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget
 
 from app import __version__
-from app.core import comparison as cmp
-from app.core.errors import UserError
+from app.common.errors import UserError
+from app.report import comparison as cmp
 from app.views import theme
 from app.views.compare_charts import BarsWidget, CdfPlot
 from app.views.compare_tables import RUN_COLUMNS, diff_rows, fill_runs, new_table
@@ -235,10 +235,10 @@ def comparison_json(records: list[dict], names: list[str], baseline: int) -> str
 def write_text_export(kind: str, path: str | os.PathLike, records: list[dict], names: list[str], baseline: int,
                       theme_name: str = "auto") -> Path:
     """svg / csv / json / html, written atomically; no Qt (runs in a background job)."""
-    from app.core import record as rec
+    from app.record import io as rec
 
     if kind == "svg":
-        from app.core.svg_charts import comparison_svg
+        from app.report.svg import comparison_svg
 
         text = comparison_svg(records, names, cmp.compare_rows(records, names, baseline), theme=theme_name)
     elif kind == "csv":
@@ -246,7 +246,7 @@ def write_text_export(kind: str, path: str | os.PathLike, records: list[dict], n
     elif kind == "json":
         text = comparison_json(records, names, baseline) + "\n"
     elif kind == "html":
-        from app.core.report_html import render_report
+        from app.report.html import render_report
 
         text = render_report(records, names, baseline, theme=theme_name)
     else:

@@ -1,6 +1,6 @@
 """HistoryMixin: the window's run history, imports and comparisons (mixed into MainWindow).
 
-Every call into the history store (app.core.history.RunHistory) runs in
+Every call into the history store (app.record.history.RunHistory) runs in
 `history_jobs`, a one-thread job queue: off the GUI thread, and one at a time
 so two writers never race on the index. Errors end in the inline banner.
 """
@@ -13,7 +13,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog
 
-from app.core.errors import UserError
+from app.common.errors import UserError
 
 
 def _target(r: dict) -> str:
@@ -183,7 +183,7 @@ class HistoryMixin:
             return records, [str(history.path_of(i)) for i in ids], [cdf_points(r) for r in records]
 
         def done(res: tuple) -> None:
-            from app.core.history import default_name
+            from app.record.history import default_name
 
             records, files, cdfs = res
             names = [shown.get(i) or default_name(r) for i, r in zip(ids, records, strict=True)]

@@ -1,4 +1,4 @@
-"""HistoryPanel: every stored run (app.core.history), newest first.
+"""HistoryPanel: every stored run (app.record.history), newest first.
 
 Rename in place (double-click the name, or F2), delete with an Undo strip
 (no dialog: nothing blocks the event loop or a test), show the folder, import

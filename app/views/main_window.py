@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.core.history import RunHistory
+from app.record.history import RunHistory
 from app.views import theme
 from app.views.banner import Banner
 from app.views.charts_panel import ChartsPanel
@@ -63,7 +63,7 @@ class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
     comparison_shown = Signal(int)  # number of runs compared
 
     def __init__(self, settings: QSettings, runs_dir: Path | None = None, sample_model: Path | None = None) -> None:
-        """runs_dir: the run history's folder (default: app.core.history's, $AIPCPROF_DATA_DIR/runs if set)."""
+        """runs_dir: the run history's folder (default: app.record.history's, $AIPCPROF_DATA_DIR/runs if set)."""
         super().__init__()
         self.settings = settings
         self.sample_model = sample_model

@@ -1,6 +1,6 @@
 """ModelPanel: the model card, the symbolic-dim editor and per-input data.
 
-Shows what `app.core.model_card.inspect_model` found. Editing a dim emits
+Shows what `app.model.model_card.inspect_model` found. Editing a dim emits
 `dims_changed` (debounced by the window, which re-inspects so MACs follow the
 resolved shapes). Scalar inputs get a value field; any input can take a
 .npy/.npz file instead of synthetic data.
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.summary import fmt_bytes, fmt_si
+from app.report.text import fmt_bytes, fmt_si
 
 _BATCH = re.compile(r"(?i)^(n|b|bs|nbatch|batch|batch_?size|.*batch.*)$")
 _SEQ = re.compile(r"(?i)seq|len|token|sentence|past|total|position")

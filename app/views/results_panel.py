@@ -257,7 +257,7 @@ class ResultsPanel(QScrollArea):
 
     def show_comparison(self, records: list[dict]) -> None:
         """Every run of this session, first one as the baseline."""
-        from app.core.comparison import compare_rows
+        from app.report.comparison import compare_rows
 
         if len(records) < 2:
             self.compare_box.setVisible(False)

@@ -27,13 +27,13 @@ class RunController(QObject):
     batch_finished = Signal(list)  # every record of one Run / Run on all targets (may be empty)
     ticked = Signal()
     record_saved = Signal(str)  # path of the run record just written
-    run_stored = Signal(dict)  # its history entry (app.core.history)
+    run_stored = Signal(dict)  # its history entry (app.record.history)
 
     def __init__(self, history, parent: QObject | None = None, jobs=None) -> None:
         super().__init__(parent)
         self.jobs = jobs  # a JobRunner for writing records off the GUI thread (None: write inline)
         self.live = LiveData()
-        self.history = history  # an app.core.history.RunHistory, or None: runs are not kept
+        self.history = history  # an app.record.history.RunHistory, or None: runs are not kept
         self.run = None  # the ProfileRun in flight
         self.spec = None
         self.target = None
@@ -89,8 +89,8 @@ class RunController(QObject):
         self._start_next()
 
     def _start_next(self) -> None:
-        from app.core.errors import UserError
-        from app.core.runner import ProfileRun
+        from app.common.errors import UserError
+        from app.run.runner import ProfileRun
 
         while self._queue:
             spec, target = self._queue.pop(0)
@@ -196,7 +196,7 @@ class RunController(QObject):
         self.batch_finished.emit(batch)
 
     def _save(self, record: dict) -> None:
-        """Every run is kept in the run history (app.core.history), written off the GUI thread:
+        """Every run is kept in the run history (app.record.history), written off the GUI thread:
         a long run's record is tens of MB of JSON."""
         history = self.history
         if history is None:

@@ -213,7 +213,7 @@ class RunSetupPanel(QWidget):
         return {"iterations": int(self.iterations.value()), "duration_s": None}
 
     def build_spec(self, model_path: str, target, dims: dict[str, int], inputs: dict[str, str]):
-        from app.core.runspec import RunSpec
+        from app.run.runspec import RunSpec
 
         return RunSpec(model_path=model_path, target_id=target.id, warmup=int(self.warmup.value()),
                        dims=dict(dims), inputs=dict(inputs), ep_options=self.ep_options(target),

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
-from app.core.errors import UserError
+from app.common.errors import UserError
 
 
 def _inspect(path: str, dims: dict[str, int] | None) -> dict:
-    from app.core.model_card import inspect_model
-    from app.core.model_file import check_model_file
+    from app.model.model_card import inspect_model
+    from app.model.model_file import check_model_file
 
     check_model_file(path)
     return inspect_model(path, dims=dims or None).to_dict()
@@ -255,7 +255,7 @@ class WorkflowMixin:
             self.save_run_as(path)
 
     def save_run_as(self, path: str) -> bool:
-        from app.core import record as rec
+        from app.record import io as rec
 
         try:
             rec.save(self.controller.last_record, path)

@@ -8,8 +8,8 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
 
-from app.core.errors import InputSpecError
-from app.core.inputs import (
+from app.common.errors import InputSpecError
+from app.model.inputs import (
     IOSpec,
     load_input_value,
     model_inputs,
@@ -24,7 +24,7 @@ from app.core.inputs import (
     spec_from_value_info,
     synthesize_inputs,
 )
-from app.core.model_file import load_model
+from app.model.model_file import load_model
 
 
 def _raises(fn, *args, match: str) -> str:

@@ -12,8 +12,8 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from app.core.errors import InputSpecError
-from app.core.model_card import format_card, inspect_model
+from app.common.errors import InputSpecError
+from app.model.model_card import format_card, inspect_model
 from tests import model_zoo
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,8 +16,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from app.core.errors import ModelError
-from app.core.model_file import (
+from app.common.errors import ModelError
+from app.model.model_file import (
     check_model_file,
     custom_domain_ops,
     custom_op_error,

@@ -13,7 +13,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from app.core.targets import Target
+from app.common.targets import Target
 from app.engines import registry
 from app.engines.base import SessionSettings
 

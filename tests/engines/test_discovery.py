@@ -8,8 +8,8 @@ import sys
 import onnxruntime as ort
 import pytest
 
-from app.core.errors import TargetError
-from app.core.targets import READY, UNAVAILABLE
+from app.common.errors import TargetError
+from app.common.targets import READY, UNAVAILABLE
 from app.engines import hostinfo, ort_discovery, registry
 from app.engines.ort_discovery import EMULATOR_NOTE
 from tests.engines.conftest import cpu_vendor_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.errors import ModelError, UserError
+from app.common.errors import ModelError, UserError
 from app.engines import ort_errors, ort_options
 from app.engines.ort_options import CPU, OPENVINO, QNN
 

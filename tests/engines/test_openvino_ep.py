@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.errors import TargetError
+from app.common.errors import TargetError
 from app.engines import hostinfo, registry
 from app.engines.base import SessionSettings
 from tests.engines.conftest import assert_close, cpu_vendor_id, open_target

@@ -6,7 +6,7 @@ import functools
 
 import pytest
 
-from app.core.errors import ModelError, TargetError, UserError
+from app.common.errors import ModelError, TargetError, UserError
 from app.engines import registry
 from app.engines.base import SessionSettings
 from tests.engines.conftest import CASES, assert_close, open_target
@@ -21,8 +21,11 @@ def _open(zoo, name, settings):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_every_model_matches_the_cpu_reference(zoo, cases, reference, name):
     session = _open(zoo, name, cases[name].settings())
-    atol = 0.051 if name == "qdq_int8" else 1e-3  # one quantisation step; fp32 kernels differ slightly
-    assert_close(session.run(cases[name].feeds), reference(name), rtol=1e-3, atol=atol)
+    # The tolerance follows the precision the engine reports: OpenVINO computes in bf16 by default on
+    # CPUs with AVX512-BF16/AMX (8 mantissa bits), in fp32 elsewhere.
+    bf16 = session.facts.precision.startswith("bf16")
+    atol = 0.051 if name == "qdq_int8" else (2e-2 if bf16 else 1e-3)  # one quantisation step; kernels differ
+    assert_close(session.run(cases[name].feeds), reference(name), rtol=1e-2 if bf16 else 1e-3, atol=atol)
     assert session.facts.providers == ["CPU"]
     placement = session.placement
     assert placement.nodes_by_provider == {"CPU": placement.total_nodes} and placement.total_nodes > 0

@@ -9,7 +9,7 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-from app.core.errors import ModelError, UserError
+from app.common.errors import ModelError, UserError
 from app.engines.base import SessionSettings
 from tests.engines.conftest import CASES, assert_close, open_target
 

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from app.core.errors import UserError
+from app.common.errors import UserError
 from app.engines.base import SessionSettings
 from app.engines.ort_discovery import EMULATOR_NOTE
 from tests.engines.conftest import assert_close, open_target

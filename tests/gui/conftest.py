@@ -25,7 +25,7 @@ QStandardPaths.setTestModeEnabled(True)
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch) -> Path:
-    """Every GUI test gets its own history folder (app.core.history reads AIPCPROF_DATA_DIR)."""
+    """Every GUI test gets its own history folder (app.record.history reads AIPCPROF_DATA_DIR)."""
     folder = tmp_path / "data"
     monkeypatch.setenv("AIPCPROF_DATA_DIR", str(folder))
     return folder
@@ -70,9 +70,9 @@ def run_and_wait(qtbot, window, timeout_ms: int = 60_000) -> list[dict]:
 @pytest.fixture(scope="session")
 def two_runs(zoo, tmp_path_factory) -> list[Path]:
     """Two real run records of conv_net, on ort/cpu and ov/cpu, made once per session (headless ProfileRun)."""
-    from app.core import record as rec
-    from app.core.runner import ProfileRun
-    from app.core.runspec import RunSpec
+    from app.record import io as rec
+    from app.run.runner import ProfileRun
+    from app.run.runspec import RunSpec
 
     folder = tmp_path_factory.mktemp("runs")
     paths = []

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from app.core import record as rec
+from app.record import io as rec
 from app.views.export import PNG_SIZE, render_comparison_png
 from tests.gui.conftest import load_model
 

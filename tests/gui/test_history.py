@@ -7,7 +7,7 @@ import json
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QDesktopServices
 
-from app.core.history import RunHistory
+from app.record.history import RunHistory
 from tests.gui.conftest import history_files
 from tests.gui.test_window import _drop
 

@@ -13,7 +13,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app.core import record as rec
+from app.record import io as rec
 from tests.gui.conftest import history_files, load_model, run_and_wait
 
 

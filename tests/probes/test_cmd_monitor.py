@@ -10,7 +10,7 @@ import re
 import pytest
 
 from app.cli import cmd_monitor
-from app.core.errors import UserError
+from app.common.errors import UserError
 from app.probes.model import missing, reading
 
 

@@ -9,7 +9,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from app.core import record as rec
+from app.record import io as rec
 from tests import model_zoo
 
 EVIL = "<script>alert(1)</script>"
@@ -80,8 +80,8 @@ def evil_model() -> onnx.ModelProto:
 
 
 def _run(path: Path, **spec) -> dict:
-    from app.core.runner import ProfileRun
-    from app.core.runspec import RunSpec
+    from app.run.runner import ProfileRun
+    from app.run.runspec import RunSpec
 
     run = ProfileRun(RunSpec(model_path=str(path), target_id="ort/cpu", warmup=2, iterations=30, **spec))
     run.start()

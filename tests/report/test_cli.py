@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from app import cli
-from app.core import record as rec
-from app.core.comparison import COLUMNS
+from app.record import io as rec
+from app.report.comparison import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 

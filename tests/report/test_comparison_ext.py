@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from app.core.comparison import (
+from app.report.comparison import (
     COLUMNS,
     comparability_warnings,
     compare_rows,

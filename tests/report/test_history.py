@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from app.core import history as hist
-from app.core import record as rec
-from app.core.errors import UserError
-from app.core.history import INDEX_FILE, RunHistory
+from app.common.errors import UserError
+from app.record import history as hist
+from app.record import io as rec
+from app.record.history import INDEX_FILE, RunHistory
 
 
 def _no_tmp_files(folder) -> bool:

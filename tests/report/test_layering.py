@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-MODULES = ("app.core.comparison", "app.core.history", "app.core.report_html", "app.core.svg_charts",
-           "app.core.share_bundle", "app.core.sustained", "app.cli.cmd_compare", "app.cli.cmd_history")
+MODULES = ("app.report.comparison", "app.record.history", "app.report.html", "app.report.svg",
+           "app.report.bundle", "app.run.sustained", "app.cli.cmd_compare", "app.cli.cmd_history")
 
 
 def test_no_qt_imported():

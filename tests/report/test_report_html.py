@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from app.core import record as rec
-from app.core.report_html import render_report
+from app.record import io as rec
+from app.report.html import render_report
 from tests.report.conftest import EVIL
 
 EXTERNAL = [

@@ -8,10 +8,10 @@ import zipfile
 
 import pytest
 
-from app.core import record as rec
-from app.core.comparison import COLUMNS
-from app.core.errors import UserError
-from app.core.share_bundle import write_bundle
+from app.common.errors import UserError
+from app.record import io as rec
+from app.report.bundle import write_bundle
+from app.report.comparison import COLUMNS
 
 PNG = b"\x89PNG\r\n\x1a\n fake"
 

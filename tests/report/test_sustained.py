@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from app.core.sustained import (
+from app.run.sustained import (
     analyse_record,
     drift,
     is_settled,

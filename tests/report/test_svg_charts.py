@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from app.core.comparison import compare_rows
-from app.core.svg_charts import (
+from app.report.comparison import compare_rows
+from app.report.svg import (
     MAX_CDF_POINTS,
     comparison_svg,
     esc,

@@ -8,8 +8,8 @@ import signal
 import psutil
 import pytest
 
-from app.core.runner import ProfileRun
-from app.core.runspec import RunSpec
+from app.run.runner import ProfileRun
+from app.run.runspec import RunSpec
 
 
 def _run(spec: RunSpec, on_event=None) -> tuple[dict, ProfileRun]:
@@ -51,7 +51,9 @@ def test_openvino_run_is_checked_against_cpu(zoo):
     assert record["status"] == "completed", record["error"]
     assert record["inputs"][0]["shape"] == [1, 16, 64]
     (out,) = record["output_check"]["outputs"]
-    assert out["ok"] and out["cosine_similarity"] > 0.9999 and out["max_abs_error"] < 1e-3
+    # bf16 is OpenVINO's CPU default where the CPU has AVX512-BF16/AMX; the record says so.
+    max_err = 2e-2 if record["precision"].startswith("bf16") else 1e-3
+    assert out["ok"] and out["cosine_similarity"] > 0.9999 and out["max_abs_error"] < max_err
 
 
 def test_qnn_emulator_places_nodes_on_qnn(zoo):
@@ -148,7 +150,7 @@ def test_bad_model_fails_in_load_phase(tmp_path):
 
 @pytest.mark.parametrize("field, value", [("warmup", -1), ("iterations", 0), ("threads", 0)])
 def test_spec_validation(zoo, field, value):
-    from app.core.errors import UserError
+    from app.common.errors import UserError
 
     with pytest.raises(UserError, match=f"--{field}"):
         RunSpec(model_path=str(zoo["single_add"]), target_id="ort/cpu", **{field: value}).validate()

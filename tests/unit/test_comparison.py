@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from app.core.compare_outputs import compare_arrays
-from app.core.comparison import comparability_warnings, compare_rows, format_table, to_csv
-from app.core.errors import UserError
+from app.common.errors import UserError
+from app.report.comparison import comparability_warnings, compare_rows, format_table, to_csv
+from app.run.output_check import compare_arrays
 
 
 def _record(target, p50, sha="abc", shape=(1, 4), share=1.0, status="completed"):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from app.core.latency_store import LatencyStore
-from app.core.stats import latency_stats
+from app.run.latency_store import LatencyStore
+from app.run.stats import latency_stats
 
 
 def _feed(store: LatencyStore, lat: np.ndarray, batch: int = 997) -> None:

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from app.core import record as rec
-from app.core.errors import UserError
+from app.common.errors import UserError
+from app.record import io as rec
 
 
 def test_save_and_load_roundtrip_with_nan_as_null(tmp_path):

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from app.core.stats import downsample_latencies, latency_stats
+from app.run.stats import downsample_latencies, latency_stats
 
 
 def test_stats_match_numpy_definitions():

@@ -1,7 +1,7 @@
 """Parent side of a run: spawn the worker, follow its stream, survive its death.
 
 `ProfileRun` never blocks unless asked: the GUI calls `poll()` from a timer,
-the CLI calls `wait()`. Both end with the same run record (app.core.record).
+the CLI calls `wait()`. Both end with the same run record (app.record.io).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from app.core.assemble import RecordBuilder
-from app.core.runspec import RunSpec
-from app.core.worker import worker_main
+from app.run.builder import RecordBuilder
+from app.run.runspec import RunSpec
+from app.run.worker import worker_main
 
 CANCEL_GRACE_S = 5.0  # after Stop, how long the worker may take to finish its batch
 MAX_MESSAGES_PER_POLL = 500  # keep one GUI timer tick short

@@ -23,7 +23,7 @@ import onnx
 from google.protobuf.message import DecodeError
 from onnx import AttributeProto, TensorProto, helper
 
-from app.core.errors import ModelError
+from app.common.errors import ModelError
 
 PROTOBUF_LIMIT = 2**31 - 1  # a single protobuf message cannot be larger
 STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml", "ai.onnx.preview.training"})

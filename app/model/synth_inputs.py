@@ -1,6 +1,6 @@
 """Input data: arrays from --input (file or value) and deterministic synthetic arrays.
 
-Re-exported by app.core.inputs; kept apart so each module stays small. Ranges
+Re-exported by app.model.inputs; kept apart so each module stays small. Ranges
 follow what real models expect: token ids below the vocabulary size, masks of
 ones, position ids counting up, images in [0, 1), small loop counts.
 """
@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import ml_dtypes
 import numpy as np
 
-from app.core.errors import InputSpecError
+from app.common.errors import InputSpecError
 
 if TYPE_CHECKING:
-    from app.core.inputs import IOSpec
+    from app.model.inputs import IOSpec
 
 _IMAGE = re.compile(r"(?i)image|pixel|img|picture|photo")
 _IDS = re.compile(r"(?i)ids|token|index|indices")

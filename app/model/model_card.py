@@ -16,9 +16,9 @@ from pathlib import Path
 import onnx
 from onnx import TensorProto
 
-from app.core import macs as macs_mod
-from app.core.inputs import dtype_name, model_inputs, model_outputs, resolve_partial
-from app.core.model_file import (
+from app.model import macs as macs_mod
+from app.model.inputs import dtype_name, model_inputs, model_outputs, resolve_partial
+from app.model.model_file import (
     custom_domain_ops,
     external_files,
     external_refs,
@@ -30,7 +30,7 @@ from app.core.model_file import (
     sha256_file,
     tensor_nbytes,
 )
-from app.core.summary import fmt_bytes, fmt_si
+from app.report.text import fmt_bytes, fmt_si
 
 CONTROL_FLOW = ("If", "Loop", "Scan")
 QOPERATOR = frozenset({"QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger", "MatMulNBits", "QGemm",

@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.core import record as rec
-from app.core.errors import UserError
+from app.common.errors import UserError
+from app.record import io as rec
 
 INDEX_FILE = "index.json"
 INDEX_SCHEMA = "aipcprof.history"

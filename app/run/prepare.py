@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.core.runspec import RunSpec
+from app.run.runspec import RunSpec
 
 
 @dataclass
@@ -23,8 +23,8 @@ class PreparedRun:
 
 
 def prepare_run(spec: RunSpec) -> PreparedRun:
-    from app.core import inputs as inp
-    from app.core.model_file import custom_domain_ops, custom_op_error, load_model
+    from app.model import inputs as inp
+    from app.model.model_file import custom_domain_ops, custom_op_error, load_model
 
     model = load_model(spec.model_path)
     custom = custom_domain_ops(model)
@@ -48,7 +48,7 @@ def _bound_dims(specs, resolved: dict[str, list[int]]) -> dict[str, int]:
 
 
 def _identity(path: str, model) -> dict:
-    from app.core.model_file import sha256_file
+    from app.model.model_file import sha256_file
 
     return {
         "path": os.path.abspath(path),

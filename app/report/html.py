@@ -13,7 +13,7 @@ import json
 import math
 
 from app import __version__
-from app.core.comparison import (
+from app.report.comparison import (
     comparability_warnings,
     compare_rows,
     differences,
@@ -21,9 +21,9 @@ from app.core.comparison import (
     output_check_state,
     recommendation_line,
 )
-from app.core.summary import fmt_ms, fmt_share
-from app.core.sustained import analyse_record
-from app.core.svg_charts import esc, latency_cdf_svg, metric_bars_svg
+from app.report.svg import esc, latency_cdf_svg, metric_bars_svg
+from app.report.text import fmt_ms, fmt_share
+from app.run.sustained import analyse_record
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import UserError
+from app.common.errors import UserError
 
 SCHEMA = "aipcprof.run"
 SCHEMA_VERSION = 1

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import onnx
 from onnx import TensorProto, helper
 
-from app.core.inputs import IOSpec, ShapeResolution
+from app.model.inputs import IOSpec, ShapeResolution
 
 SMALL = 64  # initializers up to this many elements keep their values (Reshape targets, axes)
 # Compute-heavy ops whose MACs are not modelled here: said in a note, not guessed.

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from app.core.stats import PERCENTILES, latency_stats
+from app.run.stats import PERCENTILES, latency_stats
 
 BIN_GROWTH = 1.001  # bin edges grow 0.1% per bin
 BIN_FLOOR_S = 1e-8  # 10 ns

@@ -10,8 +10,8 @@ import csv
 import io
 import math
 
-from app.core.errors import UserError
-from app.core.summary import fmt_ms, fmt_share
+from app.common.errors import UserError
+from app.report.text import fmt_ms, fmt_share
 
 COLUMNS = ("run", "model", "target", "host", "status", "p50_ms", "p99_ms", "throughput_per_s",
            "speedup_vs_baseline", "accelerator_share", "max_abs_error", "min_cosine", "output_check",

@@ -15,8 +15,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from app.core.errors import InputSpecError
-from app.core.synth_inputs import (  # noqa: F401  (re-exported: the public API lives here)
+from app.common.errors import InputSpecError
+from app.model.synth_inputs import (  # noqa: F401  (re-exported: the public API lives here)
     check_provided,
     load_input_value,
     synthesize_inputs,

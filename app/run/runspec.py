@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from app.core.errors import UserError
+from app.common.errors import UserError
 
 
 @dataclass

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from app.core.errors import UserError
-from app.core.runspec import RunSpec
+from app.common.errors import UserError
+from app.run.runspec import RunSpec
 
 BATCH_SECONDS = 0.033  # inference time one "lat" message covers: ~30 chart updates/s
 MAX_BATCH = 8192
@@ -80,9 +80,9 @@ class _Worker:
         return value
 
     def run(self) -> None:
-        from app.core.prepare import prepare_run
         from app.engines.base import SessionSettings
         from app.engines.registry import engine_for, find_target
+        from app.run.prepare import prepare_run
 
         spec = self.spec
         prepared = self._phase("load", lambda: prepare_run(spec))
@@ -157,7 +157,7 @@ class _SteadyWatch:
         self.t0 = time.perf_counter()
 
     def update(self, durations: list[int]) -> bool:
-        from app.core.sustained import is_steady
+        from app.run.sustained import is_steady
 
         self.recent.extend(durations)
         self.count += len(durations)
@@ -185,9 +185,9 @@ def _session_summary(session) -> dict:
 
 def _output_check(spec: RunSpec, target, prepared, outputs: list[np.ndarray]) -> dict:
     """Compare each output with ONNX Runtime CPU on the same inputs."""
-    from app.core.compare_outputs import compare_arrays
     from app.engines.base import SessionSettings
     from app.engines.registry import engine_for, find_target
+    from app.run.output_check import compare_arrays
 
     if target.id == "ort/cpu":
         return {"reference": "ort/cpu", "skipped": "this run is the reference (ort/cpu)", "outputs": []}

@@ -2,8 +2,8 @@
 
 Layout inside the zip:
 
-    report.html        the self-contained comparison report (app.core.report_html)
-    comparison.csv     the comparison table (app.core.comparison.to_csv)
+    report.html        the self-contained comparison report (app.report.html)
+    comparison.csv     the comparison table (app.report.comparison.to_csv)
     summary.txt        the text table, the recommendation and the warnings
     comparison.png     only when a PNG path is given (the desktop app renders it)
     runs/<name>.json   every run record, as given
@@ -20,16 +20,16 @@ import re
 import zipfile
 from pathlib import Path
 
-from app.core import record as rec
-from app.core.comparison import (
+from app.common.errors import UserError
+from app.record import io as rec
+from app.report.comparison import (
     comparability_warnings,
     compare_rows,
     format_table,
     recommendation_line,
     to_csv,
 )
-from app.core.errors import UserError
-from app.core.report_html import render_report
+from app.report.html import render_report
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

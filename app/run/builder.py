@@ -9,11 +9,11 @@ import math
 import numpy as np
 
 from app import __version__
-from app.core import record as rec
-from app.core.host import host_info, versions
-from app.core.latency_store import LatencyStore
-from app.core.runspec import RunSpec
-from app.core.stats import downsample_latencies
+from app.record import io as rec
+from app.run.host import host_info, versions
+from app.run.latency_store import LatencyStore
+from app.run.runspec import RunSpec
+from app.run.stats import downsample_latencies
 
 
 class RecordBuilder:
@@ -113,7 +113,7 @@ class RecordBuilder:
 
 def _sustained(r: dict) -> dict | None:
     """Latency drift over the run (and throttling onset when telemetry shows it)."""
-    from app.core.sustained import analyse_record
+    from app.run.sustained import analyse_record
 
     lat = r.get("latency") or {}
     if not lat.get("count"):
