@@ -12,7 +12,7 @@ import importlib
 import sys
 
 from app import __version__
-from app.common.errors import EXIT_USER_ERROR, UserError
+from app.common.errors import ExitStatus, UserError
 
 COMMANDS = {
     "devices": "List every target (engine x provider x device) and the machine's accelerators.",
@@ -55,12 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        return EXIT_USER_ERROR
+        return ExitStatus.USER_ERROR
     try:
         return int(_command_module(args.command).run(args) or 0)
     except UserError as e:
         error(str(e))
-        return EXIT_USER_ERROR
+        return ExitStatus.USER_ERROR
     except KeyboardInterrupt:
         error("interrupted.")
         return 130
