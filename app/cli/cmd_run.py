@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from app.cli.options import parse_key_values
-from app.common.errors import UserError
+from app.common.errors import ExitStatus, UserError
+from app.record.schema import RunRecord, RunStatus
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -86,15 +87,15 @@ def run(args: argparse.Namespace) -> int:
     return _report(record, args)
 
 
-def _report(record: dict, args: argparse.Namespace) -> int:
+def _report(record: RunRecord, args: argparse.Namespace) -> int:
     from app.record import io as rec
     from app.report.text import format_run
 
-    measured = bool((record.get("latency") or {}).get("count"))
-    err = record.get("error")
-    if err and not measured and err["kind"] not in ("WorkerCrashed", "Timeout") and not err["kind"].startswith("internal"):
+    measured = record.measured
+    err = record.error
+    if err and not measured and err.kind.is_bad_input:
         # Bad input: one line, exit 2, and no output file.
-        raise UserError(err["message"], hint=err.get("hint", ""))
+        raise UserError(err.message, hint=err.hint)
     if args.out and (measured or not err):
         rec.save(record, args.out)
     if args.json:
@@ -104,9 +105,9 @@ def _report(record: dict, args: argparse.Namespace) -> int:
         if args.out and (measured or not err):
             print(f"run record: {args.out}")
     if err:
-        print(f"aipcprof: error: {err['message']} {err.get('hint', '')}".rstrip(), file=sys.stderr)
-        return 1
-    return 130 if record["status"] == "cancelled" else 0
+        print(f"aipcprof: error: {err.message} {err.hint}".rstrip(), file=sys.stderr)
+        return ExitStatus.RUN_FAILED
+    return ExitStatus.CANCELLED if record.status is RunStatus.CANCELLED else ExitStatus.OK
 
 
 def _start_sampler():

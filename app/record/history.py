@@ -25,6 +25,8 @@ from typing import Any
 
 from app.common.errors import UserError
 from app.record import io as rec
+from app.record.schema import HistoryInfo, RunRecord
+from app.record.typed import to_json
 
 INDEX_FILE = "index.json"
 INDEX_SCHEMA = "aipcprof.history"
@@ -50,34 +52,31 @@ def default_root() -> Path:
     return data_dir() / "runs"
 
 
-def fingerprint(record: dict) -> str:
+def fingerprint(record: RunRecord) -> str:
     """Content hash of a record without its history metadata: the same run imported twice is one run."""
-    body = {k: v for k, v in record.items() if k != "history"}
-    return hashlib.sha256(rec.dumps(body).encode("utf-8")).hexdigest()
+    body = {k: v for k, v in record.to_json().items() if k != "history"}
+    return hashlib.sha256(json.dumps(body, indent=1).encode("utf-8")).hexdigest()
 
 
-def default_name(record: dict) -> str:
-    model = (record.get("model") or {}).get("name") or "model"
-    target = (record.get("target") or {}).get("id") or "?"
-    return f"{model} on {target}"
+def default_name(record: RunRecord) -> str:
+    return f"{record.model.name or 'model'} on {record.target_id or '?'}"
 
 
-def _entry(run_id: str, record: dict, fp: str) -> dict[str, Any]:
-    lat = record.get("latency") or {}
-    meta = record.get("history") if isinstance(record.get("history"), dict) else {}
+def _entry(run_id: str, record: RunRecord, fp: str) -> dict[str, Any]:
+    meta = record.history or HistoryInfo()
     return {
         "id": run_id,
         "file": f"{run_id}.json",
-        "name": meta.get("name"),
-        "display_name": meta.get("name") or default_name(record),
-        "model": (record.get("model") or {}).get("name"),
-        "target": (record.get("target") or {}).get("id"),
-        "host": (record.get("host") or {}).get("hostname"),
-        "created_utc": record.get("created_utc"),
-        "status": record.get("status"),
-        "p50_s": lat.get("p50"),
-        "throughput_per_s": lat.get("throughput_per_s"),
-        "imported_from": meta.get("imported_from"),
+        "name": meta.name or None,
+        "display_name": meta.name or default_name(record),
+        "model": record.model.name,
+        "target": record.target_id,
+        "host": record.host.hostname,
+        "created_utc": record.created_utc,
+        "status": record.status.value,
+        "p50_s": record.latency.p50,
+        "throughput_per_s": record.latency.throughput_per_s,
+        "imported_from": meta.imported_from,
         "fingerprint": fp,
     }
 
@@ -97,7 +96,7 @@ class RunHistory:
         """Index entries, newest first."""
         return sorted(self._index(), key=lambda e: (e.get("created_utc") or "", e["id"]), reverse=True)
 
-    def get(self, run_id: str) -> dict:
+    def get(self, run_id: str) -> RunRecord:
         return rec.load(self.path_of(run_id))
 
     def path_of(self, run_id: str) -> Path:
@@ -120,7 +119,7 @@ class RunHistory:
                         hint="List the ids with `aipcprof history list`.")
 
     # -- writing ------------------------------------------------------------
-    def add(self, record: dict, name: str | None = None, *, imported_from: str | None = None) -> dict:
+    def add(self, record: RunRecord, name: str | None = None, *, imported_from: str | None = None) -> dict:
         """Store a copy of `record` and return its index entry.
 
         A record already stored (same content, history metadata aside) is not
@@ -132,13 +131,10 @@ class RunHistory:
         for e in entries:
             if e.get("fingerprint") == fp:
                 return self.rename(e["id"], name) if name is not None else e
-        meta = dict(record["history"]) if isinstance(record.get("history"), dict) else {}
-        meta.setdefault("name", None)
-        if name is not None:
-            meta["name"] = name.strip() or None
-        meta["added_utc"] = _now_utc()
-        meta["imported_from"] = imported_from
-        record = {**record, "history": meta}  # the caller's dict stays untouched
+        record = record.copy()  # the caller's record stays untouched
+        old_name = record.history.name if record.history else ""
+        record.history = HistoryInfo(name=(name.strip() if name is not None else old_name),
+                                     added_utc=_now_utc(), imported_from=imported_from)
         run_id = self._new_id(record, fp, {e["id"] for e in entries + bad})
         self._ensure_root()
         rec.atomic_write(self.root / f"{run_id}.json", rec.dumps(record) + "\n")
@@ -155,9 +151,8 @@ class RunHistory:
         """Set the display name; an empty name goes back to the default "<model> on <target>"."""
         run_id = self.resolve(run_id)
         record = self.get(run_id)
-        meta = dict(record["history"]) if isinstance(record.get("history"), dict) else {}
-        meta["name"] = name.strip() or None
-        record["history"] = meta
+        record.history = record.history or HistoryInfo()
+        record.history.name = name.strip()
         rec.atomic_write(self.root / f"{run_id}.json", rec.dumps(record) + "\n")
         entries, bad = self._state()
         entry = _entry(run_id, record, fingerprint(record))
@@ -230,7 +225,7 @@ class RunHistory:
     def _write_index(self, entries: list[dict[str, Any]], unreadable: list[dict[str, str]]) -> None:
         self._ensure_root()
         body = {"schema": INDEX_SCHEMA, "version": INDEX_VERSION, "runs": entries, "unreadable": unreadable}
-        rec.atomic_write(self.root / INDEX_FILE, rec.dumps(body) + "\n")
+        rec.atomic_write(self.root / INDEX_FILE, json.dumps(to_json(body), indent=1) + "\n")
 
     def _ensure_root(self) -> None:
         try:
@@ -239,11 +234,11 @@ class RunHistory:
             raise UserError(f"cannot create the history folder {self.root} ({e.strerror}).",
                             hint=f"Set {ENV_DATA_DIR} to a writable folder.") from None
 
-    def _new_id(self, record: dict, fp: str, taken: set[str]) -> str:
+    def _new_id(self, record: RunRecord, fp: str, taken: set[str]) -> str:
         """<UTC date-time>-<target>-<hash>: sorts by date, readable, safe as a file name."""
-        created = str(record.get("created_utc") or _now_utc())
+        created = record.created_utc or _now_utc()
         stamp = re.sub(r"[^0-9]", "", created)[:14].ljust(14, "0")
-        target = _SLUG_RE.sub("-", str((record.get("target") or {}).get("id") or "run")).strip("-")[:40]
+        target = _SLUG_RE.sub("-", record.target_id or "run").strip("-")[:40]
         base = f"{stamp[:8]}-{stamp[8:]}-{target or 'run'}-{fp[:6]}"
         run_id, n = base, 2
         while run_id in taken or (self.root / f"{run_id}.json").exists():
@@ -251,11 +246,6 @@ class RunHistory:
         return run_id
 
 
-def _check_record(record: dict) -> None:
-    if not isinstance(record, dict) or record.get("schema") != rec.SCHEMA:
+def _check_record(record: RunRecord) -> None:
+    if not isinstance(record, RunRecord):
         raise UserError("not an AI PC Profiler run record.", hint="Only run records can be kept in the history.")
-    version = record.get("schema_version")
-    if not isinstance(version, int) or not 1 <= version <= rec.SCHEMA_VERSION:
-        raise UserError(f"run record version {version} is not one this tool understands ({rec.SCHEMA_VERSION}).",
-                        hint="Update AI PC Profiler to keep it.")
-

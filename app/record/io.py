@@ -1,4 +1,4 @@
-"""The run record: one versioned JSON document per run (docs/run-record.md).
+"""Reading and writing run records (docs/run-record.md); the record itself is app.record.schema.
 
 The CLI, the GUI history and the comparison view all read and write this one
 format. Writes are atomic (temp file + rename) so a crash never leaves a
@@ -8,49 +8,19 @@ half-written record.
 from __future__ import annotations
 
 import json
-import math
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from app.common.errors import UserError
-
-SCHEMA = "aipcprof.run"
-SCHEMA_VERSION = 1
-
-# Top-level sections, in the order they are written. Every record has all of
-# them; a section the run did not reach holds null.
-SECTIONS = (
-    "schema", "schema_version", "tool", "created_utc", "status", "host", "versions",
-    "model", "target", "settings", "inputs", "phases", "latency", "placement",
-    "output_check", "precision", "telemetry", "energy", "warnings", "error",
-)
+from app.record.schema import RunRecord, check_schema
+from app.record.typed import RecordFormatError
+from app.record.upgrade import upgrade
 
 
-def new_record() -> dict[str, Any]:
-    rec: dict[str, Any] = {k: None for k in SECTIONS}
-    rec["schema"] = SCHEMA
-    rec["schema_version"] = SCHEMA_VERSION
-    rec["warnings"] = []
-    return rec
-
-
-def _jsonable(obj: Any) -> Any:
-    """NaN/inf are not JSON: write them as null (missing), never as 0."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if hasattr(obj, "tolist"):  # numpy scalars and arrays
-        return _jsonable(obj.tolist())
-    return obj
-
-
-def dumps(record: dict[str, Any]) -> str:
-    return json.dumps(_jsonable(record), indent=1, allow_nan=False)
+def dumps(record: RunRecord) -> str:
+    return json.dumps(record.to_json(), indent=1, allow_nan=False)
 
 
 def check_writable(path: str | os.PathLike, option: str = "--out") -> Path:
@@ -93,12 +63,21 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, option: str = "--ou
     return atomic_write(check_writable(path, option), data)
 
 
-def save(record: dict[str, Any], path: str | os.PathLike) -> Path:
+def save(record: RunRecord, path: str | os.PathLike) -> Path:
     return write_atomic(path, dumps(record) + "\n")
 
 
-def load(path: str | os.PathLike) -> dict[str, Any]:
-    """Read and validate a run record; every problem is a UserError naming the file."""
+def parse(data: Any, source: str) -> RunRecord:
+    """A parsed JSON document as a RunRecord of the current schema; a UserError naming `source` if it is not one."""
+    version = check_schema(data, source)
+    try:
+        return RunRecord.from_json(upgrade(data, version))
+    except RecordFormatError as e:
+        raise UserError(f"{source}: invalid run record ({e}).", hint="The file is corrupted or was edited.") from None
+
+
+def load(path: str | os.PathLike) -> RunRecord:
+    """Read, validate and upgrade a run record; every problem is a UserError naming the file."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -107,22 +86,8 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as e:
         raise UserError(f"{p}: cannot read run file ({e.__class__.__name__}).", hint="Is it a run JSON?") from None
     try:
-        rec = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise UserError(f"{p}: not valid JSON (line {e.lineno}).",
-                        hint="The file is corrupted or not a run record.") from None
-    if not isinstance(rec, dict) or rec.get("schema") != SCHEMA:
-        raise UserError(f"{p}: not an AI PC Profiler run record.", hint="Pass a file written by `aipcprof run --out`.")
-    version = rec.get("schema_version")
-    if not isinstance(version, int) or version < 1:
-        raise UserError(f"{p}: run record has no valid schema_version.", hint="The file is corrupted.")
-    if version > SCHEMA_VERSION:
-        raise UserError(
-            f"{p}: run record version {version} is newer than this tool understands ({SCHEMA_VERSION}).",
-            hint="Update AI PC Profiler to read it.",
-        )
-    for key in SECTIONS:
-        rec.setdefault(key, None)
-    if rec["warnings"] is None:
-        rec["warnings"] = []
-    return rec
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        line = f" (line {e.lineno})" if isinstance(e, json.JSONDecodeError) else ""
+        raise UserError(f"{p}: not valid JSON{line}.", hint="The file is corrupted or not a run record.") from None
+    return parse(data, str(p))

@@ -1,15 +1,36 @@
-"""RecordBuilder: fills the run record as the worker's stream arrives."""
+"""RecordBuilder: fills the typed run record as the worker's stream arrives."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 
 import numpy as np
 
 from app import __version__
-from app.record import io as rec
+from app.common.errors import ErrorKind
+from app.record.schema import (
+    Energy,
+    HostInfo,
+    InputInfo,
+    LatencyStats,
+    ModelInfo,
+    OutputCheck,
+    Phase,
+    PhaseTiming,
+    Placement,
+    RunError,
+    RunRecord,
+    RunStatus,
+    SessionInfo,
+    SteadyState,
+    Sustained,
+    TargetInfo,
+    Telemetry,
+    ToolInfo,
+    WarningKind,
+)
+from app.record.typed import to_json
 from app.run.host import host_info, versions
 from app.run.latency_store import LatencyStore
 from app.run.runspec import RunSpec
@@ -19,27 +40,28 @@ from app.run.stats import downsample_latencies
 class RecordBuilder:
     def __init__(self, spec: RunSpec, target=None) -> None:
         self.spec = spec
-        self.record = rec.new_record()
-        r = self.record
-        r["tool"] = {"name": "aipcprof", "version": __version__}
-        r["created_utc"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        r["status"] = "running"
-        r["host"] = host_info()
-        r["versions"] = versions()
-        r["model"] = {"path": spec.model_path}
-        r["target"] = target.to_dict() if target is not None else {"id": spec.target_id}
-        r["settings"] = {k: v for k, v in spec.to_dict().items() if k != "model_path"}
-        r["phases"] = {}
+        target_json = target.to_dict() if target is not None else {"id": spec.target_id}
+        self.record = RunRecord(
+            target=TargetInfo.from_json(target_json),
+            tool=ToolInfo("aipcprof", __version__),
+            created_utc=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            status=RunStatus.RUNNING,
+            host=HostInfo.from_json(to_json(host_info())),
+            versions=versions(),
+            model=ModelInfo(path=spec.model_path),
+            settings=spec.settings_only(),
+        )
         self._t0_ns: int | None = None  # start of the first measured inference
         self.latencies = LatencyStore()
         self._cancelled = False
 
     # -- stream handlers -------------------------------------------------
     def started(self, pid: int) -> None:
-        self.record["worker_pid"] = pid
+        self.record.worker_pid = pid
 
     def phase(self, name: str, t0_ns: int, t1_ns: int, extra: dict) -> None:
-        self.record["phases"][name] = {"seconds": (t1_ns - t0_ns) / 1e9, "t0_ns": t0_ns, "t1_ns": t1_ns, **extra}
+        self.record.phases[Phase(name).value] = PhaseTiming(
+            seconds=(t1_ns - t0_ns) / 1e9, t0_ns=t0_ns, t1_ns=t1_ns, count=extra.get("count"))
 
     def add_latencies(self, starts_ns: np.ndarray, durations_ns: np.ndarray) -> None:
         if not len(starts_ns):
@@ -49,42 +71,47 @@ class RecordBuilder:
         self.latencies.add((starts_ns - self._t0_ns) / 1e9, durations_ns / 1e9)
 
     def set_inputs(self, value: list) -> None:
-        self.record["inputs"] = value
+        self.record.inputs = [InputInfo.from_json(to_json(v), "inputs") for v in value]
 
     def set_model(self, value: dict) -> None:
-        self.record["model"].update(value)
+        self.record.model = ModelInfo.from_json(to_json(value), "model")
 
     def set_session(self, value: dict) -> None:
-        self.record["placement"] = value.pop("placement", None)
-        self.record["precision"] = value.get("precision") or None
-        self.record["session"] = value
-        self.record["warnings"].extend(value.get("notes", []))
+        placement = value.get("placement")
+        self.record.placement = Placement.from_json(to_json(placement), "placement") if placement else None
+        self.record.precision = value.get("precision") or None
+        session = SessionInfo.from_json(to_json({k: v for k, v in value.items() if k != "placement"}), "session")
+        self.record.session = session
+        for note in session.notes:
+            self.record.warn(WarningKind.ENGINE_NOTE, note)
 
     def set_steady(self, value: dict) -> None:
-        self.record["steady_state"] = value
+        self.record.steady_state = SteadyState.from_json(to_json(value), "steady_state")
 
     def set_output_check(self, value: dict) -> None:
-        self.record["output_check"] = value
+        self.record.output_check = OutputCheck.from_json(to_json(value), "output_check")
 
     def cancelled(self) -> None:
         self._cancelled = True
 
-    def failed(self, message: str, hint: str, kind: str, *, phase: str) -> None:
-        self.record["error"] = {"message": message, "hint": hint, "kind": kind, "phase": phase}
+    def failed(self, message: str, hint: str, kind: ErrorKind | str, *, phase: str, detail: str = "") -> None:
+        kind = kind if isinstance(kind, ErrorKind) else ErrorKind.parse(kind)
+        self.record.error = RunError(message=message, hint=hint, kind=kind, phase=str(phase), detail=detail)
 
     # -- final -----------------------------------------------------------
-    def finish(self, sampler=None) -> dict:
+    def finish(self, sampler=None) -> RunRecord:
         r = self.record
-        r["latency"] = _latency_section(self.latencies, self._t0_ns)
+        r.latency = _latency_section(self.latencies, self._t0_ns)
         count = self.latencies.count
-        r["status"] = "failed" if r["error"] else ("cancelled" if self._cancelled else "completed")
-        if self.spec.until_steady and not r.get("steady_state") and r["status"] == "completed":
-            r["steady_state"] = {"reached": False, "rel_ci": self.spec.until_steady}
-            r["warnings"].append(f"the p50 did not settle to ±{self.spec.until_steady:.1%} before the "
-                                 f"iteration/duration limit; raise --duration.")
-        r["sustained"] = _sustained(r)
-        if self._cancelled and not r["error"]:
-            r["warnings"].append(f"cancelled by the user after {count} measured inferences; partial results.")
+        r.status = RunStatus.FAILED if r.error else (RunStatus.CANCELLED if self._cancelled else RunStatus.COMPLETED)
+        if self.spec.until_steady and r.steady_state is None and r.status is RunStatus.COMPLETED:
+            r.steady_state = SteadyState(reached=False, rel_ci=self.spec.until_steady)
+            r.warn(WarningKind.NOT_STEADY, f"the p50 did not settle to ±{self.spec.until_steady:.1%} before the "
+                                           f"iteration/duration limit; raise --duration.")
+        r.sustained = _sustained(r)
+        if self._cancelled and not r.error:
+            r.warn(WarningKind.CANCELLED, f"cancelled by the user after {count} measured inferences; "
+                                          f"partial results.")
         self._telemetry(sampler, count)
         _placement_warnings(r)
         _output_warnings(r)
@@ -93,11 +120,11 @@ class RecordBuilder:
     def _telemetry(self, sampler, count: int) -> None:
         r = self.record
         if sampler is None:
-            r["telemetry"] = {"available": False, "reason": "no sampler attached to this run"}
+            r.telemetry = Telemetry(available=False, reason="no sampler attached to this run")
             return
-        measure = r["phases"].get("measure")
+        measure = r.phase(Phase.MEASURE)
         if measure:
-            t0, t1 = measure["t0_ns"], measure["t1_ns"]
+            t0, t1 = measure.t0_ns, measure.t1_ns
         elif count:
             durations, offsets = self.latencies.series()
             t0 = self._t0_ns
@@ -105,35 +132,26 @@ class RecordBuilder:
         else:
             t0 = t1 = 0
         try:
-            r["telemetry"], r["energy"] = sampler.record_section(t0, t1, count,
-                                                                 str(r["target"].get("device_type", "CPU")))
+            telemetry, energy = sampler.record_section(t0, t1, count, r.target.device_type or "CPU")
+            r.telemetry = Telemetry.from_json(to_json(telemetry), "telemetry")
+            r.energy = Energy.from_json(to_json(energy), "energy")
         except Exception as e:  # telemetry must never cost the user their run record
-            r["telemetry"] = {"available": False, "reason": f"telemetry summary failed: {e}"}
+            r.telemetry = Telemetry(available=False, reason=f"telemetry summary failed: {e}")
 
 
-def _sustained(r: dict) -> dict | None:
+def _sustained(r: RunRecord) -> Sustained | None:
     """Latency drift over the run (and throttling onset when telemetry shows it)."""
     from app.run.sustained import analyse_record
 
-    lat = r.get("latency") or {}
-    if not lat.get("count"):
+    if not r.measured:
         return None
-    view = {**r, "latency": {**lat, "samples": np.asarray(lat["samples"]).tolist(),
-                             "offsets": np.asarray(lat["offsets"]).tolist()}}
     try:
-        a = analyse_record(view)
+        return analyse_record(r).to_section()
     except Exception as e:  # analysis must never cost the user their record
-        return {"error": f"{e.__class__.__name__}: {e}"}
-    return {
-        "drift": a["drift"],  # last window's p50 over the first's, minus 1
-        "onset": dataclasses.asdict(a["onset"]) if a["onset"] else None,
-        "p50_ci": list(a["p50_ci"]),
-        "steady_at_end": bool(a["steady"]),
-        "windows": [dataclasses.asdict(w) for w in a["windows"]],
-    }
+        return Sustained(error=f"{e.__class__.__name__}: {e}")
 
 
-def _latency_section(store: LatencyStore, t0_ns: int | None) -> dict:
+def _latency_section(store: LatencyStore, t0_ns: int | None) -> LatencyStats:
     durations, offsets = store.series()
     stats = store.stats()
     if not store.bounded:  # exact: raw values, or a spike-keeping downsample of them for the file
@@ -141,32 +159,30 @@ def _latency_section(store: LatencyStore, t0_ns: int | None) -> dict:
         offsets = offsets[::stride][: durations.size]
     else:
         stride = store.stride
-    out = {"unit": "s", **stats, "samples": durations, "offsets": offsets, "samples_stride": stride, "t0_ns": t0_ns}
-    if store.bounded:
-        out["percentile_method"] = "log histogram, 0.1% bins (run longer than the exact-sample limit)"
-    return out
+    method = "log histogram, 0.1% bins (run longer than the exact-sample limit)" if store.bounded else None
+    lat = LatencyStats.from_json(to_json({"unit": "s", **stats}), "latency")
+    lat.samples = np.asarray(durations, dtype=np.float64)
+    lat.offsets = np.asarray(offsets, dtype=np.float64)
+    lat.samples_stride, lat.t0_ns, lat.percentile_method = int(stride), t0_ns, method
+    return lat
 
 
-def _placement_warnings(r: dict) -> None:
-    p = r.get("placement")
-    if not p:
+def _placement_warnings(r: RunRecord) -> None:
+    p = r.placement
+    if p is None or p.accelerator_share is None or p.on_cpu_by_design:
         return
-    share = p.get("accelerator_share")
-    acc, total, on = p.get("accelerator"), p.get("total_nodes"), p.get("accelerator_nodes")
-    if share is None or acc == "CPUExecutionProvider" or str(acc).upper() == "CPU":
-        return
+    acc, total, on = p.accelerator, p.total_nodes, p.accelerator_nodes
     if on == 0:
-        r["warnings"].insert(0, f"NOTHING RAN ON {acc}: 0 of {total} nodes were placed there; "
-                                f"this run measured the CPU fallback.")
-    elif share < 1.0:
-        r["warnings"].append(f"{total - on} of {total} nodes fell back from {acc} to other providers "
-                             f"({share:.0%} on the accelerator).")
+        r.warn(WarningKind.NOTHING_ON_ACCELERATOR, f"NOTHING RAN ON {acc}: 0 of {total} nodes were placed there; "
+                                                   f"this run measured the CPU fallback.", first=True)
+    elif p.accelerator_share < 1.0:
+        r.warn(WarningKind.PARTIAL_FALLBACK, f"{total - on} of {total} nodes fell back from {acc} to other "
+                                             f"providers ({p.accelerator_share:.0%} on the accelerator).")
 
 
-def _output_warnings(r: dict) -> None:
-    oc = r.get("output_check") or {}
-    for out in oc.get("outputs", []):
-        if not out.get("ok", True):
-            cos = out.get("cosine_similarity")
-            detail = f"cosine {cos:.4f}" if isinstance(cos, float) and math.isfinite(cos) else out.get("problem", "")
-            r["warnings"].append(f"output '{out['name']}' differs from the CPU reference ({detail}).")
+def _output_warnings(r: RunRecord) -> None:
+    for out in r.output_check.outputs if r.output_check else []:
+        if not out.ok:
+            cos = out.cosine_similarity
+            detail = f"cosine {cos:.4f}" if cos is not None and math.isfinite(cos) else (out.problem or "")
+            r.warn(WarningKind.OUTPUT_MISMATCH, f"output '{out.name}' differs from the CPU reference ({detail}).")

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from app.record.schema import RunRecord
 from app.run.builder import RecordBuilder
 from app.run.runspec import RunSpec
 from app.run.worker import worker_main
@@ -41,7 +42,7 @@ class ProfileRun:
         self._phase = "start"
         self._cancel_requested_at: float | None = None
         self._ending_since: float | None = None  # worker said done/error; waiting for it to exit
-        self.record: dict | None = None
+        self.record: RunRecord | None = None
 
     # -- lifecycle -------------------------------------------------------
     def start(self) -> None:
@@ -156,7 +157,7 @@ class ProfileRun:
         self.builder.failed(f"the inference worker {cause} during phase '{self._phase}'.",
                             "A runtime or driver crashed; the partial results are kept. "
                             "Try another target or update the driver.", "WorkerCrashed", phase=self._phase)
-        return [RunEvent("error", {"message": self.builder.record["error"]["message"], "kind": "WorkerCrashed"}),
+        return [RunEvent("error", {"message": self.builder.record.error.message, "kind": "WorkerCrashed"}),
                 self._end()]
 
     def _check_health(self) -> list[RunEvent]:
@@ -170,7 +171,7 @@ class ProfileRun:
                 f"no progress for {self.spec.stall_timeout_s:g} s during phase '{self._phase}'; the worker was stopped.",
                 "The runtime may be hung compiling or running; raise --timeout for very large models.",
                 "Timeout", phase=self._phase)
-            return [RunEvent("error", {"message": self.builder.record["error"]["message"], "kind": "Timeout"}),
+            return [RunEvent("error", {"message": self.builder.record.error.message, "kind": "Timeout"}),
                     self._end()]
         return []
 

@@ -1,37 +1,24 @@
-"""RunSpec: everything a run needs, plain data so it crosses the process boundary."""
+"""RunSpec: everything a run needs, plain data so it crosses the process boundary.
+
+Its fields and defaults are the record's `RunSettings` (one place for the
+defaults, shared by the CLI and the GUI) plus the model path.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from app.common.errors import UserError
+from app.record.schema import RunSettings
 
 
 @dataclass
-class RunSpec:
-    model_path: str
-    target_id: str
-    warmup: int = 10
-    iterations: int | None = 100  # None when duration_s is set
-    duration_s: float | None = None
-    shapes: dict[str, list[int]] = field(default_factory=dict)  # --shape INPUT=d0,d1
-    dims: dict[str, int] = field(default_factory=dict)  # --dim SYMBOL=N
-    inputs: dict[str, str] = field(default_factory=dict)  # --input NAME=FILE|VALUE
-    seed: int = 0
-    ep_options: dict[str, str] = field(default_factory=dict)
-    strict: bool = False
-    threads: int | None = None
-    io_binding: bool = False
-    check_outputs: bool = True
-    cache_dir: str | None = None
-    # Stop measuring once the p50's 95% confidence half-width is below this
-    # share of the p50 (e.g. 0.01); iterations/duration stay the upper bound.
-    until_steady: float | None = None
-    # Wall-clock limit without progress (compile or one inference) before the
-    # worker is declared hung and killed.
-    stall_timeout_s: float = 600.0
+class RunSpec(RunSettings):
+    model_path: str = ""
 
     def validate(self) -> RunSpec:
+        if not self.model_path:
+            raise UserError("no model given.", hint="Pass an .onnx file.")
         if self.warmup < 0:
             raise UserError(f"--warmup {self.warmup}: must be 0 or more.")
         if self.iterations is not None and self.iterations < 1:

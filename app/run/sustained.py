@@ -9,10 +9,14 @@ over the whole run hides that.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from app.record.schema import RunRecord, Sustained
+from app.record.typed import to_json
 
 DEFAULT_WINDOWS = 10  # a run is split into this many time windows unless window_s is given
 MIN_PER_WINDOW = 5  # a window with fewer latencies has no p50
@@ -37,13 +41,19 @@ class ThrottleOnset:
     evidence: str  # "temperature", "clock", "temperature+clock" or "latency only"
 
 
+def _floats(values) -> np.ndarray:
+    if isinstance(values, np.ndarray):
+        return values.astype(np.float64, copy=False)
+    return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
 def _arrays(latencies, offsets) -> tuple[np.ndarray, np.ndarray]:
     """Finite latencies and their offsets; offsets default to back-to-back execution."""
-    lat = np.asarray([np.nan if v is None else v for v in latencies], dtype=np.float64)
+    lat = _floats(latencies)
     if offsets is None or len(offsets) != lat.size:
         off = np.concatenate([[0.0], np.cumsum(np.nan_to_num(lat))[:-1]]) if lat.size else lat
     else:
-        off = np.asarray([np.nan if v is None else v for v in offsets], dtype=np.float64)
+        off = _floats(offsets)
     keep = np.isfinite(lat) & np.isfinite(off)
     return lat[keep], off[keep]
 
@@ -159,41 +169,48 @@ def is_steady(latencies, rel_ci: float = 0.01, *, confidence: float = 0.95) -> b
     return (hi - lo) / 2 / p50 < rel_ci
 
 
-def _track(record: dict, metric: str) -> tuple[list, list] | None:
+def _track(record: RunRecord, metric: str) -> tuple[list, list] | None:
     """(t_s, values) of a telemetry metric on the latency time axis, preferring the target's device."""
-    tel = record.get("telemetry") or {}
-    series = tel.get("series") or {}
-    kind = str((record.get("target") or {}).get("device_type") or "CPU").upper()
-    candidates = [s for s in series.values() if isinstance(s, dict) and s.get("metric") == metric
-                  and s.get("status") == "ok" and any(v is not None for v in s.get("values") or [])]
-    candidates.sort(key=lambda s: {kind: 0, "CPU": 1, "SYSTEM": 2}.get(str(s.get("kind")).upper(), 3))
+    tel = record.telemetry
+    kind = (record.target.device_type or "CPU").upper()
+    candidates = [s for s in tel.series.values()
+                  if s.metric == metric and s.status == "ok" and np.isfinite(s.values).any()]
+    candidates.sort(key=lambda s: {kind: 0, "CPU": 1, "SYSTEM": 2}.get(s.kind.upper(), 3))
     if not candidates:
         return None
-    lat_t0 = (record.get("latency") or {}).get("t0_ns")
-    win_t0 = (tel.get("window") or {}).get("t0_ns")
-    shift = (lat_t0 - win_t0) * 1e-9 if isinstance(lat_t0, int) and isinstance(win_t0, int) else 0.0
+    lat_t0, window = record.latency.t0_ns, tel.window
+    shift = (lat_t0 - window.t0_ns) * 1e-9 if lat_t0 is not None and window is not None else 0.0
     s = candidates[0]
-    return [t - shift for t in s.get("t_s") or []], list(s.get("values") or [])
+    return (s.t_s - shift).tolist(), s.values.tolist()
 
 
-def analyse_record(record: dict, *, window_s: float | None = None, threshold: float = 0.10,
-                   rel_ci: float = 0.01) -> dict:
+@dataclass(frozen=True)
+class Analysis:
+    windows: list[Window]
+    drift: float | None
+    onset: ThrottleOnset | None
+    p50_ci: tuple[float, float]
+    steady: bool  # no drift over the last windows and a tight p50 in the last one
+    raw_samples: bool  # False: a downsampled record keeps each bucket's max, so the interval is pessimistic
+
+    def to_section(self) -> Sustained:
+        return Sustained.from_json(to_json({
+            "drift": self.drift, "onset": dataclasses.asdict(self.onset) if self.onset else None,
+            "p50_ci": list(self.p50_ci), "steady_at_end": self.steady,
+            "windows": [dataclasses.asdict(w) for w in self.windows]}))
+
+
+def analyse_record(record: RunRecord, *, window_s: float | None = None, threshold: float = 0.10,
+                   rel_ci: float = 0.01) -> Analysis:
     """Drift, throttling onset and steady-state verdict of one run record (for reports)."""
-    lat = record.get("latency") or {}
-    samples, offsets = lat.get("samples") or [], lat.get("offsets")
+    lat = record.latency
+    samples, offsets = lat.samples, lat.offsets
     windows = rolling_p50(samples, offsets, window_s)
     onset = throttling_onset(windows, temperature=_track(record, "temp"), clock=_track(record, "freq"),
                              threshold=threshold)
     lo, p50, hi = median_ci(samples)
     lat_arr, off_arr = _arrays(samples, offsets)
     recent = lat_arr[off_arr >= windows[-1].t0_s] if windows else lat_arr
-    return {
-        "windows": windows,
-        "drift": drift(windows),
-        "onset": onset,
-        "p50_ci": (lo, hi),
-        # steady at the end: no drift over the last windows and a tight p50 in the last one
-        "steady": is_settled(windows) and is_steady(recent, rel_ci),
-        # a downsampled record keeps each bucket's max, so the interval is pessimistic there
-        "raw_samples": lat.get("samples_stride", 1) == 1,
-    }
+    return Analysis(windows=windows, drift=drift(windows), onset=onset, p50_ci=(lo, hi),
+                    steady=is_settled(windows) and is_steady(recent, rel_ci),
+                    raw_samples=lat.samples_stride == 1)

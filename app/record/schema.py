@@ -1,0 +1,451 @@
+"""The run record, typed: one dataclass per section (docs/run-record.md).
+
+Every layer above this one (run, report, views, CLI) reads and writes records
+through these classes; nothing matches section names or warning prose by hand.
+`RunRecord.to_json()` is the file format; `app.record.io.load()` reads any
+schema version this tool has written and upgrades it (`app.record.upgrade`).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.common.errors import ErrorKind, UserError
+from app.record.typed import FloatArray, Section
+
+SCHEMA = "aipcprof.run"
+SCHEMA_VERSION = 2
+
+
+class RunStatus(str, enum.Enum):
+    RUNNING = "running"  # only while the run is live; never in a saved record
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"  # stopped by the user: partial, kept
+    FAILED = "failed"  # see `error`
+
+
+class Phase(str, enum.Enum):
+    """The phases of a run, in order."""
+
+    LOAD = "load"
+    COMPILE = "compile"
+    FIRST_INFERENCE = "first_inference"
+    WARMUP = "warmup"
+    MEASURE = "measure"
+    OUTPUT_CHECK = "output_check"
+
+
+class WarningKind(str, enum.Enum):
+    """What a warning is about, so reports and views pick warnings by kind, never by their text."""
+
+    NOTHING_ON_ACCELERATOR = "nothing_on_accelerator"  # 0 nodes on the target: the CPU fallback was measured
+    PARTIAL_FALLBACK = "partial_fallback"  # some nodes fell back from the accelerator
+    OUTPUT_MISMATCH = "output_mismatch"  # an output differs from the CPU reference
+    CANCELLED = "cancelled"  # stopped by the user; partial results
+    NOT_STEADY = "not_steady"  # --until-steady did not settle
+    ENGINE_NOTE = "engine_note"  # a note from the engine while opening the session
+    OTHER = "other"
+
+
+# -- sections --------------------------------------------------------------------------------------------
+
+@dataclass
+class ToolInfo(Section):
+    name: str = "aipcprof"
+    version: str = ""
+
+
+@dataclass
+class PowerInfo(Section):
+    source: str = "unknown"  # AC | battery | unknown
+    battery_percent: float | None = None
+    reason: str = ""
+    plan: str | None = None  # the OS power plan / platform profile, when readable
+
+
+@dataclass
+class HostInfo(Section):
+    hostname: str = ""
+    os: str = ""
+    os_version: str = ""
+    machine: str = ""
+    cpu: str = ""
+    logical_cpus: int | None = None
+    physical_cpus: int | None = None
+    ram_bytes: int | None = None
+    python: str = ""
+    power: PowerInfo = field(default_factory=PowerInfo)
+
+
+@dataclass
+class ModelInfo(Section):
+    path: str = ""
+    name: str = ""
+    sha256: str | None = None
+    size_bytes: int | None = None
+    ir_version: int | None = None
+    opsets: dict[str, int] = field(default_factory=dict)
+    graph_name: str | None = None
+    producer: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.path or "?"
+
+
+@dataclass
+class TargetInfo(Section):
+    """The target as discovered when the run started (app.common.targets.Target)."""
+
+    id: str
+    engine: str = ""
+    provider: str = ""
+    device_type: str = ""
+    vendor: str = ""
+    device_name: str = ""
+    runtime_version: str = ""
+    ep_version: str = ""
+    status: str = ""
+    reason: str = ""
+    fix: str = ""
+    emulated: bool = False
+    default_options: dict[str, str] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """'ort/qnn/npu (Snapdragon X Elite NPU)'."""
+        device = self.device_name or self.device_type
+        return f"{self.id} ({device})" if device else self.id
+
+
+@dataclass
+class RunSettings(Section):
+    """What the user asked for: the run spec (app.run.runspec.RunSpec adds the model path).
+
+    The defaults here are the tool's defaults, shared by the CLI and the GUI.
+    """
+
+    target_id: str = ""
+    warmup: int = 10
+    iterations: int | None = 100  # None when duration_s is set
+    duration_s: float | None = None
+    shapes: dict[str, list[int]] = field(default_factory=dict)  # --shape INPUT=d0,d1
+    dims: dict[str, int] = field(default_factory=dict)  # --dim SYMBOL=N
+    inputs: dict[str, str] = field(default_factory=dict)  # --input NAME=FILE|VALUE
+    seed: int = 0
+    ep_options: dict[str, str] = field(default_factory=dict)
+    strict: bool = False
+    threads: int | None = None
+    io_binding: bool = False
+    check_outputs: bool = True
+    cache_dir: str | None = None
+    # Stop measuring once the p50's 95% confidence half-width is below this share of the p50.
+    until_steady: float | None = None
+    # Wall-clock limit without progress (compile or one inference) before the worker is declared hung.
+    stall_timeout_s: float = 600.0
+
+    ALWAYS = ("iterations", "duration_s", "threads", "cache_dir", "until_steady")
+
+    def settings_only(self) -> RunSettings:
+        """Just the settings (a RunSpec without its model path), for the record."""
+        from dataclasses import fields
+
+        return RunSettings(**{f.name: getattr(self, f.name) for f in fields(RunSettings)})
+
+
+@dataclass
+class InputInfo(Section):
+    name: str
+    dtype: str = ""
+    shape: list[int] | None = None
+    source: str = ""
+
+
+@dataclass
+class PhaseTiming(Section):
+    seconds: float
+    t0_ns: int
+    t1_ns: int
+    count: int | None = None  # warm-up: inferences run
+
+
+@dataclass
+class LatencyStats(Section):
+    """Per-inference latency of the measured loop, seconds."""
+
+    count: int = 0
+    unit: str = "s"
+    min: float | None = None
+    mean: float | None = None
+    std: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    max: float | None = None
+    throughput_per_s: float | None = None
+    # Raw per-inference latencies when samples_stride is 1; otherwise each stride-sized bucket's max.
+    samples: FloatArray = field(default_factory=lambda: np.zeros(0))
+    offsets: FloatArray = field(default_factory=lambda: np.zeros(0))  # start of each sample, s from t0_ns
+    samples_stride: int = 1
+    t0_ns: int | None = None
+    percentile_method: str | None = None  # set when percentiles come from a histogram
+
+    ALWAYS = ("min", "mean", "std", "p50", "p90", "p95", "p99", "max", "throughput_per_s", "t0_ns")
+
+    def percentile(self, p: int) -> float | None:
+        return {50: self.p50, 90: self.p90, 95: self.p95, 99: self.p99}[p]
+
+
+@dataclass
+class SteadyState(Section):
+    reached: bool
+    rel_ci: float
+    after_inferences: int | None = None
+    after_s: float | None = None
+
+
+@dataclass
+class LatencyWindow(Section):
+    t0_s: float
+    t1_s: float
+    count: int
+    p50_s: float | None = None  # null when the window holds too few samples
+
+
+@dataclass
+class ThrottleOnset(Section):
+    t_s: float
+    window: int
+    p50_ratio: float
+    temp_delta_c: float | None = None
+    clock_ratio: float | None = None
+    evidence: str = ""
+
+
+@dataclass
+class Sustained(Section):
+    """Latency drift over the run, and throttling onset when telemetry shows it."""
+
+    drift: float | None = None  # last window's p50 over the first's, minus 1
+    onset: ThrottleOnset | None = None
+    p50_ci: list[float | None] = field(default_factory=list)
+    steady_at_end: bool = False
+    windows: list[LatencyWindow] = field(default_factory=list)
+    error: str | None = None  # the analysis failed; the run record is still whole
+
+    ALWAYS = ("onset",)
+
+
+@dataclass
+class Placement(Section):
+    total_nodes: int = 0
+    nodes_by_provider: dict[str, int] = field(default_factory=dict)
+    accelerator: str = ""
+    accelerator_nodes: int = 0
+    accelerator_share: float | None = None  # 0-1; null when the graph has no nodes
+    subgraphs: int = 0
+    source: str = ""
+
+    ALWAYS = ("accelerator_share",)
+
+    @property
+    def on_cpu_by_design(self) -> bool:
+        """The target is the CPU: nothing can 'fall back'."""
+        return self.accelerator == "CPUExecutionProvider" or self.accelerator.upper() == "CPU"
+
+
+@dataclass
+class SessionInfo(Section):
+    providers: list[str] = field(default_factory=list)
+    precision: str = ""
+    cache: str = "n/a"
+    effective_options: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OutputComparison(Section):
+    name: str
+    ok: bool = True
+    shape: list[int] | None = None
+    reference_shape: list[int] | None = None
+    dtype: str | None = None
+    max_abs_error: float | None = None
+    mean_abs_error: float | None = None
+    cosine_similarity: float | None = None
+    nonfinite_mismatch: int | None = None
+    exact_match: bool | None = None
+    problem: str | None = None
+
+
+@dataclass
+class OutputCheck(Section):
+    reference: str = "ort/cpu"
+    skipped: str | None = None
+    outputs: list[OutputComparison] = field(default_factory=list)
+
+
+@dataclass
+class TelemetryWindow(Section):
+    t0_ns: int
+    t1_ns: int
+    duration_s: float
+
+
+@dataclass
+class TelemetrySeries(Section):
+    """One metric of one device, around the measured loop (docs/telemetry.md)."""
+
+    device: str = ""
+    metric: str = ""
+    unit: str = ""
+    kind: str = ""
+    scope: str = ""
+    status: str = ""
+    reason: str = ""
+    source: str = ""
+    t_s: FloatArray = field(default_factory=lambda: np.zeros(0))  # seconds from window.t0_ns
+    values: FloatArray = field(default_factory=lambda: np.zeros(0))
+    stride: int = 1
+    reduce: str = "none"
+    summary: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass
+class Telemetry(Section):
+    available: bool = False
+    reason: str = ""
+    clock: str = "time.perf_counter_ns"
+    window: TelemetryWindow | None = None
+    sampler: dict[str, Any] = field(default_factory=dict)
+    series: dict[str, TelemetrySeries] = field(default_factory=dict)
+
+
+@dataclass
+class Energy(Section):
+    available: bool = False
+    device_type: str = ""
+    reason: str = ""
+    covers: str = ""
+    method: str = ""
+    series: list[str] = field(default_factory=list)
+    source: str = ""
+    window_s: float | None = None
+    energy_j: float | None = None
+    mean_power_w: float | None = None
+    coverage: float | None = None
+    inferences: int | None = None
+    joules_per_inference: float | None = None
+    inferences_per_joule: float | None = None
+    note: str = ""
+
+
+@dataclass
+class RunWarning(Section):
+    kind: WarningKind
+    text: str
+
+
+@dataclass
+class RunError(Section):
+    message: str
+    kind: ErrorKind = ErrorKind.INTERNAL
+    hint: str = ""
+    phase: str = ""
+    detail: str = ""  # for INTERNAL: the last traceback line
+
+
+@dataclass
+class HistoryInfo(Section):
+    """Only in stored runs (docs/compare.md)."""
+
+    name: str = ""
+    added_utc: str = ""
+    imported_from: str | None = None
+
+
+# -- the record --------------------------------------------------------------------------------------
+
+@dataclass
+class RunRecord(Section):
+    target: TargetInfo
+    schema: str = SCHEMA
+    schema_version: int = SCHEMA_VERSION
+    tool: ToolInfo = field(default_factory=ToolInfo)
+    created_utc: str = ""
+    status: RunStatus = RunStatus.RUNNING
+    host: HostInfo = field(default_factory=HostInfo)
+    versions: dict[str, str] = field(default_factory=dict)
+    model: ModelInfo = field(default_factory=ModelInfo)
+    settings: RunSettings = field(default_factory=RunSettings)
+    inputs: list[InputInfo] = field(default_factory=list)
+    phases: dict[str, PhaseTiming] = field(default_factory=dict)
+    latency: LatencyStats = field(default_factory=LatencyStats)
+    steady_state: SteadyState | None = None
+    sustained: Sustained | None = None
+    placement: Placement | None = None
+    session: SessionInfo | None = None
+    precision: str | None = None
+    output_check: OutputCheck | None = None
+    telemetry: Telemetry = field(default_factory=Telemetry)
+    energy: Energy | None = None
+    warnings: list[RunWarning] = field(default_factory=list)
+    error: RunError | None = None
+    worker_pid: int | None = None
+    history: HistoryInfo | None = None
+
+    ALWAYS = ("placement", "precision", "output_check", "energy", "error", "sustained")
+
+    def to_json(self) -> dict[str, Any]:
+        """Sections in the documented order (the dataclass must list `target` first: it has no default)."""
+        out = super().to_json()
+        head = {k: out.pop(k) for k in ("schema", "schema_version", "tool", "created_utc", "status", "host",
+                                         "versions", "model") if k in out}
+        return {**head, **out}
+
+    # -- questions every reader asks --------------------------------------------------------------
+    @property
+    def measured(self) -> bool:
+        return self.latency.count > 0
+
+    @property
+    def target_id(self) -> str:
+        return self.target.id
+
+    def phase(self, phase: Phase) -> PhaseTiming | None:
+        return self.phases.get(phase.value)
+
+    def warnings_of(self, *kinds: WarningKind) -> list[RunWarning]:
+        return [w for w in self.warnings if w.kind in kinds]
+
+    def warn(self, kind: WarningKind, text: str, *, first: bool = False) -> None:
+        w = RunWarning(kind, text)
+        self.warnings.insert(0, w) if first else self.warnings.append(w)
+
+    @property
+    def nothing_on_accelerator(self) -> bool:
+        return bool(self.warnings_of(WarningKind.NOTHING_ON_ACCELERATOR))
+
+    def copy(self) -> RunRecord:
+        return RunRecord.from_json(self.to_json())
+
+
+def check_schema(data: Any, source: str) -> int:
+    """The schema version of a parsed record, or a UserError naming `source`."""
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise UserError(f"{source}: not an AI PC Profiler run record.",
+                        hint="Pass a file written by `aipcprof run --out`.")
+    version = data.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise UserError(f"{source}: run record has no valid schema_version.", hint="The file is corrupted.")
+    if version > SCHEMA_VERSION:
+        raise UserError(f"{source}: run record version {version} is newer than this tool understands "
+                        f"({SCHEMA_VERSION}).", hint="Update AI PC Profiler to read it.")
+    return version
