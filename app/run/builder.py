@@ -9,9 +9,11 @@ import math
 import numpy as np
 
 from app import __version__
+from app.common.errors import ErrorKind
 from app.record import io as rec
 from app.run.host import host_info, versions
 from app.run.latency_store import LatencyStore
+from app.run.messages import Phase
 from app.run.runspec import RunSpec
 from app.run.stats import downsample_latencies
 
@@ -38,8 +40,8 @@ class RecordBuilder:
     def started(self, pid: int) -> None:
         self.record["worker_pid"] = pid
 
-    def phase(self, name: str, t0_ns: int, t1_ns: int, extra: dict) -> None:
-        self.record["phases"][name] = {"seconds": (t1_ns - t0_ns) / 1e9, "t0_ns": t0_ns, "t1_ns": t1_ns, **extra}
+    def phase(self, name: Phase, t0_ns: int, t1_ns: int, extra: dict) -> None:
+        self.record["phases"][name.value] = {"seconds": (t1_ns - t0_ns) / 1e9, "t0_ns": t0_ns, "t1_ns": t1_ns, **extra}
 
     def add_latencies(self, starts_ns: np.ndarray, durations_ns: np.ndarray) -> None:
         if not len(starts_ns):
@@ -69,8 +71,9 @@ class RecordBuilder:
     def cancelled(self) -> None:
         self._cancelled = True
 
-    def failed(self, message: str, hint: str, kind: str, *, phase: str) -> None:
-        self.record["error"] = {"message": message, "hint": hint, "kind": kind, "phase": phase}
+    def failed(self, message: str, hint: str, kind: ErrorKind, *, phase: Phase, detail: str = "") -> None:
+        self.record["error"] = {"message": message, "hint": hint, "kind": kind.value, "phase": phase.value,
+                                "detail": detail}
 
     # -- final -----------------------------------------------------------
     def finish(self, sampler=None) -> dict:

@@ -8,7 +8,7 @@ import signal
 import psutil
 import pytest
 
-from app.run.runner import ProfileRun
+from app.run.runner import ProfileRun, RunEventKind, RunLatencies
 from app.run.runspec import RunSpec
 
 
@@ -69,9 +69,9 @@ def test_qnn_emulator_places_nodes_on_qnn(zoo):
 def test_duration_mode_streams_batches(zoo):
     batches = []
     record, _ = _run(RunSpec(model_path=str(zoo["single_add"]), target_id="ort/cpu", warmup=0, iterations=None,
-                             duration_s=0.5), on_event=lambda ev: ev.kind == "lat" and batches.append(ev))
+                             duration_s=0.5), on_event=lambda ev: ev.kind is RunEventKind.LATENCIES and batches.append(ev))
     assert record["status"] == "completed"
-    assert record["latency"]["count"] == sum(len(b.data["durations_ns"]) for b in batches)
+    assert record["latency"]["count"] == sum(len(b.durations_ns) for b in batches)
     assert len(batches) >= 2  # streamed in batches, not all at the end...
     assert len(batches) < record["latency"]["count"]  # ...and not one message per inference
     assert 0.5 <= record["phases"]["measure"]["seconds"] < 1.5
@@ -103,7 +103,7 @@ def test_cancel_keeps_partial_record(zoo):
     try:
         seen = 0
         while seen < 20:
-            seen += sum(len(e.data["durations_ns"]) for e in run.poll(0.1) if e.kind == "lat")
+            seen += sum(len(e.durations_ns) for e in run.poll(0.1) if isinstance(e, RunLatencies))
         run.cancel()
         record = run.wait()
     finally:
@@ -119,7 +119,7 @@ def test_worker_killed_by_signal_is_reported(zoo):
                              duration_s=60))
     run.start()
     try:
-        while not any(e.kind == "lat" for e in run.poll(0.1)):
+        while not any(isinstance(e, RunLatencies) for e in run.poll(0.1)):
             pass
         os.kill(run.pid, signal.SIGKILL)
         record = run.wait()
