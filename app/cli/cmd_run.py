@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from app.cli.options import parse_key_values
-from app.common.errors import UserError
+from app.common.errors import ErrorKind, ExitStatus, UserError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -55,7 +55,7 @@ def build_spec(args: argparse.Namespace):
     ).validate()
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     from app.engines.registry import find_target
     from app.model.model_file import check_model_file
     from app.record import io as rec
@@ -86,13 +86,13 @@ def run(args: argparse.Namespace) -> int:
     return _report(record, args)
 
 
-def _report(record: dict, args: argparse.Namespace) -> int:
+def _report(record: dict, args: argparse.Namespace) -> ExitStatus:
     from app.record import io as rec
     from app.report.text import format_run
 
     measured = bool((record.get("latency") or {}).get("count"))
     err = record.get("error")
-    if err and not measured and err["kind"] not in ("WorkerCrashed", "Timeout") and not err["kind"].startswith("internal"):
+    if err and not measured and ErrorKind.parse(err["kind"]).is_bad_input:
         # Bad input: one line, exit 2, and no output file.
         raise UserError(err["message"], hint=err.get("hint", ""))
     if args.out and (measured or not err):
@@ -105,8 +105,8 @@ def _report(record: dict, args: argparse.Namespace) -> int:
             print(f"run record: {args.out}")
     if err:
         print(f"aipcprof: error: {err['message']} {err.get('hint', '')}".rstrip(), file=sys.stderr)
-        return 1
-    return 130 if record["status"] == "cancelled" else 0
+        return ExitStatus.RUN_FAILED
+    return ExitStatus.CANCELLED if record["status"] == "cancelled" else ExitStatus.OK
 
 
 def _start_sampler():
