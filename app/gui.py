@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from app.common.errors import ExitStatus
+
 _T0 = time.perf_counter()
 
 
@@ -27,13 +29,13 @@ def sample_model_path() -> Path:
 
 
 class _Automation:
-    """Waits for targets (and the model), optionally runs, screenshots, quits with 0/1."""
+    """Waits for targets (and the model), optionally runs, screenshots, quits with OK / RUN_FAILED."""
 
     def __init__(self, window, model: str | None, target: str | None, start: bool, screenshot: str | None,
                  quit_after: bool) -> None:
         self.window, self.target, self.start = window, target, start
         self.screenshot, self.quit_after = screenshot, quit_after
-        self.exit_code = 0
+        self.exit_code = ExitStatus.OK
         self._targets_done = False
         self._model_done = model is None
         self._acted = False
@@ -56,7 +58,7 @@ class _Automation:
 
     def _on_window_model_failed(self, _message: str) -> None:
         self._model_done = True
-        self.exit_code = 1
+        self.exit_code = ExitStatus.RUN_FAILED
         self._maybe_act()
 
     def _maybe_act(self) -> None:
@@ -67,19 +69,19 @@ class _Automation:
         if self.target and not w.setup_panel.select_target(self.target):
             w.show_error(f"Target {self.target} is not available here.",
                          "Pick one of the ready targets (aipcprof devices lists them).")
-            self.exit_code = 1
-        if self.start and self.exit_code == 0:
+            self.exit_code = ExitStatus.RUN_FAILED
+        if self.start and self.exit_code is ExitStatus.OK:
             w.run_selected()
             if w.controller.busy:
                 return  # _on_window_all_runs_finished finishes
-            self.exit_code = 1
+            self.exit_code = ExitStatus.RUN_FAILED
         self._finish()
 
     def _on_window_all_runs_finished(self, records: list) -> None:
         if not self.start:
             return
         ok = bool(records) and all(r.get("status") == "completed" for r in records)
-        self.exit_code = 0 if ok and self.exit_code == 0 else 1
+        self.exit_code = ExitStatus.OK if ok and self.exit_code is ExitStatus.OK else ExitStatus.RUN_FAILED
         self._finish()
 
     def _finish(self) -> None:
@@ -96,10 +98,10 @@ class _Automation:
             QApplication.processEvents()
             Path(self.screenshot).parent.mkdir(parents=True, exist_ok=True)
             if not w.grab().save(self.screenshot):
-                self.exit_code = 1
+                self.exit_code = ExitStatus.RUN_FAILED
         if self.quit_after:
             w.close()
-            QApplication.instance().exit(self.exit_code)
+            QApplication.instance().exit(int(self.exit_code))
 
 
 def _make_app():
@@ -135,7 +137,7 @@ def _make_app():
 def run_gui(model: str | None = None, target: str | None = None, start: bool = False,
             screenshot: str | None = None, quit_after: bool = False, *, settings=None,
             runs_dir: Path | None = None) -> int:
-    """Open the window; with quit_after, return 0 on success and 1 if loading or the run failed.
+    """Open the window; with quit_after, return ExitStatus.OK, or RUN_FAILED if loading or the run failed.
 
     Runs are kept in the run history (app.record.history: the user's data folder, or
     $AIPCPROF_DATA_DIR/runs); `runs_dir` points it somewhere else."""
@@ -167,7 +169,7 @@ def _report_shown(mode: str, app) -> None:
     if mode == "quit":
         for w in app.topLevelWidgets():
             w.close()
-        app.exit(0)
+        app.exit(int(ExitStatus.OK))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """`aipcprof`: the headless command line. Never imports Qt (except `gui`).
 
 Each command lives in its own module `app.cli.cmd_<name>` exposing
-`add_arguments(parser)` and `run(args) -> int`; modules are imported lazily so
+`add_arguments(parser)` and `run(args) -> ExitStatus`; modules are imported lazily so
 `aipcprof --version` does not pay for ONNX Runtime or OpenVINO.
 """
 
@@ -57,12 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return ExitStatus.USER_ERROR
     try:
-        return int(_command_module(args.command).run(args) or 0)
+        return int(_command_module(args.command).run(args) or ExitStatus.OK)
     except UserError as e:
         error(str(e))
         return ExitStatus.USER_ERROR
     except KeyboardInterrupt:
         error("interrupted.")
-        return 130
+        return ExitStatus.CANCELLED
     except BrokenPipeError:  # `aipcprof devices | head`
-        return 0
+        return ExitStatus.OK

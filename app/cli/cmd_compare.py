@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from app.common.errors import UserError
+from app.common.errors import ExitStatus, UserError
 
 THEMES = ("auto", "light", "dark")
 
@@ -119,7 +119,7 @@ def _short(v: object, limit: int = 40) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "\u2026"
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     from app.report.comparison import (
         comparability_warnings,
         compare_rows,
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"rows": rows, "warnings": warnings, "differences": diffs,
                           "recommendation": recommendation(records, names, args.baseline),
                           "written": written}, indent=1, default=str))
-        return 0
+        return ExitStatus.OK
     print(format_table(rows))
     print(recommendation_line(records, names, args.baseline))
     for d in diffs:
@@ -148,4 +148,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"WARNING: {w}")
     for kind, path in written.items():
         print(f"{kind}: {path}")
-    return 0
+    return ExitStatus.OK

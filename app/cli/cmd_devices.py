@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 
+from app.common.errors import ExitStatus
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--ready", action="store_true", help="only targets that can run here")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     from app.engines.registry import discover_targets
 
     targets = [t for t in discover_targets() if t.ready or not args.ready]
@@ -19,14 +21,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"targets": [t.to_dict() for t in targets],
                           "devices": [d.to_dict() for d in devices] if devices is not None else None}, indent=1))
-        return 0
+        return ExitStatus.OK
     print(format_targets(targets))
     if devices is not None:
         from app.probes.inventory import format_inventory
 
         print()
         print(format_inventory(devices))
-    return 0
+    return ExitStatus.OK
 
 
 def _inventory():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from app.common.errors import UserError
+from app.common.errors import ExitStatus, UserError
 
 ACTIONS = ("list", "show", "rename", "delete", "import", "path")
 # action -> (min operands, max operands or None, usage)
@@ -73,7 +73,7 @@ def _check_arity(action: str, operands: list[str]) -> None:
         raise UserError(f"history {action}: wrong number of arguments.", hint=f"Usage: aipcprof history {usage}")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     from app.record.history import RunHistory
 
     history, ops, as_json = RunHistory(), list(args.operands), args.json
@@ -95,4 +95,4 @@ def run(args: argparse.Namespace) -> int:
     else:
         target = history.path_of(ops[0]) if ops else history.root
         print(json.dumps({"path": str(target)}) if as_json else target)
-    return 0
+    return ExitStatus.OK

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from app.common.errors import ExitStatus
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="MODEL", help="path to an .onnx file")
@@ -15,11 +17,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-sha256", action="store_true", help="skip hashing the model file (faster on big files)")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     from app.model.inputs import parse_dim_options, parse_shape_options
     from app.model.model_card import format_card, inspect_model
 
     card = inspect_model(args.model, dims=parse_dim_options(args.dim), shapes=parse_shape_options(args.shape),
                          with_sha256=not args.no_sha256)
     print(json.dumps(card.to_dict(), indent=1) if args.json else format_card(card))
-    return 0
+    return ExitStatus.OK

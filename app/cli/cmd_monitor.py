@@ -14,7 +14,7 @@ import re
 import sys
 import time
 
-from app.common.errors import UserError
+from app.common.errors import ExitStatus, UserError
 
 _CORE = re.compile(r"^(?P<device>.+)/util_core(?P<n>\d+)$")
 _CLEAR = "\x1b[H\x1b[2J"
@@ -96,7 +96,7 @@ def _check(args: argparse.Namespace) -> None:
         raise UserError(f"--duration must be zero or a positive number of seconds (got {args.duration}).")
 
 
-def run(args: argparse.Namespace, *, sampler=None, out=None) -> int:
+def run(args: argparse.Namespace, *, sampler=None, out=None) -> ExitStatus:
     _check(args)
     from app.probes.sampler import Sampler
 
@@ -119,9 +119,9 @@ def run(args: argparse.Namespace, *, sampler=None, out=None) -> int:
             out.write((_CLEAR if redraw else "") + text + ("\n" if args.json or redraw else "\n\n"))
             out.flush()
             if end is not None and now >= end - 1e-3:
-                return 0
+                return ExitStatus.OK
             next_print += args.interval
     except KeyboardInterrupt:
-        return 0
+        return ExitStatus.OK
     finally:
         sampler.stop()

@@ -56,7 +56,7 @@ def build_spec(args: argparse.Namespace):
     ).validate()
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     from app.engines.registry import find_target
     from app.model.model_file import check_model_file
     from app.record import io as rec
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     return _report(record, args)
 
 
-def _report(record: RunRecord, args: argparse.Namespace) -> int:
+def _report(record: RunRecord, args: argparse.Namespace) -> ExitStatus:
     from app.record import io as rec
     from app.report.text import format_run
 
@@ -135,18 +135,22 @@ class _Progress:
         import time
 
         from app.report.text import fmt_ms
+        from app.run.messages import Phase
+        from app.run.runner import RunLatencies, RunPhaseEnded, RunPhaseStarted
 
-        if ev.kind == "started" and self.tty:
-            print(f"\r[{ev.data['phase']}] ...", end="", file=sys.stderr, flush=True)
-        elif ev.kind == "phase" and ev.data["phase"] != "measure":
-            self._line(f"[{ev.data['phase']}] {fmt_ms((ev.data['t1_ns'] - ev.data['t0_ns']) / 1e9)}")
-        elif ev.kind == "lat":
-            self.count += len(ev.data["durations_ns"])
-            now = time.monotonic()
-            if self.tty and now - self.last_print > 0.25:
-                self.last_print = now
-                last = float(ev.data["durations_ns"][-1]) / 1e9
-                print(f"\r[measure] {self.count} inferences, last {fmt_ms(last)}   ", end="", file=sys.stderr)
+        match ev:
+            case RunLatencies():
+                self.count += len(ev.durations_ns)
+                now = time.monotonic()
+                if self.tty and now - self.last_print > 0.25:
+                    self.last_print = now
+                    last = float(ev.durations_ns[-1]) / 1e9
+                    print(f"\r[{Phase.MEASURE}] {self.count} inferences, last {fmt_ms(last)}   ", end="",
+                          file=sys.stderr)
+            case RunPhaseStarted() if self.tty:
+                print(f"\r[{ev.phase}] ...", end="", file=sys.stderr, flush=True)
+            case RunPhaseEnded() if ev.phase is not Phase.MEASURE:
+                self._line(f"[{ev.phase}] {fmt_ms(ev.seconds)}")
 
     def _line(self, text: str) -> None:
         print(("\r" if self.tty else "") + text, file=sys.stderr)

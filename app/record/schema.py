@@ -29,14 +29,20 @@ class RunStatus(str, enum.Enum):
 
 
 class Phase(str, enum.Enum):
-    """The phases of a run, in order."""
+    """A step of a run. The value is what the record and the progress text show."""
 
+    START = "start"  # the parent's state until the worker reports its first phase (never a record phase)
     LOAD = "load"
     COMPILE = "compile"
     FIRST_INFERENCE = "first_inference"
     WARMUP = "warmup"
     MEASURE = "measure"
     OUTPUT_CHECK = "output_check"
+
+    def __str__(self) -> str:  # "load", not "Phase.LOAD", in f-strings on every Python version
+        return self.value
+
+    __format__ = str.__format__
 
 
 class WarningKind(str, enum.Enum):

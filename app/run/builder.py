@@ -59,7 +59,7 @@ class RecordBuilder:
     def started(self, pid: int) -> None:
         self.record.worker_pid = pid
 
-    def phase(self, name: str, t0_ns: int, t1_ns: int, extra: dict) -> None:
+    def phase(self, name: Phase, t0_ns: int, t1_ns: int, extra: dict) -> None:
         self.record.phases[Phase(name).value] = PhaseTiming(
             seconds=(t1_ns - t0_ns) / 1e9, t0_ns=t0_ns, t1_ns=t1_ns, count=extra.get("count"))
 
@@ -74,7 +74,7 @@ class RecordBuilder:
         self.record.inputs = [InputInfo.from_json(to_json(v), "inputs") for v in value]
 
     def set_model(self, value: dict) -> None:
-        self.record.model = ModelInfo.from_json(to_json(value), "model")
+        self.record.model = ModelInfo.from_json({**self.record.model.to_json(), **to_json(value)}, "model")
 
     def set_session(self, value: dict) -> None:
         placement = value.get("placement")
@@ -94,9 +94,8 @@ class RecordBuilder:
     def cancelled(self) -> None:
         self._cancelled = True
 
-    def failed(self, message: str, hint: str, kind: ErrorKind | str, *, phase: str, detail: str = "") -> None:
-        kind = kind if isinstance(kind, ErrorKind) else ErrorKind.parse(kind)
-        self.record.error = RunError(message=message, hint=hint, kind=kind, phase=str(phase), detail=detail)
+    def failed(self, message: str, hint: str, kind: ErrorKind, *, phase: Phase, detail: str = "") -> None:
+        self.record.error = RunError(message=message, hint=hint, kind=kind, phase=Phase(phase).value, detail=detail)
 
     # -- final -----------------------------------------------------------
     def finish(self, sampler=None) -> RunRecord:

@@ -2,6 +2,22 @@
 
 `ProfileRun` never blocks unless asked: the GUI calls `poll()` from a timer,
 the CLI calls `wait()`. Both end with the same run record (app.record.io).
+
+The worker's messages (app.run.messages) fill the record through the
+RecordBuilder. What the CLI and the GUI see are `RunEvent`s, one frozen
+dataclass per kind, each with typed fields:
+
+    RunPhaseStarted(phase, t_ns)                  a phase began
+    RunPhaseEnded(phase, t0_ns, t1_ns)            a phase finished
+    RunLatencies(starts_ns, durations_ns)         a batch of inferences (int64 numpy arrays, perf_counter ns)
+    RunFailed(message, hint, error_kind, phase)   the run failed; RunEnded follows
+    RunEnded(record)                              the run record (any status); always the last event
+
+One class per kind (rather than one class with optional fields) so a consumer
+matches on the class and reads fields that are always set:
+`match ev: case RunLatencies(): live.add(ev.starts_ns, ev.durations_ns)`.
+`ev.kind` (a RunEventKind) names the kind for filters and logs. Session facts,
+inputs and the output check are not events: they are in the record at the end.
 """
 
 from __future__ import annotations
@@ -9,13 +25,29 @@ from __future__ import annotations
 import multiprocessing as mp
 import signal
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
 
 import numpy as np
 
+from app.common.errors import ErrorKind
 from app.record.schema import RunRecord
 from app.run.builder import RecordBuilder
+from app.run.messages import (
+    InputsResolved,
+    LatencyBatch,
+    ModelIdentity,
+    OutputChecked,
+    Phase,
+    PhaseEnded,
+    PhaseStarted,
+    SessionOpened,
+    SteadyReached,
+    WorkerDone,
+    WorkerFailed,
+    WorkerMessage,
+)
 from app.run.runspec import RunSpec
 from app.run.worker import worker_main
 
@@ -23,10 +55,65 @@ CANCEL_GRACE_S = 5.0  # after Stop, how long the worker may take to finish its b
 MAX_MESSAGES_PER_POLL = 500  # keep one GUI timer tick short
 
 
-@dataclass
+class RunEventKind(str, Enum):
+    PHASE_STARTED = "phase_started"
+    PHASE_ENDED = "phase_ended"
+    LATENCIES = "latencies"
+    FAILED = "failed"
+    ENDED = "ended"
+
+    def __str__(self) -> str:
+        return self.value
+
+    __format__ = str.__format__
+
+
+@dataclass(frozen=True)
 class RunEvent:
-    kind: str  # started | phase | lat | session | inputs | model | output_check | error | ended
-    data: dict[str, Any] = field(default_factory=dict)
+    """Base of the events `ProfileRun.poll()` returns."""
+
+    kind: ClassVar[RunEventKind]
+
+
+@dataclass(frozen=True)
+class RunPhaseStarted(RunEvent):
+    kind: ClassVar[RunEventKind] = RunEventKind.PHASE_STARTED
+    phase: Phase
+    t_ns: int  # the worker's perf_counter_ns (same clock as the sampler's)
+
+
+@dataclass(frozen=True)
+class RunPhaseEnded(RunEvent):
+    kind: ClassVar[RunEventKind] = RunEventKind.PHASE_ENDED
+    phase: Phase
+    t0_ns: int
+    t1_ns: int
+
+    @property
+    def seconds(self) -> float:
+        return (self.t1_ns - self.t0_ns) / 1e9
+
+
+@dataclass(frozen=True)
+class RunLatencies(RunEvent):
+    kind: ClassVar[RunEventKind] = RunEventKind.LATENCIES
+    starts_ns: np.ndarray  # int64
+    durations_ns: np.ndarray  # int64
+
+
+@dataclass(frozen=True)
+class RunFailed(RunEvent):
+    kind: ClassVar[RunEventKind] = RunEventKind.FAILED
+    message: str
+    hint: str
+    error_kind: ErrorKind
+    phase: Phase
+
+
+@dataclass(frozen=True)
+class RunEnded(RunEvent):
+    kind: ClassVar[RunEventKind] = RunEventKind.ENDED
+    record: RunRecord
 
 
 class ProfileRun:
@@ -39,7 +126,7 @@ class ProfileRun:
         self._conn = None
         self._proc = None
         self._last_progress = 0.0
-        self._phase = "start"
+        self._phase = Phase.START
         self._cancel_requested_at: float | None = None
         self._ending_since: float | None = None  # worker said done/error; waiting for it to exit
         self.record: RunRecord | None = None
@@ -47,15 +134,19 @@ class ProfileRun:
     # -- lifecycle -------------------------------------------------------
     def start(self) -> None:
         parent, child = self._ctx.Pipe(duplex=False)
-        self._proc = self._ctx.Process(target=worker_main, args=(self.spec.to_dict(), child, self._cancel),
-                                       name="aipcprof-worker", daemon=True)
-        self._proc.start()
+        proc = self._ctx.Process(target=worker_main, args=(self.spec.to_dict(), child, self._cancel),
+                                 name="aipcprof-worker", daemon=True)
+        proc.start()
         child.close()  # so the parent sees EOF when the worker dies
-        self._conn = parent
+        self._attach(parent, proc)
+
+    def _attach(self, conn, proc) -> None:
+        """Follow this worker's stream (tests attach a Pipe and a stand-in process here)."""
+        self._conn, self._proc = conn, proc
         self._last_progress = time.monotonic()
-        self.builder.started(self._proc.pid)
+        self.builder.started(proc.pid)
         if self.sampler is not None:
-            self.sampler.set_worker_pid(self._proc.pid)
+            self.sampler.set_worker_pid(proc.pid)
 
     @property
     def pid(self) -> int | None:
@@ -64,10 +155,6 @@ class ProfileRun:
     @property
     def finished(self) -> bool:
         return self.record is not None
-
-    @property
-    def phase(self) -> str:
-        return self._phase
 
     def cancel(self) -> None:
         """Stop: the worker finishes its current inference batch, then exits; the partial record is kept."""
@@ -108,29 +195,42 @@ class ProfileRun:
                     on_event(ev)
         return self.record  # type: ignore[return-value]
 
-    def _handle(self, msg: tuple) -> list[RunEvent]:
-        kind = msg[0]
+    def _handle(self, msg: WorkerMessage) -> list[RunEvent]:
+        """Apply one worker message to the record; return what the CLI/GUI should see."""
         b = self.builder
-        if kind == "lat":
-            starts, durations = np.asarray(msg[1], np.int64), np.asarray(msg[2], np.int64)
-            b.add_latencies(starts, durations)
-            return [RunEvent("lat", {"starts_ns": starts, "durations_ns": durations})]
-        if kind == "started":
-            self._phase = msg[1]
-            return [RunEvent("started", {"phase": msg[1], "t_ns": msg[2]})]
-        if kind == "phase":
-            b.phase(msg[1], msg[2], msg[3], msg[4])
-            return [RunEvent("phase", {"phase": msg[1], "t0_ns": msg[2], "t1_ns": msg[3], **msg[4]})]
-        if kind in ("session", "inputs", "model", "output_check", "steady"):
-            getattr(b, f"set_{kind}")(msg[1])
-            return [RunEvent(kind, {"value": msg[1]})]
-        if kind == "error":
-            b.failed(msg[1], msg[2], msg[3], phase=self._phase)
-            self._ending_since = time.monotonic()
-            return [RunEvent("error", {"message": msg[1], "hint": msg[2], "kind": msg[3]})]
-        if kind == "done":
-            self._ending_since = time.monotonic()
+        match msg:
+            case LatencyBatch():  # the hot path: one per ~33 ms of inference
+                starts, durations = np.asarray(msg.starts_ns, np.int64), np.asarray(msg.durations_ns, np.int64)
+                b.add_latencies(starts, durations)
+                return [RunLatencies(starts, durations)]
+            case PhaseStarted():
+                self._phase = msg.phase
+                return [RunPhaseStarted(msg.phase, msg.t_ns)]
+            case PhaseEnded():
+                b.phase(msg.phase, msg.t0_ns, msg.t1_ns, msg.extra)
+                return [RunPhaseEnded(msg.phase, msg.t0_ns, msg.t1_ns)]
+            case ModelIdentity():
+                b.set_model(msg.value)
+            case InputsResolved():
+                b.set_inputs(msg.value)
+            case SessionOpened():
+                b.set_session(msg.value)
+            case SteadyReached():
+                b.set_steady(msg.value)
+            case OutputChecked():
+                b.set_output_check(msg.value)
+            case WorkerFailed():
+                self._ending_since = time.monotonic()
+                return [self._failed(msg.message, msg.hint, msg.kind, detail=msg.detail)]
+            case WorkerDone():
+                self._ending_since = time.monotonic()
+            case _:
+                raise TypeError(f"unexpected message from the inference worker: {msg!r}")
         return []
+
+    def _failed(self, message: str, hint: str, kind: ErrorKind, detail: str = "") -> RunFailed:
+        self.builder.failed(message, hint, kind, phase=self._phase, detail=detail)
+        return RunFailed(message, hint, kind, self._phase)
 
     def _finish_when_exited(self, timeout: float) -> list[RunEvent]:
         """The worker has reported its end; build the record once it has exited.
@@ -144,7 +244,7 @@ class ProfileRun:
         return [self._end()]
 
     def _on_worker_gone(self) -> list[RunEvent]:
-        """The pipe closed without 'done': the worker crashed (signal or exit code)."""
+        """The pipe closed without WorkerDone: the worker crashed (signal or exit code)."""
         self._proc.join(timeout=1.0)
         code = self._proc.exitcode
         if code is not None and code < 0:
@@ -154,11 +254,10 @@ class ProfileRun:
                 cause = f"killed by signal {-code}"
         else:
             cause = f"exited with code {code}"
-        self.builder.failed(f"the inference worker {cause} during phase '{self._phase}'.",
-                            "A runtime or driver crashed; the partial results are kept. "
-                            "Try another target or update the driver.", "WorkerCrashed", phase=self._phase)
-        return [RunEvent("error", {"message": self.builder.record.error.message, "kind": "WorkerCrashed"}),
-                self._end()]
+        failed = self._failed(f"the inference worker {cause} during phase '{self._phase}'.",
+                              "A runtime or driver crashed; the partial results are kept. "
+                              "Try another target or update the driver.", ErrorKind.WORKER_CRASHED)
+        return [failed, self._end()]
 
     def _check_health(self) -> list[RunEvent]:
         now = time.monotonic()
@@ -167,12 +266,11 @@ class ProfileRun:
             return [self._end()]
         if now - self._last_progress > self.spec.stall_timeout_s:
             self._kill()
-            self.builder.failed(
+            failed = self._failed(
                 f"no progress for {self.spec.stall_timeout_s:g} s during phase '{self._phase}'; the worker was stopped.",
                 "The runtime may be hung compiling or running; raise --timeout for very large models.",
-                "Timeout", phase=self._phase)
-            return [RunEvent("error", {"message": self.builder.record.error.message, "kind": "Timeout"}),
-                    self._end()]
+                ErrorKind.TIMEOUT)
+            return [failed, self._end()]
         return []
 
     def _kill(self) -> None:
@@ -183,12 +281,12 @@ class ProfileRun:
                 self._proc.kill()
                 self._proc.join(timeout=2)
 
-    def _end(self) -> RunEvent:
+    def _end(self) -> RunEnded:
         self._kill()  # no-op when the worker already exited
         if self._conn is not None:
             self._conn.close()
         self.record = self.builder.finish(self.sampler)
-        return RunEvent("ended", {"record": self.record})
+        return RunEnded(self.record)
 
     def close(self) -> None:
         """Make sure no worker outlives its owner (window closed mid-run)."""

@@ -1,18 +1,26 @@
 """The inference worker: runs in a spawned process, one per run.
 
 It loads the model, creates the session, runs first inference, warm-up and the
-measured loop, and streams messages to the parent over a Pipe:
+measured loop, and streams messages (app.run.messages) to the parent over a Pipe:
 
-    ("phase", name, t_start_ns, t_end_ns, extra)   a phase finished
-    ("started", name, t_ns)                         a phase began (for progress)
-    ("lat", starts_ns: list[int], durations_ns: list[int])   a batch of inferences
-    ("result", dict)                                session facts, placement, output check
-    ("error", message, hint, kind)                   a user-fixable failure
-    ("done",)
+    PhaseStarted(phase, t_ns)                    a phase began (for progress)
+    PhaseEnded(phase, t0_ns, t1_ns, extra)       a phase finished
+    ModelIdentity(value)                         after load: name, sha256, opsets, ...
+    InputsResolved(value)                        after load: the inputs as fed
+    SessionOpened(value)                         after compile: session facts and placement
+    LatencyBatch(starts_ns, durations_ns)        a batch of measured inferences (lists of ints)
+    SteadyReached(value)                         --until-steady: the p50 settled, measuring stopped
+    OutputChecked(value)                         the comparison with ONNX Runtime CPU
+    WorkerFailed(message, hint, kind, detail)    the run failed (kind: ErrorKind); the last message
+    WorkerDone()                                 completed or cancelled; the last message
+
+The phases, in this order: load, compile, first_inference, warmup, measure,
+and output_check (only with check_outputs). `Phase.START` is the parent's
+state before the first of them, never sent.
 
 A vendor driver that segfaults or hangs takes down this process only; the
 parent reports it and keeps what was streamed so far. Latencies are streamed
-in batches (~50 ms each), never one message per inference.
+in batches (~33 ms each), never one message per inference.
 """
 
 from __future__ import annotations
@@ -26,10 +34,23 @@ from typing import Any
 
 import numpy as np
 
-from app.common.errors import UserError
+from app.common.errors import ErrorKind, UserError
+from app.run.messages import (
+    InputsResolved,
+    LatencyBatch,
+    ModelIdentity,
+    OutputChecked,
+    Phase,
+    PhaseEnded,
+    PhaseStarted,
+    SessionOpened,
+    SteadyReached,
+    WorkerDone,
+    WorkerFailed,
+)
 from app.run.runspec import RunSpec
 
-BATCH_SECONDS = 0.033  # inference time one "lat" message covers: ~30 chart updates/s
+BATCH_SECONDS = 0.033  # inference time one LatencyBatch covers: ~30 chart updates/s
 MAX_BATCH = 8192
 
 
@@ -45,19 +66,25 @@ def worker_main(spec_dict: dict, conn: Connection, cancel_event) -> None:
     os.dup2(2, 1)
     try:
         _Worker(RunSpec.from_dict(spec_dict), conn, cancel_event).run()
-        conn.send(("done",))
+        conn.send(WorkerDone())
     except _Cancelled:
-        conn.send(("done",))
-    except UserError as e:
-        conn.send(("error", e.message, e.hint, e.__class__.__name__))
-    except MemoryError:
-        conn.send(("error", "out of memory in the worker.", "Try a smaller input shape or another target.",
-                   "MemoryError"))
-    except Exception as e:  # a bug or an unexpected runtime failure: keep the cause
-        last = traceback.format_exc().strip().splitlines()[-1]
-        conn.send(("error", f"{e.__class__.__name__}: {e}".strip(), "", "internal:" + last))
+        conn.send(WorkerDone())
+    except Exception as e:  # MemoryError included
+        conn.send(_failure(e))
     finally:
         conn.close()
+
+
+def _failure(error: Exception) -> WorkerFailed:
+    """A UserError keeps its message and hint; anything else is a bug or an unexpected runtime failure."""
+    kind = ErrorKind.of(error)
+    if isinstance(error, UserError):
+        return WorkerFailed(error.message, error.hint, kind)
+    if kind is ErrorKind.OUT_OF_MEMORY:
+        return WorkerFailed("out of memory in the worker.", "Try a smaller input shape or another target.", kind)
+    last = traceback.format_exc().strip().splitlines()[-1]
+    return WorkerFailed(f"{error.__class__.__name__}: {error}".strip(), "", kind,
+                        detail=last if kind is ErrorKind.INTERNAL else "")
 
 
 class _Worker:
@@ -70,12 +97,12 @@ class _Worker:
         if self.cancel.is_set():
             raise _Cancelled
 
-    def _phase(self, name: str, fn, extra: dict | None = None) -> Any:
-        self.conn.send(("started", name, time.perf_counter_ns()))
+    def _phase(self, phase: Phase, fn, extra: dict | None = None) -> Any:
+        self.conn.send(PhaseStarted(phase, time.perf_counter_ns()))
         t0 = time.perf_counter_ns()
         value = fn()
         t1 = time.perf_counter_ns()
-        self.conn.send(("phase", name, t0, t1, extra or {}))
+        self.conn.send(PhaseEnded(phase, t0, t1, extra or {}))
         self._check_cancel()
         return value
 
@@ -85,23 +112,23 @@ class _Worker:
         from app.run.prepare import prepare_run
 
         spec = self.spec
-        prepared = self._phase("load", lambda: prepare_run(spec))
-        self.conn.send(("model", prepared.model_identity))
-        self.conn.send(("inputs", prepared.inputs_summary()))
+        prepared = self._phase(Phase.LOAD, lambda: prepare_run(spec))
+        self.conn.send(ModelIdentity(prepared.model_identity))
+        self.conn.send(InputsResolved(prepared.inputs_summary()))
         target = find_target(spec.target_id)
         settings = SessionSettings(
             ep_options=dict(spec.ep_options), strict=spec.strict, threads=spec.threads,
             dim_overrides=prepared.dim_overrides, input_shapes=prepared.input_shapes, cache_dir=spec.cache_dir,
         )
-        session = self._phase("compile", lambda: engine_for(target).open(spec.model_path, target, settings))
-        self.conn.send(("session", _session_summary(session)))
-        outputs = self._phase("first_inference", lambda: session.run(prepared.feeds))
+        session = self._phase(Phase.COMPILE, lambda: engine_for(target).open(spec.model_path, target, settings))
+        self.conn.send(SessionOpened(_session_summary(session)))
+        outputs = self._phase(Phase.FIRST_INFERENCE, lambda: session.run(prepared.feeds))
         runner = session.make_runner(prepared.feeds, io_binding=spec.io_binding)
-        self._phase("warmup", lambda: self._warmup(runner), {"count": spec.warmup})
-        self._phase("measure", lambda: self._measure(runner))
+        self._phase(Phase.WARMUP, lambda: self._warmup(runner), {"count": spec.warmup})
+        self._phase(Phase.MEASURE, lambda: self._measure(runner))
         if spec.check_outputs:
-            check = self._phase("output_check", lambda: _output_check(spec, target, prepared, outputs))
-            self.conn.send(("output_check", check))
+            check = self._phase(Phase.OUTPUT_CHECK, lambda: _output_check(spec, target, prepared, outputs))
+            self.conn.send(OutputChecked(check))
         session.close()
 
     def _warmup(self, runner) -> None:
@@ -125,7 +152,7 @@ class _Worker:
                 runner()
                 ends[i] = clock()
             durations = [e - s for s, e in zip(starts, ends)]
-            self.conn.send(("lat", starts, durations))
+            self.conn.send(LatencyBatch(starts, durations))
             if remaining is not None:
                 remaining -= n
                 if remaining <= 0:
@@ -135,7 +162,7 @@ class _Worker:
             if self.cancel.is_set():
                 return  # keep what was measured; the parent marks the run cancelled
             if steady is not None and steady.update(durations):
-                self.conn.send(("steady", steady.summary()))
+                self.conn.send(SteadyReached(steady.summary()))
                 return
             # Size the next batch to cover ~BATCH_SECONDS of inference time.
             mean_ns = max(1, sum(durations) // n)

@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from app.run.messages import Phase
 from app.views import theme
 from app.views.chart_plots import (
     PLOTS,
@@ -39,9 +40,9 @@ KPI_EVERY_N_FRAMES = 6  # numbers change ~5 times a second: readable, and label 
 SLOW_PERIOD_S = 0.2  # telemetry curves, overlays and the 'why missing' list: ~5 Hz
 REGION_HALF_HEIGHT = 1e7  # phase shading spans any plausible y range (ms, W, degC, GiB...)
 OPEN_PHASE_END = 1e7  # a phase still running is shaded to the right edge (no per-frame resize)
-SHADED_PHASES = ("compile", "first_inference", "warmup", "measure")
-PHASE_NAMES = {"compile": "compile", "first_inference": "first inference", "warmup": "warm-up",
-               "measure": "measure", "load": "load", "output_check": "output check"}
+SHADED_PHASES = (Phase.COMPILE, Phase.FIRST_INFERENCE, Phase.WARMUP, Phase.MEASURE)
+PHASE_NAMES = {Phase.COMPILE: "compile", Phase.FIRST_INFERENCE: "first inference", Phase.WARMUP: "warm-up",
+               Phase.MEASURE: "measure", Phase.LOAD: "load", Phase.OUTPUT_CHECK: "output check"}
 
 
 class ChartsPanel(QWidget):

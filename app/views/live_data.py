@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.run.messages import Phase
 from app.views.ringbuffer import RingBuffer
 
 LATENCY_CAPACITY = 1_000_000  # raw points kept (16 s at 60k/s, 17 min at 1k/s); older ones fall off
@@ -47,7 +48,7 @@ class Series:
 
 @dataclass
 class PhaseSpan:
-    name: str
+    name: Phase
     t0: float  # seconds since run start
     t1: float | None = None  # None while running
 
@@ -108,11 +109,11 @@ class LiveData:
             self.p99.append(np.array([now_s]), np.array([p99]))
 
     # -- phases ----------------------------------------------------------
-    def phase_started(self, name: str, t_ns: int) -> None:
+    def phase_started(self, name: Phase, t_ns: int) -> None:
         self.phases.append(PhaseSpan(name, float(self.seconds(t_ns))))
         self.version += 1
 
-    def phase_ended(self, name: str, t0_ns: int, t1_ns: int) -> None:
+    def phase_ended(self, name: Phase, t0_ns: int, t1_ns: int) -> None:
         for span in reversed(self.phases):
             if span.name == name and span.t1 is None:
                 span.t0, span.t1 = float(self.seconds(t0_ns)), float(self.seconds(t1_ns))

@@ -13,17 +13,20 @@ import time
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.common.errors import ErrorKind
+from app.run.messages import Phase
 from app.views.live_data import LiveData
 
 TICK_MS = 33  # ~30 Hz: smooth charts, short ticks
+_PHASE_NAMES = {Phase.START: "Starting worker", Phase.LOAD: "Loading model", Phase.COMPILE: "Compiling",
+                Phase.FIRST_INFERENCE: "First inference", Phase.WARMUP: "Warming up", Phase.MEASURE: "Measuring",
+                Phase.OUTPUT_CHECK: "Checking outputs vs CPU"}
 
 
 class RunController(QObject):
     run_started = Signal(object)  # RunSpec
-    phase_started = Signal(str)
-    phase_finished = Signal(str, float)  # phase, seconds
     run_finished = Signal(dict)  # the run record (any status)
-    error_raised = Signal(str, str, str)  # message, hint, kind
+    error_raised = Signal(str, str, object)  # message, hint, ErrorKind
     batch_finished = Signal(list)  # every record of one Run / Run on all targets (may be empty)
     ticked = Signal()
     record_saved = Signal(str)  # path of the run record just written
@@ -36,8 +39,7 @@ class RunController(QObject):
         self.history = history  # an app.record.history.RunHistory, or None: runs are not kept
         self.run = None  # the ProfileRun in flight
         self.spec = None
-        self.target = None
-        self.phase = ""
+        self.phase = Phase.START
         self.phase_t0 = 0.0  # monotonic, for "Compiling... 12 s"
         self.stopping = False
         self.last_record: dict | None = None
@@ -103,15 +105,15 @@ class RunController(QObject):
                 self.live.reset(time.perf_counter_ns())
                 run.start()
             except UserError as e:
-                self.error_raised.emit(e.message, e.hint, e.__class__.__name__)
+                self.error_raised.emit(e.message, e.hint, ErrorKind.of(e))
                 continue
             except OSError as e:  # spawn failed (no memory, no handles)
                 self.error_raised.emit(f"could not start the inference worker: {e}",
-                                       "Close other programs and try again.", "WorkerStart")
+                                       "Close other programs and try again.", ErrorKind.of(e))
                 continue
-            self.run, self.spec, self.target = run, spec, target
+            self.run, self.spec = run, spec
             self.stopping = False
-            self.phase, self.phase_t0 = "start", time.monotonic()
+            self.phase, self.phase_t0 = Phase.START, time.monotonic()
             if not self.timer.isActive():
                 self.timer.start()
             self.run_started.emit(spec)
@@ -160,20 +162,20 @@ class RunController(QObject):
             return []
 
     def _on_run_event(self, ev) -> None:
-        kind, d = ev.kind, ev.data
-        if kind == "lat":
-            self.live.add_latencies(d["starts_ns"], d["durations_ns"])
-        elif kind == "started":
-            self.phase, self.phase_t0 = d["phase"], time.monotonic()
-            self.live.phase_started(d["phase"], d["t_ns"])
-            self.phase_started.emit(d["phase"])
-        elif kind == "phase":
-            self.live.phase_ended(d["phase"], d["t0_ns"], d["t1_ns"])
-            self.phase_finished.emit(d["phase"], (d["t1_ns"] - d["t0_ns"]) / 1e9)
-        elif kind == "error":
-            self.error_raised.emit(d.get("message", "the run failed."), d.get("hint", ""), d.get("kind", ""))
-        elif kind == "ended":
-            self._on_run_ended(d["record"])
+        from app.run.runner import RunEnded, RunFailed, RunLatencies, RunPhaseEnded, RunPhaseStarted
+
+        match ev:
+            case RunLatencies():
+                self.live.add_latencies(ev.starts_ns, ev.durations_ns)
+            case RunPhaseStarted():
+                self.phase, self.phase_t0 = ev.phase, time.monotonic()
+                self.live.phase_started(ev.phase, ev.t_ns)
+            case RunPhaseEnded():
+                self.live.phase_ended(ev.phase, ev.t0_ns, ev.t1_ns)
+            case RunFailed():
+                self.error_raised.emit(ev.message, ev.hint, ev.error_kind)
+            case RunEnded():
+                self._on_run_ended(ev.record)
 
     def _on_run_ended(self, record: dict) -> None:
         # Drain the last telemetry of this run before the buffers stop accepting values.
@@ -212,7 +214,7 @@ class RunController(QObject):
         def failed(e: BaseException) -> None:  # a full disk must not lose the on-screen results
             message = getattr(e, "message", None) or str(e)
             self.error_raised.emit(f"could not keep the run in the history ({history.root}): {message}",
-                                   "Use File > Save Run As to save it elsewhere.", "SaveFailed")
+                                   "Use File > Save Run As to save it elsewhere.", ErrorKind.of(e))
 
         if self.jobs is None:
             try:
@@ -228,13 +230,10 @@ class RunController(QObject):
         if self.run is None:
             return "", 0
         elapsed = time.monotonic() - self.phase_t0
-        names = {"start": "Starting worker", "load": "Loading model", "compile": "Compiling",
-                 "first_inference": "First inference", "warmup": "Warming up", "measure": "Measuring",
-                 "output_check": "Checking outputs vs CPU"}
-        text = f"{names.get(self.phase, self.phase)}… {elapsed:.1f} s"
+        text = f"{_PHASE_NAMES[self.phase]}… {elapsed:.1f} s"
         if self.stopping:
             return f"Stopping… ({text})", -1
-        if self.phase == "measure" and self.spec is not None:
+        if self.phase is Phase.MEASURE and self.spec is not None:
             if self.spec.iterations:
                 return f"Measuring… {self.live.count} / {self.spec.iterations}", \
                     min(100, int(100 * self.live.count / self.spec.iterations))

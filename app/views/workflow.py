@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
-from app.common.errors import UserError
+from app.common.errors import ErrorKind, UserError
 
 
 def _inspect(path: str, dims: dict[str, int] | None) -> dict:
@@ -236,9 +236,9 @@ class WorkflowMixin:
         self._update_actions()
         self.all_runs_finished.emit(records)
 
-    def _on_controller_error_raised(self, message: str, hint: str, kind: str) -> None:
+    def _on_controller_error_raised(self, message: str, hint: str, kind: ErrorKind) -> None:
         self.show_error(message, hint or ("The inference worker crashed; the window is fine. Try another "
-                                          "target or update the driver." if kind == "WorkerCrashed" else ""))
+                                          "target or update the driver." if kind is ErrorKind.WORKER_CRASHED else ""))
 
     def show_error(self, message: str, hint: str = "") -> None:
         self.banner.show_message("error", message, hint)

@@ -1,0 +1,99 @@
+"""What the inference worker tells its parent: one small frozen dataclass per message.
+
+The worker (app.run.worker) sends these over a multiprocessing Pipe; the parent
+(app.run.runner.ProfileRun) dispatches on the class. They are plain picklable
+data: lists, dicts, numbers, strings and the enums below. Latencies travel as
+one `LatencyBatch` per ~33 ms of inference, never one message per inference.
+
+`Phase` (app.record.schema) names the steps of a run; the worker, the runner,
+the record's `phases` section, the CLI progress and the GUI all use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, get_args
+
+from app.common.errors import ErrorKind
+from app.record.schema import Phase
+
+
+@dataclass(frozen=True)
+class PhaseStarted:
+    """A phase began (for progress: "Compiling... 12 s")."""
+
+    phase: Phase
+    t_ns: int  # time.perf_counter_ns() in the worker
+
+
+@dataclass(frozen=True)
+class PhaseEnded:
+    """A phase finished; `extra` goes into the record's phase entry (warm-up: {"count": N})."""
+
+    phase: Phase
+    t0_ns: int
+    t1_ns: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LatencyBatch:
+    """A batch of measured inferences: start times and durations in perf_counter ns."""
+
+    starts_ns: list[int]
+    durations_ns: list[int]
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """The model's identity for the record (name, sha256, opsets, ...)."""
+
+    value: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InputsResolved:
+    """The inputs as fed: name, shape, dtype and source of each."""
+
+    value: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class SessionOpened:
+    """Session facts: providers, precision, cache, effective options, notes, placement, outputs."""
+
+    value: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SteadyReached:
+    """--until-steady: the p50 settled; the measured loop stopped early."""
+
+    value: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OutputChecked:
+    """The comparison of each output with ONNX Runtime CPU."""
+
+    value: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WorkerFailed:
+    """The run failed in the worker; it exits next. `detail` keeps the last traceback line of an INTERNAL error."""
+
+    message: str
+    hint: str
+    kind: ErrorKind
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class WorkerDone:
+    """The worker finished (completed or cancelled) and exits next."""
+
+
+WorkerMessage = (PhaseStarted | PhaseEnded | LatencyBatch | ModelIdentity | InputsResolved | SessionOpened
+                 | SteadyReached | OutputChecked | WorkerFailed | WorkerDone)
+MESSAGE_TYPES: tuple[type, ...] = get_args(WorkerMessage)  # every message class

@@ -1,0 +1,255 @@
+"""The worker -> parent protocol without a real worker: messages pickle, and ProfileRun handles each one."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import pickle
+import re
+
+import numpy as np
+import pytest
+
+from app.common.errors import ErrorKind, InputSpecError, ModelError, UserError
+from app.record import io as rec
+from app.record.schema import PhaseTiming, RunError, RunWarning, WarningKind
+from app.run import worker
+from app.run.messages import (
+    MESSAGE_TYPES,
+    InputsResolved,
+    LatencyBatch,
+    ModelIdentity,
+    OutputChecked,
+    Phase,
+    PhaseEnded,
+    PhaseStarted,
+    SessionOpened,
+    SteadyReached,
+    WorkerDone,
+    WorkerFailed,
+)
+from app.run.runner import (
+    ProfileRun,
+    RunEnded,
+    RunEventKind,
+    RunFailed,
+    RunLatencies,
+    RunPhaseEnded,
+    RunPhaseStarted,
+)
+from app.run.runspec import RunSpec
+
+SAMPLES = {
+    PhaseStarted: PhaseStarted(Phase.LOAD, 123),
+    PhaseEnded: PhaseEnded(Phase.WARMUP, 100, 200, {"count": 3}),
+    LatencyBatch: LatencyBatch([1_000, 2_000], [400, 500]),
+    ModelIdentity: ModelIdentity({"name": "m", "sha256": "ab" * 32, "opsets": {"ai.onnx": 17}}),
+    InputsResolved: InputsResolved([{"name": "x", "dtype": "float32", "shape": [1, 3], "source": "synthetic"}]),
+    SessionOpened: SessionOpened({"providers": ["CPUExecutionProvider"], "precision": "fp32", "notes": []}),
+    SteadyReached: SteadyReached({"reached": True, "rel_ci": 0.05, "after_inferences": 100, "after_s": 0.1}),
+    OutputChecked: OutputChecked({"reference": "ort/cpu", "outputs": []}),
+    WorkerFailed: WorkerFailed("ValueError: boom", "", ErrorKind.INTERNAL, detail="ValueError: boom"),
+    WorkerDone: WorkerDone(),
+}
+
+
+def test_samples_cover_every_message_type():
+    assert set(SAMPLES) == set(MESSAGE_TYPES)
+
+
+@pytest.mark.parametrize("message", SAMPLES.values(), ids=lambda m: type(m).__name__)
+def test_message_pickles_round_trip(message):
+    back = pickle.loads(pickle.dumps(message))
+    assert type(back) is type(message) and back == message
+    for name in ("phase", "kind"):  # enums come back as the same member, not as a plain str
+        if hasattr(message, name):
+            assert getattr(back, name) is getattr(message, name)
+
+
+def test_messages_cross_a_pipe():
+    parent, child = mp.Pipe(duplex=False)
+    for message in SAMPLES.values():
+        child.send(message)
+    assert [parent.recv() for _ in SAMPLES] == list(SAMPLES.values())
+
+
+def test_messages_are_frozen():
+    with pytest.raises(AttributeError):
+        SAMPLES[PhaseStarted].t_ns = 0  # type: ignore[misc]
+
+
+def test_phase_prints_its_value():
+    assert f"[{Phase.FIRST_INFERENCE}]" == "[first_inference]" and str(Phase.MEASURE) == "measure"
+    assert Phase.MEASURE == "measure" and {"measure": 1}[Phase.MEASURE] == 1
+    assert json.dumps({Phase.LOAD: Phase.LOAD}) == '{"load": "load"}'
+
+
+# -- the parent side, fed by hand -------------------------------------------
+class _StandInWorker:
+    """Plays the worker process: already exited with `exitcode`."""
+
+    pid = 4242
+
+    def __init__(self, exitcode: int = 0) -> None:
+        self.exitcode = exitcode
+
+    def join(self, timeout=None) -> None:
+        pass
+
+    def is_alive(self) -> bool:
+        return False
+
+
+def _feed(messages: list, *, exitcode: int = 0, **spec) -> tuple[list, dict]:
+    """Send `messages` down a real Pipe (then close it) and pump ProfileRun until it ends."""
+    run = ProfileRun(RunSpec(model_path="m.onnx", target_id="ort/cpu", **spec))
+    parent, child = mp.Pipe(duplex=False)
+    run._attach(parent, _StandInWorker(exitcode))
+    for m in messages:
+        child.send(m)
+    child.close()
+    events: list = []
+    while not run.finished:
+        events += run.poll(0.1)
+    assert run.poll(0.1) == []  # nothing after the end
+    return events, run.record
+
+
+FULL_RUN = [
+    PhaseStarted(Phase.LOAD, 10), PhaseEnded(Phase.LOAD, 10, 20),
+    ModelIdentity({"name": "m", "sha256": "cd" * 32}),
+    InputsResolved([{"name": "x", "dtype": "float32", "shape": [1, 3], "source": "synthetic (seed 0)"}]),
+    PhaseStarted(Phase.COMPILE, 30), PhaseEnded(Phase.COMPILE, 30, 40),
+    SessionOpened({"providers": ["CPUExecutionProvider"], "precision": "fp32", "cache": "n/a",
+                   "effective_options": {}, "notes": ["a session note"], "placement": None, "outputs": ["y"]}),
+    PhaseStarted(Phase.FIRST_INFERENCE, 50), PhaseEnded(Phase.FIRST_INFERENCE, 50, 60),
+    PhaseStarted(Phase.WARMUP, 70), PhaseEnded(Phase.WARMUP, 70, 80, {"count": 2}),
+    PhaseStarted(Phase.MEASURE, 90),
+    LatencyBatch([1_000_000, 2_000_000, 3_000_000], [900_000, 950_000, 1_000_000]),
+    LatencyBatch([4_000_000, 5_000_000], [1_100_000, 1_200_000]),
+    SteadyReached({"reached": True, "rel_ci": 0.05, "after_inferences": 5, "after_s": 0.01}),
+    PhaseEnded(Phase.MEASURE, 90, 6_000_000),
+    PhaseStarted(Phase.OUTPUT_CHECK, 6_000_010), PhaseEnded(Phase.OUTPUT_CHECK, 6_000_010, 6_000_020),
+    OutputChecked({"reference": "ort/cpu", "skipped": "this run is the reference (ort/cpu)", "outputs": []}),
+    WorkerDone(),
+]
+
+
+def test_runner_handles_every_message_type():
+    assert {type(m) for m in FULL_RUN} == set(MESSAGE_TYPES) - {WorkerFailed}  # WorkerFailed: tests below
+    events, record = _feed(FULL_RUN, until_steady=0.05)
+    assert record.status == "completed" and record.error is None
+    # phases: in run order, plain str keys (JSON-ready), extra kept
+    assert list(record.phases) == ["load", "compile", "first_inference", "warmup", "measure", "output_check"]
+    assert all(type(k) is str for k in record.phases)
+    assert record.phases["warmup"] == PhaseTiming(seconds=1e-8, t0_ns=70, t1_ns=80, count=2)
+    assert record.model.name == "m" and record.model.path == "m.onnx"
+    assert record.inputs[0].shape == [1, 3]
+    assert record.precision == "fp32" and record.session.outputs == ["y"]
+    assert RunWarning(WarningKind.ENGINE_NOTE, "a session note") in record.warnings
+    assert record.latency.count == 5 and record.latency.t0_ns == 1_000_000
+    assert record.latency.max == pytest.approx(1.2e-3)
+    assert record.steady_state.reached and record.steady_state.after_inferences == 5
+    assert record.output_check.reference == "ort/cpu"
+    assert record.worker_pid == 4242
+    rec.dumps(record)  # the record is plain data
+
+    # events: phases, latency batches, then the end; nothing for session facts (they are in the record)
+    kinds = [type(e) for e in events]
+    assert kinds.count(RunPhaseStarted) == kinds.count(RunPhaseEnded) == 6
+    assert kinds.count(RunLatencies) == 2 and kinds[-1] is RunEnded and kinds.count(RunEnded) == 1
+    assert set(kinds) == {RunPhaseStarted, RunPhaseEnded, RunLatencies, RunEnded}
+    assert [e.phase for e in events if isinstance(e, RunPhaseStarted)] == [
+        Phase.LOAD, Phase.COMPILE, Phase.FIRST_INFERENCE, Phase.WARMUP, Phase.MEASURE, Phase.OUTPUT_CHECK]
+    first = next(e for e in events if isinstance(e, RunLatencies))
+    assert first.kind is RunEventKind.LATENCIES and first.durations_ns.dtype == np.int64
+    assert first.starts_ns.tolist() == [1_000_000, 2_000_000, 3_000_000]
+    warmup = next(e for e in events if isinstance(e, RunPhaseEnded) and e.phase is Phase.WARMUP)
+    assert warmup.kind is RunEventKind.PHASE_ENDED and warmup.seconds == pytest.approx(1e-8)
+    assert events[-1].record is record
+
+
+@pytest.mark.parametrize(("kind", "detail"), [(ErrorKind.MODEL, ""), (ErrorKind.INPUT_SPEC, ""),
+                                              (ErrorKind.OUT_OF_MEMORY, ""),
+                                              (ErrorKind.INTERNAL, "ValueError: boom")])
+def test_runner_reports_worker_failure(kind, detail):
+    events, record = _feed([PhaseStarted(Phase.LOAD, 1), WorkerFailed("it failed.", "fix it", kind, detail)])
+    failed, ended = events[-2:]
+    assert isinstance(failed, RunFailed) and isinstance(ended, RunEnded)
+    assert failed.kind is RunEventKind.FAILED
+    assert (failed.message, failed.hint, failed.error_kind, failed.phase) == ("it failed.", "fix it", kind, Phase.LOAD)
+    assert record.status == "failed"
+    assert record.error == RunError(message="it failed.", hint="fix it", kind=kind, phase="load", detail=detail)
+    assert ErrorKind.parse(record.to_json()["error"]["kind"]) is kind
+
+
+def test_runner_reports_a_crash_when_the_pipe_closes_early():
+    events, record = _feed([PhaseStarted(Phase.LOAD, 1), PhaseEnded(Phase.LOAD, 1, 2),
+                            PhaseStarted(Phase.MEASURE, 3), LatencyBatch([10], [5])], exitcode=-9)
+    failed = next(e for e in events if isinstance(e, RunFailed))
+    assert failed.error_kind is ErrorKind.WORKER_CRASHED and failed.phase is Phase.MEASURE
+    assert "SIGKILL" in failed.message and "'measure'" in failed.message
+    assert record.error.kind == "WorkerCrashed" and record.error.phase == "measure"
+    assert record.latency.count == 1  # streamed before the crash: kept
+    assert isinstance(events[-1], RunEnded)
+
+
+def test_crash_before_the_first_phase_is_in_phase_start():
+    events, record = _feed([], exitcode=1)
+    assert record.error.phase == "start" and "exited with code 1" in record.error.message
+    assert [type(e) for e in events] == [RunFailed, RunEnded]
+
+
+def test_runner_rejects_an_unknown_message():
+    run = ProfileRun(RunSpec(model_path="m.onnx", target_id="ort/cpu"))
+    with pytest.raises(TypeError, match="unexpected message"):
+        run._handle(("lat", [1], [2]))  # the old tuple protocol is gone
+
+
+# -- what the worker sends when it fails -------------------------------------
+def _failure_of(error: Exception) -> WorkerFailed:
+    try:
+        raise error
+    except Exception as e:  # noqa: BLE001 - _failure reads the exception being handled
+        return worker._failure(e)
+
+
+@pytest.mark.parametrize(("error", "kind"), [(UserError("u.", hint="h"), ErrorKind.USER),
+                                             (ModelError("m.", hint="h"), ErrorKind.MODEL),
+                                             (InputSpecError("i.", hint="h"), ErrorKind.INPUT_SPEC)])
+def test_worker_failure_of_user_error(error, kind):
+    failed = _failure_of(error)
+    assert (failed.message, failed.hint, failed.kind, failed.detail) == (error.message, "h", kind, "")
+    assert kind.is_bad_input
+
+
+def test_worker_failure_of_memory_error():
+    failed = _failure_of(MemoryError())
+    assert failed.kind is ErrorKind.OUT_OF_MEMORY and "out of memory" in failed.message and failed.hint
+    assert not failed.kind.is_bad_input
+
+
+def test_worker_failure_of_a_bug_keeps_the_traceback_line():
+    failed = _failure_of(ValueError("boom"))
+    assert failed.kind is ErrorKind.INTERNAL and failed.message == "ValueError: boom"
+    assert failed.detail == "ValueError: boom"
+    assert not failed.kind.is_bad_input
+
+
+# -- the CLI's progress lines read the typed events ---------------------------
+def test_cli_progress_lines(capsys):
+    from app.cli.cmd_run import _Progress
+
+    events, _ = _feed(FULL_RUN)
+    progress = _Progress(spec=None)
+    progress.tty = True
+    for ev in events:
+        progress(ev)
+    progress.done()
+    err = capsys.readouterr().err
+    assert "[compile] ..." in err and "[first_inference] ..." in err  # a phase began (tty only)
+    assert "\r[warmup] 0.000 ms\n" in err  # a phase ended, with its time
+    assert "[measure] 3 inferences, last 1.000 ms" in err  # the live latency line
+    assert not re.search(r"\[measure\] [\d.]+ ms\n", err)  # no line for the end of the measured loop
+    assert progress.count == 5
+    assert "Phase." not in err
