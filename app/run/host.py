@@ -5,10 +5,9 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
-import sys
-from functools import lru_cache
 
 from app import __version__
+from app.common.cpuinfo import cpu_model_name
 
 # Distribution names whose versions matter for reproducing a number.
 _DISTRIBUTIONS = (
@@ -17,17 +16,9 @@ _DISTRIBUTIONS = (
 )
 
 
-@lru_cache(maxsize=1)
 def cpu_name() -> str:
-    if sys.platform.startswith("linux"):
-        try:
-            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-                for line in f:
-                    if line.startswith(("model name", "Hardware")):
-                        return line.split(":", 1)[1].strip()
-        except OSError:
-            pass
-    return platform.processor() or platform.machine()
+    """The CPU's marketing name (app.common.cpuinfo), else the architecture."""
+    return cpu_model_name() or platform.machine()
 
 
 def power_source() -> dict:
