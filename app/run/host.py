@@ -1,4 +1,4 @@
-"""Host facts for the run record: OS, CPU, memory, power source, versions."""
+"""Host facts for the run record: OS, CPU, memory, power source and plan, versions."""
 
 from __future__ import annotations
 
@@ -34,6 +34,25 @@ def power_source() -> dict:
     return {"source": "AC" if battery.power_plugged else "battery", "battery_percent": battery.percent}
 
 
+def power_plan(root: str | os.PathLike = "/") -> dict:
+    """{"plan": one line} or {"plan": None, "plan_reason": why}; never raises (it runs at every run start).
+
+    The reading is app.probes.power_source's (imported here, when a run starts).
+    """
+    try:
+        from app.probes.power_source import power_plan_info
+
+        plan, reason = power_plan_info(root)
+    except Exception as e:  # the record matters more than the plan
+        plan, reason = "", f"power plan query failed: {e.__class__.__name__}: {e}"
+    return {"plan": plan} if plan else {"plan": None, "plan_reason": reason or "not reported"}
+
+
+def power_info() -> dict:
+    """The record's host.power: `source`, `battery_percent` or `reason`, and `plan` or `plan_reason`."""
+    return {**power_source(), **power_plan()}
+
+
 def host_info() -> dict:
     try:
         import psutil
@@ -52,7 +71,7 @@ def host_info() -> dict:
         "physical_cpus": physical,
         "ram_bytes": ram,
         "python": platform.python_version(),
-        "power": power_source(),
+        "power": power_info(),
     }
 
 
