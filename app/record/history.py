@@ -426,7 +426,8 @@ class RunHistory:
         code = getattr(error, "sqlite_errorcode", 0) & 0xFF
         if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in str(error):
             raise UserError(f"the history index {self.root / INDEX_FILE} stayed locked by another process "
-                            f"for {BUSY_TIMEOUT_S:.0f} s.", hint="Try again when the other aipcprof is done.") from None
+                            f"for {BUSY_TIMEOUT_S:.0f} s.",
+                            hint="Try again when the other AI PC Profiler process is done.") from None
 
     def _ensure_root(self) -> None:
         try:

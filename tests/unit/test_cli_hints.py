@@ -9,8 +9,9 @@ from pathlib import Path
 from app import cli
 
 ROOT = Path(__file__).resolve().parents[2]
-# In code every "aipcprof <word>" is a command line; in prose only one that starts a line,
-# follows a backtick or a shell prompt ("the version of aipcprof that wrote it" is not).
+# In code every "aipcprof <word>" is a command line (prose in app/ says "AI PC Profiler");
+# in docs only one that starts a line, follows a backtick or a shell prompt ("the version
+# of aipcprof that wrote it" is not a command).
 CODE_RE = re.compile(r"\baipcprof ([a-z][a-z0-9_-]*)")
 DOC_RE = re.compile(r"(?:^|`|\$ )aipcprof ([a-z][a-z0-9_-]*)", re.MULTILINE)
 
