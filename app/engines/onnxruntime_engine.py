@@ -176,13 +176,13 @@ def _find_ep_device(target: Target) -> Any:
     ordinal = int(details.get("ep_device_ordinal", "0"))
     if ordinal >= len(candidates):
         raise TargetError(f"{ep_name} no longer offers the {target.device_type} device of {target.id}.",
-                          hint="Rerun target discovery (aipcprof targets).")
+                          hint="Rerun target discovery (aipcprof devices).")
     device = candidates[ordinal]
     expected = details.get("vendor_id"), details.get("device_id")
     found = f"0x{int(device.device.vendor_id):04x}", f"0x{int(device.device.device_id):04x}"
     if None not in expected and expected != found:
         raise TargetError(f"the devices behind {target.id} changed since discovery.",
-                          hint="Rerun target discovery (aipcprof targets).")
+                          hint="Rerun target discovery (aipcprof devices).")
     return device
 
 

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import openvino as ov
 
+from app.common.cpuinfo import cpu_model_name
 from app.common.errors import ModelError, TargetError, UserError
 from app.common.targets import READY, UNAVAILABLE, Target
-from app.engines import hostinfo
 from app.engines.base import Engine, EngineSession, Placement, SessionFacts, SessionSettings
 from app.engines.ort_options import ov_precision_name
 
@@ -119,7 +119,7 @@ class OpenVinoEngine(Engine):
             if value:
                 details[key.lower()] = value
         return Target(id=f"ov/{device_slug(device)}", engine=ENGINE, provider=device, device_type=kind,
-                      vendor=_vendor(kind, full_name), device_name=full_name or hostinfo.cpu_model_name(),
+                      vendor=_vendor(kind, full_name), device_name=full_name or cpu_model_name(),
                       runtime_version=runtime_version(), status=READY,
                       default_options=dict(DEFAULT_OPTIONS), details=details)
 

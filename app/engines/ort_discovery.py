@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from app.common.cpuinfo import cpu_model_name
 from app.common.targets import UNAVAILABLE, Target
 from app.engines import hostinfo
 from app.engines.ort_errors import clean
@@ -131,7 +132,7 @@ def discover(ort: ModuleType) -> list[Target]:
     targets += _legacy_targets(ctx, {t.provider for t in targets})
     if not any(t.id == "ort/cpu" for t in targets):
         targets.insert(0, _target("ort/cpu", CPU, "CPU", ctx, vendor=ctx.cpu_vendor,
-                                  device_name=hostinfo.cpu_model_name()))
+                                  device_name=cpu_model_name()))
     present = {t.id for t in targets}
     targets += [t for t in _absent_targets(ctx) if t.id not in present]
     return targets
@@ -206,7 +207,7 @@ def ov_device_slug(device: str) -> str:
 
 def _device_name(dtype: str, hw_meta: dict[str, str], hw: Any) -> str:
     if dtype == "CPU":
-        return hostinfo.cpu_model_name() or str(hw.vendor)
+        return cpu_model_name() or str(hw.vendor)
     for key in ("Description", "DeviceDescription", "Name"):
         if hw_meta.get(key):
             return str(hw_meta[key])

@@ -58,10 +58,6 @@ def _discover(name: str) -> list[Target]:
                        fix=f"pip install {package}")]
 
 
-def target_ids(ready_only: bool = False) -> list[str]:
-    return [t.id for t in discover_targets() if t.ready or not ready_only]
-
-
 def find_target(target_id: str) -> Target:
     """The target with this id; TargetError if unknown (listing valid ids) or not ready here."""
     wanted = target_id.strip().lower()

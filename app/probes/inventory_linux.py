@@ -10,6 +10,7 @@ import os
 import platform
 from pathlib import Path
 
+from app.common.cpuinfo import read_cpuinfo
 from app.probes.device import DeviceInfo
 from app.probes.ids import hex_id, kind_of_pci, npu_name, vendor_name
 from app.probes.linux_sysfs import (
@@ -22,23 +23,9 @@ from app.probes.linux_sysfs import (
 )
 from app.probes.model import CPU, GPU, NPU
 
-_CPU_VENDORS = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD", "0x51": "Qualcomm", "0x41": "Arm"}
-
-
-def parse_cpuinfo(text: str) -> tuple[str, str]:
-    """(vendor, model name) from /proc/cpuinfo (x86 'model name', Arm 'CPU implementer')."""
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() not in fields:
-            fields[key.strip()] = value.strip()
-    vendor = _CPU_VENDORS.get(fields.get("vendor_id", "") or fields.get("CPU implementer", ""), "")
-    name = fields.get("model name") or fields.get("Hardware") or fields.get("Processor") or ""
-    return vendor or fields.get("vendor_id", ""), name
-
 
 def cpu_device(root: str | os.PathLike = "/") -> DeviceInfo:
-    vendor, name = parse_cpuinfo(read_attr(Path(root) / "proc/cpuinfo").text or "")
+    vendor, name = read_cpuinfo(root)
     name = name or platform.processor() or platform.machine()
     cores = os.cpu_count() or 0
     return DeviceInfo("cpu", CPU, vendor, f"{name} ({cores} logical cores)" if cores else name,

@@ -161,10 +161,6 @@ def driver_version(root: Path, module: str) -> str:
     return f"in-tree (kernel {release})" if release else ""
 
 
-def sysfs_dir(root: str | os.PathLike) -> Path:
-    return Path(root) / "sys"
-
-
 class SysfsProbe(Probe):
     """A probe over a sysfs tree under `root`: discovers its devices once, then re-reads files.
 

@@ -1,8 +1,9 @@
 """Battery / AC state (psutil, every OS) and the active power plan.
 
 Power source and plan change what an NPU or CPU delivers, so the run record
-keeps them. The Windows plan comes from powrprof (win_power_backend.py);
-on Linux it is the ACPI platform profile plus the cpufreq governor / EPP.
+keeps them (`host.power`, filled by app.run.host). The Windows plan comes from
+powrprof (win_power_backend.py); on Linux it is the ACPI platform profile plus
+the cpufreq governor / EPP.
 """
 
 from __future__ import annotations
@@ -79,28 +80,31 @@ def describe_linux_plan(profile: str | None, governor: str | None, epp: str | No
 
 def power_plan(root: str | Path = "/") -> str:
     """The active power plan, described in one line ('' when unknown)."""
+    return power_plan_info(root)[0]
+
+
+def power_plan_info(root: str | Path = "/") -> tuple[str, str]:
+    """(plan, reason): the active power plan in one line, or '' and why it is not known.
+
+    Cheap (three sysfs reads on Linux, two powrprof calls on Windows): the run
+    record reads it at every run start (app.run.host).
+    """
     if sys.platform == "win32":
         try:
             from app.probes.win_power_backend import active_power_plan
 
-            return describe_windows_plan(*active_power_plan())
-        except (ImportError, OSError):
-            return ""
+            return describe_windows_plan(*active_power_plan()), ""
+        except (ImportError, OSError) as e:
+            return "", f"powrprof query failed: {e.__class__.__name__}: {e}"
     r = Path(root) / "sys"
     cpu0 = r / "devices/system/cpu/cpu0/cpufreq"
-    return describe_linux_plan(read_attr(r / "firmware/acpi/platform_profile").text,
-                               read_attr(cpu0 / "scaling_governor").text,
-                               read_attr(cpu0 / "energy_performance_preference").text)
-
-
-def power_source_info(root: str | Path = "/") -> dict:
-    """For the run record's host section: on_ac (None = unknown), battery %, plan."""
-    try:
-        bat = psutil.sensors_battery() if hasattr(psutil, "sensors_battery") else None
-    except (OSError, RuntimeError, NotImplementedError):
-        bat = None
-    return {
-        "on_ac": None if bat is None else bat.power_plugged,
-        "battery_percent": None if bat is None else float(bat.percent),
-        "power_plan": power_plan(root),
-    }
+    attrs = [read_attr(r / "firmware/acpi/platform_profile"), read_attr(cpu0 / "scaling_governor"),
+             read_attr(cpu0 / "energy_performance_preference")]
+    plan = describe_linux_plan(*(a.text for a in attrs))
+    if plan:
+        return plan, ""
+    if not sys.platform.startswith("linux"):
+        return "", f"no power plan source on {sys.platform}"
+    why = "; ".join(a.reason or f"{name} is empty" for a, name in
+                    zip(attrs, ("platform_profile", "scaling_governor", "energy_performance_preference")))
+    return "", f"no ACPI platform profile or cpufreq governor (VM, container or no cpufreq driver): {why}"

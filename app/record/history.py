@@ -1,9 +1,24 @@
 """Run history: every run kept as a run-record JSON file in the user's data folder.
 
-Layout: `<data>/runs/<id>.json` plus `<data>/runs/index.json`, a cache of the
-fields a history list shows. The record files are the truth: the index is
-rebuilt from them whenever it is missing, corrupt or out of step with the
-folder (a file copied in by hand, one deleted by another process).
+Layout: `<data>/runs/<id>.json`, one file per run, plus `<data>/runs/index.sqlite`,
+an SQLite index (WAL mode) of the fields a history list shows. The record files
+are the truth: every operation compares the folder (names, sizes, modification
+times) with the index and re-reads only the files that were added, changed or
+removed behind its back (copied in by hand, deleted by another process).
+
+Several processes (the desktop app, `aipcprof history`, `aipcprof run`) may use
+one folder at once. Each operation opens its own connection and keeps its
+transaction short; a writer waits for another (busy timeout) rather than fail.
+A new run's id is chosen inside the write transaction, its file is written
+atomically, and only then is its index row committed, so two processes never
+take the same id and a crash leaves at worst a file the next operation indexes.
+
+The JSON index of earlier versions (`index.json`) is migrated into the SQLite
+one when the SQLite index is created, then renamed `index.json.migrated`. A
+corrupt or unreadable `index.sqlite` is moved aside (`index.sqlite.broken`)
+and rebuilt from the record files, with a warning on the `app.record.history`
+logger; if even that is impossible (a read-only folder) the history is listed
+from an in-memory index and changes are refused with a UserError.
 
 The display name a user gives a run is stored in the record itself, under the
 top-level key `history` (`name`, `added_utc`, `imported_from`), so it survives
@@ -14,26 +29,54 @@ No Qt here: the desktop app and `aipcprof history` share this module.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import re
+import sqlite3
+import stat
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from app.common.errors import UserError
 from app.record import io as rec
 from app.record.schema import HistoryInfo, RunRecord
-from app.record.typed import to_json
 
-INDEX_FILE = "index.json"
-INDEX_SCHEMA = "aipcprof.history"
-INDEX_VERSION = 1
+INDEX_FILE = "index.sqlite"
+INDEX_VERSION = 2  # PRAGMA user_version of index.sqlite; version 1 was the JSON index
+LEGACY_INDEX_FILE = "index.json"  # the JSON index before version 2: migrated, then renamed
+LEGACY_INDEX_SCHEMA = "aipcprof.history"
+LEGACY_INDEX_VERSION = 1
+MIGRATED_SUFFIX = ".migrated"
+BROKEN_SUFFIX = ".broken"
+BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's transaction
 ENV_DATA_DIR = "AIPCPROF_DATA_DIR"
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _SLUG_RE = re.compile(r"[^A-Za-z0-9]+")
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# One row per record file (<id>.json), readable or not. mtime_ns/size are the file's
+# when it was indexed: any difference from the folder means "read it again".
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS runs (
+        id TEXT PRIMARY KEY,
+        mtime_ns INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        fingerprint TEXT,  -- content hash without the history metadata; NULL when unreadable
+        entry TEXT,        -- the list entry (JSON); NULL when unreadable
+        reason TEXT        -- why the file is not a readable run record; NULL when readable
+    )""",
+    "CREATE INDEX IF NOT EXISTS runs_fingerprint ON runs (fingerprint)",
+)
 
 
 def data_dir() -> Path:
@@ -81,12 +124,24 @@ def _entry(run_id: str, record: RunRecord, fp: str) -> dict[str, Any]:
     }
 
 
+def _with_history(record: RunRecord, **changes: Any) -> RunRecord:
+    """A copy of `record` whose `history` metadata has `changes` applied (the caller's record stays untouched)."""
+    record = record.copy()
+    meta = record.history or HistoryInfo()
+    record.history = dataclasses.replace(meta, **changes)
+    return record
+
+
+def _clean_name(name: str) -> str:
+    return name.strip()
+
+
 def _now_utc() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 class RunHistory:
-    """The history folder. Every method re-reads the folder, so several processes can share it."""
+    """The history folder. Every method re-checks the folder, so several processes can share it."""
 
     def __init__(self, root: str | os.PathLike | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
@@ -127,20 +182,26 @@ class RunHistory:
         """
         _check_record(record)
         fp = fingerprint(record)
-        entries, bad = self._state()
-        for e in entries:
-            if e.get("fingerprint") == fp:
-                return self.rename(e["id"], name) if name is not None else e
-        record = record.copy()  # the caller's record stays untouched
-        old_name = record.history.name if record.history else ""
-        record.history = HistoryInfo(name=(name.strip() if name is not None else old_name),
-                                     added_utc=_now_utc(), imported_from=imported_from)
-        run_id = self._new_id(record, fp, {e["id"] for e in entries + bad})
+        named = {"name": _clean_name(name)} if name is not None else {}
+        record = _with_history(record, **named, added_utc=_now_utc(), imported_from=imported_from)
         self._ensure_root()
-        rec.atomic_write(self.root / f"{run_id}.json", rec.dumps(record) + "\n")
-        entry = _entry(run_id, record, fp)
-        self._write_index(entries + [entry], bad)
-        return entry
+
+        def op(db: sqlite3.Connection) -> tuple[dict[str, Any], bool]:
+            with _write_transaction(db):
+                self._sync(db)  # a file copied in by hand may hold this very run
+                row = db.execute("SELECT entry FROM runs WHERE fingerprint = ? ORDER BY id LIMIT 1",
+                                 (fp,)).fetchone()
+                if row is not None:
+                    return json.loads(row[0]), True
+                taken = {r[0] for r in db.execute("SELECT id FROM runs")}
+                run_id = self._new_id(_entry("", record, fp), fp, taken)
+                path = rec.atomic_write(self.root / f"{run_id}.json", rec.dumps(record) + "\n")
+                entry = _entry(run_id, record, fp)
+                _put(db, run_id, _stat(path), fp, entry)
+                return entry, False  # committed after the file is in place
+
+        entry, existed = self._with_index(op, change="add a run")
+        return self.rename(entry["id"], name) if existed and name is not None else entry
 
     def import_file(self, path: str | os.PathLike) -> dict:
         """Validate a run file (possibly from another machine) and add a copy of it."""
@@ -150,24 +211,31 @@ class RunHistory:
     def rename(self, run_id: str, name: str) -> dict:
         """Set the display name; an empty name goes back to the default "<model> on <target>"."""
         run_id = self.resolve(run_id)
-        record = self.get(run_id)
-        record.history = record.history or HistoryInfo()
-        record.history.name = name.strip()
-        rec.atomic_write(self.root / f"{run_id}.json", rec.dumps(record) + "\n")
-        entries, bad = self._state()
-        entry = _entry(run_id, record, fingerprint(record))
-        self._write_index([entry if e["id"] == run_id else e for e in entries], bad)
-        return entry
+
+        def op(db: sqlite3.Connection) -> dict[str, Any]:
+            with _write_transaction(db):
+                record = _with_history(rec.load(self.root / f"{run_id}.json"), name=_clean_name(name))
+                path = rec.atomic_write(self.root / f"{run_id}.json", rec.dumps(record) + "\n")
+                fp = fingerprint(record)
+                entry = _entry(run_id, record, fp)
+                _put(db, run_id, _stat(path), fp, entry)
+                return entry
+
+        return self._with_index(op, change="rename a run")
 
     def delete(self, run_id: str) -> None:
         """Remove a run's file (an unreadable one too) from the history."""
         run_id = self.resolve(run_id)
-        entries, bad = self._state()  # read before the unlink, or the mismatch forces a rebuild
-        try:
-            (self.root / f"{run_id}.json").unlink()
-        except FileNotFoundError:
-            pass
-        self._write_index([e for e in entries if e["id"] != run_id], [b for b in bad if b["id"] != run_id])
+
+        def op(db: sqlite3.Connection) -> None:
+            with _write_transaction(db):
+                try:
+                    (self.root / f"{run_id}.json").unlink()
+                except FileNotFoundError:
+                    pass
+                db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+        self._with_index(op, change="delete a run")
 
     # -- the index ------------------------------------------------------------
     def unreadable(self) -> list[dict[str, str]]:
@@ -178,54 +246,187 @@ class RunHistory:
         return self._state()[0]
 
     def _state(self) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-        """(entries, unreadable) from the index if it matches the folder, else rebuilt from the files."""
-        cached = self._read_index()
-        if cached is not None:
-            entries, bad = cached
-            if {e["file"] for e in entries + bad} == set(self._record_files()):
-                return entries, bad
-        return self.rebuild_index()
+        """(entries, unreadable) from the index, brought in step with the folder first if needed."""
+        if not self.root.is_dir():
+            return [], []
+
+        def op(db: sqlite3.Connection) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+            rows = _rows(db)
+            if {r[0]: (r[1], r[2]) for r in rows} != self._scan():
+                with _write_transaction(db):
+                    self._sync(db)
+                rows = _rows(db)
+            return _split(rows)
+
+        return self._with_index(op)
 
     def rebuild_index(self) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
         """Re-read every record file; unreadable ones are listed apart (and stay on disk)."""
-        entries, bad = [], []
-        for name in self._record_files():
-            run_id = name[:-len(".json")]
-            try:
-                record = rec.load(self.root / name)
-            except UserError as e:  # a corrupt or future-version file must not hide the others
-                bad.append({"id": run_id, "file": name, "reason": e.message})
-                continue
-            entries.append(_entry(run_id, record, fingerprint(record)))
-        if self.root.is_dir():
-            self._write_index(entries, bad)
-        return entries, bad
-
-    def _record_files(self) -> list[str]:
         if not self.root.is_dir():
-            return []
-        return sorted(p.name for p in self.root.glob("*.json")
-                      if p.name != INDEX_FILE and _ID_RE.match(p.stem) and p.is_file())
+            return [], []
 
-    def _read_index(self) -> tuple[list[dict[str, Any]], list[dict[str, str]]] | None:
+        def op(db: sqlite3.Connection) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+            with _write_transaction(db):
+                db.execute("DELETE FROM runs")
+                self._sync(db)
+            return _split(_rows(db))
+
+        return self._with_index(op)
+
+    def _scan(self) -> dict[str, tuple[int, int]]:
+        """run id -> (mtime_ns, size) of every record file in the folder."""
+        found: dict[str, tuple[int, int]] = {}
         try:
-            data = json.loads((self.root / INDEX_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("schema") != INDEX_SCHEMA or data.get("version") != INDEX_VERSION:
-            return None
-        runs, bad = data.get("runs"), data.get("unreadable", [])
-        if not isinstance(runs, list) or not isinstance(bad, list):
-            return None
-        if not all(isinstance(e, dict) and isinstance(e.get("id"), str) and e.get("file") == f"{e['id']}.json"
-                   for e in runs + bad):
-            return None
-        return runs, bad
+            entries = os.scandir(self.root)
+        except FileNotFoundError:
+            return found
+        except OSError as e:
+            raise UserError(f"cannot read the history folder {self.root} ({e.strerror}).",
+                            hint=f"Check its permissions, or set {ENV_DATA_DIR} to another folder.") from None
+        with entries:
+            for item in entries:
+                stem, dot, ext = item.name.rpartition(".")
+                if not dot or ext != "json" or item.name == LEGACY_INDEX_FILE or not _ID_RE.match(stem):
+                    continue
+                try:
+                    st = item.stat()
+                except OSError:  # removed while listing
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    found[stem] = (st.st_mtime_ns, st.st_size)
+        return found
 
-    def _write_index(self, entries: list[dict[str, Any]], unreadable: list[dict[str, str]]) -> None:
-        self._ensure_root()
-        body = {"schema": INDEX_SCHEMA, "version": INDEX_VERSION, "runs": entries, "unreadable": unreadable}
-        rec.atomic_write(self.root / INDEX_FILE, json.dumps(to_json(body), indent=1) + "\n")
+    def _sync(self, db: sqlite3.Connection) -> None:
+        """Inside a write transaction: index new and changed files, forget removed ones."""
+        files = self._scan()
+        known = {r[0]: (r[1], r[2]) for r in db.execute("SELECT id, mtime_ns, size FROM runs")}
+        for run_id in known.keys() - files.keys():
+            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        for run_id in sorted(files):
+            if known.get(run_id) != files[run_id]:
+                self._index_file(db, run_id, files[run_id])
+
+    def _index_file(self, db: sqlite3.Connection, run_id: str, st: tuple[int, int]) -> None:
+        """(Re-)read one record file; `st` is its (mtime_ns, size) as the folder scan saw it."""
+        path = self.root / f"{run_id}.json"
+        try:
+            record = rec.load(path)
+        except UserError as e:  # a corrupt or future-version file must not hide the others
+            if path.exists():
+                _put_unreadable(db, run_id, st, e.message)
+            else:  # removed since the folder was listed
+                db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            return
+        fp = fingerprint(record)
+        _put(db, run_id, st, fp, _entry(run_id, record, fp))
+
+    # -- the SQLite file --------------------------------------------------------
+    def _with_index(self, op: Callable[[sqlite3.Connection], T], change: str | None = None) -> T:
+        """op(connection) on the index; a broken index is set aside and rebuilt from the files.
+
+        `change` names what a writing op does: when no index can be opened at all,
+        reads fall back to an in-memory index, changes are refused.
+        """
+        problem: sqlite3.DatabaseError | None = None
+        for attempt in range(2):
+            db = None
+            try:
+                db = self._open()
+                return op(db)
+            except sqlite3.IntegrityError:
+                raise  # a bug here, not a broken file
+            except sqlite3.DatabaseError as e:
+                self._raise_if_busy(e)
+                problem = e
+                if attempt or not self._set_aside(e):
+                    break
+            finally:
+                if db is not None:
+                    db.close()
+        path = self.root / INDEX_FILE
+        if change is not None:
+            raise UserError(f"cannot {change}: the history index {path} cannot be opened ({problem}).",
+                            hint="Check that the history folder is writable, or set "
+                                 f"{ENV_DATA_DIR} to another folder.")
+        log.warning("the history index %s cannot be opened (%s); listing the runs from their files.", path, problem)
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            _create_schema(db)
+            return op(db)
+        finally:
+            db.close()
+
+    def _open(self) -> sqlite3.Connection:
+        """A connection to index.sqlite (WAL, busy timeout), created and migrated on first use."""
+        db = sqlite3.connect(self.root / INDEX_FILE, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer; persistent
+            db.execute("PRAGMA synchronous = NORMAL")  # durable enough for a cache of the record files
+            if db.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
+                self._create(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _create(self, db: sqlite3.Connection) -> None:
+        """Create the table (the first process to get here does it; the others find it done)."""
+        with _write_transaction(db):
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version == INDEX_VERSION:
+                return
+            if version:  # another version's index: a cache, rebuilt from the record files
+                log.warning("history index %s has version %s, not %s: rebuilding it from the run files.",
+                            self.root / INDEX_FILE, version, INDEX_VERSION)
+                db.execute("DROP TABLE IF EXISTS runs")
+            _create_schema(db)
+            if not version:
+                self._migrate_json_index(db)
+            db.execute(f"PRAGMA user_version = {INDEX_VERSION}")
+
+    def _migrate_json_index(self, db: sqlite3.Connection) -> None:
+        """Take the rows of an index.json (version 1) that matches the folder, then rename it *.migrated.
+
+        A JSON index that is unreadable or out of step with the folder is renamed
+        too; the next sync reads the record files instead, as version 1 did.
+        """
+        legacy = self.root / LEGACY_INDEX_FILE
+        if not legacy.is_file():
+            return
+        cached, files = _read_json_index(legacy), self._scan()
+        if cached is not None and {e["id"] for e in cached[0] + cached[1]} == files.keys():
+            entries, bad = cached
+            for e in entries:
+                _put(db, e["id"], files[e["id"]], e.get("fingerprint"), e)
+            for b in bad:
+                _put_unreadable(db, b["id"], files[b["id"]], str(b.get("reason") or "unreadable"))
+        try:
+            os.replace(legacy, legacy.with_name(LEGACY_INDEX_FILE + MIGRATED_SUFFIX))
+        except OSError as e:  # harmless: index.json is ignored from now on
+            log.warning("could not rename %s after migrating it (%s).", legacy, e)
+
+    def _set_aside(self, error: sqlite3.DatabaseError) -> bool:
+        """Move a broken index.sqlite to index.sqlite.broken (WAL files dropped); True when done."""
+        path = self.root / INDEX_FILE
+        try:
+            if path.exists():
+                os.replace(path, path.with_name(INDEX_FILE + BROKEN_SUFFIX))
+            for suffix in ("-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    path.with_name(INDEX_FILE + suffix).unlink()
+        except OSError as e:
+            log.warning("the history index %s is unreadable (%s) and cannot be moved aside (%s).", path, error, e)
+            return False
+        log.warning("the history index %s was unreadable (%s): moved to %s%s and rebuilt from the run files.",
+                    path, error, INDEX_FILE, BROKEN_SUFFIX)
+        return True
+
+    def _raise_if_busy(self, error: sqlite3.DatabaseError) -> None:
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+        if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in str(error):
+            raise UserError(f"the history index {self.root / INDEX_FILE} stayed locked by another process "
+                            f"for {BUSY_TIMEOUT_S:.0f} s.",
+                            hint="Try again when the other AI PC Profiler process is done.") from None
 
     def _ensure_root(self) -> None:
         try:
@@ -234,16 +435,79 @@ class RunHistory:
             raise UserError(f"cannot create the history folder {self.root} ({e.strerror}).",
                             hint=f"Set {ENV_DATA_DIR} to a writable folder.") from None
 
-    def _new_id(self, record: RunRecord, fp: str, taken: set[str]) -> str:
+    def _new_id(self, entry: dict[str, Any], fp: str, taken: set[str]) -> str:
         """<UTC date-time>-<target>-<hash>: sorts by date, readable, safe as a file name."""
-        created = record.created_utc or _now_utc()
+        created = str(entry.get("created_utc") or _now_utc())
         stamp = re.sub(r"[^0-9]", "", created)[:14].ljust(14, "0")
-        target = _SLUG_RE.sub("-", record.target_id or "run").strip("-")[:40]
+        target = _SLUG_RE.sub("-", str(entry.get("target") or "run")).strip("-")[:40]
         base = f"{stamp[:8]}-{stamp[8:]}-{target or 'run'}-{fp[:6]}"
         run_id, n = base, 2
         while run_id in taken or (self.root / f"{run_id}.json").exists():
             run_id, n = f"{base}-{n}", n + 1
         return run_id
+
+
+@contextlib.contextmanager
+def _write_transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE: take the write lock up front (waiting up to the busy timeout), so what
+    the transaction reads cannot change before it commits."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _create_schema(db: sqlite3.Connection) -> None:
+    for statement in _SCHEMA:
+        db.execute(statement)
+
+
+def _rows(db: sqlite3.Connection) -> list[tuple]:
+    return db.execute("SELECT id, mtime_ns, size, entry, reason FROM runs ORDER BY id").fetchall()
+
+
+def _split(rows: list[tuple]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    entries = [json.loads(r[3]) for r in rows if r[3] is not None]
+    bad = [{"id": r[0], "file": f"{r[0]}.json", "reason": r[4]} for r in rows if r[3] is None]
+    return entries, bad
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size
+
+
+def _put(db: sqlite3.Connection, run_id: str, st: tuple[int, int], fp: str | None, entry: dict[str, Any]) -> None:
+    """Index a readable run; `st` is its file's (mtime_ns, size)."""
+    db.execute("INSERT OR REPLACE INTO runs (id, mtime_ns, size, fingerprint, entry, reason) "
+               "VALUES (?, ?, ?, ?, ?, NULL)", (run_id, *st, fp, json.dumps(entry)))
+
+
+def _put_unreadable(db: sqlite3.Connection, run_id: str, st: tuple[int, int], reason: str) -> None:
+    db.execute("INSERT OR REPLACE INTO runs (id, mtime_ns, size, fingerprint, entry, reason) "
+               "VALUES (?, ?, ?, NULL, NULL, ?)", (run_id, *st, reason))
+
+
+def _read_json_index(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, str]]] | None:
+    """(entries, unreadable) of a version-1 index.json, or None when it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("schema") != LEGACY_INDEX_SCHEMA \
+            or data.get("version") != LEGACY_INDEX_VERSION:
+        return None
+    runs, bad = data.get("runs"), data.get("unreadable", [])
+    if not isinstance(runs, list) or not isinstance(bad, list):
+        return None
+    if not all(isinstance(e, dict) and isinstance(e.get("id"), str) and e.get("file") == f"{e['id']}.json"
+               for e in runs + bad):
+        return None
+    return runs, bad
 
 
 def _check_record(record: RunRecord) -> None:

@@ -71,6 +71,7 @@ class PowerInfo(Section):
     battery_percent: float | None = None
     reason: str = ""
     plan: str | None = None  # the OS power plan / platform profile, when readable
+    plan_reason: str = ""  # why `plan` is missing
 
 
 @dataclass

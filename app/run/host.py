@@ -1,14 +1,13 @@
-"""Host facts for the run record: OS, CPU, memory, power source, versions."""
+"""Host facts for the run record: OS, CPU, memory, power source and plan, versions."""
 
 from __future__ import annotations
 
 import importlib.metadata
 import os
 import platform
-import sys
-from functools import lru_cache
 
 from app import __version__
+from app.common.cpuinfo import cpu_model_name
 
 # Distribution names whose versions matter for reproducing a number.
 _DISTRIBUTIONS = (
@@ -17,17 +16,9 @@ _DISTRIBUTIONS = (
 )
 
 
-@lru_cache(maxsize=1)
 def cpu_name() -> str:
-    if sys.platform.startswith("linux"):
-        try:
-            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-                for line in f:
-                    if line.startswith(("model name", "Hardware")):
-                        return line.split(":", 1)[1].strip()
-        except OSError:
-            pass
-    return platform.processor() or platform.machine()
+    """The CPU's marketing name (app.common.cpuinfo), else the architecture."""
+    return cpu_model_name() or platform.machine()
 
 
 def power_source() -> dict:
@@ -41,6 +32,25 @@ def power_source() -> dict:
     if battery is None:
         return {"source": "AC", "reason": "no battery (desktop, VM or dev kit)"}
     return {"source": "AC" if battery.power_plugged else "battery", "battery_percent": battery.percent}
+
+
+def power_plan(root: str | os.PathLike = "/") -> dict:
+    """{"plan": one line} or {"plan": None, "plan_reason": why}; never raises (it runs at every run start).
+
+    The reading is app.probes.power_source's (imported here, when a run starts).
+    """
+    try:
+        from app.probes.power_source import power_plan_info
+
+        plan, reason = power_plan_info(root)
+    except Exception as e:  # the record matters more than the plan
+        plan, reason = "", f"power plan query failed: {e.__class__.__name__}: {e}"
+    return {"plan": plan} if plan else {"plan": None, "plan_reason": reason or "not reported"}
+
+
+def power_info() -> dict:
+    """The record's host.power: `source`, `battery_percent` or `reason`, and `plan` or `plan_reason`."""
+    return {**power_source(), **power_plan()}
 
 
 def host_info() -> dict:
@@ -61,7 +71,7 @@ def host_info() -> dict:
         "physical_cpus": physical,
         "ram_bytes": ram,
         "python": platform.python_version(),
-        "power": power_source(),
+        "power": power_info(),
     }
 
 

@@ -8,6 +8,7 @@ import sys
 import onnxruntime as ort
 import pytest
 
+from app.common.cpuinfo import parse_cpuinfo
 from app.common.errors import TargetError
 from app.common.targets import READY, UNAVAILABLE
 from app.engines import hostinfo, ort_discovery, registry
@@ -134,9 +135,9 @@ def test_importing_the_registry_is_cheap():
 
 def test_cpuinfo_parser():
     text = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Core(TM) Ultra 7 155H\n"
-    assert hostinfo.parse_cpuinfo_model(text) == "Intel(R) Core(TM) Ultra 7 155H"
-    assert hostinfo.parse_cpuinfo_model("Hardware\t: Qualcomm Snapdragon X Elite\n") == "Qualcomm Snapdragon X Elite"
-    assert hostinfo.parse_cpuinfo_model("garbage") == ""
+    assert parse_cpuinfo(text).name == "Intel(R) Core(TM) Ultra 7 155H"
+    assert parse_cpuinfo("Hardware\t: Qualcomm Snapdragon X Elite\n").name == "Qualcomm Snapdragon X Elite"
+    assert parse_cpuinfo("garbage").name == ""
 
 
 def test_device_slugs():

@@ -6,10 +6,11 @@ import errno
 import json
 from pathlib import Path
 
+from app.common.cpuinfo import parse_cpuinfo
 from app.probes.cpu_psutil import PsutilCpuProbe
 from app.probes.device import DeviceInfo
 from app.probes.inventory import attach_capabilities, build_inventory, format_inventory
-from app.probes.inventory_linux import linux_devices, parse_cpuinfo
+from app.probes.inventory_linux import linux_devices
 from app.probes.inventory_windows import windows_devices
 from app.probes.linux_rapl import RaplPowercapProbe
 from app.probes.linux_sysfs import read_text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import sys
 
 import pytest
@@ -11,11 +12,21 @@ import pytest
 from app.common.errors import UserError
 from app.record import history as hist
 from app.record import io as rec
-from app.record.history import INDEX_FILE, RunHistory
+from app.record.history import INDEX_FILE, INDEX_VERSION, RunHistory
 
 
 def _no_tmp_files(folder) -> bool:
     return not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+def _indexed_ids(folder) -> set[str]:
+    """The run ids in the SQLite index (a valid index of this version, or the query fails)."""
+    db = sqlite3.connect(folder / INDEX_FILE)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == INDEX_VERSION
+        return {row[0] for row in db.execute("SELECT id FROM runs")}
+    finally:
+        db.close()
 
 
 def test_add_list_get_roundtrip(data_dir, record_factory):
@@ -32,8 +43,7 @@ def test_add_list_get_roundtrip(data_dir, record_factory):
     got = h.get(entry["id"])
     assert got["latency"]["p50"] == 0.001 and got["history"]["added_utc"]
     assert [e["id"] for e in h.list()] == [entry["id"]]
-    index = json.loads((h.root / INDEX_FILE).read_text())
-    assert index["schema"] == "aipcprof.history" and index["runs"][0]["id"] == entry["id"]
+    assert _indexed_ids(h.root) == {entry["id"]}
     assert _no_tmp_files(h.root)
 
 
@@ -105,7 +115,7 @@ def test_add_refuses_non_records(data_dir):
         RunHistory().add({"schema": "aipcprof.run", "schema_version": 7})
 
 
-@pytest.mark.parametrize("damage", ["delete", "garbage", "wrong schema", "stale"])
+@pytest.mark.parametrize("damage", ["delete", "garbage", "wrong schema", "other version", "stale"])
 def test_index_is_rebuilt_from_the_files(data_dir, record_factory, damage):
     h = RunHistory()
     ids = {h.add(record_factory(t))["id"] for t in ("ort/cpu", "ov/cpu", "ov/npu")}
@@ -114,15 +124,20 @@ def test_index_is_rebuilt_from_the_files(data_dir, record_factory, damage):
         index.unlink()
     elif damage == "garbage":
         index.write_text("{not json")
-    elif damage == "wrong schema":
-        index.write_text(json.dumps({"schema": "x", "version": 1, "runs": []}))
+    elif damage in ("wrong schema", "other version"):
+        index.unlink()
+        db = sqlite3.connect(index)
+        db.execute("CREATE TABLE runs (x)")
+        db.execute(f"PRAGMA user_version = {INDEX_VERSION if damage == 'wrong schema' else 99}")
+        db.commit()
+        db.close()
     else:  # a run file copied in by hand and another removed by hand
         extra = h.root / "20260505-000000-hand-copied.json"
         shutil.copyfile(h.path_of(sorted(ids)[0]), extra)
         h.path_of(sorted(ids)[1]).unlink()
         ids = ids - {sorted(ids)[1]} | {extra.stem}
     assert {e["id"] for e in RunHistory().list()} == ids
-    assert json.loads(index.read_text())["schema"] == "aipcprof.history"
+    assert _indexed_ids(h.root) == ids
 
 
 def test_unreadable_file_does_not_hide_the_others(data_dir, record_factory):
