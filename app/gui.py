@@ -78,7 +78,7 @@ class _Automation:
     def _on_window_all_runs_finished(self, records: list) -> None:
         if not self.start:
             return
-        ok = bool(records) and all(r.get("status") == "completed" for r in records)
+        ok = bool(records) and all(r.status.value == "completed" for r in records)
         self.exit_code = 0 if ok and self.exit_code == 0 else 1
         self._finish()
 

@@ -22,7 +22,7 @@ class RunController(QObject):
     run_started = Signal(object)  # RunSpec
     phase_started = Signal(str)
     phase_finished = Signal(str, float)  # phase, seconds
-    run_finished = Signal(dict)  # the run record (any status)
+    run_finished = Signal(object)  # the run record (any status), an app.record.schema.RunRecord
     error_raised = Signal(str, str, str)  # message, hint, kind
     batch_finished = Signal(list)  # every record of one Run / Run on all targets (may be empty)
     ticked = Signal()
