@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from app.common.errors import ExitStatus
+from app.record.schema import RunStatus
 
 _T0 = time.perf_counter()
 
@@ -80,7 +81,7 @@ class _Automation:
     def _on_window_all_runs_finished(self, records: list) -> None:
         if not self.start:
             return
-        ok = bool(records) and all(r.get("status") == "completed" for r in records)
+        ok = bool(records) and all(r.status is RunStatus.COMPLETED for r in records)
         self.exit_code = ExitStatus.OK if ok and self.exit_code is ExitStatus.OK else ExitStatus.RUN_FAILED
         self._finish()
 

@@ -6,8 +6,6 @@ the app stays usable underneath.
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
@@ -21,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.views import theme
+from app.views.plain import plain
 
 ICONS = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical, "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
          "info": QStyle.StandardPixmap.SP_MessageBoxInformation}  # the platform's own icons, no font glyphs
@@ -35,11 +34,14 @@ class Banner(QFrame):
         self.level = "info"
         self.icon = QLabel()
         self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.message = QLabel()
+        self.message = plain(QLabel())  # messages quote file names, model names, record text
+        font = self.message.font()
+        font.setBold(True)
+        self.message.setFont(font)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setObjectName("BannerMessage")
-        self.hint = QLabel()
+        self.hint = plain(QLabel())
         self.hint.setWordWrap(True)
         self.hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hint.setObjectName("BannerHint")
@@ -74,8 +76,8 @@ class Banner(QFrame):
         self.setStyleSheet(theme.banner_style(level))
         size = self.fontMetrics().height() + 8
         self.icon.setPixmap(self.style().standardIcon(ICONS[level]).pixmap(size, size))
-        self.message.setText(f"<b>{html.escape(message)}</b>")
-        self.hint.setText(html.escape(hint))
+        self.message.setText(message)
+        self.hint.setText(hint)
         self.hint.setVisible(bool(hint))
         self.setVisible(True)
 

@@ -16,17 +16,19 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from app.record.schema import RunRecord
+from app.report.comparison import ComparisonRow
 from app.report.svg import BAR_METRICS
+from app.views.plain import esc
 from app.views.theme import ChartColors
 
 MAX_CDF_POINTS = 1000
 LOG_SPREAD = 20.0  # log x axis when the slowest latency is 20x the fastest
 
 
-def cdf_points(record: dict) -> tuple[np.ndarray, np.ndarray]:
+def cdf_points(record: RunRecord) -> tuple[np.ndarray, np.ndarray]:
     """(latency ms sorted, cumulative share) of a record's samples, at most MAX_CDF_POINTS, ends included."""
-    raw = (record.get("latency") or {}).get("samples") or []
-    x = np.asarray([np.nan if v is None else v for v in raw], dtype=np.float64) * 1e3
+    x = np.asarray(record.latency.samples, dtype=np.float64) * 1e3
     x = np.sort(x[np.isfinite(x) & (x > 0)])
     f = np.arange(1, x.size + 1) / max(1, x.size)
     if x.size > MAX_CDF_POINTS:
@@ -70,7 +72,7 @@ class CdfPlot(pg.PlotWidget):
                                      brush=pg.mkBrush(colors.background + "e0"), pen=pg.mkPen(colors.grid))
         self.log_x = False
 
-    def set_runs(self, records: list[dict], names: list[str], cdfs: list | None = None) -> None:
+    def set_runs(self, records: list[RunRecord], names: list[str], cdfs: list | None = None) -> None:
         item = self.getPlotItem()
         for curve in self.curves:
             item.removeItem(curve)
@@ -84,10 +86,11 @@ class CdfPlot(pg.PlotWidget):
         item.setLogMode(x=self.log_x, y=False)
         item.setLabel("bottom", "latency (ms)" + (", log scale" if self.log_x else ""), color=self.colors.foreground)
         for i, ((x, f), name) in enumerate(zip(cdfs, names, strict=True)):
+            label = esc(name)  # legend labels are HTML (pyqtgraph LabelItem); run names come from records
             if not x.size:
-                self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(self.colors.muted)), f"{name} (no latency samples)")
+                self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(self.colors.muted)), f"{label} (no latency samples)")
                 continue
-            curve = pg.PlotDataItem(x, f, pen=pg.mkPen(run_color(self.colors, i), width=2.5), name=name,
+            curve = pg.PlotDataItem(x, f, pen=pg.mkPen(run_color(self.colors, i), width=2.5), name=label,
                                     stepMode=None)
             item.addItem(curve)
             self.curves.append(curve)
@@ -106,15 +109,15 @@ class BarsWidget(QWidget):
     def __init__(self, colors: ChartColors, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.colors = colors
-        self.rows: list[dict] = []
+        self.rows: list[ComparisonRow] = []
         self.na_cells: list[tuple[str, str]] = []  # (metric, run) drawn as N/A: for tests and tooltips
         self.setMinimumSize(420, 260)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def set_rows(self, rows: list[dict]) -> None:
+    def set_rows(self, rows: list[ComparisonRow]) -> None:
         self.rows = rows
-        self.na_cells = [(key, str(row.get("run"))) for key, _, _ in BAR_METRICS for row in rows
-                         if not _value_ok(row.get(key))]
+        self.na_cells = [(key, row.run) for key, _, _ in BAR_METRICS for row in rows
+                         if not _value_ok(getattr(row, key))]
         self.update()
 
     def paintEvent(self, _event) -> None:  # noqa: N802 - Qt override
@@ -146,7 +149,7 @@ class BarsWidget(QWidget):
         label_w = min(220.0, box.width() * 0.34)
         value_w = 96.0
         x0, x1 = box.left() + label_w + 8, box.right() - value_w
-        values = [row.get(key) for row in self.rows]
+        values = [getattr(row, key) for row in self.rows]
         finite = [v for v in values if _value_ok(v)]
         vmax = max(finite) if finite and max(finite) > 0 else 1.0
         p.setPen(QPen(QColor(c.grid)))
@@ -156,7 +159,7 @@ class BarsWidget(QWidget):
             text_rect = QRectF(box.left(), y, label_w, bar_h)
             p.setPen(QColor(c.foreground))
             p.drawText(text_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                       fm.elidedText(str(row.get("run")), Qt.TextElideMode.ElideMiddle, int(label_w)))
+                       fm.elidedText(row.run, Qt.TextElideMode.ElideMiddle, int(label_w)))
             if _value_ok(v):
                 bw = max(1.5, v / vmax * (x1 - x0))
                 p.fillRect(QRectF(x0, y, bw, bar_h), QColor(run_color(c, i)))

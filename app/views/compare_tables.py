@@ -9,6 +9,7 @@ baseline's value highlighted.
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 
@@ -16,9 +17,19 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from app.report.comparison import DIFF_IGNORED, DIFF_SECTIONS, differing_keys, flatten
+from app.record.schema import RunRecord, RunStatus
+from app.record.typed import to_json
+from app.report.comparison import (
+    DIFF_IGNORED,
+    DIFF_SECTIONS,
+    CheckState,
+    ComparisonRow,
+    differing_keys,
+    flatten,
+)
 from app.report.text import fmt_ms, fmt_share
 from app.views.compare_charts import run_color
+from app.views.plain import tip
 from app.views.theme import ChartColors
 
 RUN_COLUMNS = (("run", "Run"), ("target", "Target"), ("host", "Host"), ("status", "Status"), ("p50_ms", "p50"),
@@ -67,18 +78,24 @@ def _swatch(color: str) -> QIcon:
     return QIcon(pix)
 
 
-def fill_runs(t: QTableWidget, rows: list[dict], baseline: int, colors: ChartColors) -> None:
+def _value(row: ComparisonRow, key: str):
+    v = getattr(row, key)
+    return v.value if isinstance(v, enum.Enum) else v
+
+
+def fill_runs(t: QTableWidget, rows: list[ComparisonRow], baseline: int, colors: ChartColors) -> None:
     t.setRowCount(len(rows))
     base_brush = QBrush(QColor(colors.base))
+    check_colors = {CheckState.PASSED: colors.ok, CheckState.FAILED: colors.error}
     for r, row in enumerate(rows):
         for c, (key, _) in enumerate(RUN_COLUMNS):
-            text = cell_text(key, row.get(key))
+            text = cell_text(key, _value(row, key))
             if key == "speedup_vs_baseline" and r == baseline:
                 text = "baseline"
             item = QTableWidgetItem(text)
             if key == "run":
                 item.setIcon(_swatch(run_color(colors, r)))
-                item.setToolTip(f"{row.get('run')}\nmodel: {row.get('model') or '?'}")
+                item.setToolTip(tip(f"{row.run}\nmodel: {row.model or '?'}"))
             elif key in TIPS:
                 item.setToolTip(TIPS[key])
             if key in ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share",
@@ -87,9 +104,8 @@ def fill_runs(t: QTableWidget, rows: list[dict], baseline: int, colors: ChartCol
             if text == "N/A":
                 item.setForeground(QBrush(QColor(colors.muted)))
             elif key == "output_check":
-                item.setForeground(QBrush(QColor({"passed": colors.ok, "failed": colors.error}.get(
-                    text, colors.foreground))))
-            elif key == "status" and text != "completed":
+                item.setForeground(QBrush(QColor(check_colors.get(row.output_check, colors.foreground))))
+            elif key == "status" and row.status is not RunStatus.COMPLETED:
                 item.setForeground(QBrush(QColor(colors.warn)))
             if r == baseline:
                 item.setBackground(base_brush)
@@ -105,12 +121,12 @@ def _show(v) -> str:
     return json.dumps(v, sort_keys=True, default=str) if isinstance(v, (dict, list)) else str(v)
 
 
-def diff_rows(records: list[dict], show_all: bool) -> list[tuple[str, list]]:
+def diff_rows(records: list[RunRecord], show_all: bool) -> list[tuple[str, list]]:
     """("section.key", one value per run), differing keys only unless show_all."""
     differ = differing_keys(records)
     out = []
     for section in DIFF_SECTIONS:
-        flat = [flatten(r.get(section) if isinstance(r.get(section), dict) else None) for r in records]
+        flat = [flatten(to_json(getattr(r, section))) for r in records]
         keys = sorted(set().union(*flat) - DIFF_IGNORED.get(section, set()))
         for key in keys:
             if show_all or key in differ[section]:
@@ -118,7 +134,7 @@ def diff_rows(records: list[dict], show_all: bool) -> list[tuple[str, list]]:
     return out
 
 
-def fill_diffs(t: QTableWidget, records: list[dict], names: list[str], baseline: int, colors: ChartColors,
+def fill_diffs(t: QTableWidget, records: list[RunRecord], names: list[str], baseline: int, colors: ChartColors,
                show_all: bool = False) -> int:
     """Fill the 'what differs' table; returns how many keys differ."""
     t.setColumnCount(1 + len(names))
@@ -137,9 +153,9 @@ def fill_diffs(t: QTableWidget, records: list[dict], names: list[str], baseline:
         t.setItem(r, 0, head)
         for c, v in enumerate(values):
             item = QTableWidgetItem(_show(v))
-            item.setToolTip(_show(v))
+            item.setToolTip(tip(_show(v)))
             if key in differ and v != values[baseline]:
                 item.setBackground(diff_brush)
-                item.setToolTip(f"{_show(v)}\n(baseline: {_show(values[baseline])})")
+                item.setToolTip(tip(f"{_show(v)}\n(baseline: {_show(values[baseline])})"))
             t.setItem(r, c + 1, item)
     return len(differ)

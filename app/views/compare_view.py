@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.common.errors import UserError
+from app.record.schema import RunRecord
 from app.report import comparison as cmp
 from app.views import export, theme
 from app.views.banner import Banner
 from app.views.compare_charts import BarsWidget, CdfPlot, cdf_points
 from app.views.compare_tables import RUN_COLUMNS, fill_diffs, fill_runs, new_table
+from app.views.plain import esc, plain, rich
 
 EXPORTS = (("png", "Save PNG…", "The comparison as a 1600 x 1000 picture (title, charts, table)", "PNG image (*.png)"),
            ("copy", "Copy Image", "Copy the comparison picture to the clipboard", ""),
@@ -48,7 +50,7 @@ class CompareView(QWidget):
     def __init__(self, jobs=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.jobs = jobs  # a JobRunner for the exports that need no Qt (HTML, bundle...); None: inline
-        self.records: list[dict] = []
+        self.records: list[RunRecord] = []
         self.names: list[str] = []
         self.files: list[str | None] = []
         self.baseline = 0
@@ -67,7 +69,7 @@ class CompareView(QWidget):
 
     def _build_content(self) -> QWidget:
         body = QWidget()
-        self.title = QLabel()
+        self.title = plain(QLabel())  # model names, targets and hosts from the records
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
@@ -78,7 +80,7 @@ class CompareView(QWidget):
         self.baseline_combo = QComboBox()
         self.baseline_combo.setToolTip("Speed-up and highlighted differences are relative to this run.")
         self.baseline_combo.currentIndexChanged.connect(self._on_baseline_combo_current_index_changed)
-        self.recommendation = QLabel()
+        self.recommendation = rich(QLabel())  # its record text goes through esc()
         self.recommendation.setWordWrap(True)
         self.recommendation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         pick = QHBoxLayout()
@@ -104,7 +106,7 @@ class CompareView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         self.table.setColumnWidth(0, 230)  # long run names: elided, full name in the tooltip
         self.diff_table = new_table(["Setting / version / host"])
-        self.diff_label = QLabel()
+        self.diff_label = rich(QLabel())
         self.show_all = QCheckBox("Show all settings, versions and host facts (differences highlighted)")
         self.show_all.toggled.connect(self._on_show_all_toggled)
         diffs = QWidget()
@@ -131,7 +133,7 @@ class CompareView(QWidget):
         return body
 
     # -- data --------------------------------------------------------------
-    def set_runs(self, records: list[dict], names: list[str], files: list | None = None, baseline: int = 0,
+    def set_runs(self, records: list[RunRecord], names: list[str], files: list | None = None, baseline: int = 0,
                  cdfs: list | None = None) -> None:
         """Show these runs (2 or more); `files` are their run files, copied byte for byte into a bundle;
         `cdfs` their cdf_points when already computed off the GUI thread."""
@@ -183,7 +185,7 @@ class CompareView(QWidget):
             self.warnings.setVisible(False)
         line = cmp.recommendation_line(records, names, base)
         color = self.colors.ok if line.startswith("Recommended") else self.colors.warn
-        self.recommendation.setText(f"<b style='color:{color}'>{_esc(line)}</b>")
+        self.recommendation.setText(f"<b style='color:{color}'>{esc(line)}</b>")
         self._fill_diffs()
 
     def _fill_diffs(self) -> None:
@@ -260,8 +262,3 @@ class CompareView(QWidget):
                                  "Choose another folder or file name.")
         self.export_failed.emit(message)
 
-
-def _esc(text: str) -> str:
-    import html
-
-    return html.escape(text)

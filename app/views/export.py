@@ -11,6 +11,7 @@ thread (`write_text_export`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -24,10 +25,13 @@ from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QHeaderView, QL
 
 from app import __version__
 from app.common.errors import UserError
+from app.record.schema import RunRecord
+from app.record.typed import to_json
 from app.report import comparison as cmp
 from app.views import theme
 from app.views.compare_charts import BarsWidget, CdfPlot
 from app.views.compare_tables import RUN_COLUMNS, diff_rows, fill_runs, new_table
+from app.views.plain import plain
 
 PNG_SIZE = (1600, 1000)
 MAX_TABLE_ROWS = 10
@@ -49,11 +53,11 @@ def _listed(values: list[str], limit: int, sep: str) -> str:
     return sep.join(unique[:limit]) + (f" (+{len(unique) - limit})" if len(unique) > limit else "")
 
 
-def figure_title(records: list[dict]) -> str:
+def figure_title(records: list[RunRecord]) -> str:
     """"model.onnx: ort/cpu vs ov/cpu — host pc1": the model(s), the targets and the host(s)."""
-    models = _listed([str((r.get("model") or {}).get("name") or "model") for r in records], 3, " / ")
-    targets = _listed([str((r.get("target") or {}).get("id") or "?") for r in records], 4, " vs ")
-    hosts = [str((r.get("host") or {}).get("hostname") or "?") for r in records]
+    models = _listed([r.model.name or "model" for r in records], 3, " / ")
+    targets = _listed([r.target_id or "?" for r in records], 4, " vs ")
+    hosts = [r.host.hostname or "?" for r in records]
     where = ("host " if len(set(hosts)) == 1 else "hosts ") + _listed(hosts, 3, ", ")
     return f"{models}: {targets} — {where}"
 
@@ -74,8 +78,7 @@ def _stripe(text: str, color: str, fg: str, bg: str, bold: bool = False) -> QFra
     bar_pal = bar.palette()
     bar_pal.setColor(QPalette.ColorRole.Window, QColor(color))
     bar.setPalette(bar_pal)
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
+    label = plain(QLabel(text))
     label.setWordWrap(True)
     label.setContentsMargins(8, 5, 0, 5)
     if bold:
@@ -90,7 +93,7 @@ def _stripe(text: str, color: str, fg: str, bg: str, bold: bool = False) -> QFra
 class ComparisonFigure(QWidget):
     """The comparison as one picture (its own palette: an export can be dark while the app is light)."""
 
-    def __init__(self, records: list[dict], names: list[str], baseline: int, dark: bool,
+    def __init__(self, records: list[RunRecord], names: list[str], baseline: int, dark: bool,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         c = theme.DARK if dark else theme.LIGHT
@@ -103,7 +106,7 @@ class ComparisonFigure(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(28, 20, 28, 14)
         lay.setSpacing(8)
-        self.title = QLabel(figure_title(records))
+        self.title = plain(QLabel(figure_title(records)))
         title_font = QFont(font)
         title_font.setPointSizeF(18)
         title_font.setBold(True)
@@ -137,14 +140,13 @@ class ComparisonFigure(QWidget):
 
     @staticmethod
     def _muted(text: str, c: theme.ChartColors) -> QLabel:
-        label = QLabel(text)
+        label = plain(QLabel(text))
         pal = label.palette()
         pal.setColor(QPalette.ColorRole.WindowText, QColor(c.muted))
         label.setPalette(pal)
-        label.setTextFormat(Qt.TextFormat.PlainText)
         return label
 
-    def _table(self, rows: list[dict], baseline: int, c: theme.ChartColors):
+    def _table(self, rows: list[cmp.ComparisonRow], baseline: int, c: theme.ChartColors):
         t = new_table([h for _, h in RUN_COLUMNS])
         t.setFont(self.font())
         t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 8)
@@ -158,11 +160,11 @@ class ComparisonFigure(QWidget):
                          .defaultSectionSize() + 4)
         return t
 
-    def _differences(self, records: list[dict], names: list[str], c: theme.ChartColors) -> QLabel:
+    def _differences(self, records: list[RunRecord], names: list[str], c: theme.ChartColors) -> QLabel:
         diffs = diff_rows(records, show_all=False)
         if not diffs:
             return self._muted("Settings, versions and host: the same in every run.", c)
-        targets = [str((r.get("target") or {}).get("id") or "?") for r in records]
+        targets = [r.target_id or "?" for r in records]
         who = targets if len(set(targets)) == len(targets) else [f"#{i + 1}" for i in range(len(records))]
         parts = [f"{key}: " + ", ".join(f"{w} {_short(v)}" for w, v in zip(who, values, strict=True))
                  for key, values in diffs[:6]]
@@ -178,7 +180,7 @@ def _short(v: object, limit: int = 32) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def comparison_image(records: list[dict], names: list[str], baseline: int = 0, theme_name: str = "auto",
+def comparison_image(records: list[RunRecord], names: list[str], baseline: int = 0, theme_name: str = "auto",
                      size: tuple[int, int] = PNG_SIZE) -> QImage:
     """The comparison figure as an image of exactly `size` pixels (device pixel ratio 1)."""
     ensure_app()
@@ -201,7 +203,7 @@ def comparison_image(records: list[dict], names: list[str], baseline: int = 0, t
     return image
 
 
-def render_comparison_png(records: list[dict], names: list[str], baseline: int, path: str | os.PathLike,
+def render_comparison_png(records: list[RunRecord], names: list[str], baseline: int, path: str | os.PathLike,
                           theme: str = "auto") -> Path:
     """Write the comparison PNG (1600 x 1000) atomically; `aipcprof compare --png` calls this."""
     out = Path(path)
@@ -218,21 +220,24 @@ def render_comparison_png(records: list[dict], names: list[str], baseline: int, 
     return out
 
 
-def copy_image(records: list[dict], names: list[str], baseline: int, theme_name: str = "auto") -> QImage:
+def copy_image(records: list[RunRecord], names: list[str], baseline: int, theme_name: str = "auto") -> QImage:
     image = comparison_image(records, names, baseline, theme_name)
     QApplication.clipboard().setImage(image)
     return image
 
 
-def comparison_json(records: list[dict], names: list[str], baseline: int) -> str:
+def comparison_json(records: list[RunRecord], names: list[str], baseline: int) -> str:
     """What `aipcprof compare --json` prints: rows, warnings, differences, recommendation."""
-    return json.dumps({"names": names, "baseline": baseline, "rows": cmp.compare_rows(records, names, baseline),
-                       "warnings": cmp.comparability_warnings(records, names, baseline),
-                       "differences": cmp.differences(records),
-                       "recommendation": cmp.recommendation(records, names, baseline)}, indent=1, default=str)
+    rec = cmp.recommendation(records, names, baseline)
+    return json.dumps(to_json({
+        "names": names, "baseline": baseline,
+        "rows": [dataclasses.asdict(row) for row in cmp.compare_rows(records, names, baseline)],
+        "warnings": cmp.comparability_warnings(records, names, baseline),
+        "differences": [dataclasses.asdict(d) for d in cmp.differences(records)],
+        "recommendation": dataclasses.asdict(rec) if rec else None}), indent=1, allow_nan=False)
 
 
-def write_text_export(kind: str, path: str | os.PathLike, records: list[dict], names: list[str], baseline: int,
+def write_text_export(kind: str, path: str | os.PathLike, records: list[RunRecord], names: list[str], baseline: int,
                       theme_name: str = "auto") -> Path:
     """svg / csv / json / html, written atomically; no Qt (runs in a background job)."""
     from app.record import io as rec

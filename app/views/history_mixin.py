@@ -17,7 +17,7 @@ from app.common.errors import UserError
 
 
 def _target(r: dict) -> str:
-    return str((r.get("target") or {}).get("id") or "?")
+    return r.target_id or "?"
 
 
 class HistoryMixin:
@@ -153,7 +153,7 @@ class HistoryMixin:
             return
 
         def work() -> list[str]:
-            return [history.add(r, imported_from=(r.get("history") or {}).get("imported_from"))["id"]
+            return [history.add(r, imported_from=r.history.imported_from if r.history else None)["id"]
                     for r in records]
 
         self.history_jobs.submit(work, lambda ids: self.refresh_history(select=ids), self._on_history_failed)
@@ -194,7 +194,7 @@ class HistoryMixin:
     def compare_session(self) -> None:
         """This session's runs (e.g. after Run on All Targets), first one as the baseline."""
         records = list(self.records)
-        names = [f"{_target(r)} · {Path(str((r.get('model') or {}).get('name') or 'model')).stem}" for r in records]
+        names = [f"{_target(r)} · {Path(r.model.name or 'model').stem}" for r in records]
         self.show_comparison(records, names)
 
     def show_comparison(self, records: list[dict], names: list[str], files: list | None = None,

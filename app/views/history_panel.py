@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.views.banner import Banner
 from app.views.kpi import fmt_ms, fmt_rate
+from app.views.plain import plain, tip
 
 COLUMNS = ("Name", "Model", "Target", "Date", "p50", "Throughput", "Status", "Host")
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -83,19 +84,19 @@ class HistoryPanel(QWidget):
         t.itemSelectionChanged.connect(self._update_buttons)
         t.cellActivated.connect(lambda row, col: col != 0 and self._open_row(row))
         self.undo_banner = Banner()
-        self.unreadable = QLabel()
+        self.unreadable = plain(QLabel())  # file names and reasons: untrusted text
         self.unreadable.setWordWrap(True)
         self.unreadable.setVisible(False)
         self.buttons = {}
         bar = QHBoxLayout()
-        for key, text, tip in (("compare", "Compare", "Compare the selected runs (select two or more)"),
-                               ("open", "Show Results", "Show the selected run in the results panel"),
-                               ("rename", "Rename", "Give the selected run a name (F2; empty = default)"),
-                               ("delete", "Delete", "Delete the selected runs (Del; undo right after)"),
-                               ("import", "Import…", "Add run files from another machine or a share bundle"),
-                               ("reveal", "Show Folder", "Open the folder where the runs are kept")):
+        for key, text, hint in (("compare", "Compare", "Compare the selected runs (select two or more)"),
+                                ("open", "Show Results", "Show the selected run in the results panel"),
+                                ("rename", "Rename", "Give the selected run a name (F2; empty = default)"),
+                                ("delete", "Delete", "Delete the selected runs (Del; undo right after)"),
+                                ("import", "Import…", "Add run files from another machine or a share bundle"),
+                                ("reveal", "Show Folder", "Open the folder where the runs are kept")):
             b = QPushButton(text)
-            b.setToolTip(tip)
+            b.setToolTip(hint)
             bar.addWidget(b)
             self.buttons[key] = b
             if key == "open":
@@ -155,14 +156,14 @@ class HistoryPanel(QWidget):
                     if c in (4, 5):
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 else:
-                    item.setToolTip(f"{e['id']}\nDouble-click to rename." + (
-                        f"\nImported from {e['imported_from']}" if e.get("imported_from") else ""))
+                    item.setToolTip(tip(f"{e['id']}\nDouble-click to rename." + (
+                        f"\nImported from {e['imported_from']}" if e.get("imported_from") else "")))
                 t.setItem(r, c, item)
         t.setSortingEnabled(True)
         self._filling = False
         self.select_ids(keep)
         bad = unreadable or []
-        self.unreadable.setText("<b>Not readable</b> (kept on disk, not listed): " + "; ".join(
+        self.unreadable.setText("Not readable (kept on disk, not listed): " + "; ".join(
             f"{b.get('file')}: {b.get('reason')}" for b in bad[:5]) + (f" … +{len(bad) - 5}" if len(bad) > 5 else ""))
         self.unreadable.setVisible(bool(bad))
         self.empty.setVisible(not entries)

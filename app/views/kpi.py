@@ -7,6 +7,7 @@ import math
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.views import theme
+from app.views.plain import plain
 
 
 def fmt_ms(ms: float | None) -> str:
@@ -29,7 +30,7 @@ class KpiTile(QFrame):
         self.setObjectName("KpiTile")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setToolTip(tooltip)
-        self.value = QLabel("—")
+        self.value = plain(QLabel("—"))  # shows record text (precision)
         self.value.setObjectName("KpiValue")
         font = self.value.font()
         font.setPointSizeF(font.pointSizeF() * 1.35)

@@ -56,7 +56,7 @@ class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
     model_loaded = Signal(str)  # path
     model_failed = Signal(str)  # message
     targets_loaded = Signal(list)
-    run_finished = Signal(dict)  # a run's record (any status)
+    run_finished = Signal(object)  # a run's record (any status), a RunRecord
     all_runs_finished = Signal(list)  # every record of the last Run / Run on all targets
     history_changed = Signal(list)  # the history's entries, after every refresh
     runs_imported = Signal(list, list)  # entries added, error messages

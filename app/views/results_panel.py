@@ -26,9 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.record.schema import RunRecord, RunStatus, WarningKind
 from app.views import theme
 from app.views.banner import Banner
 from app.views.kpi import KpiTile, fmt_ms, fmt_rate
+from app.views.plain import esc, plain, rich, tip
 
 PHASE_TIPS = {"load": "Read and check the model, build inputs.", "compile": "Create the session: graph "
               "partitioning and the EP's compiler (the NPU compile can take minutes).",
@@ -61,11 +63,11 @@ def _fill(t: QTableWidget, rows: list[tuple], tips: list[str] | None = None) -> 
     t.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            item = QTableWidgetItem(str(value))
+            item = QTableWidgetItem(str(value))  # items never render markup: record text is safe here
             if c > 0:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if tips and r < len(tips) and tips[r]:
-                item.setToolTip(tips[r])
+                item.setToolTip(tip(tips[r]))
             t.setItem(r, c, item)
     t.setFixedHeight(t.horizontalHeader().height() + max(1, len(rows)) * t.verticalHeader().defaultSectionSize() + 4)
 
@@ -76,21 +78,22 @@ class ResultsPanel(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
-        self.record: dict | None = None
+        self.record: RunRecord | None = None
         body = QWidget()
         self.setWidget(body)
-        self.title = QLabel("Results appear here when a run ends.")
+        self.title = rich(QLabel("Results appear here when a run ends."))  # record text in it: esc()
         f = self.title.font()
         f.setPointSizeF(f.pointSizeF() * 1.2)
         f.setBold(True)
         self.title.setFont(f)
         self.title.setWordWrap(True)
-        self.subtitle = QLabel()
+        self.subtitle = plain(QLabel())
         self.subtitle.setEnabled(False)
         self.subtitle.setWordWrap(True)
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.placement_banner = Banner(closable=False)
         self.error_banner = Banner(closable=False)
+        self.output_banner = Banner(closable=False)
         self.tiles = {
             "p50": KpiTile("p50 latency", "Median latency of the measured inferences."),
             "p99": KpiTile("p99 latency", "99th-percentile latency: the tail."),
@@ -107,7 +110,7 @@ class ResultsPanel(QScrollArea):
         self.placement = _table(["Provider", "Nodes"])
         self.outputs = _table(["Output", "Max abs error", "Cosine", "OK"])
         self.compare = _table(["Target", "Status", "p50", "p99", "Throughput", "Speed-up", "On accel", "Precision"])
-        self.warnings = QLabel()
+        self.warnings = plain(QLabel())
         self.warnings.setWordWrap(True)
         self.warnings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         grid = QGridLayout()
@@ -134,6 +137,7 @@ class ResultsPanel(QScrollArea):
         lay.addWidget(self.subtitle)
         lay.addWidget(self.error_banner)
         lay.addWidget(self.placement_banner)
+        lay.addWidget(self.output_banner)
         lay.addLayout(tiles)
         lay.addLayout(grid)
         lay.addWidget(self.warn_box)
@@ -147,34 +151,33 @@ class ResultsPanel(QScrollArea):
             w.setVisible(visible)
 
     # -- filling ---------------------------------------------------------
-    def show_record(self, r: dict, saved_path: str | None = None) -> None:
+    def show_record(self, r: RunRecord, saved_path: str | None = None) -> None:
         self.record = r
         c = theme.colors()
-        model = r.get("model") or {}
-        target = r.get("target") or {}
-        status = r.get("status", "?")
-        color = {"completed": c.ok, "cancelled": c.warn, "failed": c.error}.get(status, c.muted)
-        name = model.get("name") or Path(str(model.get("path", "?"))).name
-        self.title.setText(f"{name} on {target.get('id', '?')} — <span style='color:{color}'>{status}</span>")
-        host = r.get("host") or {}
-        sub = [target.get("device_name") or target.get("device_type", ""), host.get("cpu", ""),
-               r.get("created_utc", "")]
+        color = {RunStatus.COMPLETED: c.ok, RunStatus.CANCELLED: c.warn, RunStatus.FAILED: c.error}
+        name = r.model.name or Path(r.model.path).name or "?"
+        self.title.setText(f"{esc(name)} on {esc(r.target_id or '?')} — "
+                           f"<span style='color:{color.get(r.status, c.muted)}'>{esc(r.status.value)}</span>")
+        t, m = r.target, r.model
+        sub = [t.device_name or t.device_type, r.host.cpu, r.created_utc]
+        if m.graph_name or m.producer:
+            sub.append(" ".join(s for s in (f"graph {m.graph_name}" if m.graph_name else "",
+                                            f"from {m.producer}" if m.producer else "") if s))
         if saved_path:
             sub.append(f"saved: {saved_path}")
         self.subtitle.setText(" · ".join(s for s in sub if s))
-        err = r.get("error")
-        if err:
-            self.error_banner.show_message("error", err.get("message", ""), err.get("hint", ""))
+        if r.error:
+            self.error_banner.show_message("error", r.error.message, r.error.hint)
         else:
             self.error_banner.setVisible(False)
         self._set_details_visible(True)
         self._fill_tiles(r)
+        self._fill_banners(r)
         self._fill_phases(r)
         self._fill_stats(r)
         self._fill_placement(r)
         self._fill_outputs(r)
-        warnings = r.get("warnings") or []
-        self.warnings.setText("<br>".join(f"⚠ {w}" for w in warnings) if warnings else "None.")
+        self.warnings.setText("\n".join(f"⚠ {w.text}" for w in r.warnings) if r.warnings else "No warnings.")
 
     def set_saved_path(self, path: str) -> None:
         """The record reached the disk (written in the background after the run)."""
@@ -182,80 +185,95 @@ class ResultsPanel(QScrollArea):
         if "saved:" not in text:
             self.subtitle.setText(f"{text} · saved: {path}" if text else f"saved: {path}")
 
-    def _fill_tiles(self, r: dict) -> None:
-        lat = r.get("latency") or {}
+    def _fill_tiles(self, r: RunRecord) -> None:
+        lat = r.latency
         t = self.tiles
-        t["p50"].set(fmt_ms(lat["p50"] * 1e3) if _num(lat.get("p50")) else "—")
-        t["p99"].set(fmt_ms(lat["p99"] * 1e3) if _num(lat.get("p99")) else "—")
-        t["throughput"].set(fmt_rate(lat.get("throughput_per_s")) if _num(lat.get("throughput_per_s")) else "—")
-        p = r.get("placement") or {}
-        share = p.get("accelerator_share")
+        t["p50"].set(fmt_ms(lat.p50 * 1e3) if _num(lat.p50) else "—")
+        t["p99"].set(fmt_ms(lat.p99 * 1e3) if _num(lat.p99) else "—")
+        t["throughput"].set(fmt_rate(lat.throughput_per_s) if _num(lat.throughput_per_s) else "—")
+        p = r.placement
+        share = p.accelerator_share if p else None
         c = theme.colors()
         t["share"].set(f"{share:.0%}" if _num(share) else "N/A",
-                       f"{p.get('accelerator_nodes', '?')} of {p.get('total_nodes', '?')} nodes on "
-                       f"{p.get('accelerator', '?')} ({p.get('source', '')})" if p else "No placement information.",
+                       tip(f"{p.accelerator_nodes} of {p.total_nodes} nodes on {p.accelerator or '?'}"
+                           + (f" ({p.source})" if p.source else "")) if p else "No placement information.",
                        None if not _num(share) or share >= 1 else (c.error if share == 0 else c.warn))
-        e = r.get("energy") or {}
-        if e.get("available") and _num(e.get("joules_per_inference")):
-            t["energy"].set(f"{e['joules_per_inference'] * 1e3:.3f} mJ", f"Covers: {e.get('covers', '?')}")
+        e = r.energy
+        if e and e.available and _num(e.joules_per_inference):
+            t["energy"].set(f"{e.joules_per_inference * 1e3:.3f} mJ", tip(f"Covers: {e.covers or '?'}"))
         else:
-            t["energy"].set("N/A", f"Not available: {e.get('reason') or 'no power source for this device'}")
-        t["precision"].set(str(r.get("precision") or "N/A"), "What the target computed in (from the session).")
-        self._fill_placement_banner(r)
+            why = (e.reason if e else "") or "no power source for this device"
+            t["energy"].set("N/A", tip(f"Not available: {why}"))
+        t["precision"].set(r.precision or "N/A", "What the target computed in (from the session).")
 
-    def _fill_placement_banner(self, r: dict) -> None:
-        p = r.get("placement") or {}
-        share, acc = p.get("accelerator_share"), str(p.get("accelerator", ""))
-        if not p or not _num(share) or acc in ("CPUExecutionProvider", "CPU") or share >= 1:
-            self.placement_banner.setVisible(False)
-            return
-        total, on = p.get("total_nodes"), p.get("accelerator_nodes")
-        if on == 0:
+    def _fill_banners(self, r: RunRecord) -> None:
+        """Placement and output-check banners, from the record's warnings by kind."""
+        p = r.placement
+        acc = (p.accelerator if p else "") or r.target_id
+        nothing = r.warnings_of(WarningKind.NOTHING_ON_ACCELERATOR)
+        fallback = r.warnings_of(WarningKind.PARTIAL_FALLBACK)
+        if nothing:
+            total = f" of {p.total_nodes}" if p else ""
             self.placement_banner.show_message(
-                "error", f"Nothing ran on {acc}: 0 of {total} nodes were placed there.",
+                "error", f"Nothing ran on {acc}: 0{total} nodes were placed there.",
                 "These numbers measure the CPU fallback. Check the model's ops and precision "
                 "(NPUs want static shapes and QDQ int8), or enable Strict to fail instead.")
-        else:
+        elif fallback:
+            share = f" ({p.accelerator_share:.0%})" if p and _num(p.accelerator_share) else ""
+            on = f"{p.accelerator_nodes} of {p.total_nodes} nodes{share} ran" if p else "Part of the graph ran"
             self.placement_banner.show_message(
-                "warning", f"Partial fallback: {on} of {total} nodes ({share:.0%}) ran on {acc}; the rest on the CPU.",
+                "warning", f"Partial fallback: {on} on {acc}; the rest on the CPU.",
                 "Each hand-over between devices costs time; see Placement below.")
+        else:
+            self.placement_banner.setVisible(False)
+        mismatches = r.warnings_of(WarningKind.OUTPUT_MISMATCH)
+        if mismatches:
+            n = len(mismatches)
+            self.output_banner.show_message(
+                "warning", f"{n} output{'s' if n > 1 else ''} differ{'' if n > 1 else 's'} from the "
+                f"{r.output_check.reference if r.output_check else 'CPU'} reference: these numbers may be for "
+                "wrong results.", "\n".join(w.text for w in mismatches))
+        else:
+            self.output_banner.setVisible(False)
 
-    def _fill_phases(self, r: dict) -> None:
-        phases = sorted((r.get("phases") or {}).items(), key=lambda kv: kv[1].get("t0_ns") or 0)  # run order
-        rows = [(PHASE_NAMES.get(name, name), fmt_ms(p["seconds"] * 1e3) if p["seconds"] < 1
-                 else f"{p['seconds']:.2f} s") for name, p in phases]
+    def _fill_phases(self, r: RunRecord) -> None:
+        phases = sorted(r.phases.items(), key=lambda kv: kv[1].t0_ns or 0)  # run order
+        rows = [(PHASE_NAMES.get(name, name), fmt_ms(p.seconds * 1e3) if p.seconds < 1
+                 else f"{p.seconds:.2f} s") for name, p in phases]
         _fill(self.phases, rows, [PHASE_TIPS.get(n, "") for n, _ in phases])
 
-    def _fill_stats(self, r: dict) -> None:
-        lat = r.get("latency") or {}
+    def _fill_stats(self, r: RunRecord) -> None:
+        lat = r.latency
         rows = []
         for key, label in STAT_ROWS:
-            v = lat.get(key)
+            v = getattr(lat, key)
             rows.append((label, (f"{v:,}" if key == "count" else fmt_ms(v * 1e3)) if _num(v) else "—"))
-        if _num(lat.get("throughput_per_s")):
-            rows.append(("throughput", fmt_rate(lat["throughput_per_s"])))
+        if _num(lat.throughput_per_s):
+            rows.append(("throughput", fmt_rate(lat.throughput_per_s)))
         _fill(self.stats, rows)
 
-    def _fill_placement(self, r: dict) -> None:
-        p = r.get("placement") or {}
-        rows = [(k, v) for k, v in (p.get("nodes_by_provider") or {}).items()]
+    def _fill_placement(self, r: RunRecord) -> None:
+        p = r.placement
+        rows: list[tuple] = []
         if p:
-            rows.append(("total", p.get("total_nodes", "?")))
-        providers = ", ".join((r.get("session") or {}).get("providers") or [])
-        _fill(self.placement, rows or [("N/A", "")], [f"Session providers: {providers}"] * max(1, len(rows)))
+            rows = [(k, v) for k, v in p.nodes_by_provider.items()]
+            rows.append(("total", p.total_nodes))
+        providers = ", ".join(r.session.providers) if r.session else ""
+        _fill(self.placement, rows or [("N/A", "")],
+              [f"Session providers: {providers or 'unknown'}"] * max(1, len(rows)))
 
-    def _fill_outputs(self, r: dict) -> None:
-        oc = r.get("output_check") or {}
+    def _fill_outputs(self, r: RunRecord) -> None:
+        oc = r.output_check
         rows = []
-        for o in oc.get("outputs", []):
-            err, cos = o.get("max_abs_error"), o.get("cosine_similarity")
-            rows.append((o["name"], f"{err:.3g}" if _num(err) else "—", f"{cos:.6f}" if _num(cos) else "—",
-                         "✔" if o.get("ok") else "✘ mismatch"))
+        for o in oc.outputs if oc else []:
+            err, cos = o.max_abs_error, o.cosine_similarity
+            rows.append((o.name, f"{err:.3g}" if _num(err) else "—", f"{cos:.6f}" if _num(cos) else "—",
+                         "✔" if o.ok else "✘ mismatch"))
         if not rows:
-            rows = [(oc.get("skipped") or "not run", "", "", "")]
-        _fill(self.outputs, rows, [f"Reference: {oc.get('reference', 'ort/cpu')}"] * len(rows))
+            rows = [((oc.skipped if oc else None) or "not run", "", "", "")]
+        _fill(self.outputs, rows, [f"Reference: {oc.reference if oc else 'ort/cpu'}"] * len(rows))
 
-    def show_comparison(self, records: list[dict]) -> None:
+    def show_comparison(self, records: list[RunRecord]) -> None:
         """Every run of this session, first one as the baseline."""
         from app.report.comparison import compare_rows
 
@@ -267,9 +285,9 @@ class ResultsPanel(QScrollArea):
         def ms(v):
             return fmt_ms(v) if _num(v) else "—"
 
-        _fill(self.compare, [(row["target"], row["status"], ms(row["p50_ms"]), ms(row["p99_ms"]),
-                              fmt_rate(row["throughput_per_s"]) if _num(row["throughput_per_s"]) else "—",
-                              f"{row['speedup_vs_baseline']:.2f}×" if _num(row["speedup_vs_baseline"]) else "—",
-                              f"{row['accelerator_share']:.0%}" if _num(row["accelerator_share"]) else "N/A",
-                              row["precision"] or "—") for row in rows])
+        _fill(self.compare, [(row.target, row.status.value, ms(row.p50_ms), ms(row.p99_ms),
+                              fmt_rate(row.throughput_per_s) if _num(row.throughput_per_s) else "—",
+                              f"{row.speedup_vs_baseline:.2f}×" if _num(row.speedup_vs_baseline) else "—",
+                              f"{row.accelerator_share:.0%}" if _num(row.accelerator_share) else "N/A",
+                              row.precision or "—") for row in rows])
         self.compare_box.setVisible(True)

@@ -25,7 +25,7 @@ _PHASE_NAMES = {Phase.START: "Starting worker", Phase.LOAD: "Loading model", Pha
 
 class RunController(QObject):
     run_started = Signal(object)  # RunSpec
-    run_finished = Signal(dict)  # the run record (any status)
+    run_finished = Signal(object)  # the run record (any status), an app.record.schema.RunRecord
     error_raised = Signal(str, str, object)  # message, hint, ErrorKind
     batch_finished = Signal(list)  # every record of one Run / Run on all targets (may be empty)
     ticked = Signal()

@@ -218,9 +218,7 @@ class WorkflowMixin:
         self.charts.refresh(force=True)  # the run's last telemetry and numbers, now
         self.results.show_record(record, self.controller.last_record_path)
         self.results.show_comparison(self.records)
-        status = record.get("status")
-        lat = record.get("latency") or {}
-        self.phase_label.setText(f"{status.capitalize()} · {lat.get('count') or 0:,} inferences")
+        self.phase_label.setText(f"{record.status.value.capitalize()} · {record.latency.count:,} inferences")
         if not self.controller.busy:
             self.progress.setVisible(False)
         self._update_actions()

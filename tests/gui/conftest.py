@@ -20,6 +20,8 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QSettings, QStandardPaths  # noqa: E402
 
+from app.record.schema import RunRecord, RunStatus  # noqa: E402
+
 QStandardPaths.setTestModeEnabled(True)
 
 
@@ -61,7 +63,7 @@ def load_model(qtbot, window, path: Path) -> None:
         window.open_model(str(path))
 
 
-def run_and_wait(qtbot, window, timeout_ms: int = 60_000) -> list[dict]:
+def run_and_wait(qtbot, window, timeout_ms: int = 60_000) -> list[RunRecord]:
     with qtbot.waitSignal(window.all_runs_finished, timeout=timeout_ms) as blocker:
         window.run_action.trigger()
     return blocker.args[0]
@@ -83,6 +85,6 @@ def two_runs(zoo, tmp_path_factory) -> list[Path]:
             record = run.wait()
         finally:
             run.close()
-        assert record["status"] == "completed", record.get("error")
+        assert record.status is RunStatus.COMPLETED, record.error
         paths.append(rec.save(record, folder / f"conv_net-{target.replace('/', '-')}.json"))
     return paths

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
+from app.record.schema import RunStatus
 from tests.gui.conftest import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,8 +23,8 @@ def test_run_on_all_targets_queues_every_ready_target(qtbot, window, zoo):
     with qtbot.waitSignal(window.all_runs_finished, timeout=120_000) as blocker:
         window.run_all_action.trigger()
     records = blocker.args[0]
-    assert [r["target"]["id"] for r in records] == ready
-    assert all(r["status"] == "completed" for r in records), [r.get("error") for r in records]
+    assert [r.target.id for r in records] == ready
+    assert all(r.status is RunStatus.COMPLETED for r in records), [r.error for r in records]
     assert window.results.compare_box.isVisible() or not window.results.isVisible()
     assert window.results.compare.rowCount() == len(ready)
 

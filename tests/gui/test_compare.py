@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import subprocess
@@ -16,6 +15,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from app.record import io as rec
+from app.record.schema import RunRecord, RunStatus
 from app.views.export import PNG_SIZE, render_comparison_png
 from tests.gui.conftest import load_model
 
@@ -31,12 +31,12 @@ def _gray(path: Path) -> np.ndarray:
     return buf.reshape(image.height(), image.bytesPerLine())[:, :image.width()].astype(float)
 
 
-def _run_on(qtbot, window, target: str) -> dict:
+def _run_on(qtbot, window, target: str) -> RunRecord:
     assert window.setup_panel.select_target(target)
     with qtbot.waitSignal(window.all_runs_finished, timeout=60_000) as blocker:
         window.run_action.trigger()
     (record,) = blocker.args[0]
-    assert record["status"] == "completed", record.get("error")
+    assert record.status is RunStatus.COMPLETED, record.error
     return record
 
 
@@ -102,9 +102,9 @@ def test_mismatched_runs_warn_prominently(qtbot, two_runs):
     from app.views.compare_view import CompareView
 
     a, b = (rec.load(p) for p in two_runs)
-    other = copy.deepcopy(b)
-    other["model"]["sha256"] = "0" * 64
-    other["inputs"][0]["shape"] = [1, 3, 32, 32]
+    other = b.copy()
+    other.model.sha256 = "0" * 64
+    other.inputs[0].shape = [1, 3, 32, 32]
     view = CompareView()
     qtbot.addWidget(view)
     view.show()

@@ -13,7 +13,9 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from app.common.errors import ErrorKind
 from app.record import io as rec
+from app.record.schema import Phase, RunStatus
 from tests.gui.conftest import history_files, load_model, run_and_wait
 
 
@@ -94,7 +96,7 @@ def test_run_on_cpu_fills_charts_and_results(qtbot, window, zoo, tmp_path, data_
     window.setup_panel.iterations.setValue(300)
     window.setup_panel.warmup.setValue(5)
     records = run_and_wait(qtbot, window)
-    assert [r["status"] for r in records] == ["completed"]
+    assert [r.status for r in records] == [RunStatus.COMPLETED]
     assert window.controller.live.count == 300
     x, y = window.charts.curves["latency"].getData()
     assert x is not None and len(x) > 0 and (y > 0).all()
@@ -106,10 +108,10 @@ def test_run_on_cpu_fills_charts_and_results(qtbot, window, zoo, tmp_path, data_
     assert results.phases.rowCount() >= 5
     qtbot.waitUntil(lambda: window.controller.last_record_path is not None, timeout=10_000)  # in the background
     saved = history_files(data_dir)
-    assert len(saved) == 1 and rec.load(saved[0])["latency"]["count"] == 300
+    assert len(saved) == 1 and rec.load(saved[0]).latency.count == 300
     assert window.controller.last_record_path == str(saved[0])
     out = tmp_path / "saved_as.json"
-    assert window.save_run_as(str(out)) and rec.load(out)["status"] == "completed"
+    assert window.save_run_as(str(out)) and rec.load(out).status is RunStatus.COMPLETED
 
 
 def test_stop_mid_run_cancels(qtbot, window, zoo):
@@ -122,9 +124,9 @@ def test_stop_mid_run_cancels(qtbot, window, zoo):
         assert window.stop_action.isEnabled()
         QTest.keyClick(window, Qt.Key.Key_Escape)  # the Stop shortcut
     record = blocker.args[0][0]
-    assert record["status"] == "cancelled"
-    assert 0 < record["latency"]["count"]
-    assert record["phases"]["measure"]["seconds"] < 30  # it stopped long before the 60 s
+    assert record.status is RunStatus.CANCELLED
+    assert 0 < record.latency.count
+    assert record.phase(Phase.MEASURE).seconds < 30  # it stopped long before the 60 s
     assert "cancelled" in window.results.title.text()
     assert not window.stop_action.isEnabled() and window.run_action.isEnabled()
 
@@ -152,9 +154,9 @@ def test_worker_killed_by_signal_shows_error(qtbot, window, zoo):
         qtbot.waitUntil(lambda: _measuring(window), timeout=20_000)
         os.kill(window.controller.run.pid, signal.SIGKILL)
     record = blocker.args[0][0]
-    assert record["status"] == "failed" and record["error"]["kind"] == "WorkerCrashed"
+    assert record.status is RunStatus.FAILED and record.error.kind is ErrorKind.WORKER_CRASHED
     assert "SIGKILL" in window.banner.text() and window.banner.isVisible()
-    assert record["latency"]["count"] > 0  # the partial record is kept
+    assert record.latency.count > 0  # the partial record is kept
     assert window.run_action.isEnabled()
 
 
