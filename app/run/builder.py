@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -70,26 +71,24 @@ class RecordBuilder:
             self._t0_ns = int(starts_ns[0])
         self.latencies.add((starts_ns - self._t0_ns) / 1e9, durations_ns / 1e9)
 
-    def set_inputs(self, value: list) -> None:
-        self.record.inputs = [InputInfo.from_json(to_json(v), "inputs") for v in value]
+    def set_inputs(self, inputs: list[InputInfo]) -> None:
+        self.record.inputs = list(inputs)
 
-    def set_model(self, value: dict) -> None:
-        self.record.model = ModelInfo.from_json({**self.record.model.to_json(), **to_json(value)}, "model")
+    def set_model(self, model: ModelInfo) -> None:
+        self.record.model = dataclasses.replace(model, path=model.path or self.record.model.path)
 
-    def set_session(self, value: dict) -> None:
-        placement = value.get("placement")
-        self.record.placement = Placement.from_json(to_json(placement), "placement") if placement else None
-        self.record.precision = value.get("precision") or None
-        session = SessionInfo.from_json(to_json({k: v for k, v in value.items() if k != "placement"}), "session")
+    def set_session(self, session: SessionInfo, placement: Placement | None) -> None:
+        self.record.placement = placement
+        self.record.precision = session.precision or None
         self.record.session = session
         for note in session.notes:
             self.record.warn(WarningKind.ENGINE_NOTE, note)
 
-    def set_steady(self, value: dict) -> None:
-        self.record.steady_state = SteadyState.from_json(to_json(value), "steady_state")
+    def set_steady(self, steady: SteadyState) -> None:
+        self.record.steady_state = steady
 
-    def set_output_check(self, value: dict) -> None:
-        self.record.output_check = OutputCheck.from_json(to_json(value), "output_check")
+    def set_output_check(self, check: OutputCheck) -> None:
+        self.record.output_check = check
 
     def cancelled(self) -> None:
         self._cancelled = True

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from app.common.errors import ErrorKind
-from app.record.schema import Phase
+from app.record.schema import InputInfo, ModelInfo, OutputCheck, Phase, Placement, SessionInfo, SteadyState
 
 
 @dataclass(frozen=True)
@@ -48,35 +48,36 @@ class LatencyBatch:
 class ModelIdentity:
     """The model's identity for the record (name, sha256, opsets, ...)."""
 
-    value: dict[str, Any]
+    value: ModelInfo
 
 
 @dataclass(frozen=True)
 class InputsResolved:
     """The inputs as fed: name, shape, dtype and source of each."""
 
-    value: list[dict[str, Any]]
+    value: list[InputInfo]
 
 
 @dataclass(frozen=True)
 class SessionOpened:
-    """Session facts: providers, precision, cache, effective options, notes, placement, outputs."""
+    """Session facts (providers, precision, cache, effective options, notes, outputs) and node placement."""
 
-    value: dict[str, Any]
+    session: SessionInfo
+    placement: Placement | None
 
 
 @dataclass(frozen=True)
 class SteadyReached:
     """--until-steady: the p50 settled; the measured loop stopped early."""
 
-    value: dict[str, Any]
+    value: SteadyState
 
 
 @dataclass(frozen=True)
 class OutputChecked:
     """The comparison of each output with ONNX Runtime CPU."""
 
-    value: dict[str, Any]
+    value: OutputCheck
 
 
 @dataclass(frozen=True)

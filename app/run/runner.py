@@ -214,7 +214,7 @@ class ProfileRun:
             case InputsResolved():
                 b.set_inputs(msg.value)
             case SessionOpened():
-                b.set_session(msg.value)
+                b.set_session(msg.session, msg.placement)
             case SteadyReached():
                 b.set_steady(msg.value)
             case OutputChecked():

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 
 from app.common.errors import ErrorKind, UserError
+from app.record.schema import InputInfo, ModelInfo, OutputCheck, Placement, SessionInfo, SteadyState
+from app.record.typed import to_json
 from app.run.messages import (
     InputsResolved,
     LatencyBatch,
@@ -113,22 +115,22 @@ class _Worker:
 
         spec = self.spec
         prepared = self._phase(Phase.LOAD, lambda: prepare_run(spec))
-        self.conn.send(ModelIdentity(prepared.model_identity))
-        self.conn.send(InputsResolved(prepared.inputs_summary()))
+        self.conn.send(ModelIdentity(ModelInfo.from_json(to_json(prepared.model_identity), "model")))
+        self.conn.send(InputsResolved([InputInfo.from_json(to_json(i), "inputs") for i in prepared.inputs_summary()]))
         target = find_target(spec.target_id)
         settings = SessionSettings(
             ep_options=dict(spec.ep_options), strict=spec.strict, threads=spec.threads,
             dim_overrides=prepared.dim_overrides, input_shapes=prepared.input_shapes, cache_dir=spec.cache_dir,
         )
         session = self._phase(Phase.COMPILE, lambda: engine_for(target).open(spec.model_path, target, settings))
-        self.conn.send(SessionOpened(_session_summary(session)))
+        self.conn.send(_session_opened(session))
         outputs = self._phase(Phase.FIRST_INFERENCE, lambda: session.run(prepared.feeds))
         runner = session.make_runner(prepared.feeds, io_binding=spec.io_binding)
         self._phase(Phase.WARMUP, lambda: self._warmup(runner), {"count": spec.warmup})
         self._phase(Phase.MEASURE, lambda: self._measure(runner))
         if spec.check_outputs:
             check = self._phase(Phase.OUTPUT_CHECK, lambda: _output_check(spec, target, prepared, outputs))
-            self.conn.send(OutputChecked(check))
+            self.conn.send(OutputChecked(OutputCheck.from_json(to_json(check), "output_check")))
         session.close()
 
     def _warmup(self, runner) -> None:
@@ -162,7 +164,7 @@ class _Worker:
             if self.cancel.is_set():
                 return  # keep what was measured; the parent marks the run cancelled
             if steady is not None and steady.update(durations):
-                self.conn.send(SteadyReached(steady.summary()))
+                self.conn.send(SteadyReached(SteadyState.from_json(steady.summary(), "steady_state")))
                 return
             # Size the next batch to cover ~BATCH_SECONDS of inference time.
             mean_ns = max(1, sum(durations) // n)
@@ -197,17 +199,13 @@ class _SteadyWatch:
                 "after_s": time.perf_counter() - self.t0}
 
 
-def _session_summary(session) -> dict:
+def _session_opened(session) -> SessionOpened:
     facts = session.facts
-    return {
-        "providers": list(facts.providers),
-        "precision": facts.precision,
-        "cache": facts.cache,
-        "effective_options": dict(facts.effective_options),
-        "notes": list(facts.notes),
-        "placement": session.placement.to_dict() if session.placement else None,
-        "outputs": session.output_names(),
-    }
+    info = SessionInfo(providers=list(facts.providers), precision=facts.precision or "", cache=facts.cache,
+                       effective_options=dict(facts.effective_options), notes=list(facts.notes),
+                       outputs=session.output_names())
+    placement = Placement.from_json(to_json(session.placement.to_dict()), "placement") if session.placement else None
+    return SessionOpened(info, placement)
 
 
 def _output_check(spec: RunSpec, target, prepared, outputs: list[np.ndarray]) -> dict:

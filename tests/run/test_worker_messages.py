@@ -12,7 +12,17 @@ import pytest
 
 from app.common.errors import ErrorKind, InputSpecError, ModelError, UserError
 from app.record import io as rec
-from app.record.schema import PhaseTiming, RunError, RunWarning, WarningKind
+from app.record.schema import (
+    InputInfo,
+    ModelInfo,
+    OutputCheck,
+    PhaseTiming,
+    RunError,
+    RunWarning,
+    SessionInfo,
+    SteadyState,
+    WarningKind,
+)
 from app.run import worker
 from app.run.messages import (
     MESSAGE_TYPES,
@@ -43,11 +53,11 @@ SAMPLES = {
     PhaseStarted: PhaseStarted(Phase.LOAD, 123),
     PhaseEnded: PhaseEnded(Phase.WARMUP, 100, 200, {"count": 3}),
     LatencyBatch: LatencyBatch([1_000, 2_000], [400, 500]),
-    ModelIdentity: ModelIdentity({"name": "m", "sha256": "ab" * 32, "opsets": {"ai.onnx": 17}}),
-    InputsResolved: InputsResolved([{"name": "x", "dtype": "float32", "shape": [1, 3], "source": "synthetic"}]),
-    SessionOpened: SessionOpened({"providers": ["CPUExecutionProvider"], "precision": "fp32", "notes": []}),
-    SteadyReached: SteadyReached({"reached": True, "rel_ci": 0.05, "after_inferences": 100, "after_s": 0.1}),
-    OutputChecked: OutputChecked({"reference": "ort/cpu", "outputs": []}),
+    ModelIdentity: ModelIdentity(ModelInfo(name="m", sha256="ab" * 32, opsets={"ai.onnx": 17})),
+    InputsResolved: InputsResolved([InputInfo(name="x", dtype="float32", shape=[1, 3], source="synthetic")]),
+    SessionOpened: SessionOpened(SessionInfo(providers=["CPUExecutionProvider"], precision="fp32"), None),
+    SteadyReached: SteadyReached(SteadyState(reached=True, rel_ci=0.05, after_inferences=100, after_s=0.1)),
+    OutputChecked: OutputChecked(OutputCheck(reference="ort/cpu")),
     WorkerFailed: WorkerFailed("ValueError: boom", "", ErrorKind.INTERNAL, detail="ValueError: boom"),
     WorkerDone: WorkerDone(),
 }
@@ -117,20 +127,20 @@ def _feed(messages: list, *, exitcode: int = 0, **spec) -> tuple[list, dict]:
 
 FULL_RUN = [
     PhaseStarted(Phase.LOAD, 10), PhaseEnded(Phase.LOAD, 10, 20),
-    ModelIdentity({"name": "m", "sha256": "cd" * 32}),
-    InputsResolved([{"name": "x", "dtype": "float32", "shape": [1, 3], "source": "synthetic (seed 0)"}]),
+    ModelIdentity(ModelInfo(name="m", sha256="cd" * 32)),
+    InputsResolved([InputInfo(name="x", dtype="float32", shape=[1, 3], source="synthetic (seed 0)")]),
     PhaseStarted(Phase.COMPILE, 30), PhaseEnded(Phase.COMPILE, 30, 40),
-    SessionOpened({"providers": ["CPUExecutionProvider"], "precision": "fp32", "cache": "n/a",
-                   "effective_options": {}, "notes": ["a session note"], "placement": None, "outputs": ["y"]}),
+    SessionOpened(SessionInfo(providers=["CPUExecutionProvider"], precision="fp32", cache="n/a",
+                              notes=["a session note"], outputs=["y"]), None),
     PhaseStarted(Phase.FIRST_INFERENCE, 50), PhaseEnded(Phase.FIRST_INFERENCE, 50, 60),
     PhaseStarted(Phase.WARMUP, 70), PhaseEnded(Phase.WARMUP, 70, 80, {"count": 2}),
     PhaseStarted(Phase.MEASURE, 90),
     LatencyBatch([1_000_000, 2_000_000, 3_000_000], [900_000, 950_000, 1_000_000]),
     LatencyBatch([4_000_000, 5_000_000], [1_100_000, 1_200_000]),
-    SteadyReached({"reached": True, "rel_ci": 0.05, "after_inferences": 5, "after_s": 0.01}),
+    SteadyReached(SteadyState(reached=True, rel_ci=0.05, after_inferences=5, after_s=0.01)),
     PhaseEnded(Phase.MEASURE, 90, 6_000_000),
     PhaseStarted(Phase.OUTPUT_CHECK, 6_000_010), PhaseEnded(Phase.OUTPUT_CHECK, 6_000_010, 6_000_020),
-    OutputChecked({"reference": "ort/cpu", "skipped": "this run is the reference (ort/cpu)", "outputs": []}),
+    OutputChecked(OutputCheck(reference="ort/cpu", skipped="this run is the reference (ort/cpu)")),
     WorkerDone(),
 ]
 
