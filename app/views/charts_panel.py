@@ -41,6 +41,7 @@ SLOW_PERIOD_S = 0.2  # telemetry curves, overlays and the 'why missing' list: ~5
 REGION_HALF_HEIGHT = 1e7  # phase shading spans any plausible y range (ms, W, degC, GiB...)
 OPEN_PHASE_END = 1e7  # a phase still running is shaded to the right edge (no per-frame resize)
 SHADED_PHASES = (Phase.COMPILE, Phase.FIRST_INFERENCE, Phase.WARMUP, Phase.MEASURE)
+LATENCY_LINE = "latency line"  # key of the latency curve among the drawn telemetry series
 PHASE_NAMES = {Phase.COMPILE: "compile", Phase.FIRST_INFERENCE: "first inference", Phase.WARMUP: "warm-up",
                Phase.MEASURE: "measure", Phase.LOAD: "load", Phase.OUTPUT_CHECK: "output check"}
 
@@ -244,7 +245,7 @@ class ChartsPanel(QWidget):
 
     def _update_latency(self) -> None:
         buffer, item = self.live.latency, self.curves["latency"]
-        if self._drawn_total.get("latency") == buffer.total and buffer.total:
+        if self._drawn_total.get(LATENCY_LINE) == buffer.total and buffer.total:
             return
         lo, hi, ncols = self._x_window("latency")
         if self.following:
@@ -258,7 +259,7 @@ class ChartsPanel(QWidget):
         y2[1::2] += half_px
         item.setData(np.repeat(xs, 2), y2)
         self.set_data_calls += 1
-        self._drawn_total["latency"] = buffer.total
+        self._drawn_total[LATENCY_LINE] = buffer.total
         self._tops["latency"] = _top(ys)
 
     def _on_latency_range_changed(self, *_args) -> None:

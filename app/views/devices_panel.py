@@ -10,9 +10,16 @@ from __future__ import annotations
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from app.probes.device import DeviceInfo
+from app.probes.model import CATEGORIES
 from app.views import theme
 
-_SKIP_KEYS = {"name", "kind", "device_type", "key", "id", "metrics", "telemetry", "device"}
+# Facts of a device shown under it, in this order, when set.
+_FACTS = ("driver", "driver_version", "vendor_id", "device_id", "bus", "luid", "aliases", "power_state", "notes")
+
+
+def _facts(d: DeviceInfo) -> list[tuple[str, object]]:
+    return [(f.replace("_", " "), getattr(d, f)) for f in _FACTS if getattr(d, f) not in ("", [], None)]
 
 
 def _text(value) -> str:
@@ -63,28 +70,21 @@ class DevicesPanel(QWidget):
         return item
 
     # -- sections --------------------------------------------------------
-    def set_inventory(self, devices: list[dict] | None, error: str = "") -> None:
+    def set_inventory(self, devices: list[DeviceInfo] | None, error: str = "") -> None:
         self.devices_root.takeChildren()
         if devices is None:
             QTreeWidgetItem(self.devices_root, ["Inventory unavailable", "", error or "no inventory module"])
             return
         for d in devices:
-            name = d.get("name") or d.get("device_name") or d.get("key") or "device"
-            kind = d.get("kind") or d.get("device_type") or ""
-            item = QTreeWidgetItem(self.devices_root, [f"{kind} · {name}" if kind else name, "",
-                                                        _text(d.get("vendor", ""))])
+            name = d.name or d.key or "device"
+            item = QTreeWidgetItem(self.devices_root, [f"{d.kind} · {name}" if d.kind else name, "", _text(d.vendor)])
             item.setToolTip(0, str(name))
-            for key, value in d.items():
-                if key in _SKIP_KEYS or value in (None, "", [], {}):
-                    continue
-                child = QTreeWidgetItem(item, [key.replace("_", " "), "", _text(value)])
+            for key, value in _facts(d):
+                child = QTreeWidgetItem(item, [key, "", _text(value)])
                 child.setToolTip(2, _text(value))
-            metrics = d.get("metrics") or d.get("telemetry")
-            if isinstance(metrics, dict):
-                for metric, info in metrics.items():
-                    status = info.get("status", "") if isinstance(info, dict) else str(info)
-                    reason = info.get("reason", "") if isinstance(info, dict) else ""
-                    self._status_item(item, metric, status == "ok", "live" if status == "ok" else status, reason)
+            for metric in CATEGORIES:
+                cap = d.capability(metric)
+                self._status_item(item, metric, cap.readable, "live" if cap.readable else cap.status, cap.reason)
             item.setExpanded(True)
         if not devices:
             QTreeWidgetItem(self.devices_root, ["No devices reported"])

@@ -29,12 +29,12 @@ def _discover() -> list:
     return discover_targets()
 
 
-def _inventory() -> list[dict] | None:
+def _inventory() -> list | None:
     try:
         from app.probes.inventory import build_inventory
     except ImportError:
         return None
-    return [d.to_dict() for d in build_inventory()]
+    return build_inventory()
 
 
 class WorkflowMixin:
