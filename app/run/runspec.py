@@ -1,35 +1,39 @@
-"""RunSpec: everything a run needs, plain data so it crosses the process boundary."""
+"""RunSpec: everything a run needs, plain data so it crosses the process boundary.
+
+Its defaults are RunOptions' (app.run.spec_builder): the one place they are written.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
 from app.common.errors import UserError
+from app.run.spec_builder import DEFAULTS as _D
 
 
 @dataclass
 class RunSpec:
     model_path: str
     target_id: str
-    warmup: int = 10
-    iterations: int | None = 100  # None when duration_s is set
+    warmup: int = _D.warmup
+    iterations: int | None = _D.iterations  # None when duration_s is set
     duration_s: float | None = None
     shapes: dict[str, list[int]] = field(default_factory=dict)  # --shape INPUT=d0,d1
     dims: dict[str, int] = field(default_factory=dict)  # --dim SYMBOL=N
     inputs: dict[str, str] = field(default_factory=dict)  # --input NAME=FILE|VALUE
-    seed: int = 0
+    seed: int = _D.seed
     ep_options: dict[str, str] = field(default_factory=dict)
-    strict: bool = False
-    threads: int | None = None
-    io_binding: bool = False
-    check_outputs: bool = True
-    cache_dir: str | None = None
+    strict: bool = _D.strict
+    threads: int | None = _D.threads
+    io_binding: bool = _D.io_binding
+    check_outputs: bool = _D.check_outputs
+    cache_dir: str | None = _D.cache_dir
     # Stop measuring once the p50's 95% confidence half-width is below this
     # share of the p50 (e.g. 0.01); iterations/duration stay the upper bound.
-    until_steady: float | None = None
+    until_steady: float | None = _D.until_steady
     # Wall-clock limit without progress (compile or one inference) before the
     # worker is declared hung and killed.
-    stall_timeout_s: float = 600.0
+    stall_timeout_s: float = _D.stall_timeout_s
 
     def validate(self) -> RunSpec:
         if self.warmup < 0:
