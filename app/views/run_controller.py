@@ -21,7 +21,6 @@ TICK_MS = 33  # ~30 Hz: smooth charts, short ticks
 class RunController(QObject):
     run_started = Signal(object)  # RunSpec
     phase_started = Signal(str)
-    phase_finished = Signal(str, float)  # phase, seconds
     run_finished = Signal(dict)  # the run record (any status)
     error_raised = Signal(str, str, str)  # message, hint, kind
     batch_finished = Signal(list)  # every record of one Run / Run on all targets (may be empty)
@@ -169,7 +168,6 @@ class RunController(QObject):
             self.phase_started.emit(d["phase"])
         elif kind == "phase":
             self.live.phase_ended(d["phase"], d["t0_ns"], d["t1_ns"])
-            self.phase_finished.emit(d["phase"], (d["t1_ns"] - d["t0_ns"]) / 1e9)
         elif kind == "error":
             self.error_raised.emit(d.get("message", "the run failed."), d.get("hint", ""), d.get("kind", ""))
         elif kind == "ended":
