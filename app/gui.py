@@ -72,7 +72,7 @@ class _Automation:
                          "Pick one of the ready targets (aipcprof devices lists them).")
             self.exit_code = ExitStatus.RUN_FAILED
         if self.start and self.exit_code is ExitStatus.OK:
-            w.run_selected()
+            w.workflow.run_selected()
             if w.controller.busy:
                 return  # _on_window_all_runs_finished finishes
             self.exit_code = ExitStatus.RUN_FAILED
@@ -159,7 +159,7 @@ def run_gui(model: str | None = None, target: str | None = None, start: bool = F
         QTimer.singleShot(0, lambda: _report_shown(probe, app))
     QTimer.singleShot(0, window.start_background)  # after the first paint
     if model:
-        window.open_model(model)
+        window.workflow.open_model(model)
     rc = app.exec()
     return automation.exit_code if quit_after else rc
 

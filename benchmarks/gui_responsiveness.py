@@ -144,7 +144,7 @@ def live_run(model: Path, minutes: float, profile: str | None = None) -> dict:
     wait(lambda: targets, 60)
     loaded: list = []
     window.model_loaded.connect(loaded.append)
-    window.open_model(str(model))
+    window.workflow.open_model(str(model))
     wait(lambda: loaded, 60)
     window.setup_panel.select_target("ort/cpu")
     window.setup_panel.by_time.setChecked(True)
@@ -152,7 +152,7 @@ def live_run(model: Path, minutes: float, profile: str | None = None) -> dict:
     window.setup_panel.warmup.setValue(100)
     finished: list = []
     window.all_runs_finished.connect(finished.append)
-    window.run_selected()
+    window.workflow.run_selected()
     c, charts = window.controller, window.charts
     wait(lambda: c.phase == "measure" and c.live.count > 0, 60)
 

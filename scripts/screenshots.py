@@ -49,7 +49,7 @@ def compare(app, window, out: Path, suffix: str, finished: list) -> None:
         return
     window.setup_panel.duration.setValue(4.0)
     finished.clear()
-    window.run_selected()
+    window.workflow.run_selected()
     wait_for(app, lambda: finished, 120, "the ov/cpu run")
     panel = window.history_panel
     wait_for(app, lambda: panel.table.rowCount() >= 2, 30, "both runs in the history")
@@ -107,7 +107,7 @@ def main() -> int:
 
     loaded: list = []
     window.model_loaded.connect(loaded.append)
-    window.open_model(args.model)
+    window.workflow.open_model(args.model)
     wait_for(app, lambda: loaded, 60, "the model card")
     window.setup_panel.select_target("ort/cpu")
     if not args.only_results:
@@ -117,7 +117,7 @@ def main() -> int:
     window.setup_panel.duration.setValue(8.0)
     finished: list = []
     window.all_runs_finished.connect(finished.append)
-    window.run_selected()
+    window.workflow.run_selected()
     c = window.controller
     wait_for(app, lambda: c.phase == "measure" and c.live.count > 0, 60, "the measured loop")
     t = time.monotonic()
@@ -139,7 +139,7 @@ def main() -> int:
     bad.write_bytes(os.urandom(2048))
     failed: list = []
     window.model_failed.connect(failed.append)
-    window.open_model(str(bad))
+    window.workflow.open_model(str(bad))
     wait_for(app, lambda: failed, 30, "the error")
     shoot(app, window, out / "06-error.png")
     window.close()

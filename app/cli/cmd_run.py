@@ -5,55 +5,68 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.cli.options import parse_key_values
 from app.common.errors import ExitStatus, UserError
 from app.record.schema import RunRecord, RunStatus
+from app.run.spec_builder import (
+    CLI_LABELS,
+    DEFAULTS,
+    UNTIL_STEADY_DEFAULT,
+    RunOptions,
+    parse_dims,
+    parse_inputs,
+    parse_key_values,
+    parse_shapes,
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    d = DEFAULTS  # every default comes from RunOptions (the GUI uses the same)
     p.add_argument("model", metavar="MODEL", help="path to an .onnx file")
     p.add_argument("--target", "-t", default="ort/cpu", help="target id from `aipcprof devices` (default ort/cpu)")
-    p.add_argument("--warmup", type=int, default=10, help="warm-up inferences, not measured (default 10)")
+    p.add_argument("--warmup", type=int, default=d.warmup, help=f"warm-up inferences, not measured (default {d.warmup})")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--iterations", "-n", type=int, help="measured inferences (default 100)")
+    group.add_argument("--iterations", "-n", type=int, default=d.iterations,
+                       help=f"measured inferences (default {d.iterations})")
     group.add_argument("--duration", "-d", type=float, metavar="S", help="measure for S seconds instead")
-    p.add_argument("--until-steady", nargs="?", type=float, const=0.01, metavar="REL",
-                   help="stop once the p50 is known to ±REL (default 0.01 = 1%%); "
-                        "--iterations/--duration stay the upper bound")
+    p.add_argument("--until-steady", nargs="?", type=float, const=UNTIL_STEADY_DEFAULT, default=d.until_steady,
+                   metavar="REL", help=f"stop once the p50 is known to ±REL (default {UNTIL_STEADY_DEFAULT:g} = "
+                                       f"{UNTIL_STEADY_DEFAULT:.0%}%); --iterations/--duration stay the upper bound")
     p.add_argument("--shape", action="append", metavar="INPUT=d0,d1,..", help="an input's whole shape")
     p.add_argument("--dim", action="append", metavar="SYMBOL=N", help="bind a symbolic dim everywhere it appears")
     p.add_argument("--input", action="append", metavar="NAME=FILE.npy|.npz|VALUE", help="real data for an input")
-    p.add_argument("--seed", type=int, default=0, help="seed for synthetic inputs (default 0)")
+    p.add_argument("--seed", type=int, default=d.seed, help=f"seed for synthetic inputs (default {d.seed})")
     p.add_argument("--ep-option", action="append", metavar="KEY=VALUE",
                    help="execution-provider / OpenVINO option, e.g. htp_performance_mode=burst")
-    p.add_argument("--strict", action="store_true", help="fail instead of falling back to the CPU")
-    p.add_argument("--threads", type=int, help="intra-op threads (default: runtime's choice)")
-    p.add_argument("--io-binding", action="store_true", help="bind inputs once and preallocate outputs")
-    p.add_argument("--no-output-check", action="store_true", help="skip the comparison with ORT CPU")
-    p.add_argument("--cache-dir", help="folder for EP context / compiled model cache")
-    p.add_argument("--timeout", type=float, default=600.0, metavar="S",
-                   help="stop the worker after S seconds without progress (default 600)")
+    p.add_argument("--strict", action="store_true", default=d.strict, help="fail instead of falling back to the CPU")
+    p.add_argument("--threads", type=int, default=d.threads, help="intra-op threads (default: runtime's choice)")
+    p.add_argument("--io-binding", action="store_true", default=d.io_binding,
+                   help="bind inputs once and preallocate outputs")
+    p.add_argument("--no-output-check", action="store_false", dest="check_outputs", default=d.check_outputs,
+                   help="skip the comparison with ORT CPU")
+    p.add_argument("--cache-dir", default=d.cache_dir, help="folder for EP context / compiled model cache")
+    p.add_argument("--timeout", type=float, default=d.stall_timeout_s, metavar="S",
+                   help=f"stop the worker after S seconds without progress (default {d.stall_timeout_s:g})")
     p.add_argument("--no-telemetry", action="store_true", help="do not sample utilisation/power/temperature")
     p.add_argument("--out", "-o", metavar="RUN.json", help="write the run record here (atomically)")
     p.add_argument("--json", action="store_true", help="print the run record as JSON instead of a summary")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 
-def build_spec(args: argparse.Namespace):
-    from app.model import inputs as inp
-    from app.run.runspec import RunSpec
+def options_from_args(args: argparse.Namespace) -> RunOptions:
+    """The parsed command line as RunOptions (the string forms parsed, nothing validated yet)."""
+    by_duration = args.duration is not None
+    return RunOptions(
+        warmup=args.warmup, iterations=args.iterations, by_duration=by_duration,
+        duration_s=args.duration if by_duration else DEFAULTS.duration_s, until_steady=args.until_steady,
+        shapes=parse_shapes(args.shape), dims=parse_dims(args.dim), inputs=parse_inputs(args.input),
+        seed=args.seed, ep_options=parse_key_values(args.ep_option, "--ep-option"), strict=args.strict,
+        threads=args.threads, io_binding=args.io_binding, check_outputs=args.check_outputs,
+        cache_dir=args.cache_dir, stall_timeout_s=args.timeout,
+    )
 
-    shapes = inp.parse_shape_options(args.shape)
-    dims = inp.parse_dim_options(args.dim)
-    feeds = inp.parse_input_options(args.input)
-    iterations = args.iterations if args.iterations is not None else (None if args.duration else 100)
-    return RunSpec(
-        model_path=args.model, target_id=args.target, warmup=args.warmup, iterations=iterations,
-        duration_s=args.duration, shapes=shapes, dims=dims, inputs=feeds, seed=args.seed,
-        ep_options=parse_key_values(args.ep_option, "--ep-option"), strict=args.strict, threads=args.threads,
-        io_binding=args.io_binding, check_outputs=not args.no_output_check, cache_dir=args.cache_dir,
-        stall_timeout_s=args.timeout, until_steady=args.until_steady,
-    ).validate()
+
+def build_spec(args: argparse.Namespace):
+    return options_from_args(args).build(args.model, args.target, CLI_LABELS)
 
 
 def run(args: argparse.Namespace) -> ExitStatus:

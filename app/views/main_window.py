@@ -1,8 +1,12 @@
-"""MainWindow: composes the panels, owns menus/shortcuts, drag and drop, settings, lifecycle.
+"""MainWindow: composes the app state, the panels and the controllers; owns menus, drag and drop, settings.
 
-Model loading and runs live in app.views.workflow (WorkflowMixin), the run
-history, imports and comparisons in app.views.history_mixin (HistoryMixin), to
-keep each module small; this file is layout and plumbing.
+The window holds no app state of its own: that is `self.state`
+(app.state.AppState, no Qt). Controllers change it: `self.workflow`
+(app.views.workflow.Workflow: open a model, run, stop, save) and
+`self.history_controller` (app.views.history_controller: the run history,
+imports, comparisons). Panels show it: each subscribes to the state's events
+(wired in `_connect`), and the window's Qt signals below relay the moments
+automation and tests wait for. This file is layout and plumbing.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QFileDialog,
     QLabel,
     QMainWindow,
     QProgressBar,
@@ -27,21 +32,24 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.record.history import RunHistory
+from app.record.schema import RunRecord
+from app.state import AppState, View
 from app.views import theme
 from app.views.banner import Banner
 from app.views.charts_panel import ChartsPanel
 from app.views.compare_view import CompareView
 from app.views.devices_panel import DevicesPanel
-from app.views.history_mixin import HistoryMixin
+from app.views.history_controller import HistoryController
 from app.views.history_panel import HistoryPanel
 from app.views.jobs import JobRunner
 from app.views.model_panel import ModelPanel
 from app.views.results_panel import ResultsPanel
 from app.views.run_controller import RunController
 from app.views.run_setup_panel import RunSetupPanel
-from app.views.workflow import WorkflowMixin
+from app.views.workflow import Workflow
 
 MAX_RECENT = 10
+MIN_CARD_HEIGHT = 260  # px the model card / devices tabs keep when the run setup grows
 
 
 def _scroll(widget: QWidget) -> QScrollArea:
@@ -52,7 +60,15 @@ def _scroll(widget: QWidget) -> QScrollArea:
     return area
 
 
-class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
+def _inventory() -> list | None:
+    try:
+        from app.probes.inventory import build_inventory
+    except ImportError:
+        return None
+    return build_inventory()
+
+
+class MainWindow(QMainWindow):
     model_loaded = Signal(str)  # path
     model_failed = Signal(str)  # message
     targets_loaded = Signal(list)
@@ -69,12 +85,15 @@ class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
         self.sample_model = sample_model
         self.setWindowTitle("AI PC Profiler")
         self.setAcceptDrops(True)
+        self.state = AppState()
         self.jobs = JobRunner(self)
         self.history = RunHistory(runs_dir)
         self.history_jobs = JobRunner(self, max_threads=1)  # one writer at a time on the history folder
         self.controller = RunController(self.history, self, jobs=self.history_jobs)
-        self.records: list[dict] = []  # this session's runs, for the comparison table
         self._build_widgets()
+        self.workflow = Workflow(self.state, self.jobs, self.controller, self.model_panel, self)
+        self.history_controller = HistoryController(self.state, self.history, self.history_jobs, self.history_panel,
+                                                    self.compare_view, self.results, self)
         self._build_actions()
         self._build_layout()
         self._connect()
@@ -88,7 +107,7 @@ class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
     def _build_widgets(self) -> None:
         self.banner = Banner(self)
         self.model_panel = ModelPanel()
-        self.setup_panel = RunSetupPanel()
+        self.setup_panel = RunSetupPanel(self.state.run_setup)
         self.devices_panel = DevicesPanel()
         self.charts = ChartsPanel(self.controller.live)
         self.results = ResultsPanel()
@@ -126,15 +145,16 @@ class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
                                           "Open the small model that ships with the app")
         self.save_action = self._action("&Save Run As…", self.save_run_dialog, [QKeySequence.StandardKey.Save],
                                         "Save the last run record (JSON)")
-        self.runs_action = self._action("Show Runs &Folder", self.show_runs_folder, (),
+        self.runs_action = self._action("Show Runs &Folder", self.history_controller.show_runs_folder, (),
                                         "Where every run record is kept")
-        self.import_action = self._action("&Import Runs…", self.import_dialog, ["Ctrl+I"],
+        self.import_action = self._action("&Import Runs…", self.history_controller.import_dialog, ["Ctrl+I"],
                                           "Add run files (.json) to the history: from another PC or a bundle")
         self.quit_action = self._action("&Quit", self.close, [QKeySequence.StandardKey.Quit])
-        self.run_action = self._action("&Run", self.run_selected, ["Ctrl+R", "F5"], "Run on the selected target")
-        self.run_all_action = self._action("Run on &All Targets", self.run_all, ["Ctrl+Shift+R"],
+        self.run_action = self._action("&Run", self.workflow.run_selected, ["Ctrl+R", "F5"],
+                                       "Run on the selected target")
+        self.run_all_action = self._action("Run on &All Targets", self.workflow.run_all, ["Ctrl+Shift+R"],
                                            "Run the model on every ready target, one after another")
-        self.stop_action = self._action("S&top", self.stop, ["Esc"], "Stop the run (works in every phase)")
+        self.stop_action = self._action("S&top", self.workflow.stop, ["Esc"], "Stop the run (works in every phase)")
         self.follow_action = self._action("&Follow Live", self._on_follow_triggered, ["Ctrl+L"],
                                           "Charts: follow the run again after zooming")
         icons = QStyle.StandardPixmap
@@ -158,7 +178,7 @@ class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
             run_menu.addAction(a)
         view_menu = menu.addMenu("&View")
         for i, (text, key) in enumerate((("&Live Run", "Ctrl+1"), ("&History", "Ctrl+2"), ("&Comparison", "Ctrl+3"))):
-            view_menu.addAction(self._action(text, lambda _=False, i=i: self.views.setCurrentIndex(i), [key]))
+            view_menu.addAction(self._action(text, lambda _=False, i=i: self.state.show_view(View(i)), [key]))
         view_menu.addSeparator()
         view_menu.addAction(self.follow_action)
         help_menu = menu.addMenu("&Help")
@@ -182,7 +202,8 @@ class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
         self.tabs.setTabToolTip(1, "Accelerators, targets and telemetry on this PC.")
         self.left = QSplitter(Qt.Orientation.Vertical)
         self.left.setObjectName("LeftSplitter")
-        self.left.addWidget(_scroll(self.setup_panel))
+        self.setup_area = _scroll(self.setup_panel)
+        self.left.addWidget(self.setup_area)
         self.left.addWidget(self.tabs)
         self.left.setStretchFactor(1, 1)
         self.right = QSplitter(Qt.Orientation.Vertical)
@@ -215,22 +236,61 @@ class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
         self.setCentralWidget(central)
 
     def _connect(self) -> None:
+        """Views follow the state; the window's signals relay what automation and tests wait for."""
+        st = self.state
+        st.error.connect(self.show_error)
+        st.status.connect(lambda message, msecs: self.statusBar().showMessage(message, msecs))
+        st.view_changed.connect(lambda view: self.views.setCurrentIndex(int(view)))
+        self.views.currentChanged.connect(lambda i: st.show_view(View(i)) if i >= 0 else None)
+
+        m = st.model
+        m.started.connect(lambda _path: self.banner.setVisible(False))
+        m.card_changed.connect(lambda card, reinspected: self.model_panel.show_card(card, keep_dims=reinspected))
+        m.loaded.connect(self._on_model_loaded)
+        m.failed.connect(lambda _path, message, _hint: self.model_failed.emit(message))
+        m.changed.connect(self._update_actions)
+
+        rs = st.run_setup
+        rs.targets_changed.connect(self._on_targets_changed)
+        rs.target_changed.connect(lambda _id: self._update_actions())
+
+        r = st.run
+        r.started.connect(self._on_run_started)
+        r.phase_changed.connect(self._on_run_phase_changed)
+        r.finished.connect(self._on_run_finished)
+        r.batch_finished.connect(self._on_batch_finished)
+        r.saved.connect(self._on_run_saved)
+        r.changed.connect(self._update_actions)
+
+        st.history.listed.connect(self.history_changed.emit)
+        st.history.imported.connect(self.runs_imported.emit)
+        self.history_controller.comparison_shown.connect(self.comparison_shown.emit)
+
         c = self.controller
         c.ticked.connect(self._on_controller_ticked)
-        c.run_started.connect(self._on_controller_run_started)
-        c.run_finished.connect(self._on_controller_run_finished)
-        c.error_raised.connect(self._on_controller_error_raised)
-        c.batch_finished.connect(self._on_controller_batch_finished)
-        c.record_saved.connect(self._on_controller_record_saved)
-        c.run_stored.connect(lambda _entry: self.refresh_history())
-        self._connect_history()
+        c.run_stored.connect(lambda _entry: self.history_controller.refresh())
+        self.compare_view.exported.connect(self._on_compare_view_exported)
         self.model_panel.open_requested.connect(self.open_dialog)
-        self.model_panel.dims_changed.connect(self._on_model_panel_dims_changed)
         self.charts.follow_changed.connect(lambda following: self.follow_action.setEnabled(not following))
-        self._reinspect_timer = QTimer(self)
-        self._reinspect_timer.setSingleShot(True)
-        self._reinspect_timer.setInterval(250)  # debounce: one re-inspection per burst of dim edits
-        self._reinspect_timer.timeout.connect(self._reinspect)
+        # The run setup's height changes (Advanced unfolded, an inline error): give its pane the room.
+        self.setup_panel.advanced_button.toggled.connect(lambda _open: QTimer.singleShot(0, self._fit_setup_pane))
+        rs.problems_changed.connect(lambda problems: problems and QTimer.singleShot(
+            0, lambda: self._fit_setup_pane(grow_only=True)))
+
+    def _fit_setup_pane(self, grow_only: bool = False) -> None:
+        """Size the run-setup pane to its content, leaving the model card at least MIN_CARD_HEIGHT."""
+        total = sum(self.left.sizes())
+        if total <= 0:
+            return
+        area = self.setup_area
+        want = self.setup_panel.sizeHint().height() + 2 * area.frameWidth() + 2
+        top = min(want, max(total - MIN_CARD_HEIGHT, total // 2))
+        if not grow_only or top > self.left.sizes()[0]:
+            self.left.setSizes([top, total - top])
+        if grow_only and self.setup_panel.problem.isVisible():  # still too tall: scroll to the message
+            area.ensureWidgetVisible(self.setup_panel.problem)
+        elif self.setup_panel.advanced_open():  # just unfolded: bring its fields into view
+            area.ensureWidgetVisible(self.setup_panel.advanced)
 
     # -- drag and drop ---------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
@@ -250,9 +310,9 @@ class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
         runs = [f for f in files if f.lower().endswith(".json")]
         models = [f for f in files if not f.lower().endswith(".json")]
         if runs:
-            self.import_runs(runs)
+            self.history_controller.import_runs(runs)
         if models:
-            self.open_model(models[0])
+            self.workflow.open_model(models[0])
 
     # -- settings --------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -267,8 +327,10 @@ class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
             if state is not None:
                 split.restoreState(state)
         s.beginGroup("run")
-        self.setup_panel.restore_state({k: s.value(k) for k in s.childKeys()})
+        run = {k: s.value(k) for k in s.childKeys()}
         s.endGroup()
+        self.state.run_setup.restore_settings(run)
+        self.setup_panel.set_advanced_open(str(run.get("advanced")).lower() == "true")
         self._rebuild_recent_menu()
 
     def save_settings(self) -> None:
@@ -276,9 +338,10 @@ class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
         s.setValue("window/geometry", self.saveGeometry())
         for split in (self.main_split, self.left, self.right):
             s.setValue(f"window/{split.objectName()}", split.saveState())
-        for k, v in self.setup_panel.save_state().items():
+        for k, v in self.state.run_setup.to_settings().items():
             s.setValue(f"run/{k}", v)
-        t = self.setup_panel.current_target()
+        s.setValue("run/advanced", self.setup_panel.advanced_open())
+        t = self.state.run_setup.current_target()
         if t is not None:
             s.setValue("run/target", t.id)
         s.sync()
@@ -300,7 +363,7 @@ class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
         for path in recent:
             a = self.recent_menu.addAction(Path(path).name)
             a.setToolTip(path)
-            a.triggered.connect(lambda _=False, p=path: self.open_model(p))
+            a.triggered.connect(lambda _=False, p=path: self.workflow.open_model(p))
         self.recent_menu.setEnabled(bool(recent))
 
     # -- theme and lifecycle ---------------------------------------------
@@ -310,6 +373,7 @@ class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
             theme.apply(app)
         self.charts.restyle()
         self.banner.restyle()
+        self.setup_panel.restyle()
 
     def _on_follow_triggered(self) -> None:
         self.charts.follow()
@@ -327,3 +391,135 @@ class MainWindow(WorkflowMixin, HistoryMixin, QMainWindow):
         self.jobs.wait(5000)
         self.history_jobs.wait(10_000)  # a run record being written finishes (atomic: never half a file)
         super().closeEvent(event)
+
+    # -- start-up --------------------------------------------------------
+    def start_background(self) -> None:
+        """After the first paint: find targets and devices, start telemetry, greet first-timers."""
+        self.state.show_status("Looking for accelerators…")
+        preferred = self.settings.value("run/target")
+        self.workflow.discover(str(preferred) if preferred else None)
+        self.jobs.submit(_inventory, self.devices_panel.set_inventory,
+                         lambda e: self.devices_panel.set_inventory(None, f"{e.__class__.__name__}: {e}"))
+        self.controller.start_sampler()
+        self.history_controller.refresh()
+        if self.controller.sampler_error:
+            self.devices_panel.set_metric_status({}, self.controller.sampler_error)
+        if not self.settings.value("first_launch_done") and self.state.model.path is None:
+            self.settings.setValue("first_launch_done", True)
+            if self.sample_model is not None and self.sample_model.is_file():
+                self.banner.show_message("info", "Welcome to AI PC Profiler.",
+                                         "Drop an .onnx model on the window, or start with the bundled sample.",
+                                         ("Open sample model", self.open_sample))
+            else:
+                self.banner.show_message("info", "Welcome to AI PC Profiler.",
+                                         "Drop an .onnx model on the window or use File > Open (Ctrl+O).")
+
+    # -- dialogs ---------------------------------------------------------
+    def open_dialog(self) -> None:
+        start = str(Path(self.recent_files()[0]).parent) if self.recent_files() else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open ONNX model", start, "ONNX models (*.onnx);;All files (*)")
+        if path:
+            self.workflow.open_model(path)
+
+    def open_sample(self) -> None:
+        if self.sample_model is None or not self.sample_model.is_file():
+            self.show_error("The sample model is missing from this installation.",
+                            "Reinstall the app, or open your own .onnx file (Ctrl+O).")
+            return
+        self.workflow.open_model(str(self.sample_model))
+
+    def save_run_dialog(self) -> None:
+        if self.state.run.last_record is None:
+            self.show_error("No run to save yet.", "Run the model first (F5).")
+            return
+        default = Path(self.state.run.last_record_path or "run.json").name
+        path, _ = QFileDialog.getSaveFileName(self, "Save run record", default, "Run records (*.json)")
+        if path:
+            self.workflow.save_run_as(path)
+
+    def show_error(self, message: str, hint: str = "") -> None:
+        self.banner.show_message("error", message, hint)
+
+    # -- the state, shown ------------------------------------------------
+    def _on_targets_changed(self, targets: list) -> None:
+        self.devices_panel.set_targets(targets)
+        ready = sum(t.ready for t in targets)
+        self.status_targets.setText(f"{ready} of {len(targets)} targets ready")
+        self.status_targets.setToolTip("\n".join(f"{t.id}: {'ready' if t.ready else t.reason}" for t in targets))
+        if targets:
+            self.statusBar().showMessage("Ready", 3000)
+        self._update_actions()
+        self.targets_loaded.emit(targets)
+
+    def _on_model_loaded(self, path: str) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.setWindowTitle(f"{Path(path).name} — AI PC Profiler")
+        self.statusBar().showMessage(f"Loaded {path}", 5000)
+        self._add_recent(path)
+        self._update_actions()
+        self.model_loaded.emit(path)
+
+    def _on_run_started(self, spec) -> None:
+        self.banner.setVisible(False)
+        self.charts.reset()
+        self.progress.setVisible(True)
+        queued = self.state.run.queued
+        self.statusBar().showMessage(f"Running on {spec.target_id}" + (f" ({queued} more queued)" if queued else ""))
+        self.state.show_view(View.LIVE)  # the live charts
+
+    def _on_run_phase_changed(self, _phase: str) -> None:
+        text, _pct = self.controller.progress()
+        if text:
+            self.phase_label.setText(text)
+
+    def _on_controller_ticked(self) -> None:
+        self.charts.refresh()
+        if self.controller.busy and self.controller.tick_count % 8 == 0:  # ~4 Hz: text and bar relayout cost
+            text, pct = self.controller.progress()
+            if self.phase_label.text() != text:
+                self.phase_label.setText(text)
+            if pct < 0:
+                self.progress.setRange(0, 0)  # busy: compile / warm-up have no count
+            else:
+                self.progress.setRange(0, 100)
+                self.progress.setValue(pct)
+        if self.controller.tick_count % 15 == 0:  # statuses change slowly: twice a second is plenty
+            statuses = self.controller.metric_status()
+            if statuses:
+                self.devices_panel.set_metric_status(statuses)
+                live = sum(1 for s, _ in statuses.values() if s == "ok")
+                self.status_metrics.setText(f"telemetry: {live} of {len(statuses)} metrics live")
+
+    def _on_run_finished(self, record: RunRecord) -> None:
+        self.charts.refresh(force=True)  # the run's last telemetry and numbers, now
+        self.results.show_record(record, self.state.run.last_record_path)
+        self.results.show_comparison(self.state.run.records)
+        self.phase_label.setText(f"{record.status.value.capitalize()} · {record.latency.count:,} inferences")
+        if not self.controller.busy:
+            self.progress.setVisible(False)
+        self.run_finished.emit(record)
+
+    def _on_run_saved(self, path: str) -> None:
+        self.statusBar().showMessage(f"Run saved: {path}", 8000)
+        run = self.state.run
+        if path == run.last_record_path and self.results.record is run.last_record:
+            self.results.set_saved_path(path)
+
+    def _on_batch_finished(self, records: list) -> None:
+        self.progress.setVisible(False)
+        self._update_actions()
+        self.all_runs_finished.emit(records)
+
+    def _on_compare_view_exported(self, kind: str, path: str) -> None:
+        self.statusBar().showMessage("Comparison image copied to the clipboard" if kind == "clipboard"
+                                     else f"Exported {kind.upper()}: {path}", 8000)
+
+    def _update_actions(self) -> None:
+        busy = self.state.run.busy or self.controller.busy
+        ready = self.state.model.ready
+        self.run_action.setEnabled(ready and self.state.run_setup.current_target() is not None and not busy)
+        self.run_all_action.setEnabled(ready and bool(self.state.run_setup.ready_targets()) and not busy)
+        self.stop_action.setEnabled(busy)
+        self.save_action.setEnabled(self.state.run.last_record is not None)
+        self.setup_panel.setEnabled(not busy)  # settings of the running job cannot change under it
+        self.model_panel.open_button.setEnabled(not busy)

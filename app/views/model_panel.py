@@ -50,6 +50,10 @@ def _si(n: float | None) -> str:
     return fmt_si(n, sep=" ")
 
 
+def _plain(label: QLabel) -> QLabel:
+    """Text from the model file (names, producer, notes) is shown as typed, never as rich text."""
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
 
 
 def _shape(shape) -> str:
@@ -70,13 +74,13 @@ class ModelPanel(QWidget):
         self._value_edits: dict[str, QLineEdit] = {}
         self._files: dict[str, str] = {}  # input -> attached .npy/.npz
 
-        self.title = QLabel("No model")
+        self.title = _plain(QLabel("No model"))
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         self.title.setFont(font)
         self.title.setWordWrap(True)
-        self.subtitle = QLabel("Drop an .onnx file anywhere on the window, or use File > Open (Ctrl+O).")
+        self.subtitle = _plain(QLabel("Drop an .onnx file anywhere on the window, or use File > Open (Ctrl+O)."))
         self.subtitle.setWordWrap(True)
         self.subtitle.setEnabled(False)
         self.open_button = QPushButton("Open model…")
@@ -105,7 +109,7 @@ class ModelPanel(QWidget):
         ops_box = QGroupBox("Operators")
         ops_lay = QVBoxLayout(ops_box)
         ops_lay.addWidget(self.ops_table)
-        self.notes = QLabel()
+        self.notes = _plain(QLabel())
         self.notes.setWordWrap(True)
 
         header = QHBoxLayout()
@@ -167,7 +171,7 @@ class ModelPanel(QWidget):
             self._fill_dims(card)
         self._fill_io(card)
         self._fill_ops(card)
-        self.notes.setText("<br>".join(f"• {n}" for n in card.get("notes", [])))
+        self.notes.setText("\n".join(f"• {n}" for n in card.get("notes", [])))
         self.facts_box.setVisible(True)
         for t in (self.inputs_table, self.outputs_table, self.ops_table):
             t.parentWidget().setVisible(True)
@@ -201,7 +205,7 @@ class ModelPanel(QWidget):
              + (f" · sha256 {c['sha256'][:12]}…" if c.get("sha256") else ""), c["path"]),
         ]
         for label, value, tip in rows:
-            v = QLabel(value)
+            v = _plain(QLabel(value))
             v.setWordWrap(True)
             v.setToolTip(tip)
             v.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -221,7 +225,7 @@ class ModelPanel(QWidget):
             spin.valueChanged.connect(lambda _v: self.dims_changed.emit(self.dims()))
             spin.setObjectName(f"dim_{name}")
             self._dim_spins[name] = spin
-            self.dims_form.addRow(f"{name}:", spin)
+            self.dims_form.addRow(_plain(QLabel(f"{name}:")), spin)
         self.dims_box.setVisible(bool(names))
 
     def _fill_io(self, c: dict) -> None:
@@ -257,8 +261,8 @@ class ModelPanel(QWidget):
             edit.setObjectName(f"value_{name}")
             self._value_edits[name] = edit
             lay.addWidget(edit)
-        label = QLabel(Path(self._files[name]).name if name in self._files else
-                       ("" if spec["shape"] == [] else "synthetic"))
+        label = _plain(QLabel(Path(self._files[name]).name if name in self._files else
+                              ("" if spec["shape"] == [] else "synthetic")))
         label.setEnabled(name in self._files)
         attach = QPushButton("Attach…" if name not in self._files else "×")
         attach.setToolTip("Use a .npy/.npz file for this input instead of synthetic data."
@@ -277,12 +281,6 @@ class ModelPanel(QWidget):
             if not path:
                 return
             self._files[name] = path
-        if self.card:
-            self._fill_io(self.card)
-
-    def attach_file(self, name: str, path: str) -> None:
-        """Programmatic attach (tests, automation)."""
-        self._files[name] = path
         if self.card:
             self._fill_io(self.card)
 

@@ -25,6 +25,7 @@ _PHASE_NAMES = {Phase.START: "Starting worker", Phase.LOAD: "Loading model", Pha
 
 class RunController(QObject):
     run_started = Signal(object)  # RunSpec
+    phase_started = Signal(object)  # Phase
     run_finished = Signal(object)  # the run record (any status), an app.record.schema.RunRecord
     error_raised = Signal(str, str, object)  # message, hint, ErrorKind
     batch_finished = Signal(list)  # every record of one Run / Run on all targets (may be empty)
@@ -170,6 +171,7 @@ class RunController(QObject):
             case RunPhaseStarted():
                 self.phase, self.phase_t0 = ev.phase, time.monotonic()
                 self.live.phase_started(ev.phase, ev.t_ns)
+                self.phase_started.emit(ev.phase)
             case RunPhaseEnded():
                 self.live.phase_ended(ev.phase, ev.t0_ns, ev.t1_ns)
             case RunFailed():

@@ -1,4 +1,12 @@
-"""RunSetupPanel: target picker, warm-up / iterations / duration, strict mode, EP options.
+"""RunSetupPanel: the editor of the next run's setup (app.state.run_setup.RunSetupState).
+
+Target picker, warm-up, iterations or duration, strict mode, per-target EP
+presets and other EP options; an "Advanced" section (collapsed by default) has
+the rest of what `aipcprof run` takes: until-steady, seed, threads, IO binding,
+output check, cache folder, stall timeout. Every edit goes to the state, which
+checks it; a bad value shows as an inline message naming the option, never as
+a traceback. Defaults and checks are app.run.spec_builder.RunOptions', the
+CLI's too.
 
 Targets that cannot run here stay in the list, greyed out, with the reason and
 the fix as their tooltip: the user learns what the machine could do.
@@ -6,71 +14,109 @@ the fix as their tooltip: the user learns what the machine could do.
 
 from __future__ import annotations
 
-import json
-
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QRadioButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-QNN_MODES = ("burst", "sustained_high_performance", "high_performance", "balanced", "default",
-             "power_saver", "low_power_saver", "high_power_saver", "extreme_power_saver")
-OV_HINTS = ("LATENCY", "THROUGHPUT", "CUMULATIVE_THROUGHPUT")
-OV_PRECISIONS = ("device default", "f32", "f16", "bf16")
+from app.run.spec_builder import UNTIL_STEADY_DEFAULT, RunOptions
+from app.state.run_setup import (
+    OV_HINTS,
+    OV_PRECISIONS,
+    QNN_MODES,
+    EpPresets,
+    RunSetupState,
+    is_openvino,
+    is_qnn,
+)
+from app.views import theme
+
+DEVICE_DEFAULT = "device default"  # the precision combo's "no hint" entry
 TARGET_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class RunSetupPanel(QWidget):
-    target_changed = Signal(str)
+def _plain(label: QLabel) -> QLabel:
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+class InlineError(QFrame):
+    """A bad option's message under the form, as plain text (it quotes what the user typed)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.targets: list = []
+        self.setObjectName("Banner")  # the banners' look (theme.banner_style)
+        self.label = _plain(QLabel())
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        lay.addWidget(self.label)
+        self.restyle()
+        self.setVisible(False)
+
+    def show_problem(self, message: str, hint: str = "") -> None:
+        self.label.setText(f"{message}\n{hint}" if hint else message)
+        self.setVisible(True)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def restyle(self) -> None:
+        self.setStyleSheet(theme.banner_style("error"))
+
+
+class RunSetupPanel(QWidget):
+    def __init__(self, setup: RunSetupState | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setup = setup if setup is not None else RunSetupState()
+        labels = self.setup.labels
+        self._syncing = False  # writing the state into the widgets: their signals must not write back
         self.target_combo = QComboBox()
         self.target_combo.setMinimumWidth(220)
+        self.target_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.target_combo.setToolTip("Where to run: engine / execution provider / device. "
                                      "Greyed-out targets cannot run on this PC (hover for why).")
         self._model = QStandardItemModel(self)
         self.target_combo.setModel(self._model)
         self.target_combo.currentIndexChanged.connect(self._on_target_combo_changed)
-        self.target_info = QLabel("Looking for accelerators…")
+        self.target_info = _plain(QLabel("Looking for accelerators…"))
         self.target_info.setWordWrap(True)
         self.target_info.setEnabled(False)
 
         self.warmup = QSpinBox()
         self.warmup.setRange(0, 100_000)
-        self.warmup.setValue(10)
         self.warmup.setToolTip("Inferences run before measuring (caches, clocks, lazy init); not counted.")
         self.by_count = QRadioButton("Iterations")
         self.by_time = QRadioButton("Duration")
-        self.by_count.setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.by_count)
         group.addButton(self.by_time)
         self.iterations = QSpinBox()
         self.iterations.setRange(1, 100_000_000)
-        self.iterations.setValue(200)
         self.iterations.setToolTip("Measure exactly this many inferences.")
         self.duration = QDoubleSpinBox()
         self.duration.setRange(0.1, 24 * 3600)
         self.duration.setDecimals(1)
-        self.duration.setValue(10.0)
         self.duration.setSuffix(" s")
         self.duration.setToolTip("Measure for this long (good for thermals and power).")
-        self.by_count.toggled.connect(self._on_mode_toggled)
         self.strict = QCheckBox("Strict: fail instead of falling back to the CPU")
         self.strict.setToolTip("session.disable_cpu_ep_fallback=1: a node the accelerator cannot run is an "
                                "error, so a number is never silently a CPU number.")
@@ -78,14 +124,14 @@ class RunSetupPanel(QWidget):
         form = QFormLayout()
         form.addRow("Target:", self.target_combo)
         form.addRow("", self.target_info)
-        form.addRow("Warm-up:", self.warmup)
+        form.addRow(f"{labels['warmup']}:", self.warmup)
         count_row = QHBoxLayout()
         count_row.addWidget(self.by_count)
         count_row.addWidget(self.iterations, 1)
         time_row = QHBoxLayout()
         time_row.addWidget(self.by_time)
         time_row.addWidget(self.duration, 1)
-        form.addRow("Measure:", count_row)
+        form.addRow(f"{labels['by_duration']}:", count_row)
         form.addRow("", time_row)
         form.addRow("", self.strict)
 
@@ -96,7 +142,7 @@ class RunSetupPanel(QWidget):
         self.ov_hint.addItems(OV_HINTS)
         self.ov_hint.setToolTip("OpenVINO PERFORMANCE_HINT: LATENCY (one request) or THROUGHPUT (streams).")
         self.ov_precision = QComboBox()
-        self.ov_precision.addItems(OV_PRECISIONS)
+        self.ov_precision.addItems((DEVICE_DEFAULT, *OV_PRECISIONS))
         self.ov_precision.setToolTip("OpenVINO INFERENCE_PRECISION_HINT: the precision the device computes in.")
         self.extra = QLineEdit()
         self.extra.setPlaceholderText("KEY=VALUE, KEY=VALUE")
@@ -105,133 +151,279 @@ class RunSetupPanel(QWidget):
         self.ep_form.addRow("htp_performance_mode:", self.qnn_mode)
         self.ep_form.addRow("PERFORMANCE_HINT:", self.ov_hint)
         self.ep_form.addRow("INFERENCE_PRECISION_HINT:", self.ov_precision)
-        self.ep_form.addRow("Other options:", self.extra)
+        self.ep_form.addRow(f"{labels['ep_options']}:", self.extra)
         self.ep_box = QGroupBox("Execution-provider options")
         self.ep_box.setLayout(self.ep_form)
 
+        self.advanced_button = QToolButton()
+        self.advanced_button.setText("Advanced")
+        self.advanced_button.setCheckable(True)
+        self.advanced_button.setAutoRaise(True)
+        self.advanced_button.setObjectName("AdvancedToggle")
+        self.advanced_button.setStyleSheet("QToolButton#AdvancedToggle { border: none; padding: 2px 0px; }")
+        self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_button.setToolTip("Until-steady, seed, threads, IO binding, output check, cache, timeout: "
+                                        "everything `aipcprof run` takes.")
+        self.advanced_button.toggled.connect(self.set_advanced_open)
+        self.advanced = QWidget()
+        self.advanced.setObjectName("AdvancedRunOptions")
+        self._build_advanced(labels)
+
+        self.problem = InlineError()  # the first bad value, named as in this form
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.ep_box)
+        lay.addWidget(self.advanced_button)
+        lay.addWidget(self.advanced)
+        lay.addWidget(self.problem)
         lay.addStretch(1)
-        self._on_mode_toggled(True)
-        self._show_ep_rows(None)
+
+        for spin in (self.warmup, self.iterations, self.duration, self.until_steady, self.seed, self.threads,
+                     self.stall_timeout):
+            spin.valueChanged.connect(self._push)
+        for box in (self.by_count, self.by_time, self.strict, self.until_steady_on, self.io_binding,
+                    self.check_outputs):
+            box.toggled.connect(self._push)
+        self.cache_dir.textChanged.connect(self._push)
+        self.extra.textChanged.connect(self._on_extra_edited)
+        for combo in (self.qnn_mode, self.ov_hint, self.ov_precision):
+            combo.currentIndexChanged.connect(self._push_presets)
+
+        s = self.setup
+        s.targets_changed.connect(self._on_state_targets_changed)
+        s.target_changed.connect(self._on_state_target_changed)
+        s.options_changed.connect(self._on_state_options_changed)
+        s.presets_changed.connect(self._on_state_presets_changed)
+        s.problems_changed.connect(self._on_state_problems_changed)
+        self._on_state_targets_changed(s.targets)
+        self._on_state_options_changed(s.options)
+        self._on_state_presets_changed(s.presets)
+        self._on_state_problems_changed(s.problems)
+        self.set_advanced_open(False)
+
+    def _build_advanced(self, labels: dict[str, str]) -> None:
+        self.until_steady_on = QCheckBox()
+        self.until_steady_on.setToolTip("Stop measuring once the p50's 95% confidence half-width is below this "
+                                        "share of the p50; iterations or duration stay the upper bound.")
+        self.until_steady = QDoubleSpinBox()
+        self.until_steady.setRange(0.1, 50.0)
+        self.until_steady.setDecimals(1)
+        self.until_steady.setSingleStep(0.5)
+        self.until_steady.setPrefix("± ")
+        self.until_steady.setSuffix(" % of p50")
+        self.until_steady.setToolTip(self.until_steady_on.toolTip())
+        steady_row = QHBoxLayout()
+        steady_row.addWidget(self.until_steady_on)
+        steady_row.addWidget(self.until_steady, 1)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Seed of the synthetic inputs (same seed, same data).")
+        self.threads = QSpinBox()
+        self.threads.setRange(0, 1024)
+        self.threads.setSpecialValueText("auto")
+        self.threads.setToolTip("Intra-op threads; auto lets the runtime choose.")
+        self.io_binding = QCheckBox("Bind inputs once")
+        self.io_binding.setToolTip("ONNX Runtime IO binding: inputs bound once and outputs preallocated, so "
+                                   "copies stay out of the measured loop.")
+        self.check_outputs = QCheckBox("Compare with ORT CPU")
+        self.check_outputs.setToolTip("After measuring, run once on ONNX Runtime CPU and report the largest "
+                                      "difference of the outputs.")
+        self.cache_dir = QLineEdit()
+        self.cache_dir.setPlaceholderText("none: compile every run")
+        self.cache_dir.setToolTip("Folder for the EP context / compiled-model cache (created if missing); "
+                                  "the record says whether the cache was hit.")
+        self.cache_browse = QPushButton("Browse…")
+        self.cache_browse.setToolTip("Pick the cache folder.")
+        self.cache_browse.clicked.connect(self._on_cache_browse_clicked)
+        cache_row = QHBoxLayout()
+        cache_row.addWidget(self.cache_dir, 1)
+        cache_row.addWidget(self.cache_browse)
+        self.stall_timeout = QDoubleSpinBox()
+        self.stall_timeout.setRange(1.0, 7 * 24 * 3600)
+        self.stall_timeout.setDecimals(0)
+        self.stall_timeout.setSuffix(" s")
+        self.stall_timeout.setToolTip("Stop the worker after this long without progress (a hung compile or "
+                                      "inference).")
+        form = QFormLayout(self.advanced)
+        form.setContentsMargins(12, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow(f"{labels['until_steady']}:", steady_row)
+        form.addRow(f"{labels['seed']}:", self.seed)
+        form.addRow(f"{labels['threads']}:", self.threads)
+        form.addRow(f"{labels['io_binding']}:", self.io_binding)
+        form.addRow(f"{labels['check_outputs']}:", self.check_outputs)
+        form.addRow(f"{labels['cache_dir']}:", cache_row)
+        form.addRow(f"{labels['stall_timeout_s']}:", self.stall_timeout)
+        self._widgets = {"warmup": self.warmup, "iterations": self.iterations, "duration_s": self.duration,
+                         "by_duration": self.by_time, "until_steady": self.until_steady, "seed": self.seed,
+                         "ep_options": self.extra, "strict": self.strict, "threads": self.threads,
+                         "io_binding": self.io_binding, "check_outputs": self.check_outputs,
+                         "cache_dir": self.cache_dir, "stall_timeout_s": self.stall_timeout}
+
+    # -- the Advanced section --------------------------------------------
+    def set_advanced_open(self, open_: bool) -> None:
+        open_ = bool(open_)
+        if self.advanced_button.isChecked() != open_:
+            self.advanced_button.setChecked(open_)  # toggled calls back here
+            return
+        self.advanced_button.setArrowType(Qt.ArrowType.DownArrow if open_ else Qt.ArrowType.RightArrow)
+        self.advanced.setVisible(open_)
+
+    def advanced_open(self) -> bool:
+        return self.advanced_button.isChecked()
+
+    def _on_cache_browse_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Cache folder", self.cache_dir.text().strip())
+        if folder:
+            self.cache_dir.setText(folder)
 
     # -- targets ---------------------------------------------------------
+    @property
+    def targets(self) -> list:
+        return self.setup.targets
+
     def set_targets(self, targets: list, preferred: str | None = None) -> None:
-        self.targets = list(targets)
-        self._model.clear()
-        for t in self.targets:
-            device = t.device_name or t.vendor or t.device_type
-            text = f"{t.id}  —  {device}" if t.ready else f"{t.id}  —  unavailable"
-            item = QStandardItem(text)
-            item.setData(t.id, TARGET_ROLE)
-            tip = f"{t.id}: {t.provider} on {t.device_type} {device}"
-            if t.reason:
-                tip += f"\n{'Note' if t.ready else 'Why not'}: {t.reason}"
-            if not t.ready and t.fix:
-                tip += f"\nFix: {t.fix}"
-            item.setToolTip(tip)
-            if not t.ready:
-                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled & ~Qt.ItemFlag.ItemIsSelectable)
-            self._model.appendRow(item)
-        ready = [t.id for t in self.targets if t.ready]
-        pick = preferred if preferred in ready else (ready[0] if ready else None)
-        if pick:
-            self.select_target(pick)
-        self._on_target_combo_changed(self.target_combo.currentIndex())
+        self.setup.set_targets(targets, preferred)
 
     def select_target(self, target_id: str) -> bool:
-        for row, t in enumerate(self.targets):
-            if t.id == target_id and t.ready:
-                self.target_combo.setCurrentIndex(row)
-                return True
-        return False
+        return self.setup.select_target(target_id)
 
     def current_target(self):
-        row = self.target_combo.currentIndex()
-        if 0 <= row < len(self.targets) and self.targets[row].ready:
-            return self.targets[row]
-        return None
+        return self.setup.current_target()
 
     def ready_targets(self) -> list:
-        return [t for t in self.targets if t.ready]
+        return self.setup.ready_targets()
 
-    def _on_target_combo_changed(self, _row: int) -> None:
-        t = self.current_target()
+    def _on_state_targets_changed(self, targets: list) -> None:
+        self._syncing = True
+        try:
+            self._model.clear()
+            for t in targets:
+                device = t.device_name or t.vendor or t.device_type
+                item = QStandardItem(f"{t.id}  —  {device}" if t.ready else f"{t.id}  —  unavailable")
+                item.setData(t.id, TARGET_ROLE)
+                tip = f"{t.id}: {t.provider} on {t.device_type} {device}"
+                if t.reason:
+                    tip += f"\n{'Note' if t.ready else 'Why not'}: {t.reason}"
+                if not t.ready and t.fix:
+                    tip += f"\nFix: {t.fix}"
+                item.setToolTip(tip)
+                if not t.ready:
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled & ~Qt.ItemFlag.ItemIsSelectable)
+                self._model.appendRow(item)
+        finally:
+            self._syncing = False
+        self._on_state_target_changed(self.setup.target_id)
+
+    def _on_state_target_changed(self, target_id: str | None) -> None:
+        row = next((i for i, t in enumerate(self.setup.targets) if t.id == target_id), -1)
+        self._syncing = True
+        try:
+            self.target_combo.setCurrentIndex(row)
+        finally:
+            self._syncing = False
+        t = self.setup.current_target()
         self._show_ep_rows(t)
         if t is None:
-            n = len(self.targets)
-            self.target_info.setText("No target can run here." if n else "Looking for accelerators…")
+            self.target_info.setText("No target can run here." if self.setup.targets else "Looking for accelerators…")
             return
         versions = " / ".join(v for v in (t.runtime_version, t.ep_version) if v)
         self.target_info.setText(f"{t.provider} · {t.device_type}" + (f" · {versions}" if versions else "")
                                  + (f"\n{t.reason}" if t.reason else ""))
-        self.target_combo.setToolTip(self._model.item(self.target_combo.currentIndex()).toolTip())
-        self.target_changed.emit(t.id)
+        self.target_combo.setToolTip(self._model.item(row).toolTip())
+
+    def _on_target_combo_changed(self, row: int) -> None:
+        if self._syncing or not 0 <= row < len(self.setup.targets):
+            return
+        if not self.setup.select_target(self.setup.targets[row].id):
+            self._on_state_target_changed(self.setup.target_id)  # not a ready one: back to the picked target
 
     def _show_ep_rows(self, t) -> None:
-        provider = getattr(t, "provider", "")
-        engine = getattr(t, "engine", "")
-        qnn = provider == "QNNExecutionProvider"
-        ov = engine == "openvino" or provider == "OpenVINOExecutionProvider"
+        qnn, ov = is_qnn(t), is_openvino(t)
         self.ep_form.setRowVisible(self.qnn_mode, qnn)
         self.ep_form.setRowVisible(self.ov_hint, ov)
         self.ep_form.setRowVisible(self.ov_precision, ov)
-        if t is not None:
-            default = t.default_options
-            if qnn and default.get("htp_performance_mode") in QNN_MODES:
-                self.qnn_mode.setCurrentText(default["htp_performance_mode"])
-            if ov and default.get("PERFORMANCE_HINT") in OV_HINTS:
-                self.ov_hint.setCurrentText(default["PERFORMANCE_HINT"])
 
-    def _on_mode_toggled(self, by_count: bool) -> None:
+    # -- widgets <-> state -----------------------------------------------
+    def _push(self, *_args) -> None:
+        """A widget changed: the options as the widgets show them go to the state."""
+        if self._syncing:
+            return
+        self._update_enabled()
+        self.setup.set_options(self.options())
+
+    def options(self) -> RunOptions:
+        """The options the widgets show (EP options and the model's dims/inputs come from the state)."""
+        return self.setup.options.copy(
+            warmup=self.warmup.value(), iterations=self.iterations.value(), duration_s=float(self.duration.value()),
+            by_duration=self.by_time.isChecked(),
+            until_steady=self.until_steady.value() / 100 if self.until_steady_on.isChecked() else None,
+            seed=self.seed.value(), threads=self.threads.value() or None, strict=self.strict.isChecked(),
+            io_binding=self.io_binding.isChecked(), check_outputs=self.check_outputs.isChecked(),
+            cache_dir=self.cache_dir.text().strip() or None, stall_timeout_s=float(self.stall_timeout.value()))
+
+    def _on_extra_edited(self, text: str) -> None:
+        if not self._syncing:
+            self.setup.set_ep_text(text)
+
+    def _push_presets(self, *_args) -> None:
+        if self._syncing:
+            return
+        precision = self.ov_precision.currentText()
+        self.setup.set_presets(EpPresets(htp_performance_mode=self.qnn_mode.currentText(),
+                                         performance_hint=self.ov_hint.currentText(),
+                                         inference_precision=None if precision == DEVICE_DEFAULT else precision))
+
+    def _on_state_options_changed(self, o: RunOptions) -> None:
+        self._syncing = True
+        try:
+            self.warmup.setValue(o.warmup)
+            self.iterations.setValue(o.iterations)
+            self.duration.setValue(o.duration_s)
+            (self.by_time if o.by_duration else self.by_count).setChecked(True)
+            self.until_steady_on.setChecked(o.until_steady is not None)
+            self.until_steady.setValue(100 * (o.until_steady if o.until_steady is not None else UNTIL_STEADY_DEFAULT))
+            self.seed.setValue(o.seed)
+            self.threads.setValue(o.threads or 0)
+            self.strict.setChecked(o.strict)
+            self.io_binding.setChecked(o.io_binding)
+            self.check_outputs.setChecked(o.check_outputs)
+            self.stall_timeout.setValue(o.stall_timeout_s)
+            if (self.cache_dir.text().strip() or None) != o.cache_dir:
+                self.cache_dir.setText(o.cache_dir or "")
+            if self.extra.text() != self.setup.ep_text:
+                self.extra.setText(self.setup.ep_text)
+        finally:
+            self._syncing = False
+        self._update_enabled()
+
+    def _on_state_presets_changed(self, p: EpPresets) -> None:
+        self._syncing = True
+        try:
+            self.qnn_mode.setCurrentText(p.htp_performance_mode)
+            self.ov_hint.setCurrentText(p.performance_hint)
+            self.ov_precision.setCurrentText(p.inference_precision or DEVICE_DEFAULT)
+        finally:
+            self._syncing = False
+
+    def _on_state_problems_changed(self, problems: list) -> None:
+        if not problems:
+            self.problem.setVisible(False)
+            return
+        first = problems[0]
+        self.problem.show_problem(first.message, first.hint)
+        if self._widgets.get(first.option) in self._advanced_widgets():
+            self.set_advanced_open(True)  # never hide the field that needs fixing
+
+    def _advanced_widgets(self) -> set:
+        return {self.until_steady, self.seed, self.threads, self.io_binding, self.check_outputs, self.cache_dir,
+                self.stall_timeout}
+
+    def _update_enabled(self) -> None:
         self.iterations.setEnabled(self.by_count.isChecked())
         self.duration.setEnabled(self.by_time.isChecked())
+        self.until_steady.setEnabled(self.until_steady_on.isChecked())
 
-    # -- what a run needs ------------------------------------------------
-    def ep_options(self, t) -> dict[str, str]:
-        """The options that matter for this target, in the form its engine takes them."""
-        from app.cli.options import parse_key_values  # pure helper shared with the CLI
-
-        opts: dict[str, str] = {}
-        if t.provider == "QNNExecutionProvider":
-            opts["htp_performance_mode"] = self.qnn_mode.currentText()
-        ov = {"PERFORMANCE_HINT": self.ov_hint.currentText()}
-        if self.ov_precision.currentText() != OV_PRECISIONS[0]:
-            ov["INFERENCE_PRECISION_HINT"] = self.ov_precision.currentText()
-        if t.engine == "openvino":
-            opts.update(ov)
-        elif t.provider == "OpenVINOExecutionProvider":  # the ORT EP takes OpenVINO properties per device
-            opts["load_config"] = json.dumps({t.device_type: ov})
-        items = [s.strip() for s in self.extra.text().replace(";", ",").split(",") if s.strip()]
-        opts.update(parse_key_values(items, "Other options"))
-        return opts
-
-    def measure_settings(self) -> dict:
-        if self.by_time.isChecked():
-            return {"iterations": None, "duration_s": float(self.duration.value())}
-        return {"iterations": int(self.iterations.value()), "duration_s": None}
-
-    def build_spec(self, model_path: str, target, dims: dict[str, int], inputs: dict[str, str]):
-        from app.run.runspec import RunSpec
-
-        return RunSpec(model_path=model_path, target_id=target.id, warmup=int(self.warmup.value()),
-                       dims=dict(dims), inputs=dict(inputs), ep_options=self.ep_options(target),
-                       strict=self.strict.isChecked(), **self.measure_settings()).validate()
-
-    # -- settings --------------------------------------------------------
-    def save_state(self) -> dict:
-        return {"warmup": self.warmup.value(), "iterations": self.iterations.value(),
-                "duration": self.duration.value(), "by_time": self.by_time.isChecked(),
-                "strict": self.strict.isChecked(), "extra": self.extra.text()}
-
-    def restore_state(self, state: dict) -> None:
-        try:
-            self.warmup.setValue(int(state.get("warmup", 10)))
-            self.iterations.setValue(int(state.get("iterations", 200)))
-            self.duration.setValue(float(state.get("duration", 10.0)))
-            (self.by_time if str(state.get("by_time")).lower() == "true" else self.by_count).setChecked(True)
-            self.strict.setChecked(str(state.get("strict")).lower() == "true")
-            self.extra.setText(str(state.get("extra", "")))
-        except (TypeError, ValueError):
-            pass  # a corrupt settings file costs the defaults, nothing more
+    def restyle(self) -> None:
+        self.problem.restyle()

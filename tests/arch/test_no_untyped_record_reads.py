@@ -15,7 +15,8 @@ from app.record.schema import RunRecord
 APP = Path(__file__).resolve().parents[2] / "app"
 EXEMPT = (APP / "record", APP / "probes")
 SECTIONS = sorted(f.name for f in dataclasses.fields(RunRecord))
-READ = re.compile(r"""\.get\(\s*["'](%s)["']""" % "|".join(SECTIONS))
+SECTION_NAMES = "|".join(SECTIONS)
+READ = re.compile(rf"""\.get\(\s*["']({SECTION_NAMES})["']""")
 
 
 def _offending_lines(root: Path) -> list[str]:

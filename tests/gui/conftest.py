@@ -60,7 +60,7 @@ def window(qtbot, tmp_path: Path, settings: QSettings):
 
 def load_model(qtbot, window, path: Path) -> None:
     with qtbot.waitSignal(window.model_loaded, timeout=15_000):
-        window.open_model(str(path))
+        window.workflow.open_model(str(path))
 
 
 def run_and_wait(qtbot, window, timeout_ms: int = 60_000) -> list[RunRecord]:

@@ -14,7 +14,7 @@ from tests.gui.test_window import _drop
 
 def _import(qtbot, window, paths) -> tuple[list, list]:
     with qtbot.waitSignal(window.runs_imported, timeout=20_000) as blocker:
-        window.import_runs([str(p) for p in paths])
+        window.history_controller.import_runs([str(p) for p in paths])
     return blocker.args
 
 

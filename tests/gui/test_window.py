@@ -111,7 +111,7 @@ def test_run_on_cpu_fills_charts_and_results(qtbot, window, zoo, tmp_path, data_
     assert len(saved) == 1 and rec.load(saved[0]).latency.count == 300
     assert window.controller.last_record_path == str(saved[0])
     out = tmp_path / "saved_as.json"
-    assert window.save_run_as(str(out)) and rec.load(out).status is RunStatus.COMPLETED
+    assert window.workflow.save_run_as(str(out)) and rec.load(out).status is RunStatus.COMPLETED
 
 
 def test_stop_mid_run_cancels(qtbot, window, zoo):

@@ -1,0 +1,14 @@
+"""The desktop app's state, without Qt: AppState and its parts (see app.state.app_state).
+
+Importing this package loads no Qt (tests/state/test_no_qt.py checks it).
+"""
+
+from app.state.app_state import AppState, View
+from app.state.events import Event
+from app.state.history import HistoryState
+from app.state.live_run import LiveRunState, RunStatus
+from app.state.model import ModelState
+from app.state.run_setup import EpPresets, RunSetupState
+
+__all__ = ["AppState", "EpPresets", "Event", "HistoryState", "LiveRunState", "ModelState", "RunSetupState",
+           "RunStatus", "View"]
