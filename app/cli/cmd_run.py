@@ -134,7 +134,7 @@ class _Progress:
     def __call__(self, ev) -> None:
         import time
 
-        from app.report.text import fmt_ms
+        from app.common.fmt import fmt_ms
 
         if ev.kind == "started" and self.tty:
             print(f"\r[{ev.data['phase']}] ...", end="", file=sys.stderr, flush=True)
