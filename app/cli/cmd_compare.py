@@ -8,11 +8,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.common.errors import ExitStatus, UserError
+from app.common.fmt import NA, fmt_value
+from app.report.palette import THEMES
 
-THEMES = ("auto", "light", "dark")
+if TYPE_CHECKING:
+    from app.record.schema import RunRecord
+    from app.report.comparison import ComparisonRow
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,7 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print rows, differences and recommendation as JSON")
 
 
-def load_runs(args_runs: list[str]) -> tuple[list[dict], list[str], list[Path]]:
+def load_runs(args_runs: list[str]) -> tuple[list[RunRecord], list[str], list[Path]]:
     """(records, display names, files) for run files or history ids, in the order given."""
     from app.record import io as rec
     from app.record.history import RunHistory, default_name
@@ -48,9 +54,8 @@ def load_runs(args_runs: list[str]) -> tuple[list[dict], list[str], list[Path]]:
                 raise UserError(f"{arg}: no such run file, nor a run id in the history.",
                                 hint="Pass a run JSON or an id from `aipcprof history list`.") from None
         r = rec.load(path)
-        meta = r.get("history") if isinstance(r.get("history"), dict) else {}
         records.append(r)
-        names.append(meta.get("name") or (default_name(r) if from_history else path.name))
+        names.append((r.history.name if r.history else "") or (default_name(r) if from_history else path.name))
         files.append(path)
     if len(set(names)) < len(names):  # same file name from two folders: keep them apart
         names = [f"{i}: {n}" for i, n in enumerate(names)]
@@ -66,7 +71,7 @@ def _check_out(flag: str, path: str) -> Path:
     return p
 
 
-def render_png(records: list[dict], names: list[str], baseline: int, path: str | os.PathLike,
+def render_png(records: list[RunRecord], names: list[str], baseline: int, path: str | os.PathLike,
                theme: str) -> None:
     """The PNG comes from the desktop components (Qt); imported only when asked for."""
     try:
@@ -79,8 +84,8 @@ def render_png(records: list[dict], names: list[str], baseline: int, path: str |
     render_comparison_png(records, names, baseline, str(path), theme)
 
 
-def _write_outputs(args: argparse.Namespace, records: list[dict], names: list[str], files: list[Path],
-                   rows: list[dict]) -> dict[str, str]:
+def _write_outputs(args: argparse.Namespace, records: list[RunRecord], names: list[str], files: list[Path],
+                   rows: list[ComparisonRow]) -> dict[str, str]:
     from app.record import io as rec
     from app.report.comparison import to_csv
 
@@ -106,7 +111,7 @@ def _write_outputs(args: argparse.Namespace, records: list[dict], names: list[st
     return written
 
 
-def _bundle(args: argparse.Namespace, records: list[dict], names: list[str], files: list[Path]) -> Path:
+def _bundle(args: argparse.Namespace, records: list[RunRecord], names: list[str], files: list[Path]) -> Path:
     """The zip; it carries the PNG only when --png made one (Qt is never started implicitly)."""
     from app.report.bundle import write_bundle
 
@@ -115,11 +120,12 @@ def _bundle(args: argparse.Namespace, records: list[dict], names: list[str], fil
 
 
 def _short(v: object, limit: int = 40) -> str:
-    s = "N/A" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else str(v))
+    s = fmt_value(v, na=NA)
     return s if len(s) <= limit else s[: limit - 1] + "\u2026"
 
 
 def run(args: argparse.Namespace) -> ExitStatus:
+    from app.record.typed import to_json
     from app.report.comparison import (
         comparability_warnings,
         compare_rows,
@@ -135,15 +141,17 @@ def run(args: argparse.Namespace) -> ExitStatus:
     diffs = differences(records)
     written = _write_outputs(args, records, names, files, rows)
     if args.json:
-        print(json.dumps({"rows": rows, "warnings": warnings, "differences": diffs,
-                          "recommendation": recommendation(records, names, args.baseline),
-                          "written": written}, indent=1, default=str))
+        best = recommendation(records, names, args.baseline)
+        print(json.dumps(to_json({"rows": [asdict(r) for r in rows], "warnings": warnings,
+                                  "differences": [asdict(d) for d in diffs],
+                                  "recommendation": asdict(best) if best else None, "written": written}),
+                         indent=1, allow_nan=False))
         return ExitStatus.OK
     print(format_table(rows))
     print(recommendation_line(records, names, args.baseline))
     for d in diffs:
-        values = ", ".join(f"{n}={_short(v)}" for n, v in zip(names, d["values"], strict=True))
-        print(f"DIFFERS {d['section']}.{d['key']}: {values}")
+        values = ", ".join(f"{n}={_short(v)}" for n, v in zip(names, d.values, strict=True))
+        print(f"DIFFERS {d.section}.{d.key}: {values}")
     for w in warnings:
         print(f"WARNING: {w}")
     for kind, path in written.items():

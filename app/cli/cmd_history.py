@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _fmt_entry(e: dict) -> str:
-    from app.report.text import fmt_ms
+    from app.common.fmt import fmt_ms
 
     p50 = fmt_ms(e.get("p50_s")) if e.get("p50_s") is not None else "N/A"
     tput = f"{e['throughput_per_s']:.1f}/s" if e.get("throughput_per_s") is not None else "N/A"

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from app.common.errors import ExitStatus, UserError
-from app.record.schema import RunRecord, RunStatus
+from app.record.schema import Phase, RunRecord, RunStatus
 from app.run.spec_builder import (
     CLI_LABELS,
     DEFAULTS,
@@ -147,8 +147,7 @@ class _Progress:
     def __call__(self, ev) -> None:
         import time
 
-        from app.report.text import fmt_ms
-        from app.run.messages import Phase
+        from app.common.fmt import fmt_ms
         from app.run.runner import RunLatencies, RunPhaseEnded, RunPhaseStarted
 
         match ev:

@@ -16,6 +16,7 @@ from pathlib import Path
 import onnx
 from onnx import TensorProto
 
+from app.common.fmt import fmt_bytes, fmt_si
 from app.model import macs as macs_mod
 from app.model.inputs import dtype_name, model_inputs, model_outputs, resolve_partial
 from app.model.model_file import (
@@ -30,7 +31,6 @@ from app.model.model_file import (
     sha256_file,
     tensor_nbytes,
 )
-from app.report.text import fmt_bytes, fmt_si
 
 CONTROL_FLOW = ("If", "Loop", "Scan")
 QOPERATOR = frozenset({"QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger", "MatMulNBits", "QGemm",

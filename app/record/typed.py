@@ -77,9 +77,12 @@ def convert(hint: Any, value: Any, path: str) -> Any:
             return value.astype(np.float64, copy=False)
         if not isinstance(value, list | tuple):
             raise RecordFormatError(f"{path}: expected a list of numbers, got {_describe(value)}")
+        for i, v in enumerate(value):  # a nested list or a bool would pass np.array() silently
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+                raise RecordFormatError(f"{path}[{i}]: expected a number, got {_describe(v)}")
         try:
             return np.array([math.nan if v is None else v for v in value], dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise RecordFormatError(f"{path}: expected a list of numbers") from None
     if isinstance(hint, type) and issubclass(hint, Section):
         return hint.from_json(value, path)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from app.common.errors import UserError
 from app.record import io as rec
+from app.record.schema import RunRecord
 from app.report.comparison import (
     comparability_warnings,
     compare_rows,
@@ -45,14 +46,14 @@ def _arcname(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _summary(records: list[dict], names: list[str], baseline: int) -> str:
+def _summary(records: list[RunRecord], names: list[str], baseline: int) -> str:
     lines = [format_table(compare_rows(records, names, baseline)), "",
              recommendation_line(records, names, baseline)]
     lines += [f"WARNING: {w}" for w in comparability_warnings(records, names, baseline)]
     return "\n".join(lines) + "\n"
 
 
-def bundle_members(records: list[dict], names: list[str], baseline: int = 0, *,
+def bundle_members(records: list[RunRecord], names: list[str], baseline: int = 0, *,
                    run_files: list[str | os.PathLike | None] | None = None,
                    theme: str = "auto") -> dict[str, bytes]:
     """Member name -> bytes. A run given by file is copied byte for byte, else serialised."""
@@ -69,7 +70,7 @@ def bundle_members(records: list[dict], names: list[str], baseline: int = 0, *,
     return members
 
 
-def write_bundle(path: str | os.PathLike, records: list[dict], names: list[str], baseline: int = 0, *,
+def write_bundle(path: str | os.PathLike, records: list[RunRecord], names: list[str], baseline: int = 0, *,
                  run_files: list[str | os.PathLike | None] | None = None, png: str | os.PathLike | None = None,
                  theme: str = "auto") -> Path:
     """Write the bundle zip atomically and return its path."""

@@ -13,9 +13,20 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 from app.common.errors import UserError
+from app.common.fmt import (
+    NA,
+    TIMES,
+    fmt_cosine,
+    fmt_error,
+    fmt_mj,
+    fmt_ms,
+    fmt_rate,
+    fmt_share,
+    fmt_speedup,
+    number,
+)
 from app.record.schema import RunRecord, RunStatus
 from app.record.typed import to_json
-from app.report.text import fmt_ms, fmt_share
 
 
 class CheckState(str, enum.Enum):
@@ -52,8 +63,9 @@ class ComparisonRow:
     precision: str | None
     energy_mj_per_inference: float | None
 
-    def cell(self, column: str) -> str:
-        return _cell(column, getattr(self, column))
+    def cell(self, column: str, *, times: str = TIMES) -> str:
+        """The column's value as table text (format_cell)."""
+        return format_cell(column, getattr(self, column), times=times)
 
 
 COLUMNS = tuple(f.name for f in fields(ComparisonRow))
@@ -237,32 +249,33 @@ def recommendation_line(records: list[RunRecord], names: list[str], baseline: in
     if not speedup:
         vs = "compared with"
     elif speedup >= 1:
-        vs = f"{speedup:.2f}x faster than"
+        vs = f"{fmt_speedup(speedup)} faster than"
     else:  # the baseline is faster but not trustworthy (output mismatch, nothing on its target, ...)
-        vs = f"{1 / speedup:.2f}x slower than"
+        vs = f"{fmt_speedup(1 / speedup)} slower than"
     return line + f", {vs} the baseline {rec.baseline_target} ({names[baseline]})."
 
 
-def _cell(key: str, v) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "N/A"
-    if isinstance(v, enum.Enum):
-        return str(v.value)
-    if key in ("p50_ms", "p99_ms"):
-        return fmt_ms(v / 1e3)
-    if key == "throughput_per_s":
-        return f"{v:.1f}/s"
-    if key == "speedup_vs_baseline":
-        return f"{v:.2f}x"
-    if key == "accelerator_share":
-        return fmt_share(v)
-    if key == "max_abs_error":
-        return f"{v:.3g}"
-    if key == "min_cosine":
-        return f"{v:.5f}"
-    if key == "energy_mj_per_inference":
-        return f"{v:.3f} mJ"
-    return str(v)
+# ComparisonRow field -> its text; the fields in ms / mJ are converted back to the base unit fmt takes.
+_CELL_FORMATS = {
+    "p50_ms": lambda v, _: fmt_ms(v / 1e3),
+    "p99_ms": lambda v, _: fmt_ms(v / 1e3),
+    "throughput_per_s": lambda v, _: fmt_rate(v),
+    "speedup_vs_baseline": lambda v, times: fmt_speedup(v, times=times),
+    "accelerator_share": lambda v, _: fmt_share(v),
+    "max_abs_error": lambda v, _: fmt_error(v),
+    "min_cosine": lambda v, _: fmt_cosine(v),
+    "energy_mj_per_inference": lambda v, _: fmt_mj(v / 1e3),
+}
+
+
+def format_cell(column: str, value: object, *, times: str = TIMES) -> str:
+    """A ComparisonRow value as table text, the same in the CLI table, the HTML report and the app
+    (which passes times="\u00d7"); missing is N/A, never 0."""
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if column in _CELL_FORMATS:
+        return NA if number(value) is None else _CELL_FORMATS[column](value, times)
+    return NA if value is None else str(value)
 
 
 def format_table(rows: list[ComparisonRow]) -> str:

@@ -9,11 +9,26 @@ from a record (and so from a model file) is escaped with `esc()`.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
 
 from app import __version__
+from app.common.fmt import (
+    NA,
+    fmt_change,
+    fmt_cosine,
+    fmt_error,
+    fmt_metric,
+    fmt_mj,
+    fmt_ms,
+    fmt_rate,
+    fmt_s,
+    fmt_share,
+    fmt_value,
+    number,
+)
+from app.record.schema import RunRecord, WarningKind
 from app.report.comparison import (
+    CheckState,
+    ComparisonRow,
     comparability_warnings,
     compare_rows,
     differences,
@@ -21,18 +36,12 @@ from app.report.comparison import (
     output_check_state,
     recommendation_line,
 )
+from app.report.palette import PALETTES, THEMES, Palette
 from app.report.svg import esc, latency_cdf_svg, metric_bars_svg
-from app.report.text import fmt_ms, fmt_share
 from app.run.sustained import analyse_record
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
-_VARS = {
-    "light": "--bg:#ffffff;--fg:#30343b;--muted:#6b7280;--border:#d9dce1;--head:#f3f4f6;"
-             "--diff:#fff3c4;--warn:#b26a00;--ok:#0f9d58;--bad:#c5221f;--base:#e8f0fe",
-    "dark": "--bg:#1e1f22;--fg:#d4d7dd;--muted:#9aa0a6;--border:#3a3d42;--head:#2a2c30;"
-            "--diff:#4a3f12;--warn:#ffb74d;--ok:#4cd08a;--bad:#ff6b6b;--base:#1f2f4a",
-}
 _CSS = (
     "body{background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;"
     "margin:24px;max-width:1200px}"
@@ -51,24 +60,23 @@ class Safe(str):
     """HTML that is already escaped (built here from escaped parts); table cells pass it through."""
 
 
+def _vars(p: Palette) -> str:
+    return (f"--bg:{p.background};--fg:{p.foreground};--muted:{p.muted};--border:{p.border};--head:{p.head};"
+            f"--diff:{p.diff};--warn:{p.warn};--ok:{p.ok};--bad:{p.error};--base:{p.base}")
+
+
 def _css(theme: str) -> str:
     if theme == "auto":
-        return (f":root{{{_VARS['light']}}}@media (prefers-color-scheme: dark){{:root{{{_VARS['dark']}}}}}"
-                + _CSS)
-    return f":root{{{_VARS[theme]}}}" + _CSS
+        return (f":root{{{_vars(PALETTES['light'])}}}"
+                f"@media (prefers-color-scheme: dark){{:root{{{_vars(PALETTES['dark'])}}}}}" + _CSS)
+    return f":root{{{_vars(PALETTES[theme])}}}" + _CSS
 
 
 def cell(value: object) -> str:
     """A record value as escaped text; missing is N/A, never 0."""
     if isinstance(value, Safe):
         return value
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "N/A"
-    if isinstance(value, float):
-        return esc(f"{value:.6g}")
-    if isinstance(value, (dict, list, tuple)):
-        return esc(json.dumps(value, sort_keys=True, default=str))
-    return esc(value)
+    return esc(fmt_value(value))
 
 
 def table(headers: list[str], rows: list[list], row_classes: list[str] | None = None,
@@ -85,59 +93,52 @@ def table(headers: list[str], rows: list[list], row_classes: list[str] | None = 
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def report_title(records: list[dict]) -> str:
-    models = sorted({str((r.get("model") or {}).get("name") or "?") for r in records})
-    hosts = sorted({str((r.get("host") or {}).get("hostname") or "?") for r in records})
+def report_title(records: list[RunRecord]) -> str:
+    models = sorted({r.model.name or "?" for r in records})
+    hosts = sorted({r.host.hostname or "?" for r in records})
     return f"{', '.join(models)} on {', '.join(hosts)}"
 
 
-def _num(v: object, fmt: str) -> str | None:
-    return fmt.format(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
-
-
-def _comparison_table(rows: list[dict], records: list[dict], baseline: int) -> str:
+def _comparison_table(rows: list[ComparisonRow], records: list[RunRecord], baseline: int) -> str:
     headers = ["#", "run", "target", "device", "status", "p50", "p99", "throughput", "speed-up vs baseline",
                "on accelerator", "output check", "precision", "energy / inference"]
     body, classes = [], []
     for i, (row, r) in enumerate(zip(rows, records, strict=True)):
-        speed = _num(row["speedup_vs_baseline"], "{:.2f}x")
         body.append([
-            str(i), row["run"] + ("  (baseline)" if i == baseline else ""), row["target"],
-            (r.get("target") or {}).get("device_name"), row["status"],
-            fmt_ms(row["p50_ms"] / 1e3) if row["p50_ms"] is not None else None,
-            fmt_ms(row["p99_ms"] / 1e3) if row["p99_ms"] is not None else None,
-            _num(row["throughput_per_s"], "{:,.1f}/s"), speed,
-            _num(row["accelerator_share"], "{:.0%}"), _check_cell(row["output_check"]), row["precision"],
-            _num(row["energy_mj_per_inference"], "{:.3f} mJ"),
+            str(i), row.run + ("  (baseline)" if i == baseline else ""), row.target, r.target.device_name or None,
+            row.status.value, *(row.cell(k) for k in ("p50_ms", "p99_ms", "throughput_per_s",
+                                                       "speedup_vs_baseline", "accelerator_share")),
+            _check_cell(row.output_check), row.precision, row.cell("energy_mj_per_inference"),
         ])
         classes.append("base" if i == baseline else "")
     return table(headers, body, classes)
 
 
-def _check_cell(state: str | None) -> Safe:
-    cls = {"passed": "ok", "reference": "ok", "failed": "bad"}.get(str(state), "muted")
-    return Safe(f'<span class="{cls}">{esc(state or "N/A")}</span>')
+def _check_cell(state: CheckState | None) -> Safe:
+    cls = "ok" if state and state.trusted else "bad" if state is CheckState.FAILED else "muted"
+    return Safe(f'<span class="{cls}">{esc(state.value if state else NA)}</span>')
 
 
-def _differences_table(records: list[dict], names: list[str], baseline: int) -> str:
+def _differences_table(records: list[RunRecord], names: list[str], baseline: int) -> str:
     diffs = differences(records)
     if not diffs:
         return "<p>Settings, versions and host are the same in every run.</p>"
     rows, classes = [], []
     for d in diffs:
-        base_value = d["values"][baseline]
-        rows.append([d["section"], d["key"], *d["values"]])
-        classes.append(["", ""] + ["diff" if v != base_value else "" for v in d["values"]])
+        base_value = d.values[baseline]
+        rows.append([d.section, d.key, *d.values])
+        classes.append(["", ""] + ["diff" if v != base_value else "" for v in d.values])
     note = "<p class=\"sub\">Highlighted: differs from the baseline.</p>"
     return note + table(["section", "key", *names], rows, cell_classes=classes)
 
 
-def _warnings(records: list[dict], names: list[str], baseline: int) -> list[str]:
+def _warnings(records: list[RunRecord], names: list[str], baseline: int) -> list[str]:
+    """The comparability warnings, then every run that measured the CPU fallback or failed."""
     out = comparability_warnings(records, names, baseline)
     for name, r in zip(names, records, strict=True):
-        out += [f"{name}: {w}" for w in r.get("warnings") or [] if str(w).startswith("NOTHING RAN")]
-        if r.get("error"):
-            out.append(f"{name}: failed: {(r['error'] or {}).get('message', '')}")
+        out += [f"{name}: {w.text}" for w in r.warnings_of(WarningKind.NOTHING_ON_ACCELERATOR)]
+        if r.error:
+            out.append(f"{name}: failed: {r.error.message}")
     return out
 
 
@@ -146,133 +147,123 @@ def _kv(pairs: list[tuple[str, object]]) -> str:
     return f"<table><tbody>{rows}</tbody></table>"
 
 
-def _overview(r: dict) -> str:
-    model, target, host = r.get("model") or {}, r.get("target") or {}, r.get("host") or {}
-    err = r.get("error") or {}
-    power = host.get("power") or {}
-    sha = model.get("sha256")
-    error = [("error", f"{err.get('message', '')} {err.get('hint', '')}".strip())] if err else []
+def _overview(r: RunRecord) -> str:
+    model, target, host, err = r.model, r.target, r.host, r.error
+    error = []
+    if err:
+        kind = f"{err.kind.value}: {err.detail}" if err.detail else err.kind.value
+        error = [("error", f"{err.message} {err.hint}".strip()), ("error kind", kind)]
     return _kv([
-        ("model", model.get("name")), ("sha256", sha[:16] + "\u2026" if isinstance(sha, str) else None),
-        ("graph / producer", f"{model.get('graph_name') or '?'} / {model.get('producer') or '?'}"),
-        ("target", target.get("id")), ("device", target.get("device_name") or target.get("device_type")),
-        ("engine / provider", f"{target.get('engine') or '?'} / {target.get('provider') or '?'}"),
-        ("status", r.get("status")), ("started (UTC)", r.get("created_utc")),
-        ("host", f"{host.get('hostname') or '?'}: {host.get('os') or '?'}, {host.get('cpu') or '?'}"),
-        ("power source", power.get("source")), *error,
+        ("model", model.name or None), ("sha256", model.sha256[:16] + "\u2026" if model.sha256 else None),
+        ("graph / producer", f"{model.graph_name or '?'} / {model.producer or '?'}"),
+        ("target", target.id), ("device", target.device_name or target.device_type or None),
+        ("engine / provider", f"{target.engine or '?'} / {target.provider or '?'}"),
+        ("status", r.status.value), ("started (UTC)", r.created_utc or None),
+        ("host", f"{host.hostname or '?'}: {host.os or '?'}, {host.cpu or '?'}"),
+        ("power source", host.power.source), *error,
     ])
 
 
-def _phases(r: dict) -> str:
-    phases = r.get("phases") or {}
-    rows = [[name, fmt_ms(p.get("seconds")) if isinstance(p, dict) else None,
-             p.get("count") if isinstance(p, dict) else None] for name, p in phases.items()]
+def _phases(r: RunRecord) -> str:
+    rows = [[name, fmt_ms(p.seconds), p.count] for name, p in r.phases.items()]
     return table(["phase", "time", "count"], rows) if rows else "<p class=\"muted\">No phase timings.</p>"
 
 
-def _latency(r: dict) -> str:
-    lat = r.get("latency") or {}
-    if not lat.get("count"):
+def _latency(r: RunRecord) -> str:
+    lat = r.latency
+    if not lat.count:
         return "<p class=\"muted\">No measured inferences.</p>"
     keys = ("min", "mean", "std", "p50", "p90", "p95", "p99", "max")
     return table(["count", *keys, "throughput"],
-                 [[lat.get("count"), *[fmt_ms(lat.get(k)) for k in keys],
-                   _num(lat.get("throughput_per_s"), "{:,.1f}/s")]])
+                 [[lat.count, *[fmt_ms(getattr(lat, k)) for k in keys], fmt_rate(lat.throughput_per_s)]])
 
 
-def _placement(r: dict) -> str:
-    p = r.get("placement") or {}
-    if not p:
-        return "<p class=\"muted\">Placement: N/A.</p>"
-    rows = [[prov, n] for prov, n in (p.get("nodes_by_provider") or {}).items()]
-    head = (f"<p>{esc(fmt_share(p.get('accelerator_share')))} of {cell(p.get('total_nodes'))} nodes on "
-            f"{cell(p.get('accelerator'))} (source: {cell(p.get('source'))}); precision: "
-            f"{cell(r.get('precision'))}.</p>")
+def _placement(r: RunRecord) -> str:
+    p = r.placement
+    if p is None:
+        return f"<p class=\"muted\">Placement: {NA}.</p>"
+    rows = [[prov, n] for prov, n in p.nodes_by_provider.items()]
+    head = (f"<p>{esc(fmt_share(p.accelerator_share))} of {cell(p.total_nodes)} nodes on "
+            f"{cell(p.accelerator or None)} (source: {cell(p.source or None)}); precision: "
+            f"{cell(r.precision)}.</p>")
     return head + table(["provider", "nodes"], rows)
 
 
-def _output_check(r: dict) -> str:
-    oc = r.get("output_check") or {}
-    state = output_check_state(r)
-    head = f"<p>Output check vs {cell(oc.get('reference'))}: {_check_cell(state)}"
-    head += f" ({cell(oc['skipped'])})</p>" if oc.get("skipped") else "</p>"
-    rows = [[o.get("name"), o.get("shape"), o.get("max_abs_error"), o.get("mean_abs_error"),
-             o.get("cosine_similarity"), _check_cell("passed" if o.get("ok") else "failed")]
-            for o in oc.get("outputs") or []]
+def _output_check(r: RunRecord) -> str:
+    oc = r.output_check
+    head = f"<p>Output check vs {cell(oc.reference if oc else None)}: {_check_cell(output_check_state(r))}"
+    head += f" ({cell(oc.skipped)})</p>" if oc and oc.skipped else "</p>"
+    rows = [[o.name, o.shape, fmt_error(o.max_abs_error), fmt_error(o.mean_abs_error),
+             fmt_cosine(o.cosine_similarity), _check_cell(CheckState.PASSED if o.ok else CheckState.FAILED)]
+            for o in (oc.outputs if oc else [])]
     cols = ["output", "shape", "max abs error", "mean abs error", "cosine", "ok"]
     return head + (table(cols, rows) if rows else "")
 
 
-def _unit_value(v: object, unit: str) -> str | None:
-    scale = {"Hz": (1e-6, "MHz"), "bytes": (1 / 2**20, "MiB"), "degC": (1, "\u00b0C")}.get(unit, (1, unit))
-    return _num(v * scale[0], "{:.4g} " + scale[1]) if isinstance(v, (int, float)) else None
-
-
-def _telemetry(r: dict) -> str:
-    tel = r.get("telemetry") or {}
-    if not tel.get("series"):
-        return f"<p class=\"muted\">Telemetry: N/A ({cell(tel.get('reason') or 'not recorded')}).</p>"
+def _telemetry(r: RunRecord) -> str:
+    tel = r.telemetry
+    if not tel.series:
+        return f"<p class=\"muted\">Telemetry: {NA} ({cell(tel.reason or 'not recorded')}).</p>"
     rows = []
-    for key, s in sorted(tel["series"].items()):
-        summ, unit = s.get("summary") or {}, s.get("unit") or ""
-        ok = s.get("status") == "ok" and summ.get("count")
+    for key, s in sorted(tel.series.items()):
+        summ = s.summary
+        ok = s.status == "ok" and bool(summ.get("count"))
         if ok:
             status = "ok"
-        elif s.get("status") == "ok":  # readable, but the measured loop was shorter than a sample period
+        elif s.status == "ok":  # readable, but the measured loop was shorter than a sample period
             status = "no reading inside the measured window"
         else:
-            status = f"{s.get('status')}: {s.get('reason') or 'no reading'}"
+            status = f"{s.status}: {s.reason or 'no reading'}"
         mean = summ.get("time_weighted_mean") if summ.get("time_weighted_mean") is not None else summ.get("mean")
-        rows.append([key, s.get("source"), _unit_value(mean, unit) if ok else None,
-                     _unit_value(summ.get("max"), unit) if ok else None, status])
+        rows.append([key, s.source or None, fmt_metric(mean, s.unit) if ok else None,
+                     fmt_metric(summ.get("max"), s.unit) if ok else None, status])
     return table(["series", "source", "mean", "max", "status"], rows)
 
 
-def _energy(r: dict) -> str:
-    e = r.get("energy") or {}
+def _energy(r: RunRecord) -> str:
+    e = r.energy
     jpi = energy_per_inference(r)
-    if jpi is None:
-        return f"<p>Energy: N/A ({cell(e.get('reason') or 'no power or energy source')}).</p>"
-    return (f"<p>Energy: {esc(f'{jpi * 1e3:.3f}')} mJ per inference, covering {cell(e.get('covers'))} "
-            f"({cell(e.get('method') or e.get('source'))}). {cell(e.get('note') or '')}</p>")
+    if e is None or jpi is None:
+        return f"<p>Energy: {NA} ({cell((e.reason if e else '') or 'no power or energy source')}).</p>"
+    return (f"<p>Energy: {esc(fmt_mj(jpi))} per inference, covering {cell(e.covers or None)} "
+            f"({cell(e.method or e.source or None)}). {cell(e.note)}</p>")
 
 
-def _sustained(r: dict) -> str:
+def _sustained(r: RunRecord) -> str:
     a = analyse_record(r)
-    if len(a["windows"]) < 2 or a["drift"] is None:
+    if len(a.windows) < 2 or a.drift is None:
         return ""
-    lo, hi = a["p50_ci"]
-    ci = f"{fmt_ms(lo)} to {fmt_ms(hi)}" if lo is not None and math.isfinite(lo) else "N/A"
-    verdict = ("steady by the end (last windows within 2%, p50 known to 1%)" if a["steady"]
+    lo, hi = a.p50_ci
+    ci = f"{fmt_ms(lo)} to {fmt_ms(hi)}" if number(lo) is not None else NA
+    verdict = ("steady by the end (last windows within 2%, p50 known to 1%)" if a.steady
                else "not steady by the end (p50 still moving, or too few / too noisy samples)")
-    text = (f"Drift over the run: p50 {a['drift']:+.1%} from the first to the last of {len(a['windows'])} "
+    text = (f"Drift over the run: p50 {fmt_change(a.drift)} from the first to the last of {len(a.windows)} "
             f"windows; 95% interval of the p50 {ci}; {verdict}.")
-    if a["onset"] is not None:
-        text += f" Slowdown from {a['onset'].t_s:.1f} s ({a['onset'].evidence})."
+    if a.onset is not None:
+        text += f" Slowdown from {fmt_s(a.onset.t_s)} ({a.onset.evidence})."
     return f"<p>{esc(text)}</p>"
 
 
-def run_details(r: dict, name: str, is_baseline: bool) -> str:
+def run_details(r: RunRecord, name: str, is_baseline: bool) -> str:
     """One run's section: overview, phases, latency, placement, outputs, telemetry, energy, warnings."""
-    inputs = [[i.get("name"), i.get("dtype"), i.get("shape"), i.get("source")] for i in r.get("inputs") or []]
-    warns = "".join(f'<li class="warn">{esc(w)}</li>' for w in r.get("warnings") or [])
-    settings = r.get("settings") or {}
+    inputs = [[i.name, i.dtype, i.shape, i.source] for i in r.inputs]
+    warns = "".join(f'<li class="warn">{esc(w.text)}</li>' for w in r.warnings)
     parts = [
         f"<details open><summary>{esc(name)}{' (baseline)' if is_baseline else ''}</summary>",
         _overview(r), "<h3>Phases</h3>", _phases(r), "<h3>Latency</h3>", _latency(r), _sustained(r),
         "<h3>Placement and precision</h3>", _placement(r), "<h3>Output check</h3>", _output_check(r),
         "<h3>Inputs</h3>", table(["input", "dtype", "shape", "source"], inputs),
         "<h3>Telemetry and energy</h3>", _telemetry(r), _energy(r),
-        "<h3>Settings</h3>", table(["setting", "value"], [[k, v] for k, v in settings.items()]),
+        "<h3>Settings</h3>", table(["setting", "value"], [[k, v] for k, v in r.settings.to_json().items()]),
         f"<h3>Warnings</h3><ul>{warns}</ul>" if warns else "", "</details>",
     ]
     return "\n".join(p for p in parts if p)
 
 
-def render_report(records: list[dict], names: list[str], baseline: int = 0, *, theme: str = "auto",
+def render_report(records: list[RunRecord], names: list[str], baseline: int = 0, *, theme: str = "auto",
                   title: str | None = None, generated_utc: str | None = None) -> str:
     """The whole report page as one HTML string."""
-    if theme not in _VARS and theme != "auto":
+    if theme not in THEMES:
         raise ValueError("theme must be auto, light or dark")
     rows = compare_rows(records, names, baseline)
     title = title or report_title(records)

@@ -15,15 +15,13 @@ from html import escape
 
 import numpy as np
 
-# The desktop app's palettes (app/views/theme.py), repeated here as data: core imports no Qt.
-PALETTES = {
-    "light": {"bg": "#ffffff", "fg": "#30343b", "muted": "#6b7280", "grid": "#d9dce1",
-              "series": ("#2f6fde", "#e8710a", "#0f9d58", "#d93025", "#7b3fd0", "#00838f", "#c2185b", "#6d4c41")},
-    "dark": {"bg": "#1e1f22", "fg": "#d4d7dd", "muted": "#9aa0a6", "grid": "#3a3d42",
-             "series": ("#6ea8ff", "#ffab40", "#4cd08a", "#ff6b6b", "#c29bff", "#4dd0e1", "#f06292", "#bcaaa4")},
-}
-THEMES = ("auto", "light", "dark")
+from app.common.fmt import NA, fmt_mj, fmt_ms, fmt_num, fmt_rate
+from app.record.schema import RunRecord
+from app.report.comparison import ComparisonRow
+from app.report.palette import PALETTES, THEMES, Palette
+
 MAX_CDF_POINTS = 400
+N_SERIES = len(PALETTES["light"].series)  # CSS classes apc-l0.. / apc-b0.., one per series colour
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',sans-serif;font-size:12px"
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -38,11 +36,11 @@ def short(text: object, limit: int = 32) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "\u2026"
 
 
-def _palette_css(p: dict) -> str:
-    rules = [f".apc-bg{{fill:{p['bg']}}}", f".apc-fg{{fill:{p['fg']}}}", f".apc-muted{{fill:{p['muted']}}}",
-             f".apc-grid{{stroke:{p['grid']};stroke-width:1}}", f".apc-axis{{stroke:{p['muted']};stroke-width:1}}",
-             f".apc-gap{{fill:none;stroke:{p['muted']};stroke-dasharray:4 3}}"]
-    for i, c in enumerate(p["series"]):
+def _palette_css(p: Palette) -> str:
+    rules = [f".apc-bg{{fill:{p.background}}}", f".apc-fg{{fill:{p.foreground}}}", f".apc-muted{{fill:{p.muted}}}",
+             f".apc-grid{{stroke:{p.border};stroke-width:1}}", f".apc-axis{{stroke:{p.muted};stroke-width:1}}",
+             f".apc-gap{{fill:none;stroke:{p.muted};stroke-dasharray:4 3}}"]
+    for i, c in enumerate(p.series):
         rules += [f".apc-l{i}{{stroke:{c};fill:none;stroke-width:2}}", f".apc-b{i}{{fill:{c}}}"]
     return "".join(rules)
 
@@ -70,8 +68,8 @@ def _text(x: float, y: float, text: object, cls: str = "apc-fg", anchor: str = "
             f"{esc(text)}</text>")
 
 
-def _finite(values) -> np.ndarray:
-    arr = np.asarray([np.nan if v is None else v for v in values or []], dtype=np.float64)
+def _finite(values: np.ndarray) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64).ravel()
     return arr[np.isfinite(arr)]
 
 
@@ -103,14 +101,6 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
     return ticks
 
 
-def fmt_num(v: float) -> str:
-    if v == 0:
-        return "0"
-    if abs(v) >= 100:
-        return f"{v:,.0f}"
-    return f"{v:.3g}"
-
-
 def _scale_x(lo: float, hi: float, x0: float, x1: float, log: bool):
     if log:
         a, b = math.log10(lo), math.log10(hi)
@@ -140,8 +130,8 @@ def _cdf_axes(lo: float, hi: float, log: bool, box: tuple[float, float, float, f
     return out
 
 
-def _cdf_body(records: list[dict], names: list[str], width: int, plot_height: int) -> tuple[list[str], int]:
-    samples = [_finite((r.get("latency") or {}).get("samples")) * 1e3 for r in records]
+def _cdf_body(records: list[RunRecord], names: list[str], width: int, plot_height: int) -> tuple[list[str], int]:
+    samples = [_finite(r.latency.samples) * 1e3 for r in records]
     samples = [s[s > 0] for s in samples]
     present = [s for s in samples if s.size]
     left, top, right = 64, 34, width - 20
@@ -159,54 +149,58 @@ def _cdf_body(records: list[dict], names: list[str], width: int, plot_height: in
             if s.size:
                 x, f = _cdf_points(s)
                 pts = " ".join(f"{sx(a):.1f},{bottom - b * (bottom - top):.1f}" for a, b in zip(x, f, strict=True))
-                body.append(f'<polyline class="apc-l{i % 8}" points="{pts}"/>')
+                body.append(f'<polyline class="apc-l{i % N_SERIES}" points="{pts}"/>')
     else:
-        body.append(_text((left + right) / 2, (top + bottom) / 2, "N/A: no run has latency samples",
+        body.append(_text((left + right) / 2, (top + bottom) / 2, f"{NA}: no run has latency samples",
                           "apc-muted", "middle"))
     for i, (name, s) in enumerate(zip(names, samples, strict=True)):
         y = bottom + 56 + 18 * i
-        body += [f'<rect class="apc-b{i % 8}" x="{left}" y="{y - 9}" width="14" height="4"/>',
-                 _text(left + 20, y, short(name, 60) + ("" if s.size else "  (N/A: no latency samples)"))]
+        body += [f'<rect class="apc-b{i % N_SERIES}" x="{left}" y="{y - 9}" width="14" height="4"/>',
+                 _text(left + 20, y, short(name, 60) + ("" if s.size else f"  ({NA}: no latency samples)"))]
     return body, bottom + 50 + 18 * len(records)
 
 
-def latency_cdf_svg(records: list[dict], names: list[str], *, theme: str = "auto",
+def latency_cdf_svg(records: list[RunRecord], names: list[str], *, theme: str = "auto",
                     width: int = 760, plot_height: int = 300) -> str:
     """Every run's latency distribution as a CDF: the further left, the faster; the flatter the top, the spikier."""
     body, height = _cdf_body(records, names, width, plot_height)
     return _svg(width, height, "Latency distribution per run", body, theme)
 
 
-# Bar panels: (row key, title, how to format the value)
+# Bar panels: (ComparisonRow field, title, how to format the field's value)
 BAR_METRICS = (
-    ("p50_ms", "p50 latency (ms), lower is better", lambda v: f"{v:.3g} ms"),
-    ("p99_ms", "p99 latency (ms), lower is better", lambda v: f"{v:.3g} ms"),
-    ("throughput_per_s", "Throughput (inferences/s), higher is better", lambda v: f"{v:,.1f}/s"),
-    ("energy_mj_per_inference", "Energy per inference (mJ), lower is better", lambda v: f"{v:.3g} mJ"),
+    ("p50_ms", "p50 latency (ms), lower is better", lambda ms: fmt_ms(ms / 1e3)),
+    ("p99_ms", "p99 latency (ms), lower is better", lambda ms: fmt_ms(ms / 1e3)),
+    ("throughput_per_s", "Throughput (inferences/s), higher is better", fmt_rate),
+    ("energy_mj_per_inference", "Energy per inference (mJ), lower is better", lambda mj: fmt_mj(mj / 1e3)),
 )
 
 
-def _bar_panel(rows: list[dict], key: str, title: str, fmt, top: float, width: int) -> list[str]:
+def _bar_value(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+
+
+def _bar_panel(rows: list[ComparisonRow], key: str, title: str, fmt, top: float, width: int) -> list[str]:
     label_w, bar_h, gap = 210, 16, 6
     x0, x1 = label_w, width - 110
-    values = [row.get(key) for row in rows]
-    finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v) and v >= 0]
+    values = [getattr(row, key) for row in rows]
+    finite = [v for v in values if _bar_value(v)]
     vmax = max(finite) if finite and max(finite) > 0 else 1.0
     out = [_text(10, top + 14, title, "apc-fg", extra=' font-weight="bold"')]
     for i, (row, v) in enumerate(zip(rows, values, strict=True)):
         y = top + 24 + i * (bar_h + gap)
-        out.append(_text(label_w - 8, y + 12, short(row.get("run"), 30), "apc-fg", "end"))
-        if isinstance(v, (int, float)) and math.isfinite(v) and v >= 0:
+        out.append(_text(label_w - 8, y + 12, short(row.run, 30), "apc-fg", "end"))
+        if _bar_value(v):
             w = max((v / vmax) * (x1 - x0), 1.0)
-            out += [f'<rect class="apc-b{i % 8}" x="{x0}" y="{y}" width="{w:.1f}" height="{bar_h}"/>',
+            out += [f'<rect class="apc-b{i % N_SERIES}" x="{x0}" y="{y}" width="{w:.1f}" height="{bar_h}"/>',
                     _text(x0 + w + 6, y + 12, fmt(v))]
         else:  # a labelled gap: N/A must not read as zero
             out += [f'<rect class="apc-gap" x="{x0}" y="{y}" width="60" height="{bar_h}"/>',
-                    _text(x0 + 30, y + 12, "N/A", "apc-muted", "middle")]
+                    _text(x0 + 30, y + 12, NA, "apc-muted", "middle")]
     return out
 
 
-def _bars_body(rows: list[dict], width: int) -> tuple[list[str], int]:
+def _bars_body(rows: list[ComparisonRow], width: int) -> tuple[list[str], int]:
     body, top = [], 4
     for key, title, fmt in BAR_METRICS:
         body += _bar_panel(rows, key, title, fmt, top, width)
@@ -214,13 +208,13 @@ def _bars_body(rows: list[dict], width: int) -> tuple[list[str], int]:
     return body, top + 10
 
 
-def metric_bars_svg(rows: list[dict], *, theme: str = "auto", width: int = 760) -> str:
+def metric_bars_svg(rows: list[ComparisonRow], *, theme: str = "auto", width: int = 760) -> str:
     """p50, p99, throughput and energy per inference, one panel each, one bar per run (compare_rows rows)."""
     body, height = _bars_body(rows, width)
     return _svg(width, height, "p50, p99, throughput and energy per run", body, theme)
 
 
-def comparison_svg(records: list[dict], names: list[str], rows: list[dict], *, theme: str = "auto",
+def comparison_svg(records: list[RunRecord], names: list[str], rows: list[ComparisonRow], *, theme: str = "auto",
                    width: int = 760) -> str:
     """Both charts in one SVG file (for `aipcprof compare --svg`); groups, not nested <svg> (SVG Tiny)."""
     cdf, h1 = _cdf_body(records, names, width, 300)

@@ -173,8 +173,9 @@ def _track(record: RunRecord, metric: str) -> tuple[list, list] | None:
     """(t_s, values) of a telemetry metric on the latency time axis, preferring the target's device."""
     tel = record.telemetry
     kind = (record.target.device_type or "CPU").upper()
-    candidates = [s for s in tel.series.values()
-                  if s.metric == metric and s.status == "ok" and np.isfinite(s.values).any()]
+    candidates = [s for s in tel.series.values()  # a hand-edited file may pair times and values badly
+                  if s.metric == metric and s.status == "ok" and s.t_s.shape == s.values.shape
+                  and np.isfinite(s.values).any()]
     candidates.sort(key=lambda s: {kind: 0, "CPU": 1, "SYSTEM": 2}.get(s.kind.upper(), 3))
     if not candidates:
         return None

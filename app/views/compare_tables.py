@@ -10,13 +10,12 @@ baseline's value highlighted.
 from __future__ import annotations
 
 import enum
-import json
-import math
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+from app.common.fmt import NA, PENDING, fmt_value
 from app.record.schema import RunRecord, RunStatus
 from app.record.typed import to_json
 from app.report.comparison import (
@@ -26,8 +25,8 @@ from app.report.comparison import (
     ComparisonRow,
     differing_keys,
     flatten,
+    format_cell,
 )
-from app.report.text import fmt_ms, fmt_share
 from app.views.compare_charts import run_color
 from app.views.plain import tip
 from app.views.theme import ChartColors
@@ -55,21 +54,8 @@ def new_table(headers: list[str]) -> QTableWidget:
 
 
 def cell_text(key: str, v) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "N/A"
-    if key in ("p50_ms", "p99_ms"):
-        return fmt_ms(v / 1e3)
-    if key == "throughput_per_s":
-        return f"{v:,.0f}/s" if v >= 100 else f"{v:.1f}/s"
-    if key == "speedup_vs_baseline":
-        return f"{v:.2f}×"
-    if key == "accelerator_share":
-        return fmt_share(v)
-    if key == "max_abs_error":
-        return f"{v:.3g}"
-    if key == "energy_mj_per_inference":
-        return f"{v:.3f} mJ"
-    return str(v)
+    """The same text as the CLI table and the HTML report, with a real times sign."""
+    return format_cell(key, v, times="\u00d7")
 
 
 def _swatch(color: str) -> QIcon:
@@ -101,7 +87,7 @@ def fill_runs(t: QTableWidget, rows: list[ComparisonRow], baseline: int, colors:
             if key in ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share",
                        "max_abs_error", "energy_mj_per_inference"):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if text == "N/A":
+            if text == NA:
                 item.setForeground(QBrush(QColor(colors.muted)))
             elif key == "output_check":
                 item.setForeground(QBrush(QColor(check_colors.get(row.output_check, colors.foreground))))
@@ -116,9 +102,7 @@ def fill_runs(t: QTableWidget, rows: list[ComparisonRow], baseline: int, colors:
 
 
 def _show(v) -> str:
-    if v is None:
-        return "—"
-    return json.dumps(v, sort_keys=True, default=str) if isinstance(v, (dict, list)) else str(v)
+    return fmt_value(v, na=PENDING)
 
 
 def diff_rows(records: list[RunRecord], show_all: bool) -> list[tuple[str, list]]:

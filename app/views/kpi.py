@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from app.common import fmt
 from app.views import theme
-from app.views.plain import plain
 
 
-def fmt_ms(ms: float | None) -> str:
-    if ms is None or not math.isfinite(ms):
-        return "—"
-    if ms < 1:
-        return f"{ms * 1e3:.0f} µs"
-    return f"{ms:.2f} ms" if ms < 100 else f"{ms:.0f} ms"
+def tile_ms(ms: float | None) -> str:
+    """A live latency the live data keeps in MILLISECONDS, as compact tile text ("—" while unknown)."""
+    seconds = fmt.number(ms)
+    return fmt.fmt_ms(None if seconds is None else seconds / 1e3, compact=True, na=fmt.PENDING)
 
 
-def fmt_rate(per_s: float | None) -> str:
-    if per_s is None or not math.isfinite(per_s):
-        return "—"
-    return f"{per_s:,.0f}/s" if per_s >= 100 else f"{per_s:.1f}/s"
+def tile_rate(per_s: float | None) -> str:
+    return fmt.fmt_rate(per_s, na=fmt.PENDING)
+
+
+# Transitional names: results_panel.py and history_panel.py import these and pass MILLISECONDS.
+# Remove them once those views call app.common.fmt.fmt_ms(seconds, compact=True) themselves.
+fmt_ms = tile_ms
+fmt_rate = tile_rate
 
 
 class KpiTile(QFrame):
@@ -30,7 +30,7 @@ class KpiTile(QFrame):
         self.setObjectName("KpiTile")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setToolTip(tooltip)
-        self.value = plain(QLabel("—"))  # shows record text (precision)
+        self.value = QLabel(fmt.PENDING)
         self.value.setObjectName("KpiValue")
         font = self.value.font()
         font.setPointSizeF(font.pointSizeF() * 1.35)
@@ -69,8 +69,8 @@ class KpiStrip(QWidget):
             lay.addWidget(tile)
 
     def show_live(self, latest_ms: float, p50_ms: float, p99_ms: float, rate: float, count: int) -> None:
-        self.latest.set(fmt_ms(latest_ms))
-        self.p50.set(fmt_ms(p50_ms))
-        self.p99.set(fmt_ms(p99_ms))
-        self.rate.set(fmt_rate(rate))
+        self.latest.set(tile_ms(latest_ms))
+        self.p50.set(tile_ms(p50_ms))
+        self.p99.set(tile_ms(p99_ms))
+        self.rate.set(tile_rate(rate))
         self.count.set(f"{count:,}")

@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.common import fmt
 from app.record.schema import RunRecord, RunStatus, WarningKind
 from app.views import theme
 from app.views.banner import Banner
-from app.views.kpi import KpiTile, fmt_ms, fmt_rate
+from app.views.kpi import KpiTile
 from app.views.plain import esc, plain, rich, tip
 
 PHASE_TIPS = {"load": "Read and check the model, build inputs.", "compile": "Create the session: graph "
@@ -188,9 +189,9 @@ class ResultsPanel(QScrollArea):
     def _fill_tiles(self, r: RunRecord) -> None:
         lat = r.latency
         t = self.tiles
-        t["p50"].set(fmt_ms(lat.p50 * 1e3) if _num(lat.p50) else "—")
-        t["p99"].set(fmt_ms(lat.p99 * 1e3) if _num(lat.p99) else "—")
-        t["throughput"].set(fmt_rate(lat.throughput_per_s) if _num(lat.throughput_per_s) else "—")
+        t["p50"].set(fmt.fmt_ms(lat.p50, compact=True, na=fmt.PENDING))
+        t["p99"].set(fmt.fmt_ms(lat.p99, compact=True, na=fmt.PENDING))
+        t["throughput"].set(fmt.fmt_rate(lat.throughput_per_s, na=fmt.PENDING))
         p = r.placement
         share = p.accelerator_share if p else None
         c = theme.colors()
@@ -238,7 +239,7 @@ class ResultsPanel(QScrollArea):
 
     def _fill_phases(self, r: RunRecord) -> None:
         phases = sorted(r.phases.items(), key=lambda kv: kv[1].t0_ns or 0)  # run order
-        rows = [(PHASE_NAMES.get(name, name), fmt_ms(p.seconds * 1e3) if p.seconds < 1
+        rows = [(PHASE_NAMES.get(name, name), fmt.fmt_ms(p.seconds, compact=True) if p.seconds < 1
                  else f"{p.seconds:.2f} s") for name, p in phases]
         _fill(self.phases, rows, [PHASE_TIPS.get(n, "") for n, _ in phases])
 
@@ -247,9 +248,9 @@ class ResultsPanel(QScrollArea):
         rows = []
         for key, label in STAT_ROWS:
             v = getattr(lat, key)
-            rows.append((label, (f"{v:,}" if key == "count" else fmt_ms(v * 1e3)) if _num(v) else "—"))
+            rows.append((label, f"{v:,}" if key == "count" else fmt.fmt_ms(v, compact=True, na=fmt.PENDING)))
         if _num(lat.throughput_per_s):
-            rows.append(("throughput", fmt_rate(lat.throughput_per_s)))
+            rows.append(("throughput", fmt.fmt_rate(lat.throughput_per_s)))
         _fill(self.stats, rows)
 
     def _fill_placement(self, r: RunRecord) -> None:
@@ -282,11 +283,11 @@ class ResultsPanel(QScrollArea):
             return
         rows = compare_rows(records, [str(i) for i in range(len(records))])
 
-        def ms(v):
-            return fmt_ms(v) if _num(v) else "—"
+        def ms(v):  # the rows hold milliseconds
+            return fmt.fmt_ms(None if v is None else v / 1e3, compact=True, na=fmt.PENDING)
 
         _fill(self.compare, [(row.target, row.status.value, ms(row.p50_ms), ms(row.p99_ms),
-                              fmt_rate(row.throughput_per_s) if _num(row.throughput_per_s) else "—",
+                              fmt.fmt_rate(row.throughput_per_s, na=fmt.PENDING),
                               f"{row.speedup_vs_baseline:.2f}×" if _num(row.speedup_vs_baseline) else "—",
                               f"{row.accelerator_share:.0%}" if _num(row.accelerator_share) else "N/A",
                               row.precision or "—") for row in rows])

@@ -15,6 +15,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+from app.report import palette as pal
+
 
 @dataclass(frozen=True)
 class ChartColors:
@@ -31,26 +33,26 @@ class ChartColors:
     warn: str
     error: str
     muted: str
-    diff: str = "#fff3c4"  # a value that differs from the baseline's
-    base: str = "#e8f0fe"  # the baseline's row
+    diff: str = pal.LIGHT.diff  # a value that differs from the baseline's
+    base: str = pal.LIGHT.base  # the baseline's row
 
 
+# The colours themselves live in app.report.palette (shared with the SVG charts and the HTML report).
 LIGHT = ChartColors(
-    background="#ffffff", foreground="#30343b", grid="#e4e6ea",
-    latency="#2f6fde", p50="#0f9d58", p99="#d93025", throughput="#7b3fd0",
-    series=("#2f6fde", "#e8710a", "#0f9d58", "#d93025", "#7b3fd0", "#00838f", "#c2185b", "#6d4c41"),
-    phases={"load": "#9e9e9e22", "compile": "#ff980033", "first_inference": "#9c27b022",
-            "warmup": "#ffc10733", "measure": "#4caf5018", "output_check": "#03a9f422"},
-    ok="#0f9d58", warn="#b26a00", error="#c5221f", muted="#6b7280",
+    background=pal.LIGHT.background, foreground=pal.LIGHT.foreground, grid=pal.LIGHT.grid,
+    latency=pal.LIGHT.latency, p50=pal.LIGHT.p50, p99=pal.LIGHT.p99, throughput=pal.LIGHT.throughput,
+    series=pal.LIGHT.series,
+    phases=dict(pal.LIGHT.phases),
+    ok=pal.LIGHT.ok, warn=pal.LIGHT.warn, error=pal.LIGHT.error, muted=pal.LIGHT.muted,
 )
 
 DARK = ChartColors(
-    background="#1e1f22", foreground="#d4d7dd", grid="#34373c",
-    latency="#6ea8ff", p50="#4cd08a", p99="#ff6b6b", throughput="#c29bff",
-    series=("#6ea8ff", "#ffab40", "#4cd08a", "#ff6b6b", "#c29bff", "#4dd0e1", "#f06292", "#bcaaa4"),
-    phases={"load": "#9e9e9e22", "compile": "#ff980033", "first_inference": "#ce93d822",
-            "warmup": "#ffd54f2a", "measure": "#81c78418", "output_check": "#4fc3f722"},
-    ok="#4cd08a", warn="#ffb74d", error="#ff6b6b", muted="#9aa0a6", diff="#4a3f12", base="#1f2f4a",
+    background=pal.DARK.background, foreground=pal.DARK.foreground, grid=pal.DARK.grid,
+    latency=pal.DARK.latency, p50=pal.DARK.p50, p99=pal.DARK.p99, throughput=pal.DARK.throughput,
+    series=pal.DARK.series,
+    phases=dict(pal.DARK.phases),
+    ok=pal.DARK.ok, warn=pal.DARK.warn, error=pal.DARK.error, muted=pal.DARK.muted, diff=pal.DARK.diff,
+    base=pal.DARK.base,
 )
 
 

@@ -10,17 +10,23 @@ import pytest
 from onnx import TensorProto, helper
 
 from app.record import io as rec
+from app.record.schema import SCHEMA, RunRecord, RunStatus
 from tests import model_zoo
 
 EVIL = "<script>alert(1)</script>"
 
 
-def make_record(target: str = "ort/cpu", p50: float = 0.002, *, sha: str = "abc", shape=(1, 4),
+def make_record(*args, **kwargs) -> RunRecord:
+    """A small typed record following docs/run-record.md; latencies spread around `p50` (see record_json)."""
+    return rec.parse(record_json(*args, **kwargs), "make_record")
+
+
+def record_json(target: str = "ort/cpu", p50: float = 0.002, *, sha: str = "abc", shape=(1, 4),
                 share: float | None = 1.0, status: str = "completed", ok: bool | None = True,
                 energy_j: float | None = None, n: int = 200, seed: int = 0, name: str = "m.onnx",
                 host: str = "pc", created: str = "2026-01-02T03:04:05+00:00") -> dict:
-    """A small record following docs/run-record.md; latencies spread around `p50`."""
-    r = rec.new_record()
+    """The record as the JSON document a run file holds (schema version 2)."""
+    r = {"schema": SCHEMA, "schema_version": 2}
     rng = np.random.default_rng(seed)
     samples = (p50 * rng.lognormal(0.0, 0.05, n)).tolist()
     offsets = np.concatenate([[0.0], np.cumsum(samples)[:-1]]).tolist()
@@ -49,7 +55,7 @@ def make_record(target: str = "ort/cpu", p50: float = 0.002, *, sha: str = "abc"
         "output_check": {"reference": "ort/cpu", "outputs": outputs} if ok is not None else
         {"reference": "ort/cpu", "skipped": "this run is the reference (ort/cpu)", "outputs": []},
         "telemetry": {"available": False, "reason": "no sampler attached to this run"},
-        "energy": {"available": True, "j_per_inference": energy_j} if energy_j is not None else
+        "energy": {"available": True, "joules_per_inference": energy_j} if energy_j is not None else
         {"available": False, "reason": "no power source"},
     })
     return r
@@ -79,7 +85,7 @@ def evil_model() -> onnx.ModelProto:
     return m
 
 
-def _run(path: Path, **spec) -> dict:
+def _run(path: Path, **spec) -> RunRecord:
     from app.run.runner import ProfileRun
     from app.run.runspec import RunSpec
 
@@ -99,5 +105,5 @@ def real_runs(zoo, tmp_path_factory) -> dict[str, Path]:
     runs = {"conv_t1": _run(zoo["conv_net"], threads=1), "conv_t2": _run(zoo["conv_net"], threads=2),
             "evil": _run(evil_path)}
     for r in runs.values():
-        assert r["status"] == "completed", r["error"]
+        assert r.status is RunStatus.COMPLETED, r.error
     return {name: rec.save(r, folder / f"{name}.json") for name, r in runs.items()}

@@ -43,7 +43,7 @@ def _error(capsys, argv: list[str], match: str) -> None:
 @pytest.fixture
 def two_runs(record_factory, tmp_path) -> list[str]:
     cpu, npu = record_factory("ort/cpu", 0.004, ok=None), record_factory("ov/npu", 0.001, seed=1)
-    npu["settings"]["threads"] = 2
+    npu.settings.threads = 2
     return [str(rec.save(cpu, tmp_path / "cpu.json")), str(rec.save(npu, tmp_path / "npu.json"))]
 
 

@@ -7,8 +7,11 @@ import io
 
 import pytest
 
+from app.record import io as rec
+from app.record.schema import Energy, PowerInfo, RunRecord, TargetInfo
 from app.report.comparison import (
     COLUMNS,
+    CheckState,
     comparability_warnings,
     compare_rows,
     differences,
@@ -19,6 +22,7 @@ from app.report.comparison import (
     recommendation_line,
     to_csv,
 )
+from tests.report.conftest import record_json
 
 
 def test_output_check_states(record_factory):
@@ -26,28 +30,31 @@ def test_output_check_states(record_factory):
     assert output_check_state(record_factory(ok=False)) == "failed"
     assert output_check_state(record_factory("ort/cpu", ok=None)) == "reference"
     assert output_check_state(record_factory("ov/npu", ok=None)) == "skipped"
-    assert output_check_state({"output_check": None}) == "not run"
+    assert output_check_state(RunRecord(TargetInfo("ov/npu"), output_check=None)) == "not run"
+    assert output_check_state(record_factory(ok=True)) is CheckState.PASSED  # an enum that reads as its word
 
 
 def test_energy_reads_both_key_spellings(record_factory):
-    assert energy_per_inference(record_factory(energy_j=0.002)) == 0.002  # j_per_inference (probes)
+    # Version-1 readers also took "j_per_inference"; loading a version-1 record keeps that value.
+    v1 = {**record_json(), "schema_version": 1, "energy": {"available": True, "j_per_inference": 0.002}}
+    assert energy_per_inference(rec.parse(v1, "v1.json")) == 0.002  # j_per_inference (probes)
     r = record_factory()
-    r["energy"] = {"available": True, "joules_per_inference": 0.003}  # docs/run-record.md
+    r.energy = Energy(available=True, joules_per_inference=0.003)  # docs/run-record.md
     assert energy_per_inference(r) == 0.003
-    r["energy"] = {"available": False, "joules_per_inference": 0.003}
+    r.energy = Energy(available=False, joules_per_inference=0.003)
     assert energy_per_inference(r) is None
     rows = compare_rows([record_factory(energy_j=0.002)], ["a"])
-    assert rows[0]["energy_mj_per_inference"] == pytest.approx(2.0)
+    assert rows[0].energy_mj_per_inference == pytest.approx(2.0)
 
 
 def test_differences_name_settings_versions_and_host(record_factory):
     a, b, c = record_factory("ort/cpu"), record_factory("ov/npu"), record_factory("ort/qnn/npu")
-    b["settings"]["threads"] = 4
-    b["settings"]["ep_options"] = {"htp_performance_mode": "burst"}
-    c["versions"]["onnxruntime"] = "1.24.0"
-    c["host"]["hostname"] = "laptop"
-    c["host"]["power"] = {"source": "battery", "battery_percent": 35}
-    diffs = {(d["section"], d["key"]): d["values"] for d in differences([a, b, c])}
+    b.settings.threads = 4
+    b.settings.ep_options = {"htp_performance_mode": "burst"}
+    c.versions["onnxruntime"] = "1.24.0"
+    c.host.hostname = "laptop"
+    c.host.power = PowerInfo(source="battery", battery_percent=35)
+    diffs = {(d.section, d.key): d.values for d in differences([a, b, c])}
     assert diffs[("settings", "threads")] == [None, 4, None]
     assert diffs[("settings", "ep_options.htp_performance_mode")] == [None, "burst", None]
     assert diffs[("versions", "onnxruntime")] == ["1.23.0", "1.23.0", "1.24.0"]
@@ -72,8 +79,8 @@ def test_recommendation_picks_fastest_trustworthy_run(record_factory):
     ]
     names = [f"run{i}" for i in range(len(recs))]
     best = recommendation(recs, names, baseline=0)
-    assert best["index"] == 5 and best["target"] == "ov/npu"
-    assert best["speedup_vs_baseline"] == pytest.approx(2.5)
+    assert best.index == 5 and best.target == "ov/npu"
+    assert best.speedup_vs_baseline == pytest.approx(2.5)
     line = recommendation_line(recs, names, 0)
     assert line.startswith("Recommended: ov/npu (run5)") and "2.50x faster than the baseline ort/cpu" in line
 

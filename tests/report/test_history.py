@@ -34,14 +34,14 @@ def test_add_list_get_roundtrip(data_dir, record_factory):
     assert h.root == data_dir / "runs" and h.list() == []
     r = record_factory("ort/qnn/npu", 0.001)
     entry = h.add(r)
-    assert "history" not in r  # the caller's record is not touched
+    assert r.history is None  # the caller's record is not touched
     assert entry["id"].startswith("20260102-030405-ort-qnn-npu-")
     assert entry["display_name"] == "m.onnx on ort/qnn/npu" and entry["name"] is None
     assert entry["p50_s"] == 0.001 and entry["throughput_per_s"] == pytest.approx(1000)
     assert entry["status"] == "completed" and entry["target"] == "ort/qnn/npu" and entry["model"] == "m.onnx"
     assert entry["file"] == f"{entry['id']}.json" and h.path_of(entry["id"]).is_file()
     got = h.get(entry["id"])
-    assert got["latency"]["p50"] == 0.001 and got["history"]["added_utc"]
+    assert got.latency.p50 == 0.001 and got.history.added_utc
     assert [e["id"] for e in h.list()] == [entry["id"]]
     assert _indexed_ids(h.root) == {entry["id"]}
     assert _no_tmp_files(h.root)
@@ -61,7 +61,7 @@ def test_rename_survives_an_index_rebuild_and_empty_name_resets(data_dir, record
     assert h.rename(e["id"], "  NPU, burst mode ")["display_name"] == "NPU, burst mode"
     (h.root / INDEX_FILE).unlink()
     assert RunHistory().list()[0]["display_name"] == "NPU, burst mode"
-    assert h.get(e["id"])["history"]["name"] == "NPU, burst mode"
+    assert h.get(e["id"]).history.name == "NPU, burst mode"
     assert h.rename(e["id"], "")["display_name"] == "m.onnx on ort/cpu"
 
 
@@ -173,4 +173,4 @@ def test_real_run_goes_into_the_history(data_dir, real_runs):
     h = RunHistory()
     e = h.import_file(real_runs["conv_t1"])
     assert e["model"] == "conv_net.onnx" and e["target"] == "ort/cpu" and e["p50_s"] > 0
-    assert h.get(e["id"])["latency"]["count"] == 30
+    assert h.get(e["id"]).latency.count == 30

@@ -49,7 +49,7 @@ def test_bundle_without_files_or_png_serialises_records(record_factory, tmp_path
         assert "comparison.png" not in z.namelist()
         loaded = [z.read(n) for n in ("runs/same.json", "runs/same-2.json")]
     (tmp_path / "x.json").write_bytes(loaded[1])
-    assert rec.load(tmp_path / "x.json")["target"]["id"] == "ov/npu"
+    assert rec.load(tmp_path / "x.json").target.id == "ov/npu"
 
 
 def test_bundle_replaces_an_existing_file(record_factory, tmp_path):

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from app.record.schema import Telemetry
 from app.run.sustained import (
     analyse_record,
     drift,
@@ -110,15 +111,17 @@ def test_is_steady():
 def test_analyse_record_aligns_telemetry(record_factory):
     lat, off = _throttled()
     r = record_factory()
-    r["latency"].update(samples=lat, offsets=off, t0_ns=2_000_000_000)  # latencies start 1 s into the window
+    r.latency.samples, r.latency.offsets = np.asarray(lat), np.asarray(off)
+    r.latency.t0_ns = 2_000_000_000  # latencies start 1 s into the window
     t, temp = _track(6.5, 60.0, 85.0, total_s=11.0)  # seconds from the telemetry window start
-    r["telemetry"] = {"window": {"t0_ns": 1_000_000_000}, "series": {
+    r.telemetry = Telemetry.from_json({"window": {"t0_ns": 1_000_000_000, "t1_ns": 12_000_000_000,
+                                                  "duration_s": 11.0}, "series": {
         "cpu/temp": {"metric": "temp", "kind": "CPU", "status": "ok", "t_s": t, "values": temp, "unit": "degC"},
-        "gpu/temp": {"metric": "temp", "kind": "GPU", "status": "unsupported", "t_s": [], "values": []}}}
+        "gpu/temp": {"metric": "temp", "kind": "GPU", "status": "unsupported", "t_s": [], "values": []}}})
     a = analyse_record(r, window_s=1.0)
-    assert a["drift"] == pytest.approx(0.3) and a["raw_samples"]
-    assert a["onset"].window == 6 and a["onset"].evidence == "temperature"  # 6.5 s - 1 s shift = 5.5 s
-    assert a["steady"] is True  # throttled, but settled at the slower speed for the last windows
+    assert a.drift == pytest.approx(0.3) and a.raw_samples
+    assert a.onset.window == 6 and a.onset.evidence == "temperature"  # 6.5 s - 1 s shift = 5.5 s
+    assert a.steady is True  # throttled, but settled at the slower speed for the last windows
 
 
 def test_steady_needs_the_drift_to_stop(record_factory):
@@ -126,10 +129,10 @@ def test_steady_needs_the_drift_to_stop(record_factory):
     n = 20000
     creeping = (1e-3 * np.linspace(1.0, 1.5, n) * (1 + 0.002 * rng.standard_normal(n))).tolist()
     r = record_factory()
-    r["latency"].update(samples=creeping, offsets=None)
+    r.latency.samples, r.latency.offsets = np.asarray(creeping), np.zeros(0)  # no offsets: back to back
     a = analyse_record(r)
-    assert a["drift"] == pytest.approx(0.45, abs=0.03) and a["steady"] is False
+    assert a.drift == pytest.approx(0.45, abs=0.03) and a.steady is False
     assert is_settled(rolling_p50(creeping), tolerance=0.1) and not is_settled(rolling_p50(creeping))
     flat = (1e-3 * (1 + 0.002 * rng.standard_normal(n))).tolist()
-    r["latency"].update(samples=flat)
-    assert analyse_record(r)["steady"] is True
+    r.latency.samples = np.asarray(flat)
+    assert analyse_record(r).steady is True

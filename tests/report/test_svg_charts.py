@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
-from app.report.comparison import compare_rows
+from app.record.schema import LatencyStats, RunStatus
+from app.report.comparison import CheckState, ComparisonRow, compare_rows
 from app.report.svg import (
     MAX_CDF_POINTS,
     comparison_svg,
@@ -27,7 +29,7 @@ def _texts(root: ET.Element) -> list[str]:
 def _runs(factory):
     recs = [factory("ort/cpu", 0.004, ok=None), factory("ov/npu", 0.001, energy_j=0.0005, seed=1),
             factory("ort/qnn/npu", 0.002, seed=2)]
-    recs[2]["latency"]["samples"] = []  # a run that measured nothing
+    recs[2].latency.samples = np.zeros(0)  # a run that measured nothing
     names = ["cpu", f"npu {EVIL}", "qnn & <friends>"]
     return recs, names
 
@@ -57,7 +59,10 @@ def test_names_are_escaped_not_markup(record_factory):
 def test_control_characters_and_quotes_cannot_break_the_xml():
     nasty = 'a\x00b\x1b"c\'d</text><script>x</script>'
     assert "\x00" not in esc(nasty) and "<" not in esc(nasty) and '"' not in esc(nasty)
-    rows = [{"run": nasty, "p50_ms": 1.0, "p99_ms": 2.0, "throughput_per_s": 10.0, "energy_mj_per_inference": None}]
+    rows = [ComparisonRow(run=nasty, model=nasty, target=nasty, host=nasty, status=RunStatus.COMPLETED, p50_ms=1.0,
+                          p99_ms=2.0, throughput_per_s=10.0, speedup_vs_baseline=None, accelerator_share=None,
+                          max_abs_error=None, min_cosine=None, output_check=CheckState.NOT_RUN, precision=nasty,
+                          energy_mj_per_inference=None)]
     ET.fromstring(metric_bars_svg(rows))
 
 
@@ -66,7 +71,7 @@ def test_missing_values_are_labelled_gaps_not_zero_bars(record_factory):
     rows = compare_rows(recs, names)
     root = ET.fromstring(metric_bars_svg(rows, theme="light"))
     gaps = [r for r in root.iter(f"{NS}rect") if r.get("class") == "apc-gap"]
-    missing = sum(row[k] is None for row in rows
+    missing = sum(getattr(row, k) is None for row in rows
                   for k in ("p50_ms", "p99_ms", "throughput_per_s", "energy_mj_per_inference"))
     assert missing == 2 and len(gaps) == missing  # two runs without energy
     assert _texts(root).count("N/A") == missing
@@ -93,7 +98,7 @@ def test_cdf_is_downsampled_and_monotonic(record_factory):
 
 def test_no_samples_at_all_still_renders(record_factory):
     r = record_factory()
-    r["latency"] = None
+    r.latency = LatencyStats()
     svg = latency_cdf_svg([r], ["empty"])
     assert "N/A: no run has latency samples" in svg
     ET.fromstring(svg)
@@ -108,3 +113,14 @@ def test_nice_ticks():
 def test_unknown_theme_is_refused(record_factory):
     with pytest.raises(ValueError):
         latency_cdf_svg([record_factory()], ["a"], theme="purple")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_colours_come_from_the_shared_palette(record_factory, theme):
+    from app.report.palette import PALETTES
+
+    p = PALETTES[theme]
+    svg = latency_cdf_svg([record_factory()], ["a"], theme=theme)
+    for colour in (p.background, p.foreground, p.muted, p.border, *p.series):
+        assert colour in svg
+    assert p.series_color(len(p.series) + 1) == p.series[1]

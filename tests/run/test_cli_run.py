@@ -14,6 +14,8 @@ import onnx
 import pytest
 
 from app.cli import main
+from app.record import io as rec
+from app.record.schema import RunStatus
 from tests import model_zoo
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -124,7 +126,7 @@ def test_json_stdout_stays_clean_with_noisy_native_runtimes(zoo):
                            "ort/qnn/htp-emulator", "-n", "2", "--warmup", "0", "--json", "--no-telemetry"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["target"]["id"] == "ort/qnn/htp-emulator"
+    assert rec.parse(json.loads(proc.stdout), "stdout").target.id == "ort/qnn/htp-emulator"
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_partial_record(tmp_path, zoo):
@@ -141,5 +143,5 @@ def test_ctrl_c_stops_cleanly_and_keeps_partial_record(tmp_path, zoo):
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
-    record = json.loads(out.read_text())
-    assert record["status"] == "cancelled" and record["latency"]["count"] > 0
+    record = rec.load(out)
+    assert record.status is RunStatus.CANCELLED and record.latency.count > 0

@@ -2,12 +2,16 @@ import numpy as np
 import pytest
 
 from app.common.errors import UserError
+from app.record.io import parse
+from app.record.schema import SCHEMA, SCHEMA_VERSION, RunRecord
 from app.report.comparison import comparability_warnings, compare_rows, format_table, to_csv
 from app.run.output_check import compare_arrays
 
 
-def _record(target, p50, sha="abc", shape=(1, 4), share=1.0, status="completed"):
-    return {
+def _record(target, p50, sha="abc", shape=(1, 4), share=1.0, status="completed") -> RunRecord:
+    """A partial record (only what a comparison reads), through the same parser as a file."""
+    return parse({
+        "schema": SCHEMA, "schema_version": SCHEMA_VERSION,
         "status": status,
         "model": {"name": "m.onnx", "sha256": sha},
         "target": {"id": target},
@@ -17,19 +21,19 @@ def _record(target, p50, sha="abc", shape=(1, 4), share=1.0, status="completed")
         "placement": {"accelerator_share": share},
         "output_check": {"outputs": [{"name": "y", "max_abs_error": 0.01, "cosine_similarity": 0.999}]},
         "energy": {"available": False, "reason": "none"},
-    }
+    }, f"{target}.json")
 
 
 def test_speedup_vs_chosen_baseline():
     recs = [_record("ort/cpu", 0.004), _record("ort/qnn/npu", 0.001)]
     rows = compare_rows(recs, ["a", "b"], baseline=0)
-    assert rows[0]["speedup_vs_baseline"] == pytest.approx(1.0)
-    assert rows[1]["speedup_vs_baseline"] == pytest.approx(4.0)
+    assert rows[0].speedup_vs_baseline == pytest.approx(1.0)
+    assert rows[1].speedup_vs_baseline == pytest.approx(4.0)
     rows = compare_rows(recs, ["a", "b"], baseline=1)
-    assert rows[0]["speedup_vs_baseline"] == pytest.approx(0.25)
+    assert rows[0].speedup_vs_baseline == pytest.approx(0.25)
     table = format_table(rows)
     assert "4.00x" not in table and "0.25x" in table
-    assert rows[0]["energy_mj_per_inference"] is None
+    assert rows[0].energy_mj_per_inference is None
 
 
 def test_bad_baseline_index():
