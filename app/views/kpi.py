@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.common import fmt
@@ -31,6 +32,7 @@ class KpiTile(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setToolTip(tooltip)
         self.value = QLabel(fmt.PENDING)
+        self.value.setTextFormat(Qt.TextFormat.PlainText)  # the precision tile shows text from the record
         self.value.setObjectName("KpiValue")
         font = self.value.font()
         font.setPointSizeF(font.pointSizeF() * 1.35)

@@ -111,8 +111,8 @@ def test_import_refuses_bad_files(data_dir, tmp_path, content, message):
 def test_add_refuses_non_records(data_dir):
     with pytest.raises(UserError):
         RunHistory().add({"schema": "something else"})
-    with pytest.raises(UserError, match="version"):
-        RunHistory().add({"schema": "aipcprof.run", "schema_version": 7})
+    with pytest.raises(UserError, match="version"):  # a record reaches add() only through parse/load
+        RunHistory().add(rec.parse({"schema": "aipcprof.run", "schema_version": 7}, "r.json"))
 
 
 @pytest.mark.parametrize("damage", ["delete", "garbage", "wrong schema", "other version", "stale"])

@@ -38,8 +38,8 @@ def test_runspec_and_cli_defaults_are_runoptions():
                  "until_steady", "stall_timeout_s"):
         assert spec_defaults[name] == getattr(DEFAULTS, name), name
     assert cmd_run.options_from_args(_cli()) == DEFAULTS
-    assert cmd_run.build_spec(_cli()) == RunSpec("m.onnx", "ort/cpu")
-    assert DEFAULTS.build("m.onnx", "ort/cpu") == RunSpec("m.onnx", "ort/cpu")
+    assert cmd_run.build_spec(_cli()) == RunSpec(model_path="m.onnx", target_id="ort/cpu")
+    assert DEFAULTS.build("m.onnx", "ort/cpu") == RunSpec(model_path="m.onnx", target_id="ort/cpu")
 
 
 def test_every_field_has_a_name_in_both_front_ends():
