@@ -37,7 +37,7 @@ def main() -> None:
     ref, app = [], []
     for _ in range(args.rounds):
         ref.append(benchmark_app_median(model, args.iterations))
-        app.append(app_run(model, "ov/cpu", args.iterations, warmup=50)["latency"]["p50"])
+        app.append(app_run(model, "ov/cpu", args.iterations, warmup=50).latency.p50)
     r, a = float(np.median(ref)), float(np.median(app))
     print(f"conv_net on OpenVINO CPU: benchmark_app -hint latency median {r * 1e3:.3f} ms, "
           f"app ov/cpu p50 {a * 1e3:.3f} ms, ratio {a / r:.4f} (median of {args.rounds} rounds, "

@@ -46,7 +46,7 @@ def measure(name: str, model, iterations: int, rounds: int) -> tuple[float, floa
     bare, app = [], []
     for _ in range(rounds):
         bare.append(bare_loop_p50(model, iterations, warmup=200))
-        app.append(app_run(model, "ort/cpu", iterations, warmup=200)["latency"]["p50"])
+        app.append(app_run(model, "ort/cpu", iterations, warmup=200).latency.p50)
     b, a = np.array(bare), np.array(app)
     ratios, added = a / b, (a - b) * 1e6
     print(f"{name:18s} bare p50 {np.median(b) * 1e6:9.2f} us   app p50 {np.median(a) * 1e6:9.2f} us   "
