@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from app.common.errors import ExitStatus, UserError
+
+if TYPE_CHECKING:
+    from app.record.history import HistoryEntry, RunHistory
 
 ACTIONS = ("list", "show", "rename", "delete", "import", "path")
 # action -> (min operands, max operands or None, usage)
@@ -24,29 +28,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
-def _fmt_entry(e: dict) -> str:
-    from app.common.fmt import fmt_ms
+def _fmt_entry(e: HistoryEntry) -> str:
+    from app.common.fmt import fmt_ms, fmt_rate
 
-    p50 = fmt_ms(e.get("p50_s")) if e.get("p50_s") is not None else "N/A"
-    tput = f"{e['throughput_per_s']:.1f}/s" if e.get("throughput_per_s") is not None else "N/A"
-    date = str(e.get("created_utc") or "?")[:19].replace("T", " ")
-    return "  ".join([e["id"], date, str(e.get("status")), p50.rjust(10), tput.rjust(10), e["display_name"]])
+    date = (e.created_utc or "?")[:19].replace("T", " ")
+    return "  ".join([e.id, date, e.status.value, fmt_ms(e.p50_s).rjust(10), fmt_rate(e.throughput_per_s).rjust(10),
+                      e.display_name])
 
 
-def _list(history, as_json: bool) -> None:
+def _list(history: RunHistory, as_json: bool) -> None:
     entries, bad = history.list(), history.unreadable()
     if as_json:
-        print(json.dumps({"root": str(history.root), "runs": entries, "unreadable": bad}, indent=1))
+        print(json.dumps({"root": str(history.root), "runs": [e.to_json() for e in entries],
+                          "unreadable": [b.to_json() for b in bad]}, indent=1))
         return
     if not entries:
         print(f"no runs in the history ({history.root}).")
     for e in entries:
         print(_fmt_entry(e))
     for b in bad:
-        print(f"UNREADABLE {b['id']}: {b['reason']}")
+        print(f"UNREADABLE {b.id}: {b.reason}")
 
 
-def _show(history, run_id: str, as_json: bool) -> None:
+def _show(history: RunHistory, run_id: str, as_json: bool) -> None:
     from app.record import io as rec
     from app.report.text import format_run
 
@@ -58,13 +62,13 @@ def _show(history, run_id: str, as_json: bool) -> None:
     print(f"  file: {history.path_of(run_id)}")
 
 
-def _import(history, files: list[str], as_json: bool) -> None:
+def _import(history: RunHistory, files: list[str], as_json: bool) -> None:
     entries = [history.import_file(f) for f in files]  # the first bad file stops with its UserError
     if as_json:
-        print(json.dumps(entries, indent=1))
+        print(json.dumps([e.to_json() for e in entries], indent=1))
         return
     for e in entries:
-        print(f"imported {e['id']}  {e['display_name']}")
+        print(f"imported {e.id}  {e.display_name}")
 
 
 def _check_arity(action: str, operands: list[str]) -> None:
@@ -84,7 +88,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
         _show(history, ops[0], as_json)
     elif args.action == "rename":
         e = history.rename(ops[0], ops[1])
-        print(json.dumps(e, indent=1) if as_json else f"renamed {e['id']} to {e['display_name']}")
+        print(json.dumps(e.to_json(), indent=1) if as_json else f"renamed {e.id} to {e.display_name}")
     elif args.action == "delete":
         ids = [history.resolve(i) for i in ops]  # every id checked before anything is deleted
         for run_id in ids:

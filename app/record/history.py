@@ -24,6 +24,12 @@ The display name a user gives a run is stored in the record itself, under the
 top-level key `history` (`name`, `added_utc`, `imported_from`), so it survives
 an index rebuild and travels with the file into a share bundle.
 
+What a listing returns is typed: `HistoryEntry` for a readable run (the fields
+a history list shows, stored in the index as its `to_json()` text) and
+`UnreadableRun` for a file that is not a readable run record. An index row
+whose entry does not parse or validate counts as out of step: its record file
+is read again.
+
 No Qt here: the desktop app and `aipcprof history` share this module.
 """
 
@@ -35,18 +41,21 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import sqlite3
 import stat
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from app.common.errors import UserError
 from app.record import io as rec
-from app.record.schema import HistoryInfo, RunRecord
+from app.record.schema import HistoryInfo, RunRecord, RunStatus
+from app.record.typed import RecordFormatError, Section
 
 INDEX_FILE = "index.sqlite"
 INDEX_VERSION = 2  # PRAGMA user_version of index.sqlite; version 1 was the JSON index
@@ -79,6 +88,37 @@ _SCHEMA = (
 )
 
 
+@dataclass
+class HistoryEntry(Section):
+    """One readable run as the history lists it (a row of the index)."""
+
+    # Fields in the order `aipcprof history list --json` has always printed them.
+    id: str
+    file: str  # the record file's name in the history folder: <id>.json
+    name: str | None = None  # the name the user gave; None: the default name is shown
+    display_name: str = ""  # the name the user gave, else "<model> on <target>"
+    model: str = ""
+    target: str = ""
+    host: str = ""
+    created_utc: str = ""
+    status: RunStatus = RunStatus.COMPLETED
+    p50_s: float | None = None  # seconds; None when the run measured nothing
+    throughput_per_s: float | None = None
+    imported_from: str | None = None  # the file it was imported from, if it was
+    fingerprint: str = ""  # content hash without the history metadata (see `fingerprint`)
+
+    ALWAYS = ("p50_s", "throughput_per_s", "name", "imported_from")
+
+
+@dataclass
+class UnreadableRun(Section):
+    """A file in the history folder that is not a readable run record (it stays on disk)."""
+
+    id: str
+    file: str
+    reason: str
+
+
 def data_dir() -> Path:
     """The per-user data folder: $AIPCPROF_DATA_DIR, else the platform's convention."""
     if os.environ.get(ENV_DATA_DIR):
@@ -105,23 +145,27 @@ def default_name(record: RunRecord) -> str:
     return f"{record.model.name or 'model'} on {record.target_id or '?'}"
 
 
-def _entry(run_id: str, record: RunRecord, fp: str) -> dict[str, Any]:
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _entry(run_id: str, record: RunRecord, fp: str) -> HistoryEntry:
     meta = record.history or HistoryInfo()
-    return {
-        "id": run_id,
-        "file": f"{run_id}.json",
-        "name": meta.name or None,
-        "display_name": meta.name or default_name(record),
-        "model": record.model.name,
-        "target": record.target_id,
-        "host": record.host.hostname,
-        "created_utc": record.created_utc,
-        "status": record.status.value,
-        "p50_s": record.latency.p50,
-        "throughput_per_s": record.latency.throughput_per_s,
-        "imported_from": meta.imported_from,
-        "fingerprint": fp,
-    }
+    return HistoryEntry(
+        id=run_id,
+        file=f"{run_id}.json",
+        name=meta.name or None,
+        display_name=meta.name or default_name(record),
+        model=record.model.name,
+        target=record.target_id,
+        host=record.host.hostname,
+        created_utc=record.created_utc,
+        status=record.status,
+        p50_s=_finite(record.latency.p50),
+        throughput_per_s=_finite(record.latency.throughput_per_s),
+        imported_from=meta.imported_from,
+        fingerprint=fp,
+    )
 
 
 def _with_history(record: RunRecord, **changes: Any) -> RunRecord:
@@ -147,9 +191,9 @@ class RunHistory:
         self.root = Path(root) if root is not None else default_root()
 
     # -- reading ------------------------------------------------------------
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> list[HistoryEntry]:
         """Index entries, newest first."""
-        return sorted(self._index(), key=lambda e: (e.get("created_utc") or "", e["id"]), reverse=True)
+        return sorted(self._index(), key=lambda e: (e.created_utc, e.id), reverse=True)
 
     def get(self, run_id: str) -> RunRecord:
         return rec.load(self.path_of(run_id))
@@ -161,7 +205,7 @@ class RunHistory:
     def resolve(self, run_id: str) -> str:
         """An exact id, or a prefix that matches exactly one run (unreadable files included)."""
         entries, bad = self._state()
-        ids = [e["id"] for e in entries + bad]
+        ids = [e.id for e in entries] + [b.id for b in bad]
         if run_id in ids:
             return run_id
         matches = [i for i in ids if run_id and i.startswith(run_id)]
@@ -174,7 +218,7 @@ class RunHistory:
                         hint="List the ids with `aipcprof history list`.")
 
     # -- writing ------------------------------------------------------------
-    def add(self, record: RunRecord, name: str | None = None, *, imported_from: str | None = None) -> dict:
+    def add(self, record: RunRecord, name: str | None = None, *, imported_from: str | None = None) -> HistoryEntry:
         """Store a copy of `record` and return its index entry.
 
         A record already stored (same content, history metadata aside) is not
@@ -186,13 +230,14 @@ class RunHistory:
         record = _with_history(record, **named, added_utc=_now_utc(), imported_from=imported_from)
         self._ensure_root()
 
-        def op(db: sqlite3.Connection) -> tuple[dict[str, Any], bool]:
+        def op(db: sqlite3.Connection) -> tuple[HistoryEntry, bool]:
             with _write_transaction(db):
                 self._sync(db)  # a file copied in by hand may hold this very run
-                row = db.execute("SELECT entry FROM runs WHERE fingerprint = ? ORDER BY id LIMIT 1",
-                                 (fp,)).fetchone()
-                if row is not None:
-                    return json.loads(row[0]), True
+                row = db.execute("SELECT id, entry FROM runs WHERE fingerprint = ? AND entry IS NOT NULL "
+                                 "ORDER BY id LIMIT 1", (fp,)).fetchone()
+                stored = _parse_entry(row[0], row[1]) if row is not None else None
+                if stored is not None:  # _sync re-read every row it could not parse: none is left
+                    return stored, True
                 taken = {r[0] for r in db.execute("SELECT id FROM runs")}
                 run_id = self._new_id(_entry("", record, fp), fp, taken)
                 path = rec.atomic_write(self.root / f"{run_id}.json", rec.dumps(record) + "\n")
@@ -201,18 +246,18 @@ class RunHistory:
                 return entry, False  # committed after the file is in place
 
         entry, existed = self._with_index(op, change="add a run")
-        return self.rename(entry["id"], name) if existed and name is not None else entry
+        return self.rename(entry.id, name) if existed and name is not None else entry
 
-    def import_file(self, path: str | os.PathLike) -> dict:
+    def import_file(self, path: str | os.PathLike) -> HistoryEntry:
         """Validate a run file (possibly from another machine) and add a copy of it."""
         record = rec.load(path)  # UserError for corrupt / foreign / future-version files
         return self.add(record, imported_from=str(Path(path).resolve()))
 
-    def rename(self, run_id: str, name: str) -> dict:
+    def rename(self, run_id: str, name: str) -> HistoryEntry:
         """Set the display name; an empty name goes back to the default "<model> on <target>"."""
         run_id = self.resolve(run_id)
 
-        def op(db: sqlite3.Connection) -> dict[str, Any]:
+        def op(db: sqlite3.Connection) -> HistoryEntry:
             with _write_transaction(db):
                 record = _with_history(rec.load(self.root / f"{run_id}.json"), name=_clean_name(name))
                 path = rec.atomic_write(self.root / f"{run_id}.json", rec.dumps(record) + "\n")
@@ -238,38 +283,48 @@ class RunHistory:
         self._with_index(op, change="delete a run")
 
     # -- the index ------------------------------------------------------------
-    def unreadable(self) -> list[dict[str, str]]:
-        """Files in the folder that are not readable run records: {"id", "file", "reason"}."""
+    def unreadable(self) -> list[UnreadableRun]:
+        """Files in the folder that are not readable run records."""
         return self._state()[1]
 
-    def _index(self) -> list[dict[str, Any]]:
+    def _index(self) -> list[HistoryEntry]:
         return self._state()[0]
 
-    def _state(self) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-        """(entries, unreadable) from the index, brought in step with the folder first if needed."""
+    def _state(self) -> tuple[list[HistoryEntry], list[UnreadableRun]]:
+        """(entries, unreadable) from the index, brought in step with the folder first if needed.
+
+        A row whose entry does not parse (an index written by a buggy or foreign
+        version, edited by hand) is out of step too: its record file is read again.
+        """
         if not self.root.is_dir():
             return [], []
 
-        def op(db: sqlite3.Connection) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+        def op(db: sqlite3.Connection) -> tuple[list[HistoryEntry], list[UnreadableRun]]:
             rows = _rows(db)
-            if {r[0]: (r[1], r[2]) for r in rows} != self._scan():
+            split = _split(rows)
+            if split is None or {r[0]: (r[1], r[2]) for r in rows} != self._scan():
                 with _write_transaction(db):
                     self._sync(db)
-                rows = _rows(db)
-            return _split(rows)
+                split = _split(_rows(db))
+            if split is None:  # a row that still does not parse after its file was re-read: a bug here
+                raise sqlite3.DatabaseError("the history index holds entries it cannot read back")
+            return split
 
         return self._with_index(op)
 
-    def rebuild_index(self) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    def rebuild_index(self) -> tuple[list[HistoryEntry], list[UnreadableRun]]:
         """Re-read every record file; unreadable ones are listed apart (and stay on disk)."""
         if not self.root.is_dir():
             return [], []
 
-        def op(db: sqlite3.Connection) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+        def op(db: sqlite3.Connection) -> tuple[list[HistoryEntry], list[UnreadableRun]]:
             with _write_transaction(db):
                 db.execute("DELETE FROM runs")
                 self._sync(db)
-            return _split(_rows(db))
+            split = _split(_rows(db))
+            if split is None:  # every row was just written by this version: a bug here
+                raise sqlite3.DatabaseError("the history index holds entries it cannot read back")
+            return split
 
         return self._with_index(op)
 
@@ -299,11 +354,12 @@ class RunHistory:
     def _sync(self, db: sqlite3.Connection) -> None:
         """Inside a write transaction: index new and changed files, forget removed ones."""
         files = self._scan()
-        known = {r[0]: (r[1], r[2]) for r in db.execute("SELECT id, mtime_ns, size FROM runs")}
+        known = {r[0]: (r[1], r[2]) if _row_readable(r[0], r[3], r[4]) else None
+                 for r in db.execute("SELECT id, mtime_ns, size, entry, reason FROM runs")}
         for run_id in known.keys() - files.keys():
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         for run_id in sorted(files):
-            if known.get(run_id) != files[run_id]:
+            if known.get(run_id) != files[run_id]:  # new, changed, or a row that does not parse
                 self._index_file(db, run_id, files[run_id])
 
     def _index_file(self, db: sqlite3.Connection, run_id: str, st: tuple[int, int]) -> None:
@@ -394,12 +450,12 @@ class RunHistory:
         if not legacy.is_file():
             return
         cached, files = _read_json_index(legacy), self._scan()
-        if cached is not None and {e["id"] for e in cached[0] + cached[1]} == files.keys():
+        if cached is not None and {e.id for e in cached[0]} | {b.id for b in cached[1]} == files.keys():
             entries, bad = cached
             for e in entries:
-                _put(db, e["id"], files[e["id"]], e.get("fingerprint"), e)
+                _put(db, e.id, files[e.id], e.fingerprint or None, e)
             for b in bad:
-                _put_unreadable(db, b["id"], files[b["id"]], str(b.get("reason") or "unreadable"))
+                _put_unreadable(db, b.id, files[b.id], b.reason)
         try:
             os.replace(legacy, legacy.with_name(LEGACY_INDEX_FILE + MIGRATED_SUFFIX))
         except OSError as e:  # harmless: index.json is ignored from now on
@@ -435,11 +491,11 @@ class RunHistory:
             raise UserError(f"cannot create the history folder {self.root} ({e.strerror}).",
                             hint=f"Set {ENV_DATA_DIR} to a writable folder.") from None
 
-    def _new_id(self, entry: dict[str, Any], fp: str, taken: set[str]) -> str:
+    def _new_id(self, entry: HistoryEntry, fp: str, taken: set[str]) -> str:
         """<UTC date-time>-<target>-<hash>: sorts by date, readable, safe as a file name."""
-        created = str(entry.get("created_utc") or _now_utc())
+        created = entry.created_utc or _now_utc()
         stamp = re.sub(r"[^0-9]", "", created)[:14].ljust(14, "0")
-        target = _SLUG_RE.sub("-", str(entry.get("target") or "run")).strip("-")[:40]
+        target = _SLUG_RE.sub("-", entry.target or "run").strip("-")[:40]
         base = f"{stamp[:8]}-{stamp[8:]}-{target or 'run'}-{fp[:6]}"
         run_id, n = base, 2
         while run_id in taken or (self.root / f"{run_id}.json").exists():
@@ -470,9 +526,32 @@ def _rows(db: sqlite3.Connection) -> list[tuple]:
     return db.execute("SELECT id, mtime_ns, size, entry, reason FROM runs ORDER BY id").fetchall()
 
 
-def _split(rows: list[tuple]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    entries = [json.loads(r[3]) for r in rows if r[3] is not None]
-    bad = [{"id": r[0], "file": f"{r[0]}.json", "reason": r[4]} for r in rows if r[3] is None]
+def _parse_entry(run_id: str, text: str) -> HistoryEntry | None:
+    """The entry an index row holds, or None when it does not parse, validate or match its row's id."""
+    try:
+        entry = HistoryEntry.from_json(json.loads(text))
+    except (ValueError, TypeError, RecordFormatError):  # JSONDecodeError and RecordFormatError are ValueErrors
+        return None
+    return entry if entry.id == run_id and entry.file == f"{run_id}.json" else None
+
+
+def _row_readable(run_id: str, entry: str | None, reason: str | None) -> bool:
+    """Whether an index row can be read back as it is (an entry that parses, or an unreadable file's reason)."""
+    if entry is None:
+        return isinstance(reason, str)
+    return isinstance(entry, str) and _parse_entry(run_id, entry) is not None
+
+
+def _split(rows: list[tuple]) -> tuple[list[HistoryEntry], list[UnreadableRun]] | None:
+    """(entries, unreadable) of index rows (id, mtime_ns, size, entry, reason); None when a row does not parse."""
+    entries, bad = [], []
+    for run_id, _mtime, _size, entry, reason in rows:
+        if not _row_readable(run_id, entry, reason):
+            return None
+        if entry is None:
+            bad.append(UnreadableRun(id=run_id, file=f"{run_id}.json", reason=reason))
+        else:
+            entries.append(_parse_entry(run_id, entry))
     return entries, bad
 
 
@@ -481,10 +560,10 @@ def _stat(path: Path) -> tuple[int, int]:
     return st.st_mtime_ns, st.st_size
 
 
-def _put(db: sqlite3.Connection, run_id: str, st: tuple[int, int], fp: str | None, entry: dict[str, Any]) -> None:
+def _put(db: sqlite3.Connection, run_id: str, st: tuple[int, int], fp: str | None, entry: HistoryEntry) -> None:
     """Index a readable run; `st` is its file's (mtime_ns, size)."""
     db.execute("INSERT OR REPLACE INTO runs (id, mtime_ns, size, fingerprint, entry, reason) "
-               "VALUES (?, ?, ?, ?, ?, NULL)", (run_id, *st, fp, json.dumps(entry)))
+               "VALUES (?, ?, ?, ?, ?, NULL)", (run_id, *st, fp, json.dumps(entry.to_json())))
 
 
 def _put_unreadable(db: sqlite3.Connection, run_id: str, st: tuple[int, int], reason: str) -> None:
@@ -492,8 +571,13 @@ def _put_unreadable(db: sqlite3.Connection, run_id: str, st: tuple[int, int], re
                "VALUES (?, ?, ?, NULL, NULL, ?)", (run_id, *st, reason))
 
 
-def _read_json_index(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, str]]] | None:
-    """(entries, unreadable) of a version-1 index.json, or None when it is not one."""
+def _read_json_index(path: Path) -> tuple[list[HistoryEntry], list[UnreadableRun]] | None:
+    """(entries, unreadable) of a version-1 index.json, or None when it is not one.
+
+    The one reader of the old index's dicts: each becomes a HistoryEntry /
+    UnreadableRun here, and one that does not convert makes the whole file
+    untrusted (the record files are read instead).
+    """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -507,7 +591,14 @@ def _read_json_index(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, s
     if not all(isinstance(e, dict) and isinstance(e.get("id"), str) and e.get("file") == f"{e['id']}.json"
                for e in runs + bad):
         return None
-    return runs, bad
+    try:
+        entries = [HistoryEntry.from_json(e, f"{LEGACY_INDEX_FILE}.runs[{i}]") for i, e in enumerate(runs)]
+        unreadable = [UnreadableRun(id=b["id"], file=b["file"], reason=str(b.get("reason") or "unreadable"))
+                      for b in bad]
+    except RecordFormatError as e:
+        log.warning("the old history index %s is not usable (%s): reading the run files instead.", path, e)
+        return None
+    return entries, unreadable
 
 
 def _check_record(record: RunRecord) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from app.common.fmt import (
-    fmt_bytes,  # noqa: F401 - re-exported for app.views.model_panel until it imports app.common.fmt
     fmt_change,
     fmt_cosine,
     fmt_error,
@@ -12,7 +11,6 @@ from app.common.fmt import (
     fmt_rate,
     fmt_s,
     fmt_share,
-    fmt_si,  # noqa: F401 - re-exported, as fmt_bytes
 )
 from app.record.schema import Phase, RunRecord
 

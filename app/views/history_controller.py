@@ -20,7 +20,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app.common.errors import UserError
-from app.record.history import RunHistory
+from app.record.history import HistoryEntry, RunHistory
 from app.record.schema import RunRecord
 from app.state import AppState, Event, View
 from app.views.compare_view import CompareView
@@ -119,7 +119,7 @@ class HistoryController:
         """Validate and add run files; bad ones (corrupt, not a run, newer version) get a clear inline error."""
         store = self.store
 
-        def work() -> tuple[list[dict], list[tuple[str, str, str]]]:
+        def work() -> tuple[list[HistoryEntry], list[tuple[str, str, str]]]:
             done, failed = [], []
             for path in paths:
                 try:
@@ -135,7 +135,7 @@ class HistoryController:
 
     def _on_import_done(self, result: tuple) -> None:
         done, failed = result
-        ids = list(dict.fromkeys(e["id"] for e in done))
+        ids = list(dict.fromkeys(e.id for e in done))
         if failed:
             if len(failed) == 1:
                 _, message, hint = failed[0]
@@ -171,7 +171,7 @@ class HistoryController:
         store = self.store
         self.state.history.remove(ids)
 
-        def work() -> list[dict]:
+        def work() -> list[RunRecord]:
             kept = []
             for run_id in ids:
                 try:
@@ -181,7 +181,7 @@ class HistoryController:
                 store.delete(run_id)
             return kept
 
-        def done(kept: list[dict]) -> None:
+        def done(kept: list[RunRecord]) -> None:
             self.state.history.set_deleted(kept, len(ids))
             self.refresh()
 
@@ -194,7 +194,7 @@ class HistoryController:
             return
 
         def work() -> list[str]:
-            return [store.add(r, imported_from=r.history.imported_from if r.history else None)["id"]
+            return [store.add(r, imported_from=r.history.imported_from if r.history else None).id
                     for r in records]
 
         self.jobs.submit(work, lambda ids: self.refresh(select=ids), self._on_failed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -25,9 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.common import fmt
 from app.views.banner import Banner
-from app.views.kpi import fmt_ms, fmt_rate
 from app.views.plain import plain, tip
+
+if TYPE_CHECKING:
+    from app.record.history import HistoryEntry, UnreadableRun
 
 COLUMNS = ("Name", "Model", "Target", "Date", "p50", "Throughput", "Status", "Host")
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -51,8 +55,10 @@ def _local_date(utc: str | None) -> str:
         return str(utc or "—")
 
 
-def _num(v) -> float:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else math.inf
+def _num(v: float | None) -> float:
+    """A sort key: the number, or +inf when it is missing (N/A sorts last)."""
+    n = fmt.number(v)
+    return math.inf if n is None else n
 
 
 class HistoryPanel(QWidget):
@@ -66,7 +72,7 @@ class HistoryPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.entries: list[dict] = []
+        self.entries: list[HistoryEntry] = []
         self._filling = False
         self.table = QTableWidget(0, len(COLUMNS))
         t = self.table
@@ -125,7 +131,7 @@ class HistoryPanel(QWidget):
         self._update_buttons()
 
     # -- filling ---------------------------------------------------------
-    def set_entries(self, entries: list[dict], unreadable: list[dict] | None = None,
+    def set_entries(self, entries: list[HistoryEntry], unreadable: list[UnreadableRun] | None = None,
                     select: list[str] | None = None) -> None:
         """Show the history (newest first); `select` keeps (or sets) the selection by run id."""
         keep = select if select is not None else self.selected_ids()
@@ -135,36 +141,35 @@ class HistoryPanel(QWidget):
         t.setSortingEnabled(False)
         t.setRowCount(len(entries))
         for r, e in enumerate(entries):
-            lat = e.get("p50_s")
+            rate = fmt.number(e.throughput_per_s)
             values = (
-                (e.get("display_name") or e["id"], e.get("display_name") or ""),
-                (e.get("model") or "—", e.get("model") or ""),
-                (e.get("target") or "—", e.get("target") or ""),
-                (_local_date(e.get("created_utc")), e.get("created_utc") or ""),
-                (fmt_ms(lat * 1e3) if _num(lat) < math.inf else "N/A", _num(lat)),
-                (fmt_rate(e.get("throughput_per_s")) if _num(e.get("throughput_per_s")) < math.inf else "N/A",
-                 -_num(e.get("throughput_per_s")) if _num(e.get("throughput_per_s")) < math.inf else math.inf),
-                (e.get("status") or "?", e.get("status") or ""),
-                (e.get("host") or "—", e.get("host") or ""),
+                (e.display_name or e.id, e.display_name),
+                (e.model or "—", e.model),
+                (e.target or "—", e.target),
+                (_local_date(e.created_utc), e.created_utc),
+                (fmt.fmt_ms(e.p50_s, compact=True, na=fmt.PENDING), _num(e.p50_s)),
+                (fmt.fmt_rate(rate, na=fmt.PENDING), math.inf if rate is None else -rate),
+                (e.status.value, e.status.value),
+                (e.host or "—", e.host),
             )
             for c, (text, key) in enumerate(values):
                 item = _Item(str(text))
                 item.setData(SORT_ROLE, key)
-                item.setData(ID_ROLE, e["id"])
+                item.setData(ID_ROLE, e.id)
                 if c:
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                     if c in (4, 5):
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 else:
-                    item.setToolTip(tip(f"{e['id']}\nDouble-click to rename." + (
-                        f"\nImported from {e['imported_from']}" if e.get("imported_from") else "")))
+                    item.setToolTip(tip(f"{e.id}\nDouble-click to rename." + (
+                        f"\nImported from {e.imported_from}" if e.imported_from else "")))
                 t.setItem(r, c, item)
         t.setSortingEnabled(True)
         self._filling = False
         self.select_ids(keep)
         bad = unreadable or []
         self.unreadable.setText("Not readable (kept on disk, not listed): " + "; ".join(
-            f"{b.get('file')}: {b.get('reason')}" for b in bad[:5]) + (f" … +{len(bad) - 5}" if len(bad) > 5 else ""))
+            f"{b.file}: {b.reason}" for b in bad[:5]) + (f" … +{len(bad) - 5}" if len(bad) > 5 else ""))
         self.unreadable.setVisible(bool(bad))
         self.empty.setVisible(not entries)
         self._update_buttons()

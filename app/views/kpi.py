@@ -19,12 +19,6 @@ def tile_rate(per_s: float | None) -> str:
     return fmt.fmt_rate(per_s, na=fmt.PENDING)
 
 
-# Transitional names: results_panel.py and history_panel.py import these and pass MILLISECONDS.
-# Remove them once those views call app.common.fmt.fmt_ms(seconds, compact=True) themselves.
-fmt_ms = tile_ms
-fmt_rate = tile_rate
-
-
 class KpiTile(QFrame):
     def __init__(self, caption: str, tooltip: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)

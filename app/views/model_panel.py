@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.report.text import fmt_bytes, fmt_si
+from app.common.fmt import fmt_bytes, fmt_si
 
 _BATCH = re.compile(r"(?i)^(n|b|bs|nbatch|batch|batch_?size|.*batch.*)$")
 _SEQ = re.compile(r"(?i)seq|len|token|sentence|past|total|position")

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import gc
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.common.errors import ErrorKind
 from app.run.messages import Phase
 from app.views.live_data import LiveData
+
+if TYPE_CHECKING:
+    from app.record.history import HistoryEntry
 
 TICK_MS = 33  # ~30 Hz: smooth charts, short ticks
 _PHASE_NAMES = {Phase.START: "Starting worker", Phase.LOAD: "Loading model", Phase.COMPILE: "Compiling",
@@ -31,7 +35,7 @@ class RunController(QObject):
     batch_finished = Signal(list)  # every record of one Run / Run on all targets (may be empty)
     ticked = Signal()
     record_saved = Signal(str)  # path of the run record just written
-    run_stored = Signal(dict)  # its history entry (app.record.history)
+    run_stored = Signal(object)  # its history entry (app.record.history.HistoryEntry)
 
     def __init__(self, history, parent: QObject | None = None, jobs=None) -> None:
         super().__init__(parent)
@@ -206,8 +210,8 @@ class RunController(QObject):
         if history is None:
             return
 
-        def saved(entry: dict) -> None:
-            path = str(history.root / entry["file"])
+        def saved(entry: HistoryEntry) -> None:
+            path = str(history.root / entry.file)
             if self.last_record is record:
                 self.last_record_path = path
             self.record_saved.emit(path)

@@ -27,12 +27,12 @@ def test_import_rename_delete_undo(qtbot, window, two_runs, data_dir):
     assert len(history_files(data_dir)) == 2  # copies in $AIPCPROF_DATA_DIR/runs, nowhere else
     assert window.compare_view.table.rowCount() == 2
 
-    run_id = done[0]["id"]
+    run_id = done[0].id
     item = panel.table.item(panel.row_of(run_id), 0)
     with qtbot.waitSignal(window.history_changed, timeout=10_000):
         item.setText("CPU baseline")  # what an in-place edit does
     assert panel.table.item(panel.row_of(run_id), 0).text() == "CPU baseline"
-    assert {e["id"]: e["display_name"] for e in RunHistory().list()}[run_id] == "CPU baseline"
+    assert {e.id: e.display_name for e in RunHistory().list()}[run_id] == "CPU baseline"
 
     panel.select_ids([run_id])
     with qtbot.waitSignal(window.history_changed, timeout=10_000):
@@ -87,3 +87,22 @@ def test_reveal_opens_the_history_folder(qtbot, window, data_dir):
     finally:
         QDesktopServices.unsetUrlHandler("file")
     assert [u.toLocalFile() for u in catcher.urls] == [str(data_dir / "runs")]
+
+
+def test_panel_formats_seconds_and_shows_a_dash_for_missing(qtbot):
+    from app.common import fmt
+    from app.record.history import HistoryEntry, UnreadableRun
+    from app.record.schema import RunStatus
+    from app.views.history_panel import HistoryPanel
+
+    panel = HistoryPanel()
+    qtbot.addWidget(panel)
+    fast = HistoryEntry(id="a", file="a.json", display_name="fast", p50_s=0.0123, throughput_per_s=1234.5,
+                        created_utc="2026-01-02T03:04:05+00:00")
+    failed = HistoryEntry(id="b", file="b.json", display_name="failed", status=RunStatus.FAILED)
+    panel.set_entries([fast, failed], [UnreadableRun(id="c", file="c.json", reason="<b>not JSON</b>")])
+    row = {e.id: panel.row_of(e.id) for e in (fast, failed)}
+    cells = {i: [panel.table.item(r, c).text() for c in range(panel.table.columnCount())] for i, r in row.items()}
+    assert cells["a"][4:7] == ["12.30 ms", "1,234/s", "completed"]  # p50_s is in seconds
+    assert cells["b"][4:7] == [fmt.PENDING, fmt.PENDING, "failed"]
+    assert panel.unreadable.text().endswith("c.json: <b>not JSON</b>")  # shown as is: plain text

@@ -18,7 +18,7 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QComboBox, QLabel, QTableWidget, QWidget
 
 from app.record import io as rec
-from app.record.history import RunHistory, default_name
+from app.record.history import RunHistory, UnreadableRun, default_name
 from app.record.schema import RunError, RunRecord, WarningKind
 
 # Not src="/dev/zero" itself: were a label to regress to rich text, Qt would read that file until the
@@ -109,10 +109,10 @@ def test_history_panel_shows_record_text_literally(qtbot, tmp_path):
     panel = HistoryPanel()
     qtbot.addWidget(panel)
     panel.show()
-    panel.set_entries(history.list(), [{"id": "bad", "file": f"bad{EVIL}.json", "reason": f"broken{EVIL}"}])
+    panel.set_entries(history.list(), [UnreadableRun(id="bad", file=f"bad{EVIL}.json", reason=f"broken{EVIL}")])
     shown = _displayed(panel)
     for text in (f"model{EVIL}.onnx", f"host{EVIL}", f"named{EVIL}", f"bad{EVIL}.json", f"broken{EVIL}",
-                 default_name(history.get(history.list()[-1]["id"]))):
+                 default_name(history.get(history.list()[-1].id))):
         assert text in shown, text
     assert panel.unreadable.textFormat() == Qt.TextFormat.PlainText
 

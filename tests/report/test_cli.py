@@ -17,6 +17,7 @@ import pytest
 
 from app import cli
 from app.record import io as rec
+from app.record.history import HistoryEntry
 from app.report.comparison import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,13 +135,20 @@ def test_history_commands(data_dir, two_runs, capsys):
     assert cli.main(["history", "import", *two_runs]) == 0
     assert capsys.readouterr().out.count("imported ") == 2
     assert cli.main(["history", "--json"]) == 0
-    runs = json.loads(capsys.readouterr().out)["runs"]
+    listing = json.loads(capsys.readouterr().out)
+    runs = listing["runs"]
     ids = {r["target"]: r["id"] for r in runs}
     assert set(ids) == {"ort/cpu", "ov/npu"}
+    assert listing["unreadable"] == []
+    assert {r["id"]: (r["status"], r["p50_s"], r["name"]) for r in runs} == {  # HistoryEntry.to_json()
+        ids["ort/cpu"]: ("completed", 0.004, None), ids["ov/npu"]: ("completed", 0.001, None)}
+    assert [HistoryEntry.from_json(r).id for r in runs] == [r["id"] for r in runs]
     assert cli.main(["history", "rename", ids["ov/npu"], "NPU run"]) == 0
     assert "renamed" in capsys.readouterr().out
     assert cli.main(["history", "list"]) == 0
-    assert "NPU run" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "NPU run" in out
+    assert "4.000 ms" in out and "250/s" in out and "1.000 ms" in out and "1,000/s" in out  # app.common.fmt
     assert cli.main(["history", "show", ids["ov/npu"]]) == 0
     assert "m.onnx on ov/npu" in capsys.readouterr().out
     assert cli.main(["history", "path", ids["ov/npu"]]) == 0

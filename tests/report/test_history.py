@@ -35,15 +35,15 @@ def test_add_list_get_roundtrip(data_dir, record_factory):
     r = record_factory("ort/qnn/npu", 0.001)
     entry = h.add(r)
     assert r.history is None  # the caller's record is not touched
-    assert entry["id"].startswith("20260102-030405-ort-qnn-npu-")
-    assert entry["display_name"] == "m.onnx on ort/qnn/npu" and entry["name"] is None
-    assert entry["p50_s"] == 0.001 and entry["throughput_per_s"] == pytest.approx(1000)
-    assert entry["status"] == "completed" and entry["target"] == "ort/qnn/npu" and entry["model"] == "m.onnx"
-    assert entry["file"] == f"{entry['id']}.json" and h.path_of(entry["id"]).is_file()
-    got = h.get(entry["id"])
+    assert entry.id.startswith("20260102-030405-ort-qnn-npu-")
+    assert entry.display_name == "m.onnx on ort/qnn/npu" and entry.name is None
+    assert entry.p50_s == 0.001 and entry.throughput_per_s == pytest.approx(1000)
+    assert entry.status == "completed" and entry.target == "ort/qnn/npu" and entry.model == "m.onnx"
+    assert entry.file == f"{entry.id}.json" and h.path_of(entry.id).is_file()
+    got = h.get(entry.id)
     assert got.latency.p50 == 0.001 and got.history.added_utc
-    assert [e["id"] for e in h.list()] == [entry["id"]]
-    assert _indexed_ids(h.root) == {entry["id"]}
+    assert [e.id for e in h.list()] == [entry.id]
+    assert _indexed_ids(h.root) == {entry.id}
     assert _no_tmp_files(h.root)
 
 
@@ -51,34 +51,34 @@ def test_list_is_newest_first_and_same_run_is_kept_once(data_dir, record_factory
     h = RunHistory()
     old = h.add(record_factory(created="2026-01-01T00:00:00+00:00"))
     new = h.add(record_factory("ov/npu", created="2026-03-01T00:00:00+00:00"))
-    assert h.add(record_factory(created="2026-01-01T00:00:00+00:00"))["id"] == old["id"]
-    assert [e["id"] for e in h.list()] == [new["id"], old["id"]]
+    assert h.add(record_factory(created="2026-01-01T00:00:00+00:00")).id == old.id
+    assert [e.id for e in h.list()] == [new.id, old.id]
 
 
 def test_rename_survives_an_index_rebuild_and_empty_name_resets(data_dir, record_factory):
     h = RunHistory()
     e = h.add(record_factory())
-    assert h.rename(e["id"], "  NPU, burst mode ")["display_name"] == "NPU, burst mode"
+    assert h.rename(e.id, "  NPU, burst mode ").display_name == "NPU, burst mode"
     (h.root / INDEX_FILE).unlink()
-    assert RunHistory().list()[0]["display_name"] == "NPU, burst mode"
-    assert h.get(e["id"]).history.name == "NPU, burst mode"
-    assert h.rename(e["id"], "")["display_name"] == "m.onnx on ort/cpu"
+    assert RunHistory().list()[0].display_name == "NPU, burst mode"
+    assert h.get(e.id).history.name == "NPU, burst mode"
+    assert h.rename(e.id, "").display_name == "m.onnx on ort/cpu"
 
 
 def test_delete_removes_file_and_entry(data_dir, record_factory):
     h = RunHistory()
     a, b = h.add(record_factory("ort/cpu")), h.add(record_factory("ov/cpu"))
-    path = h.path_of(a["id"])
-    h.delete(a["id"])
-    assert not path.exists() and [e["id"] for e in h.list()] == [b["id"]]
+    path = h.path_of(a.id)
+    h.delete(a.id)
+    assert not path.exists() and [e.id for e in h.list()] == [b.id]
     with pytest.raises(UserError, match="no run"):
-        h.get(a["id"])
+        h.get(a.id)
 
 
 def test_ids_resolve_by_unique_prefix_only(data_dir, record_factory):
     h = RunHistory()
     a, _ = h.add(record_factory("ort/cpu")), h.add(record_factory("ov/cpu"))
-    assert h.resolve(a["id"][:-3]) == a["id"]
+    assert h.resolve(a.id[:-3]) == a.id
     with pytest.raises(UserError, match="ambiguous"):
         h.resolve("2026")
     for bad in ("../runs/x", "", "nope"):
@@ -90,9 +90,9 @@ def test_import_copies_validates_and_dedupes(data_dir, tmp_path, record_factory)
     src = rec.save(record_factory("ort/dml/gpu0", host="other-pc"), tmp_path / "from_laptop.json")
     h = RunHistory()
     e = h.import_file(src)
-    assert e["host"] == "other-pc" and e["imported_from"] == str(src.resolve())
-    assert h.path_of(e["id"]) != src and src.exists()
-    assert h.import_file(src)["id"] == e["id"] and len(h.list()) == 1
+    assert e.host == "other-pc" and e.imported_from == str(src.resolve())
+    assert h.path_of(e.id) != src and src.exists()
+    assert h.import_file(src).id == e.id and len(h.list()) == 1
 
 
 @pytest.mark.parametrize("content, message", [
@@ -118,7 +118,7 @@ def test_add_refuses_non_records(data_dir):
 @pytest.mark.parametrize("damage", ["delete", "garbage", "wrong schema", "other version", "stale"])
 def test_index_is_rebuilt_from_the_files(data_dir, record_factory, damage):
     h = RunHistory()
-    ids = {h.add(record_factory(t))["id"] for t in ("ort/cpu", "ov/cpu", "ov/npu")}
+    ids = {h.add(record_factory(t)).id for t in ("ort/cpu", "ov/cpu", "ov/npu")}
     index = h.root / INDEX_FILE
     if damage == "delete":
         index.unlink()
@@ -136,7 +136,7 @@ def test_index_is_rebuilt_from_the_files(data_dir, record_factory, damage):
         shutil.copyfile(h.path_of(sorted(ids)[0]), extra)
         h.path_of(sorted(ids)[1]).unlink()
         ids = ids - {sorted(ids)[1]} | {extra.stem}
-    assert {e["id"] for e in RunHistory().list()} == ids
+    assert {e.id for e in RunHistory().list()} == ids
     assert _indexed_ids(h.root) == ids
 
 
@@ -145,14 +145,14 @@ def test_unreadable_file_does_not_hide_the_others(data_dir, record_factory):
     good = h.add(record_factory())
     (h.root / "20260101-000000-corrupt.json").write_text("{oops")
     (h.root / "20260101-000000-future.json").write_text(json.dumps({"schema": "aipcprof.run", "schema_version": 9}))
-    assert [e["id"] for e in h.list()] == [good["id"]]
-    bad = {b["id"]: b["reason"] for b in h.unreadable()}
+    assert [e.id for e in h.list()] == [good.id]
+    bad = {b.id: b.reason for b in h.unreadable()}
     assert "not valid JSON" in bad["20260101-000000-corrupt"] and "newer" in bad["20260101-000000-future"]
     with pytest.raises(UserError, match="not valid JSON"):
         h.get("20260101-000000-corrupt")
     h.delete("20260101-000000-corrupt")
     assert not (h.root / "20260101-000000-corrupt.json").exists()
-    assert [b["id"] for b in RunHistory().unreadable()] == ["20260101-000000-future"]
+    assert [b.id for b in RunHistory().unreadable()] == ["20260101-000000-future"]
 
 
 def test_data_dir_follows_the_platform(monkeypatch, tmp_path):
@@ -172,5 +172,5 @@ def test_data_dir_follows_the_platform(monkeypatch, tmp_path):
 def test_real_run_goes_into_the_history(data_dir, real_runs):
     h = RunHistory()
     e = h.import_file(real_runs["conv_t1"])
-    assert e["model"] == "conv_net.onnx" and e["target"] == "ort/cpu" and e["p50_s"] > 0
-    assert h.get(e["id"]).latency.count == 30
+    assert e.model == "conv_net.onnx" and e.target == "ort/cpu" and e.p50_s > 0
+    assert h.get(e.id).latency.count == 30

@@ -16,7 +16,16 @@ import pytest
 from app.common.errors import UserError
 from app.record import history as hist
 from app.record import io as rec
-from app.record.history import BROKEN_SUFFIX, INDEX_FILE, LEGACY_INDEX_FILE, MIGRATED_SUFFIX, RunHistory
+from app.record.history import (
+    BROKEN_SUFFIX,
+    INDEX_FILE,
+    LEGACY_INDEX_FILE,
+    MIGRATED_SUFFIX,
+    HistoryEntry,
+    RunHistory,
+    UnreadableRun,
+)
+from app.record.schema import HistoryInfo, RunRecord, RunStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS_PER_WRITER = 50
@@ -29,21 +38,22 @@ WRITER = """
 import json, sys, time
 from pathlib import Path
 from app.record import history as hist
+from app.record import io as rec
 
 root, runs_file, ready, go = map(Path, sys.argv[1:5])
 real = hist.fingerprint
 hist.fingerprint = lambda record: "000000" + real(record)[6:]
-records = json.loads(runs_file.read_text())
+records = [rec.parse(r, str(runs_file)) for r in json.loads(runs_file.read_text())]
 h = hist.RunHistory(root)
 ready.touch()
 deadline = time.monotonic() + 60
 while not go.exists() and time.monotonic() < deadline:
     time.sleep(0.005)
-print(json.dumps([h.add(r)["id"] for r in records]))
+print(json.dumps([h.add(r).id for r in records]))
 """
 
 
-def _records(record_factory, n: int, first_seed: int = 0) -> list[dict]:
+def _records(record_factory, n: int, first_seed: int = 0) -> list[RunRecord]:
     return [record_factory("ort/cpu", 0.001 * (1 + i % 7), seed=first_seed + i, n=20) for i in range(n)]
 
 
@@ -52,7 +62,8 @@ def test_two_writer_processes_share_one_history(data_dir, tmp_path, record_facto
     procs = []
     for w in range(2):
         runs_file = tmp_path / f"runs{w}.json"
-        runs_file.write_text(json.dumps(_records(record_factory, RUNS_PER_WRITER, first_seed=1000 * w)))
+        runs_file.write_text(json.dumps([r.to_json() for r in _records(record_factory, RUNS_PER_WRITER,
+                                                                         first_seed=1000 * w)]))
         procs.append(subprocess.Popen(
             [sys.executable, "-c", WRITER, str(root), str(runs_file), str(tmp_path / f"ready{w}"), str(tmp_path / "go")],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
@@ -70,12 +81,12 @@ def test_two_writer_processes_share_one_history(data_dir, tmp_path, record_facto
 
     h = RunHistory(root)
     entries = h.list()
-    assert {e["id"] for e in entries} == set(taken) and len(entries) == 2 * RUNS_PER_WRITER
+    assert {e.id for e in entries} == set(taken) and len(entries) == 2 * RUNS_PER_WRITER
     assert h.unreadable() == []
     files = sorted(root.glob("*.json"))
     assert {f.stem for f in files} == set(taken)
     for f in files:
-        assert rec.load(f)["history"]["added_utc"]
+        assert rec.load(f).history.added_utc
     assert not [p for p in root.iterdir() if p.name.endswith(".tmp")]
     db = sqlite3.connect(root / INDEX_FILE)
     assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2 * RUNS_PER_WRITER
@@ -85,15 +96,15 @@ def test_two_writer_processes_share_one_history(data_dir, tmp_path, record_facto
 
 # -- migration from the JSON index (version 1) ------------------------------------------
 
-def _legacy_entry(run_id: str, record: dict) -> dict:
-    """An index.json entry exactly as version 1 wrote it (field by field)."""
-    meta = record["history"]
+def _legacy_entry(run_id: str, record: RunRecord) -> dict:
+    """An index.json entry exactly as version 1 wrote it (field by field): a plain dict, not a HistoryEntry."""
+    meta = record.history
     return {
-        "id": run_id, "file": f"{run_id}.json", "name": meta["name"],
-        "display_name": meta["name"] or f"{record['model']['name']} on {record['target']['id']}",
-        "model": record["model"]["name"], "target": record["target"]["id"], "host": record["host"]["hostname"],
-        "created_utc": record["created_utc"], "status": record["status"], "p50_s": record["latency"]["p50"],
-        "throughput_per_s": record["latency"]["throughput_per_s"], "imported_from": meta["imported_from"],
+        "id": run_id, "file": f"{run_id}.json", "name": meta.name or None,
+        "display_name": meta.name or f"{record.model.name} on {record.target_id}",
+        "model": record.model.name, "target": record.target_id, "host": record.host.hostname,
+        "created_utc": record.created_utc, "status": record.status.value, "p50_s": record.latency.p50,
+        "throughput_per_s": record.latency.throughput_per_s, "imported_from": meta.imported_from,
         "fingerprint": hist.fingerprint(record),
     }
 
@@ -104,7 +115,7 @@ def _legacy_history(root: Path, record_factory) -> tuple[list[dict], list[dict]]
     entries = []
     for i, (target, name) in enumerate([("ort/cpu", None), ("ov/npu", "NPU try")]):
         record = record_factory(target, seed=i)
-        record["history"] = {"name": name, "added_utc": "2026-01-02T03:05:00+00:00", "imported_from": None}
+        record.history = HistoryInfo(name=name or "", added_utc="2026-01-02T03:05:00+00:00", imported_from=None)
         run_id = f"20260102-030405-{target.replace('/', '-')}-{hist.fingerprint(record)[:6]}"
         rec.atomic_write(root / f"{run_id}.json", rec.dumps(record) + "\n")
         entries.append(_legacy_entry(run_id, record))
@@ -112,7 +123,7 @@ def _legacy_history(root: Path, record_factory) -> tuple[list[dict], list[dict]]
     bad = [{"id": "20260101-000000-corrupt", "file": "20260101-000000-corrupt.json",
             "reason": f"{root / '20260101-000000-corrupt.json'}: not valid JSON (line 1)."}]
     body = {"schema": "aipcprof.history", "version": 1, "runs": entries, "unreadable": bad}
-    rec.atomic_write(root / "index.json", rec.dumps(body) + "\n")
+    rec.atomic_write(root / "index.json", json.dumps(body, indent=1) + "\n")
     return entries, bad
 
 
@@ -125,18 +136,20 @@ def test_json_index_is_migrated_without_reading_the_records(data_dir, record_fac
 
     h = RunHistory()
     listed = h.list()
-    assert sorted(listed, key=lambda e: e["id"]) == sorted(entries, key=lambda e: e["id"])
-    assert h.unreadable() == bad
+    assert sorted(listed, key=lambda e: e.id) == sorted((HistoryEntry.from_json(e) for e in entries),
+                                                       key=lambda e: e.id)
+    assert {e.id: e.to_json() for e in listed} == {e["id"]: e for e in entries}  # nothing lost or changed
+    assert h.unreadable() == [UnreadableRun.from_json(b) for b in bad]
     assert loads == []  # the migrated index was used, not a rebuild from the files
     assert not (root / LEGACY_INDEX_FILE).exists() and (root / (LEGACY_INDEX_FILE + MIGRATED_SUFFIX)).is_file()
-    assert [e["display_name"] for e in listed] == ["NPU try", "m.onnx on ort/cpu"]
+    assert [e.display_name for e in listed] == ["NPU try", "m.onnx on ort/cpu"]
 
     # the migrated history is a normal one: add, rename and delete work, no second migration
     new = h.add(record_factory("ov/cpu", seed=7))
-    assert h.rename(entries[0]["id"], "renamed")["display_name"] == "renamed"
+    assert h.rename(entries[0]["id"], "renamed").display_name == "renamed"
     h.delete("20260101-000000-corrupt")
     monkeypatch.setattr(rec, "load", real_load)
-    assert {e["id"] for e in RunHistory().list()} == {entries[0]["id"], entries[1]["id"], new["id"]}
+    assert {e.id for e in RunHistory().list()} == {entries[0]["id"], entries[1]["id"], new.id}
     assert RunHistory().unreadable() == []
     assert not (root / LEGACY_INDEX_FILE).exists()
 
@@ -150,9 +163,9 @@ def test_unusable_json_index_is_not_trusted(data_dir, record_factory, legacy):
         rec.save(extra, root / "20260303-000000-by-hand.json")
     else:
         (root / LEGACY_INDEX_FILE).write_text("{not json")
-    ids = {e["id"] for e in RunHistory().list()}
+    ids = {e.id for e in RunHistory().list()}
     assert ids == {e["id"] for e in entries} | ({"20260303-000000-by-hand"} if legacy == "out of step" else set())
-    assert [b["id"] for b in RunHistory().unreadable()] == ["20260101-000000-corrupt"]
+    assert [b.id for b in RunHistory().unreadable()] == ["20260101-000000-corrupt"]
     assert (root / (LEGACY_INDEX_FILE + MIGRATED_SUFFIX)).is_file() and not (root / LEGACY_INDEX_FILE).exists()
 
 
@@ -161,21 +174,21 @@ def test_an_old_version_writing_index_json_again_changes_nothing(data_dir, recor
     e = h.add(record_factory())
     (h.root / LEGACY_INDEX_FILE).write_text(json.dumps({"schema": "aipcprof.history", "version": 1,
                                                         "runs": [], "unreadable": []}))
-    assert [x["id"] for x in RunHistory().list()] == [e["id"]] and RunHistory().unreadable() == []
+    assert [x.id for x in RunHistory().list()] == [e.id] and RunHistory().unreadable() == []
 
 
 # -- a broken or busy index ----------------------------------------------------------------
 
 def test_corrupt_index_is_set_aside_and_rebuilt_with_a_message(data_dir, record_factory, caplog):
     h = RunHistory()
-    ids = {h.add(record_factory(t))["id"] for t in ("ort/cpu", "ov/cpu")}
+    ids = {h.add(record_factory(t)).id for t in ("ort/cpu", "ov/cpu")}
     index = h.root / INDEX_FILE
     index.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)  # a header, then nonsense
     with caplog.at_level(logging.WARNING, logger="app.record.history"):
-        assert {e["id"] for e in h.list()} == ids
+        assert {e.id for e in h.list()} == ids
     assert "unreadable" in caplog.text and "rebuilt from the run files" in caplog.text
     assert (h.root / (INDEX_FILE + BROKEN_SUFFIX)).is_file()
-    assert {h.add(record_factory("ov/npu"))["id"]} | ids == {e["id"] for e in RunHistory().list()}
+    assert {h.add(record_factory("ov/npu")).id} | ids == {e.id for e in RunHistory().list()}
 
 
 def test_no_usable_index_lists_from_the_files_and_refuses_changes(data_dir, record_factory, monkeypatch, caplog):
@@ -187,14 +200,14 @@ def test_no_usable_index_lists_from_the_files_and_refuses_changes(data_dir, reco
 
     monkeypatch.setattr(RunHistory, "_open", cannot_open)
     with caplog.at_level(logging.WARNING, logger="app.record.history"):
-        assert [x["id"] for x in h.list()] == [e["id"]]
-        assert h.get(e["id"])["history"]["added_utc"]
+        assert [x.id for x in h.list()] == [e.id]
+        assert h.get(e.id).history.added_utc
     assert "listing the runs from their files" in caplog.text
     with pytest.raises(UserError, match="cannot add a run"):
         h.add(record_factory("ov/cpu"))
     with pytest.raises(UserError, match="cannot delete a run"):
-        h.delete(e["id"])
-    assert h.path_of(e["id"]).is_file()
+        h.delete(e.id)
+    assert h.path_of(e.id).is_file()
 
 
 def test_a_writer_waits_for_another_and_gives_up_with_a_message(data_dir, record_factory, monkeypatch):
@@ -205,7 +218,7 @@ def test_a_writer_waits_for_another_and_gives_up_with_a_message(data_dir, record
     threading.Timer(0.3, lambda: other.execute("COMMIT")).start()
     t0 = time.monotonic()
     second = h.add(record_factory("ov/cpu"))  # waits for the commit, then goes on
-    assert time.monotonic() - t0 >= 0.25 and second["id"] != first["id"]
+    assert time.monotonic() - t0 >= 0.25 and second.id != first.id
 
     monkeypatch.setattr(hist, "BUSY_TIMEOUT_S", 0.2)
     other.execute("BEGIN IMMEDIATE")
@@ -216,7 +229,7 @@ def test_a_writer_waits_for_another_and_gives_up_with_a_message(data_dir, record
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert {x["id"] for x in RunHistory().list()} == {first["id"], second["id"]}
+    assert {x.id for x in RunHistory().list()} == {first.id, second.id}
 
 
 def test_a_file_written_without_its_row_is_picked_up_once(data_dir, record_factory):
@@ -225,17 +238,67 @@ def test_a_file_written_without_its_row_is_picked_up_once(data_dir, record_facto
     h.add(record_factory())
     orphan = record_factory("ov/npu")
     rec.save(orphan, h.root / "20260102-030405-ov-npu-abcdef.json")
-    assert "20260102-030405-ov-npu-abcdef" in {e["id"] for e in h.list()}
-    assert h.add(orphan)["id"] == "20260102-030405-ov-npu-abcdef" and len(h.list()) == 2
+    assert "20260102-030405-ov-npu-abcdef" in {e.id for e in h.list()}
+    assert h.add(orphan).id == "20260102-030405-ov-npu-abcdef" and len(h.list()) == 2
 
 
 def test_a_file_changed_by_hand_is_read_again(data_dir, record_factory):
     h = RunHistory()
     e = h.add(record_factory())
-    path = h.path_of(e["id"])
+    path = h.path_of(e.id)
     record = rec.load(path)
-    record["history"]["name"] = "edited in a text editor"
+    record.history.name = "edited in a text editor"
     rec.atomic_write(path, rec.dumps(record) + "\n")
-    assert RunHistory().list()[0]["display_name"] == "edited in a text editor"
+    assert RunHistory().list()[0].display_name == "edited in a text editor"
     path.write_text("{truncated")
-    assert RunHistory().list() == [] and RunHistory().unreadable()[0]["id"] == e["id"]
+    assert RunHistory().list() == [] and RunHistory().unreadable()[0].id == e.id
+
+
+# -- typed entries ---------------------------------------------------------------------------
+
+def test_entries_are_typed_and_stored_as_their_json(data_dir, record_factory):
+    h = RunHistory()
+    e = h.add(record_factory("ov/npu", 0.002), name="typed")
+    assert isinstance(e, HistoryEntry) and e.status is RunStatus.COMPLETED and e.name == "typed"
+    db = sqlite3.connect(h.root / INDEX_FILE)
+    (stored,) = db.execute("SELECT entry FROM runs WHERE id = ?", (e.id,)).fetchone()
+    db.close()
+    assert HistoryEntry.from_json(json.loads(stored)) == e == h.list()[0]
+    (h.root / "20260101-000000-corrupt.json").write_text("{oops")
+    entries, bad = h.rebuild_index()
+    assert entries == [e] and bad == [UnreadableRun(id="20260101-000000-corrupt", file="20260101-000000-corrupt.json",
+                                                    reason=bad[0].reason)]
+    assert "not valid JSON" in bad[0].reason
+
+
+@pytest.mark.parametrize("entry", ["{not json", json.dumps({"id": 5}), json.dumps([1, 2]),
+                                   json.dumps({"id": "someone-else", "file": "someone-else.json",
+                                               "display_name": "x"}),
+                                   json.dumps({"id": "?", "file": "?", "display_name": "x", "status": "exploded"})])
+def test_an_index_row_that_does_not_parse_is_read_again(data_dir, record_factory, entry):
+    h = RunHistory()
+    good = h.add(record_factory())
+    other = h.add(record_factory("ov/cpu"))
+    db = sqlite3.connect(h.root / INDEX_FILE, isolation_level=None)
+    if entry.startswith('{"id": "?"'):
+        entry = entry.replace('"?"', json.dumps(good.id), 1).replace('"?"', json.dumps(good.file), 1)
+    db.execute("UPDATE runs SET entry = ? WHERE id = ?", (entry, good.id))
+    db.close()
+    loads = []
+    real_load = rec.load
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(rec, "load", lambda path: loads.append(Path(path).stem) or real_load(path))
+        assert sorted(e.id for e in RunHistory().list()) == sorted([good.id, other.id])
+    assert loads == [good.id]  # only the broken row's file was read again
+    assert {e.id: e for e in RunHistory().list()}[good.id] == good
+    assert h.add(record_factory()).id == good.id  # the repaired row still finds the same run
+    assert not (h.root / (INDEX_FILE + BROKEN_SUFFIX)).exists()  # one bad row is not a broken index
+
+
+def test_add_finds_an_existing_run_behind_a_broken_row(data_dir, record_factory):
+    h = RunHistory()
+    good = h.add(record_factory())
+    db = sqlite3.connect(h.root / INDEX_FILE, isolation_level=None)
+    db.execute("UPDATE runs SET entry = '{\"id\": 1}' WHERE id = ?", (good.id,))
+    db.close()
+    assert RunHistory().add(record_factory()) == good and len(RunHistory().list()) == 1

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from app.record.history import HistoryEntry, UnreadableRun
 
-def _entries(*ids: str) -> list[dict]:
-    return [{"id": i, "display_name": "" if i == "c" else f"run {i}", "created_utc": f"2026-01-0{n + 1}"}
-            for n, i in enumerate(ids)]
+
+def _entries(*ids: str) -> list[HistoryEntry]:
+    return [HistoryEntry(id=i, file=f"{i}.json", display_name="" if i == "c" else f"run {i}",
+                         created_utc=f"2026-01-0{n + 1}") for n, i in enumerate(ids)]
 
 
 def test_listing_and_selection(state, rec):
@@ -13,8 +15,9 @@ def test_listing_and_selection(state, rec):
     rec.watch("entries", h.entries_changed)
     rec.watch("listed", h.listed)
     rec.watch("selection", h.selection_changed)
-    h.set_listing(_entries("a", "b", "c"), [{"file": "x.json", "reason": "not JSON"}], select=["b", "zz", "b"])
-    assert h.ids() == ["a", "b", "c"] and h.unreadable[0]["file"] == "x.json"
+    h.set_listing(_entries("a", "b", "c"), [UnreadableRun(id="x", file="x.json", reason="not JSON")],
+                  select=["b", "zz", "b"])
+    assert h.ids() == ["a", "b", "c"] and h.unreadable[0].file == "x.json"
     assert h.selection == ["b"]  # unknown ids dropped, duplicates once
     h.select(["a", "c"])
     h.select(["a", "c"])  # no change, no event
@@ -54,5 +57,7 @@ def test_a_new_delete_replaces_the_undo_list(state):
 
 def test_imported_is_announced(state, rec):
     rec.watch("imported", state.history.imported)
-    state.history.note_imported([{"id": "a"}], ["bad.json: not JSON"])
-    assert rec.of("imported") == [([{"id": "a"}], ["bad.json: not JSON"])]
+    entries = _entries("a")
+    state.history.note_imported(entries, ["bad.json: not JSON"])
+    assert rec.of("imported") == [(entries, ["bad.json: not JSON"])]
+    assert rec.of("imported")[0][0][0].id == "a"
