@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.run.messages import Phase
+from app.record.schema import Phase
 from app.views import theme
 from app.views.chart_plots import (
     PLOTS,

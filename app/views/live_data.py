@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.run.messages import Phase
+from app.record.schema import Phase
 from app.views.ringbuffer import RingBuffer
 
 LATENCY_CAPACITY = 1_000_000  # raw points kept (16 s at 60k/s, 17 min at 1k/s); older ones fall off

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.common.errors import ErrorKind
-from app.run.messages import Phase
+from app.record.schema import Phase, RunRecord
 from app.views.live_data import LiveData
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ class RunController(QObject):
         batch, self._batch = self._batch, []
         self.batch_finished.emit(batch)
 
-    def _save(self, record: dict) -> None:
+    def _save(self, record: RunRecord) -> None:
         """Every run is kept in the run history (app.record.history), written off the GUI thread:
         a long run's record is tens of MB of JSON."""
         history = self.history

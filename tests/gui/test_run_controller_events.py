@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.common.errors import ErrorKind
-from app.run.messages import Phase
+from app.record.schema import Phase
 from app.run.runner import RunFailed, RunLatencies, RunPhaseEnded, RunPhaseStarted
 from app.run.runspec import RunSpec
 from app.views.run_controller import _PHASE_NAMES, RunController
