@@ -10,6 +10,7 @@ import argparse
 import json
 
 from app.common.errors import ExitStatus, UserError
+from app.common.text import terminal_safe  # record text is untrusted: every printed line goes through it
 
 ACTIONS = ("list", "show", "rename", "delete", "import", "path")
 # action -> (min operands, max operands or None, usage)
@@ -41,9 +42,9 @@ def _list(history, as_json: bool) -> None:
     if not entries:
         print(f"no runs in the history ({history.root}).")
     for e in entries:
-        print(_fmt_entry(e))
+        print(terminal_safe(_fmt_entry(e)))
     for b in bad:
-        print(f"UNREADABLE {b['id']}: {b['reason']}")
+        print(terminal_safe(f"UNREADABLE {b['id']}: {b['reason']}"))
 
 
 def _show(history, run_id: str, as_json: bool) -> None:
@@ -55,7 +56,7 @@ def _show(history, run_id: str, as_json: bool) -> None:
         print(rec.dumps(record))
         return
     print(format_run(record))
-    print(f"  file: {history.path_of(run_id)}")
+    print(terminal_safe(f"  file: {history.path_of(run_id)}"))
 
 
 def _import(history, files: list[str], as_json: bool) -> None:
@@ -64,7 +65,7 @@ def _import(history, files: list[str], as_json: bool) -> None:
         print(json.dumps(entries, indent=1))
         return
     for e in entries:
-        print(f"imported {e['id']}  {e['display_name']}")
+        print(terminal_safe(f"imported {e['id']}  {e['display_name']}"))
 
 
 def _check_arity(action: str, operands: list[str]) -> None:
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
         _show(history, ops[0], as_json)
     elif args.action == "rename":
         e = history.rename(ops[0], ops[1])
-        print(json.dumps(e, indent=1) if as_json else f"renamed {e['id']} to {e['display_name']}")
+        print(json.dumps(e, indent=1) if as_json else terminal_safe(f"renamed {e['id']} to {e['display_name']}"))
     elif args.action == "delete":
         ids = [history.resolve(i) for i in ops]  # every id checked before anything is deleted
         for run_id in ids:
@@ -94,5 +95,5 @@ def run(args: argparse.Namespace) -> ExitStatus:
         _import(history, ops, as_json)
     else:
         target = history.path_of(ops[0]) if ops else history.root
-        print(json.dumps({"path": str(target)}) if as_json else target)
+        print(json.dumps({"path": str(target)}) if as_json else terminal_safe(target))
     return ExitStatus.OK

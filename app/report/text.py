@@ -14,10 +14,13 @@ from app.common.fmt import (
     fmt_share,
     fmt_si,  # noqa: F401 - re-exported, as fmt_bytes
 )
+from app.common.text import terminal_safe
 from app.record.schema import Phase, RunRecord
 
 
 def format_run(r: RunRecord) -> str:
+    """The record as lines for a terminal; record text is untrusted, so each line is terminal_safe
+    (a control character in a model name shows as `\\x1b`, never reaches the terminal)."""
     lines = []
     t = r.target
     lines.append(f"{r.model.display_name} on {t.id} ({t.device_name or t.device_type})  status: {r.status.value}")
@@ -66,4 +69,4 @@ def format_run(r: RunRecord) -> str:
         lines.append(f"  energy: N/A ({energy.reason or 'no source'})")
     for w in r.warnings:
         lines.append(f"  WARNING: {w.text}")
-    return "\n".join(lines)
+    return "\n".join(terminal_safe(line) for line in lines)
