@@ -308,9 +308,11 @@ def _write_special(p: Path, st: os.stat_result, blob: bytes, label: str) -> None
     if not (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
         raise OutputError(f"{label}: is {_kind(st)}; refusing to write over it.", hint="Give a file name.")
     # A FIFO nobody reads would block forever: O_NONBLOCK makes the open fail (ENXIO) instead.
-    fd = os.open(p, os.O_WRONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    fifo = stat.S_ISFIFO(st.st_mode)
+    nonblock = getattr(os, "O_NONBLOCK", 0) if fifo else 0
+    fd = os.open(p, os.O_WRONLY | nonblock | getattr(os, "O_BINARY", 0))
     try:
-        if hasattr(os, "set_blocking"):
+        if nonblock:
             os.set_blocking(fd, True)  # a reader is there: let it take the data at its pace
         view = memoryview(blob)
         while view:
