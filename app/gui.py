@@ -7,13 +7,13 @@ in a background job after the window has painted, so it shows in well under
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
 from pathlib import Path
 
-from app.common.errors import ExitStatus
+from app.common.errors import ExitStatus, UserError
+from app.common.text import terminal_safe
 from app.record.schema import RunStatus
 
 _T0 = time.perf_counter()
@@ -27,6 +27,25 @@ def resource_path(name: str) -> Path:
 
 def sample_model_path() -> Path:
     return resource_path("sample_model.onnx")
+
+
+SCREENSHOT_FORMATS = {".png": "PNG", ".jpg": "JPG", ".jpeg": "JPG", ".bmp": "BMP"}
+
+
+def check_screenshot(path: str) -> Path:
+    """`--screenshot PATH` checked before the window opens (a run may come first): one line, not a silent exit 1."""
+    from app.record import io as rec
+
+    p = Path(path)
+    if p.suffix.lower() not in SCREENSHOT_FORMATS:
+        raise UserError(f"--screenshot {path}: must end in .png (or .jpg, .bmp).", hint="E.g. --screenshot window.png")
+    if str(p.parent) and not p.parent.is_dir():
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)  # made for the user, as before
+        except OSError as e:
+            raise UserError(f"--screenshot {path}: cannot create the folder {p.parent} ({e.strerror}).",
+                            hint="Choose a folder you can write to.") from None
+    return rec.check_writable(p, "--screenshot")
 
 
 class _Automation:
@@ -97,12 +116,28 @@ class _Automation:
         if self.screenshot:
             w.charts.refresh()
             QApplication.processEvents()
-            Path(self.screenshot).parent.mkdir(parents=True, exist_ok=True)
-            if not w.grab().save(self.screenshot):
+            try:
+                _save_screenshot(w, self.screenshot)
+            except UserError as e:
+                print(f"aipcprof: error: {terminal_safe(e)}", file=sys.stderr)
                 self.exit_code = ExitStatus.RUN_FAILED
         if self.quit_after:
             w.close()
             QApplication.instance().exit(int(self.exit_code))
+
+
+def _save_screenshot(window, path: str) -> None:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    from app.record import io as rec
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not window.grab().save(buffer, SCREENSHOT_FORMATS[Path(path).suffix.lower()]):
+        raise UserError(f"--screenshot {path}: the window could not be encoded as an image.")
+    buffer.close()
+    rec.atomic_write(path, bytes(data.data()), "--screenshot")
 
 
 def _make_app():
@@ -142,6 +177,8 @@ def run_gui(model: str | None = None, target: str | None = None, start: bool = F
 
     Runs are kept in the run history (app.record.history: the user's data folder, or
     $AIPCPROF_DATA_DIR/runs); `runs_dir` points it somewhere else."""
+    if screenshot is not None:
+        check_screenshot(screenshot)  # before Qt starts: bad input is one line and exit 2
     from PySide6.QtCore import QSettings, QTimer
 
     from app.views import theme
@@ -175,13 +212,18 @@ def _report_shown(mode: str, app) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """`aipcprof-gui [MODEL] [--target ID] [--run] [--screenshot PNG] [--quit]`."""
+    from app.cli import OneLineParser
     from app.cli.cmd_gui import add_arguments
 
-    parser = argparse.ArgumentParser(prog="aipcprof-gui", description="AI PC Profiler desktop app.")
+    parser = OneLineParser(prog="aipcprof-gui", description="AI PC Profiler desktop app.")
     add_arguments(parser)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    return run_gui(model=args.model, target=args.target, start=args.run, screenshot=args.screenshot,
-                   quit_after=args.quit)
+    try:
+        return run_gui(model=args.model, target=args.target, start=args.run, screenshot=args.screenshot,
+                       quit_after=args.quit)
+    except UserError as e:
+        print(f"aipcprof-gui: error: {terminal_safe(e)}", file=sys.stderr)
+        return ExitStatus.USER_ERROR
 
 
 if __name__ == "__main__":

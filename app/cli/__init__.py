@@ -13,6 +13,7 @@ import sys
 
 from app import __version__
 from app.common.errors import ExitStatus, UserError
+from app.common.text import terminal_safe
 
 COMMANDS = {
     "devices": "List every target (engine x provider x device) and the machine's accelerators.",
@@ -25,8 +26,16 @@ COMMANDS = {
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with one-line errors: what is wrong and where the help is, not the whole usage block."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(ExitStatus.USER_ERROR,
+                  f"{self.prog}: error: {terminal_safe(message)} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="aipcprof",
         description="AI PC Profiler: profile ONNX models on the CPU, GPU and NPU of this PC. "
         "With no command, opens the desktop app.",
@@ -44,7 +53,7 @@ def _command_module(name: str):
 
 
 def error(message: str) -> None:
-    print(f"aipcprof: error: {message}", file=sys.stderr)
+    print(f"aipcprof: error: {terminal_safe(message)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.common.errors import ExitStatus, UserError
 from app.common.fmt import NA, fmt_value
+from app.common.text import terminal_safe
 from app.report.palette import THEMES
 
 if TYPE_CHECKING:
@@ -62,13 +64,39 @@ def load_runs(args_runs: list[str]) -> tuple[list[RunRecord], list[str], list[Pa
     return records, names, files
 
 
-def _check_out(flag: str, path: str) -> Path:
-    p = Path(path)
-    if p.is_dir():
-        raise UserError(f"{flag} {p}: is a directory.", hint="Give a file name.")
-    if not (p.parent if str(p.parent) else Path(".")).is_dir():
-        raise UserError(f"{flag} {p}: folder {p.parent} does not exist.", hint="Create it or choose another path.")
-    return p
+def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(flag, path) of every output asked for; `--csv ""` is asked for (and refused), not skipped."""
+    return [(flag, dest) for flag, dest in (("--csv", args.csv), ("--html", args.html), ("--svg", args.svg),
+                                            ("--png", args.png), ("--bundle", args.bundle)) if dest is not None]
+
+
+def check_outputs(outputs: list[tuple[str, str]], inputs: list[Path]) -> None:
+    """Every output path writable, none of them an input run file or another output (before writing any)."""
+    from app.record import io as rec
+
+    seen: dict[str, str] = {}
+    for flag, dest in outputs:
+        rec.check_writable(dest, flag)
+        key = _identity(Path(dest))
+        if key is None:  # /dev/null, a FIFO: written in place, never an input (inputs are regular files)
+            continue
+        for source in inputs:
+            if key == _identity(source):
+                raise UserError(f"{flag} {dest}: is the input run file {source}; refusing to overwrite it.",
+                                hint="Write the output to another file.")
+        if key in seen:
+            raise UserError(f"{flag} {dest}: {seen[key]} writes the same file.", hint="Give each output its own file.")
+        seen[key] = flag
+
+
+def _identity(p: Path) -> str | None:
+    """The file a path names, whatever the spelling (relative, `..`, symlinks, hard links); None for a
+    device or FIFO."""
+    try:
+        st = os.stat(p)
+    except OSError:
+        return os.path.normcase(os.path.realpath(p))
+    return f"inode:{st.st_dev}:{st.st_ino}" if stat.S_ISREG(st.st_mode) else None
 
 
 def render_png(records: list[RunRecord], names: list[str], baseline: int, path: str | os.PathLike,
@@ -90,23 +118,20 @@ def _write_outputs(args: argparse.Namespace, records: list[RunRecord], names: li
     from app.report.comparison import to_csv
 
     written: dict[str, str] = {}
-    for flag, dest in (("--csv", args.csv), ("--html", args.html), ("--svg", args.svg), ("--png", args.png),
-                       ("--bundle", args.bundle)):
-        if dest:
-            _check_out(flag, dest)  # all paths checked before anything is written
-    if args.csv:
+    check_outputs(_outputs(args), files)  # all paths checked before anything is written
+    if args.csv is not None:
         written["csv"] = str(rec.write_atomic(args.csv, to_csv(rows), "--csv"))
-    if args.html:
+    if args.html is not None:
         from app.report.html import render_report
         html = render_report(records, names, args.baseline, theme=args.theme, title=args.title)
         written["html"] = str(rec.write_atomic(args.html, html, "--html"))
-    if args.svg:
+    if args.svg is not None:
         from app.report.svg import comparison_svg
         written["svg"] = str(rec.write_atomic(args.svg, comparison_svg(records, names, rows, theme=args.theme), "--svg"))
-    if args.png:
+    if args.png is not None:
         render_png(records, names, args.baseline, args.png, args.theme)
         written["png"] = args.png
-    if args.bundle:
+    if args.bundle is not None:
         written["bundle"] = str(_bundle(args, records, names, files))
     return written
 
@@ -147,13 +172,13 @@ def run(args: argparse.Namespace) -> ExitStatus:
                                   "recommendation": asdict(best) if best else None, "written": written}),
                          indent=1, allow_nan=False))
         return ExitStatus.OK
-    print(format_table(rows))
-    print(recommendation_line(records, names, args.baseline))
+    print(format_table(rows))  # record text is untrusted: every line below goes through terminal_safe
+    print(terminal_safe(recommendation_line(records, names, args.baseline)))
     for d in diffs:
         values = ", ".join(f"{n}={_short(v)}" for n, v in zip(names, d.values, strict=True))
-        print(f"DIFFERS {d.section}.{d.key}: {values}")
+        print(terminal_safe(f"DIFFERS {d.section}.{d.key}: {values}"))
     for w in warnings:
-        print(f"WARNING: {w}")
+        print(terminal_safe(f"WARNING: {w}"))
     for kind, path in written.items():
-        print(f"{kind}: {path}")
+        print(terminal_safe(f"{kind}: {path}"))
     return ExitStatus.OK

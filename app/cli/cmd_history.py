@@ -11,6 +11,7 @@ import json
 from typing import TYPE_CHECKING
 
 from app.common.errors import ExitStatus, UserError
+from app.common.text import terminal_safe  # record text is untrusted: every printed line goes through it
 
 if TYPE_CHECKING:
     from app.record.history import HistoryEntry, RunHistory
@@ -45,9 +46,9 @@ def _list(history: RunHistory, as_json: bool) -> None:
     if not entries:
         print(f"no runs in the history ({history.root}).")
     for e in entries:
-        print(_fmt_entry(e))
+        print(terminal_safe(_fmt_entry(e)))
     for b in bad:
-        print(f"UNREADABLE {b.id}: {b.reason}")
+        print(terminal_safe(f"UNREADABLE {b.id}: {b.reason}"))
 
 
 def _show(history: RunHistory, run_id: str, as_json: bool) -> None:
@@ -59,7 +60,7 @@ def _show(history: RunHistory, run_id: str, as_json: bool) -> None:
         print(rec.dumps(record))
         return
     print(format_run(record))
-    print(f"  file: {history.path_of(run_id)}")
+    print(terminal_safe(f"  file: {history.path_of(run_id)}"))
 
 
 def _import(history: RunHistory, files: list[str], as_json: bool) -> None:
@@ -68,7 +69,7 @@ def _import(history: RunHistory, files: list[str], as_json: bool) -> None:
         print(json.dumps([e.to_json() for e in entries], indent=1))
         return
     for e in entries:
-        print(f"imported {e.id}  {e.display_name}")
+        print(terminal_safe(f"imported {e.id}  {e.display_name}"))
 
 
 def _check_arity(action: str, operands: list[str]) -> None:
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
         _show(history, ops[0], as_json)
     elif args.action == "rename":
         e = history.rename(ops[0], ops[1])
-        print(json.dumps(e.to_json(), indent=1) if as_json else f"renamed {e.id} to {e.display_name}")
+        print(json.dumps(e.to_json(), indent=1) if as_json else terminal_safe(f"renamed {e.id} to {e.display_name}"))
     elif args.action == "delete":
         ids = [history.resolve(i) for i in ops]  # every id checked before anything is deleted
         for run_id in ids:
@@ -98,5 +99,5 @@ def run(args: argparse.Namespace) -> ExitStatus:
         _import(history, ops, as_json)
     else:
         target = history.path_of(ops[0]) if ops else history.root
-        print(json.dumps({"path": str(target)}) if as_json else target)
+        print(json.dumps({"path": str(target)}) if as_json else terminal_safe(target))
     return ExitStatus.OK

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
+import threading
+from pathlib import Path
 
 from app.common.errors import ExitStatus, UserError
+from app.common.text import terminal_safe
 from app.record.schema import Phase, RunRecord, RunStatus
 from app.run.spec_builder import (
     CLI_LABELS,
@@ -78,49 +84,139 @@ def run(args: argparse.Namespace) -> ExitStatus:
     spec = build_spec(args)
     check_model_file(spec.model_path)
     target = find_target(spec.target_id)  # unknown or not-ready target: one line listing the valid ids
-    if args.out:
+    if args.out is not None:
         rec.check_writable(args.out)  # fail before a long run, not after
     sampler = None if args.no_telemetry else _start_sampler()
     run = ProfileRun(spec, sampler=sampler, target=target)
     progress = None if args.quiet else _Progress(spec)
-    try:
-        run.start()
+    stop = _StopSignal()
+    with stop:
         try:
-            record = run.wait(on_event=progress)
-        except KeyboardInterrupt:
-            print("\nstopping (Ctrl-C): finishing the current batch, keeping the partial record...", file=sys.stderr)
-            run.cancel()
-            record = run.wait(on_event=progress)
-    finally:
-        run.close()
-        if sampler is not None:
-            sampler.stop()
-    if progress:
-        progress.done()
-    return _report(record, args)
+            run.start()
+            try:
+                with stop.armed():
+                    record = run.wait(on_event=progress)
+            except (KeyboardInterrupt, _Terminated) as e:
+                how = "SIGTERM" if isinstance(e, _Terminated) else "Ctrl-C"
+                print(f"\nstopping ({how}): finishing the current batch, keeping the partial record...",
+                      file=sys.stderr)
+                run.cancel()
+                record = run.wait(on_event=progress)
+        finally:
+            run.close()
+            if sampler is not None:
+                sampler.stop()
+        if progress:
+            progress.done()
+        return _report(record, args, ExitStatus.TERMINATED if stop.received else ExitStatus.CANCELLED)
 
 
-def _report(record: RunRecord, args: argparse.Namespace) -> ExitStatus:
+def _report(record: RunRecord, args: argparse.Namespace,
+            cancelled: ExitStatus = ExitStatus.CANCELLED) -> ExitStatus:
+    """Save, print, and choose the exit status.
+
+    Only bad input found before anything was measured is a UserError (exit 2, no file).
+    Every other failure after the run started keeps the (partial) record and exits 1.
+    """
     from app.record import io as rec
     from app.report.text import format_run
 
-    measured = record.measured
     err = record.error
-    if err and not measured and err.kind.is_bad_input:
-        # Bad input: one line, exit 2, and no output file.
+    if err and not record.measured and err.kind.is_bad_input:
         raise UserError(err.message, hint=err.hint)
-    if args.out and (measured or not err):
-        rec.save(record, args.out)
+    saved_to = _save(record, args.out) if args.out is not None else None
     if args.json:
         print(rec.dumps(record))
     else:
         print(format_run(record))
-        if args.out and (measured or not err):
-            print(f"run record: {args.out}")
+        if saved_to is not None:
+            print(f"run record: {terminal_safe(saved_to)}")
     if err:
-        print(f"aipcprof: error: {err.message} {err.hint}".rstrip(), file=sys.stderr)
+        print(f"aipcprof: error: {terminal_safe(err.message)} {terminal_safe(err.hint)}".rstrip(), file=sys.stderr)
         return ExitStatus.RUN_FAILED
-    return ExitStatus.CANCELLED if record.status is RunStatus.CANCELLED else ExitStatus.OK
+    if saved_to != args.out:
+        return ExitStatus.RUN_FAILED  # --out could not be written (the record went elsewhere, or nowhere)
+    return cancelled if record.status is RunStatus.CANCELLED else ExitStatus.OK
+
+
+def _save(record: RunRecord, out: str) -> str | None:
+    """Write the record to --out; if that fails now the run is over, keep it elsewhere and say where."""
+    from app.record import io as rec
+
+    try:
+        rec.save(record, out)
+        return out
+    except UserError as e:
+        print(f"aipcprof: error: {terminal_safe(e)}", file=sys.stderr)
+    where = _save_elsewhere(record)
+    if where:
+        print(f"aipcprof: the run record was saved to {terminal_safe(where)} instead.", file=sys.stderr)
+    else:
+        print("aipcprof: the run record could not be saved anywhere (history folder, temp folder).",
+              file=sys.stderr)
+    return where
+
+
+def _save_elsewhere(record: RunRecord) -> str | None:
+    """The history folder first (a file put there is listed by `aipcprof history`), then the temp folder."""
+    import tempfile
+    import time
+
+    from app.record import io as rec
+    from app.record.history import default_root
+
+    name = f"unsaved-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.json"
+    for folder in (default_root(), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            return str(rec.atomic_write(folder / name, rec.dumps(record) + "\n"))
+        except (OSError, UserError):
+            continue
+    return None
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived while the run was being measured."""
+
+
+class _StopSignal:
+    """SIGTERM (from `timeout`, a service manager, `kill`) stops a run the way Ctrl-C does.
+
+    While armed (waiting for the run) the first SIGTERM raises _Terminated, so the run is
+    cancelled and the partial record kept; any other SIGTERM is only noted, so saving the
+    record is never cut short. The exit status is then ExitStatus.TERMINATED (143).
+    """
+
+    def __init__(self) -> None:
+        self.received = False
+        self._armed = False
+        self._previous = None
+
+    def __enter__(self) -> _StopSignal:
+        if threading.current_thread() is threading.main_thread():  # signals go to the main thread only
+            self._previous = signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+    @contextlib.contextmanager
+    def armed(self):
+        if self.received:  # arrived while the worker was starting
+            raise _Terminated
+        self._armed = True
+        try:
+            yield
+        finally:
+            self._armed = False
+
+    def _handle(self, _signum, _frame) -> None:
+        first = not self.received
+        self.received = True
+        if first and self._armed:
+            self._armed = False
+            raise _Terminated
 
 
 def _start_sampler():

@@ -17,6 +17,7 @@ class ExitStatus(IntEnum):
     RUN_FAILED = 1  # the run started but failed (crash, timeout, runtime error); the record is kept
     USER_ERROR = 2  # bad input: option, model file, output path; nothing was written
     CANCELLED = 130  # Ctrl-C / Stop: the partial record is kept
+    TERMINATED = 143  # SIGTERM (128 + 15, what shells report for it): stopped like Ctrl-C, the partial record is kept
 
 
 class ErrorKind(str, Enum):

@@ -117,9 +117,12 @@ def fmt_change(ratio: object, *, na: str = NA) -> str:
 
 
 def fmt_speedup(ratio: object, *, times: str = TIMES, na: str = NA) -> str:
-    """A speed-up ratio: 4 -> "4.00x" (times="\u00d7" in the desktop app)."""
+    """A speed-up ratio: 4 -> "4.00x" (times="\u00d7" in the desktop app). Far from 1 it keeps 3
+    significant digits (0.000118 -> "0.000118x", not "0.00x"; 1e300 -> "1e+300x", not 301 digits)."""
     v = number(ratio)
-    return na if v is None else f"{v:.2f}{times}"
+    if v is None:
+        return na
+    return f"{v:.3g}{times}" if v and not 0.01 <= abs(v) < 1e6 else f"{v:.2f}{times}"
 
 
 def fmt_error(value: object, *, na: str = NA) -> str:

@@ -42,7 +42,13 @@ class OrtSession(EngineSession):
         return list(self._outputs)
 
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        return [np.asarray(out) for out in self.sess.run(None, feeds)]
+        try:
+            return [np.asarray(out) for out in self.sess.run(None, feeds)]
+        except Exception as exc:  # noqa: BLE001 - only an allocation failure is re-typed
+            oom = ort_errors.out_of_memory(exc)
+            if oom is None:
+                raise
+            raise oom from None
 
     def make_runner(self, feeds: dict[str, np.ndarray], io_binding: bool = False) -> Callable[[], Any]:
         if not io_binding:
@@ -122,6 +128,9 @@ class OnnxRuntimeEngine(Engine):
         except UserError:
             raise
         except Exception as exc:  # noqa: BLE001 - every ORT failure becomes one line
+            oom = ort_errors.out_of_memory(exc)
+            if oom is not None:  # a runtime failure, not bad input: the record is kept, exit 1
+                raise oom from None
             if strict and ort_errors.is_strict_rejection(str(exc)):
                 raise ort_errors.strict_error(target.provider, _cpu_node_count(path, target, options, settings)) \
                     from None

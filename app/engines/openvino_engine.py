@@ -176,6 +176,8 @@ def _read(model_path: str) -> Any:
         raise ModelError(f"model file not found: {model_path}.", hint="Check the path.")
     try:
         return core().read_model(model_path)
+    except MemoryError:  # out of memory is a runtime failure (exit 1), not bad input
+        raise
     except Exception as exc:  # noqa: BLE001
         raise _read_error(str(exc), model_path) from None
 
@@ -210,6 +212,8 @@ def _reshape(model: Any, shapes: dict[str, list[int]]) -> list[str]:
     if wanted:
         try:
             model.reshape(wanted)
+        except MemoryError:  # out of memory is a runtime failure (exit 1), not bad input
+            raise
         except Exception as exc:  # noqa: BLE001
             raise UserError(f"OpenVINO could not reshape the inputs to {wanted}: {_last_line(str(exc))}",
                             hint="Check --shape against the model's inputs.") from None
@@ -229,6 +233,8 @@ def _config(target: Target, settings: SessionSettings) -> dict[str, str]:
 def _compile(model: Any, device: str, config: dict[str, str]) -> Any:
     try:
         return core().compile_model(model, device, config)
+    except MemoryError:  # out of memory is a runtime failure (exit 1), not bad input
+        raise
     except Exception as exc:  # noqa: BLE001
         message = str(exc)
         if match := _UNSUPPORTED_PROP.search(message):

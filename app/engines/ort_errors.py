@@ -19,6 +19,20 @@ _BAD_KEY = re.compile(r"(?:Invalid provider_option key|Unknown provider option|U
                       re.IGNORECASE)
 
 STRICT_REJECTION = "fallback to CPU EP has been explicitly disabled"
+# ORT reports an allocation failure as a plain Fail/RuntimeException, not as MemoryError.
+_OUT_OF_MEMORY = re.compile(r"Failed to allocate memory|bad_alloc|bad allocation", re.IGNORECASE)
+
+
+def out_of_memory(error: BaseException) -> MemoryError | None:
+    """`error` as the MemoryError it is (ErrorKind.OUT_OF_MEMORY: a runtime failure, exit 1), or None.
+
+    Without this an allocation failure while creating the session became a UserError,
+    i.e. "bad input": exit 2 and no record."""
+    if isinstance(error, MemoryError):
+        return error
+    if _OUT_OF_MEMORY.search(str(error)):
+        return MemoryError(clean(str(error)))
+    return None
 
 
 def clean(message: str, limit: int = 240) -> str:

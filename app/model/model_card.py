@@ -17,6 +17,7 @@ import onnx
 from onnx import TensorProto
 
 from app.common.fmt import fmt_bytes, fmt_si
+from app.common.text import terminal_safe
 from app.model import macs as macs_mod
 from app.model.inputs import dtype_name, model_inputs, model_outputs, resolve_partial
 from app.model.model_file import (
@@ -246,4 +247,4 @@ def format_card(card: ModelCard) -> str:
         f"{'External data':<15}{ext or 'none'}",
     ]
     lines += [f"{'Note' if i == 0 else '':<15}{n}" for i, n in enumerate(card.notes)]
-    return "\n".join(lines)
+    return "\n".join(terminal_safe(line) for line in lines)  # names in a model file are untrusted

@@ -176,8 +176,15 @@ def _with_history(record: RunRecord, **changes: Any) -> RunRecord:
     return record
 
 
+MAX_NAME_CHARS = 200  # a display name is a label in a list; a longer one is a paste accident (or an attack)
+
+
 def _clean_name(name: str) -> str:
-    return name.strip()
+    name = name.strip()
+    if len(name) > MAX_NAME_CHARS:
+        raise UserError(f"the run name is {len(name)} characters long; at most {MAX_NAME_CHARS} are allowed.",
+                        hint="Give a shorter name.")
+    return name
 
 
 def _now_utc() -> str:

@@ -87,9 +87,5 @@ def write_bundle(path: str | os.PathLike, records: list[RunRecord], names: list[
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for member, data in members.items():
             z.writestr(member, data)
-    try:
-        rec.atomic_write(out, buf.getvalue())
-    except OSError as e:
-        raise UserError(f"--bundle {out}: cannot write there ({e.strerror}).",
-                        hint="Choose a folder you can write to.") from None
+    rec.atomic_write(out, buf.getvalue(), "--bundle")  # an OutputError (one line) if it cannot be written
     return out

@@ -25,6 +25,7 @@ from app.common.fmt import (
     fmt_speedup,
     number,
 )
+from app.common.text import terminal_safe
 from app.record.schema import RunRecord, RunStatus
 from app.record.typed import to_json
 
@@ -102,6 +103,15 @@ def _finite(v: float | None) -> float | None:
     return v if v is not None and math.isfinite(v) else None
 
 
+def _speedup(base_p50: float | None, p50: float | None) -> float | None:
+    """baseline p50 / p50, or None unless both are positive and finite and so is the ratio
+    (an infinite, zero or negative p50 in a hand-edited record is N/A, never "0.00x")."""
+    if base_p50 is None or p50 is None or not base_p50 > 0 or not p50 > 0:
+        return None
+    ratio = base_p50 / p50
+    return ratio if math.isfinite(ratio) and ratio > 0 else None
+
+
 def _worst_output(r: RunRecord) -> tuple[float | None, float | None]:
     outs = [o for o in (r.output_check.outputs if r.output_check else []) if o.max_abs_error is not None]
     if not outs:
@@ -142,10 +152,10 @@ def compare_rows(records: list[RunRecord], names: list[str], baseline: int = 0) 
         jpi = energy_per_inference(r)
         rows.append(ComparisonRow(
             run=name, model=r.model.display_name, target=r.target_id, host=r.host.hostname, status=r.status,
-            p50_ms=p50 * 1e3 if p50 is not None else None,
-            p99_ms=p99 * 1e3 if p99 is not None else None,
+            p50_ms=_finite(p50 * 1e3) if p50 is not None else None,
+            p99_ms=_finite(p99 * 1e3) if p99 is not None else None,
             throughput_per_s=_finite(r.latency.throughput_per_s),
-            speedup_vs_baseline=(base_p50 / p50) if (base_p50 and p50) else None,
+            speedup_vs_baseline=_speedup(base_p50, p50),
             accelerator_share=r.placement.accelerator_share if r.placement else None,
             max_abs_error=max_err, min_cosine=min_cos, output_check=output_check_state(r),
             precision=r.precision, energy_mj_per_inference=jpi * 1e3 if jpi is not None else None,
@@ -282,7 +292,7 @@ def format_table(rows: list[ComparisonRow]) -> str:
     shown = ("target", "p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share",
              "max_abs_error", "precision", "run")
     headers = ("target", "p50", "p99", "throughput", "speed-up", "on accel", "max err", "precision", "run")
-    table = [headers] + [tuple(row.cell(k) for k in shown) for row in rows]
+    table = [headers] + [tuple(terminal_safe(row.cell(k)) for k in shown) for row in rows]  # record text
     widths = [max(len(r[i]) for r in table) for i in range(len(headers))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table)
 

@@ -16,6 +16,7 @@ from html import escape
 import numpy as np
 
 from app.common.fmt import NA, fmt_mj, fmt_ms, fmt_num, fmt_rate
+from app.common.text import drop_bidi
 from app.record.schema import RunRecord
 from app.report.comparison import ComparisonRow
 from app.report.palette import PALETTES, THEMES, Palette
@@ -27,8 +28,9 @@ _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 
 
 def esc(value: object) -> str:
-    """Text safe inside XML/HTML elements and quoted attributes; drops characters XML forbids."""
-    return escape(_XML_INVALID.sub("", str(value)), quote=True)
+    """Text safe inside XML/HTML elements and quoted attributes; drops characters XML forbids and bidi
+    overrides (a name with U+202E would read backwards, and could reorder the text around it)."""
+    return escape(drop_bidi(_XML_INVALID.sub("", str(value))), quote=True)
 
 
 def short(text: object, limit: int = 32) -> str:

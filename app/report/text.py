@@ -12,10 +12,13 @@ from app.common.fmt import (
     fmt_s,
     fmt_share,
 )
+from app.common.text import terminal_safe
 from app.record.schema import Phase, RunRecord
 
 
 def format_run(r: RunRecord) -> str:
+    """The record as lines for a terminal; record text is untrusted, so each line is terminal_safe
+    (a control character in a model name shows as `\\x1b`, never reaches the terminal)."""
     lines = []
     t = r.target
     lines.append(f"{r.model.display_name} on {t.id} ({t.device_name or t.device_type})  status: {r.status.value}")
@@ -64,4 +67,4 @@ def format_run(r: RunRecord) -> str:
         lines.append(f"  energy: N/A ({energy.reason or 'no source'})")
     for w in r.warnings:
         lines.append(f"  WARNING: {w.text}")
-    return "\n".join(lines)
+    return "\n".join(terminal_safe(line) for line in lines)

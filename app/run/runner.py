@@ -247,6 +247,9 @@ class ProfileRun:
         """The pipe closed without WorkerDone: the worker crashed (signal or exit code)."""
         self._proc.join(timeout=1.0)
         code = self._proc.exitcode
+        if self._cancel_requested_at is not None and code in (-signal.SIGTERM, -signal.SIGINT):
+            # Stopped on request: the SIGTERM/Ctrl-C that stopped the CLI reached the worker's process group too.
+            return [self._end()]
         if code is not None and code < 0:
             try:
                 cause = f"killed by signal {signal.Signals(-code).name}"

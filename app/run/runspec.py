@@ -17,6 +17,9 @@ class RunSpec(RunSettings):
     model_path: str = ""
 
     def validate(self) -> RunSpec:
+        """The checks a spec built without RunOptions (tests, tools) must pass too; RunOptions has the full set."""
+        from app.run.spec_builder import MAX_SECONDS, max_thread_count
+
         if not self.model_path:
             raise UserError("no model given.", hint="Pass an .onnx file.")
         if self.warmup < 0:
@@ -25,14 +28,20 @@ class RunSpec(RunSettings):
             raise UserError(f"--iterations {self.iterations}: must be 1 or more.")
         if self.duration_s is not None and not self.duration_s > 0:
             raise UserError(f"--duration {self.duration_s}: must be more than 0 seconds.")
+        if self.duration_s is not None and not self.duration_s <= MAX_SECONDS:
+            raise UserError(f"--duration {self.duration_s}: must be at most {MAX_SECONDS:g} seconds (7 days).")
         if self.iterations is None and self.duration_s is None:
             raise UserError("give --iterations N or --duration S.")
         if self.threads is not None and self.threads < 1:
             raise UserError(f"--threads {self.threads}: must be 1 or more.")
+        if self.threads is not None and self.threads > max_thread_count():
+            raise UserError(f"--threads {self.threads}: must be at most {max_thread_count()}.")
         if self.until_steady is not None and not 0 < self.until_steady < 1:
             raise UserError(f"--until-steady {self.until_steady}: must be between 0 and 1 (e.g. 0.01 for 1%).")
         if not self.stall_timeout_s > 0:
             raise UserError(f"--timeout {self.stall_timeout_s}: must be more than 0 seconds.")
+        if not self.stall_timeout_s <= MAX_SECONDS:
+            raise UserError(f"--timeout {self.stall_timeout_s}: must be at most {MAX_SECONDS:g} seconds (7 days).")
         return self
 
     def to_dict(self) -> dict:

@@ -16,6 +16,7 @@ No Qt, no ONNX at import: the CLI imports this to build its parser.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -76,20 +77,27 @@ class RunOptions:
             bad("iterations", self.iterations, "must be 1 or more.")
         if self.by_duration and not self.duration_s > 0:
             bad("duration_s", self.duration_s, "must be more than 0 seconds.")
+        elif self.by_duration and not self.duration_s <= MAX_SECONDS:  # inf too: it overflows the deadline
+            bad("duration_s", self.duration_s, _AT_MOST_A_WEEK)
         if self.until_steady is not None and not 0 < self.until_steady < 1:
             bad("until_steady", self.until_steady, f"must be between 0 and 1 (e.g. {UNTIL_STEADY_DEFAULT} for 1%).")
         if self.seed < 0:
             bad("seed", self.seed, "must be 0 or more.")
+        elif self.seed > MAX_SEED:
+            bad("seed", self.seed, f"must be at most {MAX_SEED} (2**63 - 1).")
         if self.threads is not None and self.threads < 1:
             bad("threads", self.threads, "must be 1 or more.")
+        elif self.threads is not None and self.threads > max_thread_count():
+            bad("threads", self.threads, f"must be at most {max_thread_count()} ({THREADS_PER_CORE} per logical "
+                f"core; this PC has {os.cpu_count() or 1}).", "Leave it out to let the runtime choose.")
         if self.cache_dir is not None:
-            folder = Path(self.cache_dir).expanduser()
-            if not self.cache_dir.strip():
-                bad("cache_dir", repr(self.cache_dir), "is empty.", "Give a folder, or leave the option out.")
-            elif folder.exists() and not folder.is_dir():
-                bad("cache_dir", self.cache_dir, "is a file, not a folder.", "Pick a folder (it is created if missing).")
+            problem = _cache_dir_problem(self.cache_dir)
+            if problem:
+                bad("cache_dir", repr(self.cache_dir) if not self.cache_dir.strip() else self.cache_dir, *problem)
         if not self.stall_timeout_s > 0:
             bad("stall_timeout_s", self.stall_timeout_s, "must be more than 0 seconds.")
+        elif not self.stall_timeout_s <= MAX_SECONDS:
+            bad("stall_timeout_s", self.stall_timeout_s, _AT_MOST_A_WEEK)
         return out
 
     def build(self, model_path: str, target_id: str, labels: Mapping[str, str] | None = None) -> RunSpec:
@@ -97,6 +105,8 @@ class RunOptions:
         from app.run.runspec import RunSpec
 
         self.validate(labels)
+        if self.cache_dir is not None:
+            _make_cache_dir(self.cache_dir, _namer(labels)("cache_dir"))
         return RunSpec(
             model_path=str(model_path), target_id=target_id, warmup=self.warmup,
             iterations=None if self.by_duration else self.iterations,
@@ -114,6 +124,46 @@ class RunOptions:
 
 
 DEFAULTS = RunOptions()
+
+MAX_SECONDS = 7 * 24 * 3600.0  # --duration / --timeout: a week; beyond it (or inf) is a typo, not a soak test
+MAX_SEED = 2**63 - 1  # stored in the record and read back as an int64 by other tools
+THREADS_PER_CORE = 4  # --threads above this many per logical core only costs memory (each thread has a stack)
+_AT_MOST_A_WEEK = f"must be at most {MAX_SECONDS:g} seconds (7 days)."
+
+
+def max_thread_count() -> int:
+    """The most intra-op threads a run may ask for on this PC."""
+    return THREADS_PER_CORE * (os.cpu_count() or 1)
+
+
+def _cache_dir_problem(text: str) -> tuple[str, str] | None:
+    """(rule, hint) when a cache folder can certainly not be used; a missing folder is fine (build creates it)."""
+    if not text.strip():
+        return "is empty.", "Give a folder, or leave the option out."
+    folder = Path(text).expanduser()
+    if folder.exists() and not folder.is_dir():
+        return "is a file, not a folder.", "Pick a folder (it is created if missing)."
+    for parent in folder.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"is inside {parent}, which is a file.", "Pick a folder (it is created if missing)."
+            break
+    return None
+
+
+def _make_cache_dir(text: str, label: str) -> None:
+    """Create the cache folder before the run, so a folder that cannot exist (/proc/x) is one line, not a
+    runtime's traceback after the model has loaded."""
+    folder = Path(text).expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        writable = os.access(folder, os.W_OK)
+    except OSError as e:
+        raise OptionError("cache_dir", f"{label} {text}: cannot create the folder ({e.strerror}).",
+                          hint="Pick a folder you can write to.") from None
+    if not writable:
+        raise OptionError("cache_dir", f"{label} {text}: the folder is not writable.",
+                          hint="Pick a folder you can write to.")
 
 # How each front end names a field in its messages.
 CLI_LABELS: dict[str, str] = {

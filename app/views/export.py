@@ -16,10 +16,9 @@ import datetime as dt
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QPoint, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QPoint, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QRegion
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget
 
@@ -206,18 +205,18 @@ def comparison_image(records: list[RunRecord], names: list[str], baseline: int =
 def render_comparison_png(records: list[RunRecord], names: list[str], baseline: int, path: str | os.PathLike,
                           theme: str = "auto") -> Path:
     """Write the comparison PNG (1600 x 1000) atomically; `aipcprof compare --png` calls this."""
+    from app.record import io as rec
+
     out = Path(path)
     image = comparison_image(records, names, baseline, theme)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".png", dir=out.parent if str(out.parent) else ".")
-    os.close(fd)
-    try:
-        if not image.save(tmp, "PNG"):
-            raise UserError(f"could not write the PNG {out}.", hint="Check the folder is writable.")
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise UserError(f"could not encode the PNG {out}.", hint="Try the SVG export instead.")
+    buffer.close()
+    # The same writer as every other output: short temp name, the user's file mode, /dev/null kept a device.
+    return rec.write_atomic(out, bytes(data.data()), "--png")
 
 
 def copy_image(records: list[RunRecord], names: list[str], baseline: int, theme_name: str = "auto") -> QImage:

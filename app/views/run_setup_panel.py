@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.run.spec_builder import UNTIL_STEADY_DEFAULT, RunOptions
+from app.run.spec_builder import UNTIL_STEADY_DEFAULT, RunOptions, max_thread_count
 from app.state.run_setup import (
     OV_HINTS,
     OV_PRECISIONS,
@@ -220,7 +220,7 @@ class RunSetupPanel(QWidget):
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Seed of the synthetic inputs (same seed, same data).")
         self.threads = QSpinBox()
-        self.threads.setRange(0, 1024)
+        self.threads.setRange(0, max_thread_count())  # RunOptions refuses more
         self.threads.setSpecialValueText("auto")
         self.threads.setToolTip("Intra-op threads; auto lets the runtime choose.")
         self.io_binding = QCheckBox("Bind inputs once")

@@ -40,7 +40,10 @@ def test_bad_input_before_any_measurement_writes_nothing(kind, tmp_path):
 def test_run_failure_is_reported_not_raised(kind, tmp_path, capsys):
     assert _report(_record("failed", kind), _args(tmp_path)) is ExitStatus.RUN_FAILED
     assert "aipcprof: error: it failed. fix it" in capsys.readouterr().err
-    assert not (tmp_path / "run.json").exists()  # nothing measured: no file to keep
+    # The run started, so its record is kept even with nothing measured (a crash in load/compile/first
+    # inference is exactly when the user needs it); only bad input before measuring writes nothing.
+    assert rec.load(tmp_path / "run.json").error.message == "it failed."
+    (tmp_path / "run.json").unlink()
     assert _report(_record("failed", kind, count=5), _args(tmp_path)) is ExitStatus.RUN_FAILED
     assert (tmp_path / "run.json").exists()  # the partial record is kept
 

@@ -60,7 +60,7 @@ def test_failed_write_leaves_previous_file_intact(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(rec.OutputError, match=r"cannot write \(disk full\)"):  # one line, not an OSError traceback
         rec.write_atomic(p, "half")
     assert p.read_text() == before
     assert [x.name for x in tmp_path.iterdir()] == ["run.json"]
