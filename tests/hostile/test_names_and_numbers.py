@@ -16,7 +16,7 @@ from app.report.comparison import compare_rows, format_table
 
 def test_rename_to_a_huge_name_is_one_line_and_changes_nothing(record, data_dir, capsys):
     history = RunHistory()
-    run_id = history.add(record, "kept")["id"]
+    run_id = history.add(record, "kept").id
     assert main(["history", "rename", run_id, "x" * 100_000]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.strip() == ("aipcprof: error: the run name is 100000 characters long; at most 200 are "
@@ -26,7 +26,7 @@ def test_rename_to_a_huge_name_is_one_line_and_changes_nothing(record, data_dir,
 
 def test_the_name_limit_is_inclusive_and_applies_to_add(record, data_dir):
     history = RunHistory()
-    run_id = history.add(record, "n" * MAX_NAME_CHARS)["id"]
+    run_id = history.add(record, "n" * MAX_NAME_CHARS).id
     assert history.get(run_id).history.name == "n" * MAX_NAME_CHARS
     other = record.copy()
     other.latency.p50 = 1.0

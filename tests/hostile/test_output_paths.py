@@ -211,7 +211,7 @@ def test_out_fails_after_the_run_the_record_is_kept_elsewhere(aipcprof, add_mode
     kept = rec.load(path)
     assert kept.latency.count == 5
     # The history folder is where it went, so `aipcprof history` lists it.
-    assert [e["id"] for e in RunHistory(data_dir / "runs").list()] == [path.stem]
+    assert [e.id for e in RunHistory(data_dir / "runs").list()] == [path.stem]
 
 
 # -- file modes -----------------------------------------------------------------------------------------

@@ -46,10 +46,10 @@ def test_import_of_a_record_with_a_wrong_value_is_one_line(tmp_path, record, dat
 
 def test_a_bad_file_in_the_history_is_listed_and_hides_nothing(tmp_path, record, data_dir, capsys):
     history = RunHistory()
-    good_a = history.add(record, "first")["id"]
+    good_a = history.add(record, "first").id
     other = record.copy()
     other.latency.p50 = record.latency.p50 * 2
-    good_b = history.add(other, "second")["id"]
+    good_b = history.add(other, "second").id
     data = _json(record)
     data["latency"]["p50"] = "fast"
     (history.root / "20990101-000000-dropped-in.json").write_text(json.dumps(data))

@@ -110,7 +110,7 @@ def test_compare_prints_record_strings_escaped(tmp_path, record, capsys):
 
 def test_history_list_and_show_print_record_strings_escaped(record, data_dir, capsys):
     history = RunHistory()
-    run_id = history.add(_evil_record(record), "name" + EVIL)["id"]
+    run_id = history.add(_evil_record(record), "name" + EVIL).id
     assert main(["history", "list"]) == 0
     assert main(["history", "show", run_id]) == 0
     assert main(["history", "rename", run_id, "again" + EVIL]) == 0
