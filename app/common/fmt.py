@@ -117,9 +117,12 @@ def fmt_change(ratio: object, *, na: str = NA) -> str:
 
 
 def fmt_speedup(ratio: object, *, times: str = TIMES, na: str = NA) -> str:
-    """A speed-up ratio: 4 -> "4.00x" (times="\u00d7" in the desktop app)."""
+    """A speed-up ratio: 4 -> "4.00x" (times="\u00d7" in the desktop app); below 0.1, two significant
+    digits (0.00086 -> "0.00086x"), so a much slower run never reads as "0.00x"."""
     v = number(ratio)
-    return na if v is None else f"{v:.2f}{times}"
+    if v is None:
+        return na
+    return f"{v:.2f}{times}" if v == 0 or not _rounds_below(v, 2, 0.1) else f"{v:.2g}{times}"
 
 
 def fmt_error(value: object, *, na: str = NA) -> str:
