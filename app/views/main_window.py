@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.record.history import RunHistory
 from app.record.schema import RunRecord
-from app.state import AppState, View
+from app.state import AppState, InputMemory, View
 from app.views import theme
 from app.views.banner import Banner
 from app.views.charts_panel import ChartsPanel
@@ -50,6 +50,14 @@ from app.views.workflow import Workflow
 
 MAX_RECENT = 10
 MIN_CARD_HEIGHT = 260  # px the model card / devices tabs keep when the run setup grows
+INPUT_MEMORY_FILE = "model_inputs.json"  # sizes, values and files entered per model (app.state.input_memory)
+
+
+def config_dir(settings: QSettings) -> Path:
+    """The folder of the app's settings: beside an INI file (tests, portable), else the OS config folder."""
+    if settings.format() == QSettings.Format.IniFormat:
+        return Path(settings.fileName()).parent
+    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppConfigLocation))
 
 
 def _scroll(widget: QWidget) -> QScrollArea:
@@ -85,7 +93,7 @@ class MainWindow(QMainWindow):
         self.sample_model = sample_model
         self.setWindowTitle("AI PC Profiler")
         self.setAcceptDrops(True)
-        self.state = AppState()
+        self.state = AppState(InputMemory(config_dir(settings) / INPUT_MEMORY_FILE))
         self.jobs = JobRunner(self)
         self.history = RunHistory(runs_dir)
         self.history_jobs = JobRunner(self, max_threads=1)  # one writer at a time on the history folder
@@ -106,7 +114,7 @@ class MainWindow(QMainWindow):
     # -- construction ----------------------------------------------------
     def _build_widgets(self) -> None:
         self.banner = Banner(self)
-        self.model_panel = ModelPanel()
+        self.model_panel = ModelPanel(self.state.inputs)
         self.setup_panel = RunSetupPanel(self.state.run_setup)
         self.devices_panel = DevicesPanel()
         self.charts = ChartsPanel(self.controller.live)
