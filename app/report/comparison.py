@@ -273,7 +273,8 @@ def recommendation_line(records: list[RunRecord], names: list[str], baseline: in
                     "inferences, too few to compare; run longer.")
         return ("No recommendation: no completed run of the baseline's model passed its output check "
                 "with nodes on its target.")
-    line = f"Recommended: {rec.target} ({rec.run}), p50 {fmt_ms(rec.p50_ms / 1e3)}"
+    named = rec.target if rec.run == rec.target else f"{rec.target} ({rec.run})"  # the app names runs by target
+    line = f"Recommended: {named}, p50 {fmt_ms(rec.p50_ms / 1e3)}"
     if rec.index == baseline:
         return line + " - the baseline itself is the fastest trustworthy run."
     speedup = rec.speedup_vs_baseline
@@ -283,7 +284,9 @@ def recommendation_line(records: list[RunRecord], names: list[str], baseline: in
         vs = f"{fmt_speedup(speedup)} faster than"
     else:  # the baseline is faster but not trustworthy (output mismatch, nothing on its target, ...)
         vs = f"{fmt_speedup(1 / speedup)} slower than"
-    return line + f", {vs} the baseline {rec.baseline_target} ({names[baseline]})."
+    base = rec.baseline_target if names[baseline] == rec.baseline_target else \
+        f"{rec.baseline_target} ({names[baseline]})"
+    return line + f", {vs} the baseline {base}."
 
 
 # ComparisonRow field -> its text; the fields in ms / mJ are converted back to the base unit fmt takes.
