@@ -404,9 +404,10 @@ class ModelPanel(QWidget):
                                 + ("the run needs it." if spec.needs_value else "empty = synthetic.")))
             edit.setObjectName(f"value_{name}")
             edit.setMaximumWidth(160)
-            if spec.needs_value and not edit.text().strip() and name not in files:
-                edit.setStyleSheet(f"border: 1px solid {theme.colors().error};")
-            edit.textEdited.connect(lambda text, n=name: st.set_value(n, text))
+            needed = spec.needs_value and name not in files
+            self._mark_needed(edit, needed)
+            edit.textEdited.connect(lambda text, n=name, e=edit, need=needed: (st.set_value(n, text),
+                                                                                self._mark_needed(e, need)))
             self._value_edits[name] = edit
             row.addWidget(edit)
         else:
@@ -424,6 +425,12 @@ class ModelPanel(QWidget):
         row.addWidget(label, 1)
         row.addWidget(attach)
         return row
+
+    @staticmethod
+    def _mark_needed(edit: QLineEdit, needed: bool) -> None:
+        """A value the run cannot do without, still empty: outlined in the error colour."""
+        edit.setStyleSheet(f"border: 1px solid {theme.colors().error};" if needed and not edit.text().strip()
+                           else "")
 
     def _on_attach_clicked(self, name: str) -> None:
         if name in self.state.entered.files:

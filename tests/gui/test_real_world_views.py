@@ -129,12 +129,13 @@ def test_a_needed_value_stops_the_run_with_one_line(qtbot, window, gui_models):
     card["sha256"] = "f" * 64
     window.state.model.set_card(str(path), card, reinspected=True)
     edit = window.model_panel._value_edits["scale"]
-    assert edit.placeholderText() == "needs a value (e.g. 0.5)"
+    assert edit.placeholderText() == "needs a value (e.g. 0.5)" and "border" in edit.styleSheet()
     window.run_action.trigger()
     assert window.banner.isVisible() and window.banner.level == "error"
     assert window.banner.message.text() == "Input 'scale' needs a value: synthetic data cannot stand in for it."
     assert not window.controller.busy
     qtbot.keyClicks(edit, "0.5")
+    assert edit.styleSheet() == ""  # given: no longer outlined
     record = _run(qtbot, window)
     assert record.status is RunStatus.COMPLETED and record.settings.inputs == {"scale": "0.5"}
 
