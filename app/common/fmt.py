@@ -117,12 +117,15 @@ def fmt_change(ratio: object, *, na: str = NA) -> str:
 
 
 def fmt_speedup(ratio: object, *, times: str = TIMES, na: str = NA) -> str:
-    """A speed-up ratio: 4 -> "4.00x" (times="\u00d7" in the desktop app). Far from 1 it keeps 3
-    significant digits (0.000118 -> "0.000118x", not "0.00x"; 1e300 -> "1e+300x", not 301 digits)."""
+    """A speed-up ratio: 4 -> "4.00x" (times="\u00d7" in the desktop app). Below 0.1 two significant
+    digits (0.00086 -> "0.00086x"), so a much slower run never reads "0.00x"; from 1e6 up, 3 significant
+    digits (1e300 -> "1e+300x", not 301 digits)."""
     v = number(ratio)
     if v is None:
         return na
-    return f"{v:.3g}{times}" if v and not 0.01 <= abs(v) < 1e6 else f"{v:.2f}{times}"
+    if v and abs(v) >= 1e6:
+        return f"{v:.3g}{times}"
+    return f"{v:.2f}{times}" if v == 0 or not _rounds_below(v, 2, 0.1) else f"{v:.2g}{times}"
 
 
 def fmt_error(value: object, *, na: str = NA) -> str:

@@ -142,7 +142,7 @@ def fingerprint(record: RunRecord) -> str:
 
 
 def default_name(record: RunRecord) -> str:
-    return f"{record.model.name or 'model'} on {record.target_id or '?'}"
+    return f"{record.model.display_name} on {record.target_id or '?'}"
 
 
 def _finite(value: float | None) -> float | None:
@@ -156,7 +156,7 @@ def _entry(run_id: str, record: RunRecord, fp: str) -> HistoryEntry:
         file=f"{run_id}.json",
         name=meta.name or None,
         display_name=meta.name or default_name(record),
-        model=record.model.name,
+        model=record.model.display_name,
         target=record.target_id,
         host=record.host.hostname,
         created_utc=record.created_utc,

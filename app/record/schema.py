@@ -9,6 +9,7 @@ schema version this tool has written and upgrades it (`app.record.upgrade`).
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,7 +102,8 @@ class ModelInfo(Section):
 
     @property
     def display_name(self) -> str:
-        return self.name or self.path or "?"
+        """The model's file name; a run that failed while loading has only the path: its last part."""
+        return self.name or re.split(r"[\\/]", self.path.rstrip("\\/"))[-1] or self.path or "?"
 
 
 @dataclass

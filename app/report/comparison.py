@@ -2,6 +2,8 @@
 
 Also: which settings / versions / host facts differ between the runs (for
 highlighting), and a one-line recommendation of the fastest trustworthy target.
+What a number may be shown as (not measured, on CPU, too few inferences) is
+app.report.facts'; the rows carry it, so every table says the same.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from app.common.fmt import (
 from app.common.text import terminal_safe
 from app.record.schema import RunRecord, RunStatus
 from app.record.typed import to_json
+from app.report import facts
 
 
 class CheckState(str, enum.Enum):
@@ -44,7 +47,7 @@ class CheckState(str, enum.Enum):
         return self in (CheckState.PASSED, CheckState.REFERENCE)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ComparisonRow:
     """One run in a comparison; field order is the CSV column order."""
 
@@ -53,23 +56,39 @@ class ComparisonRow:
     target: str
     host: str
     status: RunStatus
+    inferences: int = 0  # measured inferences: the sample behind every statistic
     p50_ms: float | None
-    p99_ms: float | None
+    p99_ms: float | None  # None below facts.MIN_SAMPLES_FOR_P99
     throughput_per_s: float | None
-    speedup_vs_baseline: float | None
+    speedup_vs_baseline: float | None  # None when either run has too few inferences to compare
     accelerator_share: float | None
+    placement_note: str = ""  # why accelerator_share is empty: facts.ON_CPU, facts.NOT_MEASURED
     max_abs_error: float | None
     min_cosine: float | None
     output_check: CheckState
-    precision: str | None
+    precision: str | None  # None when nothing was measured
     energy_mj_per_inference: float | None
 
     def cell(self, column: str, *, times: str = TIMES) -> str:
-        """The column's value as table text (format_cell)."""
-        return format_cell(column, getattr(self, column), times=times)
+        """The column's value as table text: format_cell, plus why a value is missing or thin."""
+        value = getattr(self, column)
+        if column == "accelerator_share" and number(value) is None and self.placement_note:
+            return self.placement_note
+        if column == "precision" and self.inferences == 0:
+            return facts.NOT_MEASURED
+        text = format_cell(column, value, times=times)
+        if column in _SAMPLE_STATS:
+            n = self.inferences
+            withheld = {"p99_ms": facts.is_small_sample(n), "speedup_vs_baseline": not facts.can_compare(n)}
+            if value is None and 0 < n and withheld.get(column):  # left out for the sample's size: say so
+                return f"{NA} (n={n:,})"
+            return facts.with_count(text, n)
+        return text
 
 
 COLUMNS = tuple(f.name for f in fields(ComparisonRow))
+# Statistics of the measured sample: a small sample's count goes beside them.
+_SAMPLE_STATS = ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline")
 
 
 @dataclass(frozen=True)
@@ -144,21 +163,25 @@ def compare_rows(records: list[RunRecord], names: list[str], baseline: int = 0) 
     if not 0 <= baseline < len(records):
         raise UserError(f"--baseline {baseline}: must be between 0 and {len(records) - 1}.",
                         hint="Runs are numbered from 0 in the order given.")
-    base_p50 = _finite(records[baseline].latency.p50)
+    base = records[baseline]
+    base_p50 = _finite(base.latency.p50) if facts.can_compare(base.latency.count) else None
     rows = []
     for name, r in zip(names, records, strict=True):
-        p50, p99 = _finite(r.latency.p50), _finite(r.latency.p99)
+        p50, p99 = _finite(r.latency.p50), facts.shown_p99(r)
+        comparable = base_p50 and p50 and facts.can_compare(r.latency.count)
         max_err, min_cos = _worst_output(r)
         jpi = energy_per_inference(r)
+        share = facts.accelerator_share(r)
         rows.append(ComparisonRow(
             run=name, model=r.model.display_name, target=r.target_id, host=r.host.hostname, status=r.status,
+            inferences=r.latency.count,
             p50_ms=_finite(p50 * 1e3) if p50 is not None else None,
             p99_ms=_finite(p99 * 1e3) if p99 is not None else None,
             throughput_per_s=_finite(r.latency.throughput_per_s),
-            speedup_vs_baseline=_speedup(base_p50, p50),
-            accelerator_share=r.placement.accelerator_share if r.placement else None,
+            speedup_vs_baseline=_speedup(base_p50, p50) if comparable else None,
+            accelerator_share=share.value, placement_note=share.note,
             max_abs_error=max_err, min_cosine=min_cos, output_check=output_check_state(r),
-            precision=r.precision, energy_mj_per_inference=jpi * 1e3 if jpi is not None else None,
+            precision=facts.shown_precision(r), energy_mj_per_inference=jpi * 1e3 if jpi is not None else None,
         ))
     return rows
 
@@ -224,16 +247,19 @@ def differing_keys(records: list[RunRecord]) -> dict[str, set[str]]:
 def recommendation(records: list[RunRecord], names: list[str], baseline: int = 0) -> Recommendation | None:
     """The fastest run that can be trusted, or None.
 
-    Trusted: completed, same model and inputs as the baseline, output check
-    passed (or it is the reference), and a non-zero share of nodes on its target.
+    Trusted: completed with at least facts.MIN_SAMPLES_TO_COMPARE inferences,
+    same model and inputs as the baseline, output check passed (or it is the
+    reference), and a non-zero share of nodes on its target (a CPU target runs
+    on its own device by definition).
     """
     rows = compare_rows(records, names, baseline)
     base = records[baseline]
     candidates = []
     for i, (row, r) in enumerate(zip(rows, records, strict=True)):
         share = row.accelerator_share
-        if (row.status is RunStatus.COMPLETED and row.p50_ms and row.output_check.trusted
-                and share is not None and share > 0 and _same_workload(r, base)):
+        on_target = row.placement_note == facts.ON_CPU or (share is not None and share > 0)
+        if (row.status is RunStatus.COMPLETED and row.p50_ms and row.output_check.trusted and on_target
+                and facts.can_compare(row.inferences) and _same_workload(r, base)):
             candidates.append((row.p50_ms, i))
     if not candidates:
         return None
@@ -250,9 +276,15 @@ def _same_workload(r: RunRecord, base: RunRecord) -> bool:
 def recommendation_line(records: list[RunRecord], names: list[str], baseline: int = 0) -> str:
     rec = recommendation(records, names, baseline)
     if rec is None:
+        small = [n for n, r in zip(names, records, strict=True)
+                 if r.status is RunStatus.COMPLETED and not facts.can_compare(r.latency.count)]
+        if small:
+            return (f"No recommendation: {', '.join(small)} measured fewer than {facts.MIN_SAMPLES_TO_COMPARE} "
+                    "inferences, too few to compare; run longer.")
         return ("No recommendation: no completed run of the baseline's model passed its output check "
                 "with nodes on its target.")
-    line = f"Recommended: {rec.target} ({rec.run}), p50 {fmt_ms(rec.p50_ms / 1e3)}"
+    named = rec.target if rec.run == rec.target else f"{rec.target} ({rec.run})"  # the app names runs by target
+    line = f"Recommended: {named}, p50 {fmt_ms(rec.p50_ms / 1e3)}"
     if rec.index == baseline:
         return line + " - the baseline itself is the fastest trustworthy run."
     speedup = rec.speedup_vs_baseline
@@ -262,7 +294,9 @@ def recommendation_line(records: list[RunRecord], names: list[str], baseline: in
         vs = f"{fmt_speedup(speedup)} faster than"
     else:  # the baseline is faster but not trustworthy (output mismatch, nothing on its target, ...)
         vs = f"{fmt_speedup(1 / speedup)} slower than"
-    return line + f", {vs} the baseline {rec.baseline_target} ({names[baseline]})."
+    base = rec.baseline_target if names[baseline] == rec.baseline_target else \
+        f"{rec.baseline_target} ({names[baseline]})"
+    return line + f", {vs} the baseline {base}."
 
 
 # ComparisonRow field -> its text; the fields in ms / mJ are converted back to the base unit fmt takes.

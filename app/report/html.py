@@ -26,6 +26,7 @@ from app.common.fmt import (
     number,
 )
 from app.record.schema import RunRecord, WarningKind
+from app.report import facts
 from app.report.comparison import (
     CheckState,
     ComparisonRow,
@@ -94,7 +95,7 @@ def table(headers: list[str], rows: list[list], row_classes: list[str] | None = 
 
 
 def report_title(records: list[RunRecord]) -> str:
-    models = sorted({r.model.name or "?" for r in records})
+    models = sorted({r.model.display_name for r in records})
     hosts = sorted({r.host.hostname or "?" for r in records})
     return f"{', '.join(models)} on {', '.join(hosts)}"
 
@@ -108,7 +109,7 @@ def _comparison_table(rows: list[ComparisonRow], records: list[RunRecord], basel
             str(i), row.run + ("  (baseline)" if i == baseline else ""), row.target, r.target.device_name or None,
             row.status.value, *(row.cell(k) for k in ("p50_ms", "p99_ms", "throughput_per_s",
                                                        "speedup_vs_baseline", "accelerator_share")),
-            _check_cell(row.output_check), row.precision, row.cell("energy_mj_per_inference"),
+            _check_cell(row.output_check), row.cell("precision"), row.cell("energy_mj_per_inference"),
         ])
         classes.append("base" if i == baseline else "")
     return table(headers, body, classes)
@@ -154,7 +155,7 @@ def _overview(r: RunRecord) -> str:
         kind = f"{err.kind.value}: {err.detail}" if err.detail else err.kind.value
         error = [("error", f"{err.message} {err.hint}".strip()), ("error kind", kind)]
     return _kv([
-        ("model", model.name or None), ("sha256", model.sha256[:16] + "\u2026" if model.sha256 else None),
+        ("model", model.display_name), ("sha256", model.sha256[:16] + "\u2026" if model.sha256 else None),
         ("graph / producer", f"{model.graph_name or '?'} / {model.producer or '?'}"),
         ("target", target.id), ("device", target.device_name or target.device_type or None),
         ("engine / provider", f"{target.engine or '?'} / {target.provider or '?'}"),
@@ -174,18 +175,25 @@ def _latency(r: RunRecord) -> str:
     if not lat.count:
         return "<p class=\"muted\">No measured inferences.</p>"
     keys = ("min", "mean", "std", "p50", "p90", "p95", "p99", "max")
+    cells = [facts.p99_text(r, fmt_ms) if k == "p99" else facts.with_count(fmt_ms(getattr(lat, k)), lat.count)
+             for k in keys]
+    note = (f'<p class="muted">p99 omitted: {esc(facts.p99_omitted_reason(lat.count))}.</p>'
+            if facts.is_small_sample(lat.count) else "")
     return table(["count", *keys, "throughput"],
-                 [[lat.count, *[fmt_ms(getattr(lat, k)) for k in keys], fmt_rate(lat.throughput_per_s)]])
+                 [[lat.count, *cells, facts.with_count(fmt_rate(lat.throughput_per_s), lat.count)]]) + note
 
 
 def _placement(r: RunRecord) -> str:
     p = r.placement
+    share = facts.accelerator_share(r)
+    if share.note == facts.NOT_MEASURED:
+        return f"<p class=\"muted\">Placement and precision: {facts.NOT_MEASURED} (no measured inference).</p>"
     if p is None:
         return f"<p class=\"muted\">Placement: {NA}.</p>"
     rows = [[prov, n] for prov, n in p.nodes_by_provider.items()]
-    head = (f"<p>{esc(fmt_share(p.accelerator_share))} of {cell(p.total_nodes)} nodes on "
-            f"{cell(p.accelerator or None)} (source: {cell(p.source or None)}); precision: "
-            f"{cell(r.precision)}.</p>")
+    where = (f"All {cell(p.total_nodes)} nodes {facts.ON_CPU}" if share.note == facts.ON_CPU else
+             f"{esc(fmt_share(p.accelerator_share))} of {cell(p.total_nodes)} nodes on {cell(p.accelerator or None)}")
+    head = f"<p>{where} (source: {cell(p.source or None)}); precision: {cell(r.precision)}.</p>"
     return head + table(["provider", "nodes"], rows)
 
 

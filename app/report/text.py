@@ -14,6 +14,7 @@ from app.common.fmt import (
 )
 from app.common.text import terminal_safe
 from app.record.schema import Phase, RunRecord
+from app.report import facts
 
 
 def format_run(r: RunRecord) -> str:
@@ -29,11 +30,14 @@ def format_run(r: RunRecord) -> str:
         lines.append("  phases: " + ", ".join(parts))
     lat = r.latency
     if lat.count:
+        small = facts.is_small_sample(lat.count)
+        tail = f"p99 omitted: {facts.p99_omitted_reason(lat.count)}" if small else f"p99 {fmt_ms(lat.p99)}"
         lines.append(f"  latency ({lat.count} inferences): p50 {fmt_ms(lat.p50)}  p90 {fmt_ms(lat.p90)}  "
-                     f"p99 {fmt_ms(lat.p99)}  mean {fmt_ms(lat.mean)} ± {fmt_ms(lat.std)}  "
+                     f"{tail}  mean {fmt_ms(lat.mean)} ± {fmt_ms(lat.std)}  "
                      f"min {fmt_ms(lat.min)}  max {fmt_ms(lat.max)}")
         if lat.throughput_per_s is not None:
-            lines.append(f"  throughput: {fmt_rate(lat.throughput_per_s, unit=' inferences/s')}")
+            rate = fmt_rate(lat.throughput_per_s, unit=' inferences/s')
+            lines.append(f"  throughput: {facts.with_count(rate, lat.count)}")
     steady = r.steady_state
     if steady:
         lines.append(f"  steady state (p50 ±{steady.rel_ci:.1%}): "
@@ -45,11 +49,15 @@ def format_run(r: RunRecord) -> str:
         lines.append(f"  drift: last window's p50 {fmt_change(sus.drift)} vs the first"
                      + (f"; slowdown from {fmt_s(onset.t_s)} ({onset.evidence})" if onset else ""))
     p = r.placement
-    if p:
+    share = facts.accelerator_share(r)
+    if share.note == facts.NOT_MEASURED:
+        lines.append(f"  placement, precision: {facts.NOT_MEASURED} (no measured inference)")
+    elif p:
         by = ", ".join(f"{k}: {v}" for k, v in p.nodes_by_provider.items())
-        lines.append(f"  placement: {fmt_share(p.accelerator_share)} of {p.total_nodes} nodes on "
-                     f"{p.accelerator} ({by})")
-    if r.precision:
+        where = (f"all {p.total_nodes} nodes {facts.ON_CPU}" if share.note == facts.ON_CPU else
+                 f"{fmt_share(p.accelerator_share)} of {p.total_nodes} nodes on {p.accelerator}")
+        lines.append(f"  placement: {where} ({by})")
+    if r.precision and r.measured:
         lines.append(f"  precision: {r.precision}")
     oc = r.output_check
     if oc and oc.skipped:

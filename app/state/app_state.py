@@ -1,6 +1,7 @@
 """AppState: the desktop app's model, apart from its Qt widgets (as napari keeps ViewerModel apart from its Qt window).
 
-One object holds what the app knows and is doing: the model (ModelState), the
+One object holds what the app knows and is doing: the model (ModelState), what
+its inputs are fed (InputSetupState: open dims, shapes, values, files), the
 next run's setup (RunSetupState), the run in flight and this session's runs
 (LiveRunState), the run history as shown (HistoryState), which view is in front,
 and the messages for the user. Each part announces its changes with typed
@@ -14,6 +15,8 @@ from enum import IntEnum
 
 from app.state.events import Event
 from app.state.history import HistoryState
+from app.state.input_memory import InputMemory
+from app.state.inputs import InputSetupState
 from app.state.live_run import LiveRunState
 from app.state.model import ModelState
 from app.state.run_setup import RunSetupState
@@ -28,8 +31,12 @@ class View(IntEnum):
 
 
 class AppState:
-    def __init__(self) -> None:
+    def __init__(self, input_memory: InputMemory | None = None) -> None:
+        """input_memory: where the sizes, values and files entered per model are kept (None: this session only)."""
         self.model = ModelState()
+        self.inputs = InputSetupState(input_memory)  # what the next run feeds the model's inputs
+        # Connected first, so the input editors are laid out before any view hears of the card.
+        self.model.card_changed.connect(lambda card, _reinspected: self.inputs.set_card(card))
         self.run_setup = RunSetupState()
         self.run = LiveRunState()
         self.history = HistoryState()

@@ -28,6 +28,7 @@ class LiveRunState:
         self.last_record: dict | None = None
         self.last_record_path: str | None = None  # where the history kept last_record
         self.changed: Event[[]] = Event("run.changed")  # status, phase or last record changed
+        self.batch_started: Event[[]] = Event("run.batch_started")  # a Run / Run on All Targets began
         self.started: Event[[object]] = Event("run.started")  # RunSpec
         self.phase_changed: Event[[str]] = Event("run.phase_changed")
         self.finished: Event[[dict]] = Event("run.finished")  # one run's record (any status)
@@ -39,7 +40,10 @@ class LiveRunState:
         return self.status is not RunStatus.IDLE
 
     def start(self, spec, queued: int = 0) -> None:
+        first = self.status is RunStatus.IDLE  # the first run of a batch (the others start while busy)
         self.status, self.spec, self.queued, self.phase = RunStatus.RUNNING, spec, queued, "start"
+        if first:
+            self.batch_started.emit()
         self.started.emit(spec)
         self.phase_changed.emit(self.phase)
         self.changed.emit()

@@ -172,11 +172,13 @@ class RunSetupState:
         return {**self.presets.options_for(target), **self.options.ep_options}
 
     def build(self, model_path: str, target, dims: Mapping[str, int] | None = None,
-              inputs: Mapping[str, str] | None = None):
-        """The RunSpec for `target` (a Target); raises the first problem (OptionError) if there is one."""
+              inputs: Mapping[str, str] | None = None, shapes: Mapping[str, list[int]] | None = None):
+        """The RunSpec for `target` (a Target) with the model's dims, whole shapes and input data
+        (app.state.inputs); raises the first problem (OptionError) if there is one."""
         if self.problems:
             raise self.problems[0]
         options = self.options.copy(dims=dict(dims or {}), inputs=dict(inputs or {}),
+                                    shapes={k: list(v) for k, v in (shapes or {}).items()},
                                     ep_options=self.ep_options_for(target))
         return options.build(model_path, target.id, self.labels)
 

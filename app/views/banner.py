@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.views import theme
-from app.views.plain import plain
+from app.views.plain import WrapLabel
 
 ICONS = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical, "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
          "info": QStyle.StandardPixmap.SP_MessageBoxInformation}  # the platform's own icons, no font glyphs
@@ -34,15 +34,13 @@ class Banner(QFrame):
         self.level = "info"
         self.icon = QLabel()
         self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.message = plain(QLabel())  # messages quote file names, model names, record text
+        self.message = WrapLabel()  # messages quote file names, model names, record text: plain text
         font = self.message.font()
         font.setBold(True)
         self.message.setFont(font)
-        self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setObjectName("BannerMessage")
-        self.hint = plain(QLabel())
-        self.hint.setWordWrap(True)
+        self.hint = WrapLabel()
         self.hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hint.setObjectName("BannerHint")
         text = QVBoxLayout()

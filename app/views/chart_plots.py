@@ -26,7 +26,7 @@ PLOTS = {
                 "over the last 2 s."),
     "throughput": ("Throughput", "inf/s", "Completed inferences per second of wall time, per ~50 ms batch."),
     "utilisation": ("Utilisation", "%", "Busy share of each compute device (CPU, GPU engines, NPU), 0-100 %; "
-                    "the worker process's CPU is in % of one core (above 100 % when it uses several)."),
+                    "the worker process's CPU is in % of all cores too (100 % = every core busy with it)."),
     "power": ("Power", "W", "Power draw of each device the platform exposes (package, GPU board, NPU)."),
     "temperature": ("Temperature", "°C", "Hottest sensor of each device."),
     "memory": ("Memory", "GiB", "Memory in use (system RAM, GPU/NPU dedicated memory, the worker's RSS)."),
@@ -107,10 +107,20 @@ def set_collapsed(plot: pg.PlotItem, name: str, collapsed: bool) -> None:
     """A plot with nothing to draw on this machine shrinks to its title and the 'why' line;
     small preferred heights otherwise, so the rows share the height by GRID's shares."""
     extra = 45 if is_bottom(name) else 0  # the bottom plot carries the time axis and its label
-    height = (64 if collapsed else 72) + extra
+    height = 64 + extra  # collapsed: the title and one line of why
     plot.setMinimumHeight(height)
     plot.setPreferredHeight(height)
     plot.setMaximumHeight(height if collapsed else 1e6)
+
+
+def min_view_height(plots: dict[str, pg.PlotItem], spacing: float = 6.0) -> int:
+    """The height the chart view needs for every plot's minimum: less, and the bottom plots' time axis
+    would be drawn under whatever sits below the view (the phase legend)."""
+    columns: dict[int, float] = {}
+    for name, plot in plots.items():
+        col = GRID[name][0]
+        columns[col] = columns.get(col, 0.0) + plot.minimumHeight() + spacing
+    return int(max(columns.values(), default=0.0)) + 12
 
 
 def set_util_range(plot: pg.PlotItem, top: float) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QPen
-from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.record.schema import Phase
 from app.views import theme
@@ -27,6 +27,7 @@ from app.views.chart_plots import (
     build_plot,
     dots_curve,
     line_curve,
+    min_view_height,
     set_collapsed,
     set_util_range,
     style_axes,
@@ -35,15 +36,52 @@ from app.views.chart_plots import (
 from app.views.decimate import ColumnCache, column_minmax
 from app.views.kpi import KpiStrip
 from app.views.live_data import LiveData, Series
+from app.views.plain import tip
 
 KPI_EVERY_N_FRAMES = 6  # numbers change ~5 times a second: readable, and label relayouts stay cheap
 SLOW_PERIOD_S = 0.2  # telemetry curves, overlays and the 'why missing' list: ~5 Hz
 REGION_HALF_HEIGHT = 1e7  # phase shading spans any plausible y range (ms, W, degC, GiB...)
 OPEN_PHASE_END = 1e7  # a phase still running is shaded to the right edge (no per-frame resize)
 SHADED_PHASES = (Phase.COMPILE, Phase.FIRST_INFERENCE, Phase.WARMUP, Phase.MEASURE)
+MIN_X_WINDOW_S = 10.0  # while a run goes on, the time axis starts 10 s wide and grows in 25% steps
+FIT_PAD = 0.02  # an ended run fills the axis, with 2% room after its last point
+NO_MODEL_HINT = "Drop an .onnx model on the window,\npick a target and press Run (F5)."
+MODEL_HINT = "Model loaded: pick a target and press Run (F5)."
 LATENCY_LINE = "latency line"  # key of the latency curve among the drawn telemetry series
 PHASE_NAMES = {Phase.COMPILE: "compile", Phase.FIRST_INFERENCE: "first inference", Phase.WARMUP: "warm-up",
                Phase.MEASURE: "measure", Phase.LOAD: "load", Phase.OUTPUT_CHECK: "output check"}
+
+
+class LinesLabel(QLabel):
+    """One line per metric this machine cannot read, each elided to the width (all of it in the tooltip and
+    the Devices tab). A word-wrapped label would grow taller than the layout planned for and push the
+    charts' time axis under the phase legend."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)  # reasons come from probes: shown as typed
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.lines: list[str] = []
+
+    def set_lines(self, lines: list[str]) -> None:
+        self.lines = list(lines)
+        self.setToolTip(tip("Metrics this machine cannot report, and why (never drawn as zeros):\n"
+                            + "\n".join(lines)))
+        self.setFixedHeight(len(lines) * self.fontMetrics().lineSpacing() + 4 if lines else 0)
+        self._elide()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        fm, width = self.fontMetrics(), max(40, self.width() - 4)
+        text = "\n".join(fm.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in self.lines)
+        if super().text() != text:
+            super().setText(text)
+
+    def text(self) -> str:  # noqa: D102 - the lines in full, not as elided for display
+        return "\n".join(self.lines)
 
 
 class ChartsPanel(QWidget):
@@ -58,13 +96,10 @@ class ChartsPanel(QWidget):
                             foreground=self.colors.foreground)
         self.kpis = KpiStrip(self)
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setMinimumHeight(320)
         self.phase_legend = QLabel()
         self.phase_legend.setToolTip("Shaded regions on every chart: the phases of the run.")
-        self.missing_label = QLabel()
-        self.missing_label.setWordWrap(True)
+        self.missing_label = LinesLabel()
         self.missing_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.missing_label.setToolTip("Metrics this machine cannot report, and why (never drawn as zeros).")
         footer = QHBoxLayout()
         footer.addWidget(self.phase_legend)
         footer.addStretch(1)
@@ -94,6 +129,8 @@ class ChartsPanel(QWidget):
         self._redrawing = False
         self.following = True  # x range tracks the run until the user zooms or pans
         self._x_hi = 0.0
+        self._fit_end: float | None = None  # the ended run's last second: the axis fits it
+        self._idle_hint = NO_MODEL_HINT
         self._y_top: dict[str, float] = {}
         self._util_top = 100.0
         self.set_data_calls = 0  # benchmark: setData calls
@@ -101,6 +138,7 @@ class ChartsPanel(QWidget):
         self.paint_counter = PaintCounter()
         self.view.viewport().installEventFilter(self.paint_counter)
         self._build_plots()
+        self.view.setMinimumHeight(min_view_height(self.plots))
         style_axes(self.plots, self.colors)
         self._update_phase_legend()
 
@@ -127,7 +165,7 @@ class ChartsPanel(QWidget):
         self._add("p99", "latency", line_curve(lat, c.p99, 2, "p99 (rolling)", gaps=False))
         self._add("throughput", "throughput", line_curve(self.plots["throughput"], c.throughput, 1.5, gaps=False))
         lat.getViewBox().sigXRangeChanged.connect(self._on_latency_range_changed)  # zoom/pan: re-decimate
-        self._set_overlay("latency", "Drop an .onnx model on the window,\npick a target and press Run (F5).")
+        self._set_overlay("latency", self._idle_hint)
         self._set_title("latency", [("●", c.latency, "inference"), ("━", c.p50, "p50"), ("━", c.p99, "p99")])
 
     def _add(self, key: str, plot_name: str, curve: pg.PlotCurveItem) -> pg.PlotCurveItem:
@@ -158,8 +196,32 @@ class ChartsPanel(QWidget):
         self._region_sig = ()
         self._tops.clear()
         self._util_top = 100.0
+        self._fit_end = None
         set_util_range(self.plots["utilisation"], 100.0)
         self.follow()
+
+    def set_idle_hint(self, model_loaded: bool) -> None:
+        """What the empty latency chart says: drop a model, or (one is loaded) press Run."""
+        self._idle_hint = MODEL_HINT if model_loaded else NO_MODEL_HINT
+        if not (self.live.count or self.live.phases):
+            self._set_overlay("latency", self._idle_hint)
+
+    def show_result(self, count: int, p50_s: float | None, p99_s: float | None, rate: float | None,
+                    p99_note: str = "") -> None:
+        """The run ended: fit the time axis to it (a 1 s run fills the chart, not a tenth of a 10 s axis)
+        and show its own p50 / p99 in the numbers above the charts."""
+        self._fit_end = self._run_end()
+        self._drawn_total.clear()
+        self._version = -1
+        self.refresh(force=True)
+        self.kpis.show_final(p50_s, p99_s, rate, count, p99_note)
+
+    def _run_end(self) -> float:
+        """The last second anything of the run was drawn at: latency points, telemetry, phases."""
+        ends = [self.live.latency.view(1)[0], self.live.throughput.view(1)[0]]
+        ends += [s.buffer.view(1)[0] for s in self.live.series.values()]
+        return max([float(e[0]) for e in ends if e.size and np.isfinite(e[0])] +
+                   [p.t1 or p.t0 for p in self.live.phases] + [0.0])
 
     def follow(self) -> None:
         """Back to following the run (after the user zoomed or panned)."""
@@ -177,12 +239,16 @@ class ChartsPanel(QWidget):
         """Grow the x range in 25% steps, not every frame: axes (and their grids) re-render only then."""
         if not self.following:
             return
-        ends = [self.live.latency.view(1)[0], self.live.throughput.view(1)[0]]
-        ends += [s.buffer.view(1)[0] for s in self.live.series.values()]
-        t_end = max([float(e[0]) for e in ends if e.size and np.isfinite(e[0])] +
-                    [p.t1 or p.t0 for p in self.live.phases] + [0.0])
+        if self._fit_end is not None:  # the run ended: the axis is the run
+            hi = max(self._fit_end * (1 + FIT_PAD), 0.1)
+            if hi != self._x_hi:
+                self._x_hi = hi
+                self.plots["latency"].setXRange(0, hi, padding=0)
+                self._drawn_total.clear()
+            return
+        t_end = self._run_end()
         if t_end > self._x_hi * 0.98 or self._x_hi == 0.0:
-            self._x_hi = max(10.0, t_end * 1.25)
+            self._x_hi = max(MIN_X_WINDOW_S, t_end * 1.25)
             self.plots["latency"].setXRange(0, self._x_hi, padding=0)
             self._drawn_total.clear()  # lines are decimated for the window: redo them once
 
@@ -228,6 +294,8 @@ class ChartsPanel(QWidget):
             self.update_kpis()
 
     def update_kpis(self) -> None:
+        if self._fit_end is not None:
+            return  # the ended run's own numbers stay until the next run
         live = self.live
         p50, p99 = live.rolling()
         self.kpis.show_live(live.latest_latency_ms(), p50, p99, live.throughput_now(), live.count)
@@ -349,12 +417,11 @@ class ChartsPanel(QWidget):
             if self._collapsed.get(name, False) != collapse:  # a relayout: only when it changes
                 self._collapsed[name] = collapse
                 set_collapsed(self.plots[name], name, collapse)
-            lines += [f"<b>{s.label}</b>: {s.status} — {s.reason or 'no reason given'}" for s in gone]
-        self._set_overlay("latency", "" if self.live.count or self.live.phases else self._overlays[
-            "latency"].textItem.toPlainText())
-        text = "<br>".join(lines)
-        if self.missing_label.text() != text:
-            self.missing_label.setText(text)
+                self.view.setMinimumHeight(min_view_height(self.plots))
+            lines += [f"{s.label}: {s.status} — {s.reason or 'no reason given'}" for s in gone]
+        self._set_overlay("latency", "" if self.live.count or self.live.phases else self._idle_hint)
+        if self.missing_label.lines != lines:
+            self.missing_label.set_lines(lines)
             self.missing_label.setVisible(bool(lines))
 
     def _set_title(self, name: str, entries: list[tuple[str, str, str]]) -> None:

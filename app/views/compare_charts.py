@@ -111,6 +111,7 @@ class BarsWidget(QWidget):
         self.colors = colors
         self.rows: list[ComparisonRow] = []
         self.na_cells: list[tuple[str, str]] = []  # (metric, run) drawn as N/A: for tests and tooltips
+        self.drawn_names: list[str] = []  # the run names as the last paint drew them (elided or whole)
         self.setMinimumSize(420, 260)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -125,9 +126,10 @@ class BarsWidget(QWidget):
         p.fillRect(self.rect(), QColor(self.colors.background))
         # One column of four panels while the bars fit (wide labels), else a 2 x 2 grid.
         line_h = self.fontMetrics().height()
-        one_column = 4 * (line_h + 12 + max(1, len(self.rows)) * 22) <= self.height()
+        one_column = 4 * (2 * line_h + 12 + max(1, len(self.rows)) * 22) <= self.height()
         cols = 1 if one_column else 2
         w, h = self.width() / cols, self.height() / (4 // cols)
+        self.drawn_names = []
         for k, (key, title, fmt) in enumerate(BAR_METRICS):
             self._panel(p, QRectF((k % cols) * w, (k // cols) * h, w, h).adjusted(8, 4, -8, -6), key, title, fmt)
         p.end()
@@ -138,17 +140,24 @@ class BarsWidget(QWidget):
         font.setBold(True)
         p.setFont(font)
         p.setPen(QColor(c.foreground))
-        line_h = p.fontMetrics().height()
-        p.drawText(QRectF(box.left(), box.top(), box.width(), line_h), Qt.AlignmentFlag.AlignLeft, title)
+        wrap = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
+        head = p.fontMetrics().boundingRect(QRectF(box.left(), box.top(), box.width(), 1e4).toRect(), wrap, title)
+        p.drawText(QRectF(box.left(), box.top(), box.width(), head.height()), wrap, title)  # wraps, never cut
         p.setFont(self.font())
         fm = p.fontMetrics()
         n = max(1, len(self.rows))
-        top = box.top() + line_h + 6
-        slot = min(34.0, (box.bottom() - top) / n)
-        bar_h = max(6.0, slot - 8)
-        label_w = min(220.0, box.width() * 0.34)
+        top = box.top() + head.height() + 6
         value_w = 96.0
-        x0, x1 = box.left() + label_w + 8, box.right() - value_w
+        names_w = max((fm.horizontalAdvance(row.run) for row in self.rows), default=0) + 8
+        # Names beside the bars while they fit in a third of the panel; else each name on its own line above
+        # its bar, as wide as the panel: a run name is never cut in the middle.
+        room = (box.bottom() - top) / n
+        stacked = names_w > box.width() * 0.34 and room >= fm.height() + 12  # else: no room for a line each
+        label_w = 0.0 if stacked else min(names_w, box.width() * 0.34)
+        name_h = fm.height() if stacked else 0.0
+        slot = min(34.0 + name_h, room)
+        bar_h = max(6.0, slot - 8 - name_h)
+        x0, x1 = box.left() + label_w + (0 if stacked else 8), box.right() - value_w
         values = [getattr(row, key) for row in self.rows]
         finite = [v for v in values if _value_ok(v)]
         vmax = max(finite) if finite and max(finite) > 0 else 1.0
@@ -156,10 +165,17 @@ class BarsWidget(QWidget):
         p.drawLine(int(x0), int(top - 2), int(x0), int(top + n * slot))
         for i, (row, v) in enumerate(zip(self.rows, values, strict=True)):
             y = top + i * slot
-            text_rect = QRectF(box.left(), y, label_w, bar_h)
             p.setPen(QColor(c.foreground))
-            p.drawText(text_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                       fm.elidedText(row.run, Qt.TextElideMode.ElideMiddle, int(label_w)))
+            if stacked:
+                name = fm.elidedText(row.run, Qt.TextElideMode.ElideRight, int(box.right() - x0 - 4))
+                p.drawText(QRectF(x0 + 4, y, box.right() - x0 - 4, name_h),
+                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+                y += name_h
+            else:  # cut at the end if at all: the start of a run name (the target) is what tells runs apart
+                name = fm.elidedText(row.run, Qt.TextElideMode.ElideRight, int(label_w))
+                p.drawText(QRectF(box.left(), y, label_w, bar_h), Qt.AlignmentFlag.AlignRight |
+                           Qt.AlignmentFlag.AlignVCenter, name)
+            self.drawn_names.append(name)
             if _value_ok(v):
                 bw = max(1.5, v / vmax * (x1 - x0))
                 p.fillRect(QRectF(x0, y, bw, bar_h), QColor(run_color(c, i)))

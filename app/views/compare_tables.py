@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 from app.common.fmt import NA, PENDING, fmt_value
 from app.record.schema import RunRecord, RunStatus
 from app.record.typed import to_json
+from app.report import facts
 from app.report.comparison import (
     DIFF_IGNORED,
     DIFF_SECTIONS,
@@ -58,6 +59,11 @@ def cell_text(key: str, v) -> str:
     return format_cell(key, v, times="\u00d7")
 
 
+# Columns whose text depends on the rest of the row (a count beside a small sample's statistics, why a share
+# or a precision is missing): ComparisonRow.cell, as in the CLI table and the HTML report.
+_ROW_CELLS = ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share", "precision")
+
+
 def _swatch(color: str) -> QIcon:
     pix = QPixmap(12, 12)
     pix.fill(QColor(color))
@@ -75,7 +81,7 @@ def fill_runs(t: QTableWidget, rows: list[ComparisonRow], baseline: int, colors:
     check_colors = {CheckState.PASSED: colors.ok, CheckState.FAILED: colors.error}
     for r, row in enumerate(rows):
         for c, (key, _) in enumerate(RUN_COLUMNS):
-            text = cell_text(key, _value(row, key))
+            text = row.cell(key, times="\u00d7") if key in _ROW_CELLS else cell_text(key, _value(row, key))
             if key == "speedup_vs_baseline" and r == baseline:
                 text = "baseline"
             item = QTableWidgetItem(text)
@@ -87,7 +93,7 @@ def fill_runs(t: QTableWidget, rows: list[ComparisonRow], baseline: int, colors:
             if key in ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share",
                        "max_abs_error", "energy_mj_per_inference"):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if text == NA:
+            if text.startswith(NA) or text in (facts.NOT_MEASURED, facts.ON_CPU):
                 item.setForeground(QBrush(QColor(colors.muted)))
             elif key == "output_check":
                 item.setForeground(QBrush(QColor(check_colors.get(row.output_check, colors.foreground))))

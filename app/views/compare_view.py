@@ -8,6 +8,7 @@ chosen baseline, and what differs in settings, versions and host.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -32,7 +33,7 @@ from app.views import export, theme
 from app.views.banner import Banner
 from app.views.compare_charts import BarsWidget, CdfPlot, cdf_points
 from app.views.compare_tables import RUN_COLUMNS, fill_diffs, fill_runs, new_table
-from app.views.plain import esc, plain, rich
+from app.views.plain import esc, plain, rich, tip
 
 EXPORTS = (("png", "Save PNG…", "The comparison as a 1600 x 1000 picture (title, charts, table)", "PNG image (*.png)"),
            ("copy", "Copy Image", "Copy the comparison picture to the clipboard", ""),
@@ -41,6 +42,26 @@ EXPORTS = (("png", "Save PNG…", "The comparison as a 1600 x 1000 picture (titl
            ("json", "JSON…", "Rows, warnings, differences and the recommendation as JSON", "JSON (*.json)"),
            ("html", "HTML Report…", "One self-contained HTML file: opens offline, loads nothing", "HTML (*.html)"),
            ("bundle", "Share Bundle…", "A zip with the report, the table, the PNG and every run file", "Zip (*.zip)"))
+
+
+def _local_time(utc: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(utc).astimezone().strftime("%H:%M:%S")
+    except (TypeError, ValueError):
+        return ""
+
+
+def distinct_names(names: list[str], records: list[RunRecord]) -> list[str]:
+    """Runs that share a name are told apart by their start time ("ort/cpu 14:02:31"), then by number."""
+    counts = {n: names.count(n) for n in names}
+    out = [f"{n} {_local_time(r.created_utc)}".rstrip() if counts[n] > 1 else n
+           for n, r in zip(names, records, strict=True)]
+    if len(set(out)) < len(out):
+        out = [f"{i + 1}: {n}" for i, n in enumerate(out)]
+    return out
+
+
+MAX_WARNING_LINES = 5  # more would push the charts off a laptop screen; the tooltip has them all
 
 
 class CompareView(QWidget):
@@ -91,9 +112,9 @@ class CompareView(QWidget):
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.toolbar.addWidget(QLabel("Export: "))
         self.export_actions = {}
-        for kind, text, tip, _ in EXPORTS:
+        for kind, text, hint, _ in EXPORTS:
             action = self.toolbar.addAction(text)
-            action.setToolTip(tip)
+            action.setToolTip(hint)
             action.triggered.connect(lambda _=False, k=kind: self._on_export_triggered(k))
             self.export_actions[kind] = action
         self.cdf = CdfPlot(self.colors)
@@ -140,8 +161,7 @@ class CompareView(QWidget):
         if not self._built:
             self.stack.addWidget(self._build_content())
             self._built = True
-        if len(set(names)) < len(names):  # the same display name twice: keep them apart
-            names = [f"{i + 1}: {n}" for i, n in enumerate(names)]
+        names = distinct_names(list(names), records)
         self.records, self.names = list(records), list(names)
         self.files = list(files) if files else [None] * len(records)
         self.baseline = baseline if 0 <= baseline < len(records) else 0
@@ -178,9 +198,14 @@ class CompareView(QWidget):
         self.bars.set_rows(rows)
         warnings = cmp.comparability_warnings(records, names, base)
         if warnings:
+            lines = [f"⚠ {w}" for w in warnings]
+            more = len(lines) - MAX_WARNING_LINES
+            shown = lines if more <= 0 else lines[:MAX_WARNING_LINES - 1] + [
+                f"… and {more + 1} more (all of them in the tooltip and the HTML report)"]
             self.warnings.show_message("warning", f"Not a like-for-like comparison ({len(warnings)} warning"
                                        f"{'s' if len(warnings) > 1 else ''}): read these numbers with care.",
-                                       "\n".join(f"⚠ {w}" for w in warnings))
+                                       "\n".join(shown))
+            self.warnings.setToolTip(tip("\n".join(lines)))
         else:
             self.warnings.setVisible(False)
         line = cmp.recommendation_line(records, names, base)

@@ -7,12 +7,17 @@ telemetry metric with its status: live, or why not (unsupported / denied...).
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.probes.device import DeviceInfo
 from app.probes.model import CATEGORIES
 from app.views import theme
+from app.views.plain import WrapLabel
+
+DETAIL_HINT = "Select a row to read it in full here."
+DETAIL_ROLE = Qt.ItemDataRole.UserRole + 7  # the row's whole text: what the narrow Details column elides
 
 # Facts of a device shown under it, in this order, when set.
 _FACTS = ("driver", "driver_version", "vendor_id", "device_id", "bus", "luid", "aliases", "power_state", "notes")
@@ -54,10 +59,29 @@ class DevicesPanel(QWidget):
         QTreeWidgetItem(self.devices_root, ["Looking for devices…"])
         QTreeWidgetItem(self.targets_root, ["Looking for targets…"])
         QTreeWidgetItem(self.metrics_root, ["Starting the sampler…"])
+        # The Details column is narrow in a laptop-sized window: the selected row, in full, wrapped.
+        self.detail = WrapLabel(DETAIL_HINT)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setFrameShape(QFrame.Shape.StyledPanel)
+        self.detail.setMargin(6)
+        self.detail.setMinimumHeight(3 * self.detail.fontMetrics().height() + 12)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.tree.currentItemChanged.connect(self._on_current_item_changed)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.tree)
+        lay.addWidget(self.tree, 1)
+        lay.addWidget(self.detail)
         self._metric_snapshot: dict = {}
+
+    def _on_current_item_changed(self, item: QTreeWidgetItem | None, _previous=None) -> None:
+        if item is None:
+            self.detail.setText(DETAIL_HINT)
+            return
+        full = item.data(0, DETAIL_ROLE)
+        if not full:
+            parts = [item.text(0), item.text(1), item.text(2)]
+            full = " — ".join(p for p in parts if p)
+        self.detail.setText(str(full))
 
     def _status_item(self, parent: QTreeWidgetItem, name: str, ok: bool | None, status: str, detail: str,
                      tip: str = "") -> QTreeWidgetItem:
@@ -65,8 +89,10 @@ class DevicesPanel(QWidget):
         item = QTreeWidgetItem(parent, [name, status, detail])
         color = c.ok if ok else (c.muted if ok is None else c.warn)
         item.setForeground(1, QBrush(QColor(color)))
+        full = tip or f"{name}: {status}. {detail}".strip()
         for col in range(3):
-            item.setToolTip(col, tip or f"{name}: {status}. {detail}".strip())
+            item.setToolTip(col, full)
+        item.setData(0, DETAIL_ROLE, full)
         return item
 
     # -- sections --------------------------------------------------------

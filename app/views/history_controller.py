@@ -33,6 +33,14 @@ def _target(r: RunRecord) -> str:
     return r.target_id or "?"
 
 
+def session_names(records: list[RunRecord]) -> list[str]:
+    """Short names for this session's runs: the target, the model too when they differ (the title names a
+    single model); two runs that would share a name get their start time (CompareView adds it)."""
+    models = {r.model.display_name for r in records}
+    return [_target(r) if len(models) == 1 else f"{_target(r)} · {Path(r.model.display_name).stem}"
+            for r in records]
+
+
 class HistoryController:
     def __init__(self, state: AppState, store: RunHistory, jobs: JobRunner, panel: HistoryPanel,
                  compare_view: CompareView, results: ResultsPanel, dialog_parent: QWidget | None = None) -> None:
@@ -236,8 +244,7 @@ class HistoryController:
     def compare_session(self) -> None:
         """This session's runs (e.g. after Run on All Targets), first one as the baseline."""
         records = list(self.state.run.records)
-        names = [f"{_target(r)} · {Path(r.model.name or 'model').stem}" for r in records]
-        self.show_comparison(records, names)
+        self.show_comparison(records, session_names(records))
 
     def show_comparison(self, records: list[RunRecord], names: list[str], files: list | None = None,
                         cdfs: list | None = None) -> None:

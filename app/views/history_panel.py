@@ -50,7 +50,7 @@ class _Item(QTableWidgetItem):
 
 def _local_date(utc: str | None) -> str:
     try:
-        return dt.datetime.fromisoformat(str(utc)).astimezone().strftime("%Y-%m-%d %H:%M")
+        return dt.datetime.fromisoformat(str(utc)).astimezone().strftime("%Y-%m-%d %H:%M:%S")
     except ValueError:
         return str(utc or "—")
 

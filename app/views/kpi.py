@@ -19,8 +19,16 @@ def tile_rate(per_s: float | None) -> str:
     return fmt.fmt_rate(per_s, na=fmt.PENDING)
 
 
+LIVE_P50, LIVE_P99 = "p50 (last 2 s)", "p99 (last 2 s)"
+LIVE_P50_TIP = "Median latency over the last 2 s of inferences (the results give the whole run's)."
+LIVE_P99_TIP = "99th-percentile latency over the last 2 s: the tail users feel."
+LIVE_RATE, LIVE_RATE_TIP = "throughput (recent)", "Completed inferences per second of wall time (recent batches)."
+
+
 class KpiTile(QFrame):
-    def __init__(self, caption: str, tooltip: str, parent: QWidget | None = None) -> None:
+    def __init__(self, caption: str, tooltip: str, parent: QWidget | None = None, *, wrap: bool = False) -> None:
+        """wrap: a long caption takes a second line (inside a scroll area, where the height can follow);
+        otherwise it is clipped on a narrow window rather than widening it."""
         super().__init__(parent)
         self.setObjectName("KpiTile")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -34,6 +42,10 @@ class KpiTile(QFrame):
         self.value.setFont(font)
         self.caption = QLabel(caption)
         self.caption.setObjectName("KpiCaption")
+        self.caption.setWordWrap(wrap)
+        if not wrap:
+            self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            self.caption.setMinimumWidth(self.caption.fontMetrics().horizontalAdvance("throughput"))
         self.caption.setStyleSheet(f"color: {theme.colors().muted};")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 2, 10, 2)
@@ -48,6 +60,9 @@ class KpiTile(QFrame):
         if tooltip is not None:
             self.setToolTip(tooltip)
 
+    def set_caption(self, text: str) -> None:
+        self.caption.setText(text)
+
 
 class KpiStrip(QWidget):
     """Live numbers above the charts."""
@@ -55,18 +70,42 @@ class KpiStrip(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.latest = KpiTile("latest latency", "Latency of the most recent measured inference.")
-        self.p50 = KpiTile("p50 (rolling 2 s)", "Median latency over the last 2 s of inferences.")
-        self.p99 = KpiTile("p99 (rolling 2 s)", "99th-percentile latency over the last 2 s: the tail users feel.")
-        self.rate = KpiTile("throughput", "Completed inferences per second of wall time (recent batches).")
+        self.p50 = KpiTile(LIVE_P50, LIVE_P50_TIP)
+        self.p99 = KpiTile(LIVE_P99, LIVE_P99_TIP)
+        self.rate = KpiTile(LIVE_RATE, LIVE_RATE_TIP)
         self.count = KpiTile("inferences measured", "Measured inferences so far (warm-up excluded).")
+        self.final = False  # showing the ended run's own numbers, not the rolling ones
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         for tile in (self.latest, self.p50, self.p99, self.rate, self.count):
             lay.addWidget(tile)
 
     def show_live(self, latest_ms: float, p50_ms: float, p99_ms: float, rate: float, count: int) -> None:
+        if self.final:
+            self.final = False
+            for tile, caption, hint in ((self.p50, LIVE_P50, LIVE_P50_TIP), (self.p99, LIVE_P99, LIVE_P99_TIP),
+                                        (self.rate, LIVE_RATE, LIVE_RATE_TIP)):
+                tile.set_caption(caption)
+                tile.setToolTip(hint)
         self.latest.set(tile_ms(latest_ms))
         self.p50.set(tile_ms(p50_ms))
         self.p99.set(tile_ms(p99_ms))
         self.rate.set(tile_rate(rate))
+        self.count.set(f"{count:,}")
+
+    def show_final(self, p50_s: float | None, p99_s: float | None, rate: float | None, count: int,
+                   p99_note: str = "") -> None:
+        """The run ended: its own p50, p99 and throughput (the results' numbers), so two p50s never disagree
+        on screen. `p99_note`: why the p99 is omitted (too few inferences)."""
+        self.final = True
+        self.rate.set(tile_rate(rate), "Measured inferences / measured time, over the whole run.")
+        self.rate.set_caption("throughput (whole run)")
+        self.p50.set(fmt.fmt_ms(p50_s, compact=True, na=fmt.PENDING), "Median latency of the whole run.")
+        self.p50.set_caption("p50 (whole run)")
+        if p99_note:
+            self.p99.set(fmt.PENDING, p99_note)
+            self.p99.set_caption("p99: too few inferences")
+        else:
+            self.p99.set(fmt.fmt_ms(p99_s, compact=True, na=fmt.PENDING), "p99 latency of the whole run.")
+            self.p99.set_caption("p99 (whole run)")
         self.count.set(f"{count:,}")

@@ -8,6 +8,7 @@ part the responsiveness benchmark and unit tests can drive directly.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +27,7 @@ ROLLING_MIN_POINTS = 20  # ...but never fewer than 20 inferences
 CATEGORY = {"util": "utilisation", "worker_util": "utilisation", "cpu_util": "utilisation", "power": "power",
             "power_avg": "power", "temp": "temperature", "mem_used": "memory", "mem_dedicated": "memory",
             "rss": "memory"}
-METRIC_LABEL = {"util": "utilisation", "worker_util": "utilisation by the worker", "cpu_util": "CPU (% of one core)",
+METRIC_LABEL = {"util": "utilisation", "worker_util": "utilisation by the worker", "cpu_util": "CPU (% of all cores)",
                 "power": "power",
                 "power_avg": "power (avg)", "temp": "temperature", "mem_used": "memory used",
                 "mem_dedicated": "dedicated memory", "rss": "memory (RSS)"}
@@ -63,6 +64,9 @@ class LiveData:
     series: dict[str, Series] = field(default_factory=dict)
     phases: list[PhaseSpan] = field(default_factory=list)
     count: int = 0  # measured inferences so far
+    # Logical CPUs: the worker's CPU time (the sampler's % of one core) is charted as % of all of them,
+    # the unit of the CPU utilisation beside it.
+    cpus: int = field(default_factory=lambda: os.cpu_count() or 1)
     _last_end_s: float | None = None
     version: int = 0  # bumped on every change, so charts skip redraws when nothing moved
 
@@ -171,6 +175,8 @@ class LiveData:
         unit, scale = s.unit, 1.0
         if s.unit == "bytes":
             unit, scale = "GiB", 1.0 / 2**30
+        elif s.metric == "cpu_util" and s.device == "worker":
+            scale = 1.0 / max(1, self.cpus)  # % of one core -> % of all cores
         series = Series(f"{s.device}/{s.metric}", label, category, unit, RingBuffer(SERIES_CAPACITY),
                         scale=scale)
         self.series[series.key] = series

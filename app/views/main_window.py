@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.record.history import RunHistory
 from app.record.schema import RunRecord
-from app.state import AppState, View
+from app.report import facts
+from app.state import AppState, InputMemory, View
 from app.views import theme
 from app.views.banner import Banner
 from app.views.charts_panel import ChartsPanel
@@ -50,6 +51,16 @@ from app.views.workflow import Workflow
 
 MAX_RECENT = 10
 MIN_CARD_HEIGHT = 260  # px the model card / devices tabs keep when the run setup grows
+DEFAULT_SIZE = (1440, 900)  # the first window, where the screen has room for it...
+SCREEN_SHARE = 0.92  # ...else this share of the screen's free area (a 1280 x 800 laptop)
+INPUT_MEMORY_FILE = "model_inputs.json"  # sizes, values and files entered per model (app.state.input_memory)
+
+
+def config_dir(settings: QSettings) -> Path:
+    """The folder of the app's settings: beside an INI file (tests, portable), else the OS config folder."""
+    if settings.format() == QSettings.Format.IniFormat:
+        return Path(settings.fileName()).parent
+    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppConfigLocation))
 
 
 def _scroll(widget: QWidget) -> QScrollArea:
@@ -85,7 +96,7 @@ class MainWindow(QMainWindow):
         self.sample_model = sample_model
         self.setWindowTitle("AI PC Profiler")
         self.setAcceptDrops(True)
-        self.state = AppState()
+        self.state = AppState(InputMemory(config_dir(settings) / INPUT_MEMORY_FILE))
         self.jobs = JobRunner(self)
         self.history = RunHistory(runs_dir)
         self.history_jobs = JobRunner(self, max_threads=1)  # one writer at a time on the history folder
@@ -106,7 +117,7 @@ class MainWindow(QMainWindow):
     # -- construction ----------------------------------------------------
     def _build_widgets(self) -> None:
         self.banner = Banner(self)
-        self.model_panel = ModelPanel()
+        self.model_panel = ModelPanel(self.state.inputs)
         self.setup_panel = RunSetupPanel(self.state.run_setup)
         self.devices_panel = DevicesPanel()
         self.charts = ChartsPanel(self.controller.live)
@@ -255,6 +266,8 @@ class MainWindow(QMainWindow):
         rs.target_changed.connect(lambda _id: self._update_actions())
 
         r = st.run
+        # A Run clears the last Run's messages; an error of one target stays while the others run.
+        r.batch_started.connect(lambda: self.banner.setVisible(False))
         r.started.connect(self._on_run_started)
         r.phase_changed.connect(self._on_run_phase_changed)
         r.finished.connect(self._on_run_finished)
@@ -321,7 +334,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1440, 900)
+            self.resize(*self.default_size())
         for split in (self.main_split, self.left, self.right):
             state = s.value(f"window/{split.objectName()}")
             if state is not None:
@@ -332,6 +345,17 @@ class MainWindow(QMainWindow):
         self.state.run_setup.restore_settings(run)
         self.setup_panel.set_advanced_open(str(run.get("advanced")).lower() == "true")
         self._rebuild_recent_menu()
+
+    def default_size(self) -> tuple[int, int]:
+        """DEFAULT_SIZE where it fits the screen's free area, else SCREEN_SHARE of it."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return DEFAULT_SIZE
+        free = screen.availableGeometry()
+        w, h = DEFAULT_SIZE
+        if w > free.width() or h > free.height():
+            w, h = min(w, int(free.width() * SCREEN_SHARE)), min(h, int(free.height() * SCREEN_SHARE))
+        return w, h
 
     def save_settings(self) -> None:
         s = self.settings
@@ -404,7 +428,8 @@ class MainWindow(QMainWindow):
         self.history_controller.refresh()
         if self.controller.sampler_error:
             self.devices_panel.set_metric_status({}, self.controller.sampler_error)
-        if not self.settings.value("first_launch_done") and self.state.model.path is None:
+        no_model = self.state.model.path is None and self.state.model.loading is None  # e.g. `aipcprof gui MODEL`
+        if not self.settings.value("first_launch_done") and no_model:
             self.settings.setValue("first_launch_done", True)
             if self.sample_model is not None and self.sample_model.is_file():
                 self.banner.show_message("info", "Welcome to AI PC Profiler.",
@@ -452,6 +477,7 @@ class MainWindow(QMainWindow):
         self.targets_loaded.emit(targets)
 
     def _on_model_loaded(self, path: str) -> None:
+        self.charts.set_idle_hint(True)
         self.tabs.setCurrentIndex(0)
         self.setWindowTitle(f"{Path(path).name} — AI PC Profiler")
         self.statusBar().showMessage(f"Loaded {path}", 5000)
@@ -460,7 +486,6 @@ class MainWindow(QMainWindow):
         self.model_loaded.emit(path)
 
     def _on_run_started(self, spec) -> None:
-        self.banner.setVisible(False)
         self.charts.reset()
         self.progress.setVisible(True)
         queued = self.state.run.queued
@@ -491,7 +516,9 @@ class MainWindow(QMainWindow):
                 self.status_metrics.setText(f"telemetry: {live} of {len(statuses)} metrics live")
 
     def _on_run_finished(self, record: RunRecord) -> None:
-        self.charts.refresh(force=True)  # the run's last telemetry and numbers, now
+        lat = record.latency
+        note = facts.p99_omitted_reason(lat.count) if facts.count_note(lat.count) else ""
+        self.charts.show_result(lat.count, lat.p50, lat.p99, lat.throughput_per_s, note)  # fitted axis, own p50
         self.results.show_record(record, self.state.run.last_record_path)
         self.results.show_comparison(self.state.run.records)
         self.phase_label.setText(f"{record.status.value.capitalize()} · {record.latency.count:,} inferences")

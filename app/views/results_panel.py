@@ -9,7 +9,6 @@ warnings; plus a comparison table once several runs exist.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.common import fmt
 from app.record.schema import RunRecord, RunStatus, WarningKind
+from app.report import facts
 from app.views import theme
 from app.views.banner import Banner
 from app.views.kpi import KpiTile
@@ -40,6 +40,8 @@ PHASE_TIPS = {"load": "Read and check the model, build inputs.", "compile": "Cre
               "measure": "The measured loop.", "output_check": "Compare outputs with ONNX Runtime CPU."}
 PHASE_NAMES = {"load": "load", "compile": "compile", "first_inference": "first inference", "warmup": "warm-up",
                "measure": "measure", "output_check": "output check"}
+P50_CAPTION, P99_CAPTION = "p50 (whole run)", "p99 (whole run)"
+SHARE_CAPTION = "on the accelerator"
 STAT_ROWS = (("count", "inferences"), ("min", "min"), ("p50", "p50 (median)"), ("p90", "p90"), ("p95", "p95"),
              ("p99", "p99"), ("max", "max"), ("mean", "mean"), ("std", "std dev"))
 
@@ -55,12 +57,17 @@ def _table(headers: list[str]) -> QTableWidget:
     t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     t.horizontalHeader().setStretchLastSection(True)
+    # Sized to its rows: a horizontal scroll bar would cover the last one. Long text is elided (tooltip: all).
+    t.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    t.setTextElideMode(Qt.TextElideMode.ElideRight)
+    t.setWordWrap(False)
     t.setAlternatingRowColors(True)
     t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 6)  # compact rows
     return t
 
 
 def _fill(t: QTableWidget, rows: list[tuple], tips: list[str] | None = None) -> None:
+    t.clearSpans()
     t.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
@@ -79,6 +86,8 @@ class ResultsPanel(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
+        # Everything in here wraps or shrinks: no sideways scrolling (it hid the last table row).
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.record: RunRecord | None = None
         body = QWidget()
         self.setWidget(body)
@@ -96,12 +105,13 @@ class ResultsPanel(QScrollArea):
         self.error_banner = Banner(closable=False)
         self.output_banner = Banner(closable=False)
         self.tiles = {
-            "p50": KpiTile("p50 latency", "Median latency of the measured inferences."),
-            "p99": KpiTile("p99 latency", "99th-percentile latency: the tail."),
-            "throughput": KpiTile("throughput", "Measured inferences / measured time."),
-            "share": KpiTile("on the accelerator", "Share of graph nodes the target's accelerator runs."),
-            "energy": KpiTile("energy / inference", "Energy over the measured loop / inferences."),
-            "precision": KpiTile("precision", "What the target computed in."),
+            "p50": KpiTile(P50_CAPTION, "Median latency of all the run's measured inferences (the live view's "
+                           "p50 is over the last 2 s only).", wrap=True),
+            "p99": KpiTile(P99_CAPTION, "99th-percentile latency of the whole run: the tail.", wrap=True),
+            "throughput": KpiTile("throughput", "Measured inferences / measured time.", wrap=True),
+            "share": KpiTile(SHARE_CAPTION, "Share of graph nodes the target's accelerator runs.", wrap=True),
+            "energy": KpiTile("energy / inference", "Energy over the measured loop / inferences.", wrap=True),
+            "precision": KpiTile("precision", "What the target computed in.", wrap=True),
         }
         tiles = QHBoxLayout()
         for tile in self.tiles.values():
@@ -124,7 +134,7 @@ class ResultsPanel(QScrollArea):
             box_lay.addStretch(1)  # tables keep their height at the top of the box
             grid.addWidget(box, i // 2, i % 2)
             self.boxes[name] = box
-        self.compare_box = QGroupBox("Runs this session (speed-up vs the first)")
+        self.compare_box = QGroupBox("Runs this session")
         compare_lay = QVBoxLayout(self.compare_box)
         compare_lay.addWidget(self.compare)
         self.compare_button = QPushButton("Compare in Detail…")
@@ -156,11 +166,12 @@ class ResultsPanel(QScrollArea):
         self.record = r
         c = theme.colors()
         color = {RunStatus.COMPLETED: c.ok, RunStatus.CANCELLED: c.warn, RunStatus.FAILED: c.error}
-        name = r.model.name or Path(r.model.path).name or "?"
+        name = r.model.display_name
         self.title.setText(f"{esc(name)} on {esc(r.target_id or '?')} — "
                            f"<span style='color:{color.get(r.status, c.muted)}'>{esc(r.status.value)}</span>")
         t, m = r.target, r.model
-        sub = [t.device_name or t.device_type, r.host.cpu, r.created_utc]
+        device = t.device_name or t.device_type
+        sub = [device, r.host.cpu if r.host.cpu != device else "", r.created_utc]
         if m.graph_name or m.producer:
             sub.append(" ".join(s for s in (f"graph {m.graph_name}" if m.graph_name else "",
                                             f"from {m.producer}" if m.producer else "") if s))
@@ -189,23 +200,50 @@ class ResultsPanel(QScrollArea):
     def _fill_tiles(self, r: RunRecord) -> None:
         lat = r.latency
         t = self.tiles
+        n = facts.count_note(lat.count)  # a small sample's count goes beside each statistic
         t["p50"].set(fmt.fmt_ms(lat.p50, compact=True, na=fmt.PENDING))
-        t["p99"].set(fmt.fmt_ms(lat.p99, compact=True, na=fmt.PENDING))
+        t["p50"].set_caption(f"{P50_CAPTION} · {n}" if n else P50_CAPTION)
         t["throughput"].set(fmt.fmt_rate(lat.throughput_per_s, na=fmt.PENDING))
-        p = r.placement
-        share = p.accelerator_share if p else None
-        c = theme.colors()
-        t["share"].set(f"{share:.0%}" if _num(share) else "N/A",
-                       tip(f"{p.accelerator_nodes} of {p.total_nodes} nodes on {p.accelerator or '?'}"
-                           + (f" ({p.source})" if p.source else "")) if p else "No placement information.",
-                       None if not _num(share) or share >= 1 else (c.error if share == 0 else c.warn))
+        t["throughput"].set_caption(f"throughput · {n}" if n else "throughput")
+        if n:
+            t["p99"].set(fmt.PENDING, tip(f"Omitted: {facts.p99_omitted_reason(lat.count)}. Run at least "
+                                          f"{facts.MIN_SAMPLES_FOR_P99} inferences for a tail."))
+            t["p99"].set_caption(f"p99: too few ({n})")
+        else:
+            t["p99"].set(fmt.fmt_ms(lat.p99, compact=True, na=fmt.PENDING),
+                         "99th-percentile latency of the whole run: the tail.")
+            t["p99"].set_caption(P99_CAPTION)
+        self._fill_share_tile(r)
         e = r.energy
         if e and e.available and _num(e.joules_per_inference):
             t["energy"].set(f"{e.joules_per_inference * 1e3:.3f} mJ", tip(f"Covers: {e.covers or '?'}"))
         else:
             why = (e.reason if e else "") or "no power source for this device"
             t["energy"].set("N/A", tip(f"Not available: {why}"))
-        t["precision"].set(r.precision or "N/A", "What the target computed in (from the session).")
+        if r.measured:
+            t["precision"].set(r.precision or "N/A", "What the target computed in (from the session).")
+            t["precision"].set_caption("precision")
+        else:
+            t["precision"].set(fmt.PENDING, "Nothing was measured: the run ended before its first measured "
+                                            "inference.")
+            t["precision"].set_caption(f"precision: {facts.NOT_MEASURED}")
+
+    def _fill_share_tile(self, r: RunRecord) -> None:
+        tile, p, c = self.tiles["share"], r.placement, theme.colors()
+        share = facts.accelerator_share(r)
+        if share.note == facts.NOT_MEASURED:
+            tile.set(fmt.PENDING, "Nothing was measured: the run ended before its first measured inference.")
+            tile.set_caption(f"placement: {facts.NOT_MEASURED}")
+        elif share.note == facts.ON_CPU:
+            tile.set(facts.ON_CPU, tip(f"The target is the CPU: all {p.total_nodes} nodes run on {p.accelerator}."
+                                       if p else "The target is the CPU."))
+            tile.set_caption("placement")
+        else:
+            v = share.value
+            tile.set(share.text(), tip(f"{p.accelerator_nodes} of {p.total_nodes} nodes on {p.accelerator or '?'}"
+                                       + (f" ({p.source})" if p.source else "")) if p else "No placement information.",
+                     None if v is None or v >= 1 else (c.error if v == 0 else c.warn))
+            tile.set_caption(SHARE_CAPTION)
 
     def _fill_banners(self, r: RunRecord) -> None:
         """Placement and output-check banners, from the record's warnings by kind."""
@@ -245,13 +283,20 @@ class ResultsPanel(QScrollArea):
 
     def _fill_stats(self, r: RunRecord) -> None:
         lat = r.latency
-        rows = []
+        rows, tips = [], []
         for key, label in STAT_ROWS:
             v = getattr(lat, key)
-            rows.append((label, f"{v:,}" if key == "count" else fmt.fmt_ms(v, compact=True, na=fmt.PENDING)))
+            if key == "count":
+                text = f"{v:,}"
+            elif key == "p99":
+                text = facts.p99_text(r, lambda s: fmt.fmt_ms(s, compact=True, na=fmt.PENDING))
+            else:
+                text = facts.with_count(fmt.fmt_ms(v, compact=True, na=fmt.PENDING), lat.count)
+            rows.append((label, text))
+            tips.append(facts.p99_omitted_reason(lat.count) if key == "p99" and facts.count_note(lat.count) else "")
         if _num(lat.throughput_per_s):
-            rows.append(("throughput", fmt.fmt_rate(lat.throughput_per_s)))
-        _fill(self.stats, rows)
+            rows.append(("throughput", facts.with_count(fmt.fmt_rate(lat.throughput_per_s), lat.count)))
+        _fill(self.stats, rows, tips)
 
     def _fill_placement(self, r: RunRecord) -> None:
         p = r.placement
@@ -270,25 +315,26 @@ class ResultsPanel(QScrollArea):
             err, cos = o.max_abs_error, o.cosine_similarity
             rows.append((o.name, f"{err:.3g}" if _num(err) else "—", f"{cos:.6f}" if _num(cos) else "—",
                          "✔" if o.ok else "✘ mismatch"))
-        if not rows:
+        message = not rows
+        if message:
             rows = [((oc.skipped if oc else None) or "not run", "", "", "")]
         _fill(self.outputs, rows, [f"Reference: {oc.reference if oc else 'ort/cpu'}"] * len(rows))
+        if message:  # why there is no comparison: one line across the table
+            self.outputs.setSpan(0, 0, 1, self.outputs.columnCount())
+            self.outputs.item(0, 0).setToolTip(tip(rows[0][0]))
 
     def show_comparison(self, records: list[RunRecord]) -> None:
-        """Every run of this session, first one as the baseline."""
+        """Every run of this session; the first that completed is the baseline of the speed-ups."""
         from app.report.comparison import compare_rows
 
         if len(records) < 2:
             self.compare_box.setVisible(False)
             return
-        rows = compare_rows(records, [str(i) for i in range(len(records))])
-
-        def ms(v):  # the rows hold milliseconds
-            return fmt.fmt_ms(None if v is None else v / 1e3, compact=True, na=fmt.PENDING)
-
-        _fill(self.compare, [(row.target, row.status.value, ms(row.p50_ms), ms(row.p99_ms),
-                              fmt.fmt_rate(row.throughput_per_s, na=fmt.PENDING),
-                              f"{row.speedup_vs_baseline:.2f}×" if _num(row.speedup_vs_baseline) else "—",
-                              f"{row.accelerator_share:.0%}" if _num(row.accelerator_share) else "N/A",
-                              row.precision or "—") for row in rows])
+        base = next((i for i, r in enumerate(records) if r.status is RunStatus.COMPLETED), 0)
+        rows = compare_rows(records, [str(i) for i in range(len(records))], base)
+        columns = ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share", "precision")
+        cells = [[row.target, row.status.value, *(row.cell(k, times="×") for k in columns)] for row in rows]
+        cells[base][5] = "baseline"
+        _fill(self.compare, [tuple(c) for c in cells])
+        self.compare_box.setTitle(f"Runs this session (speed-up vs run {base + 1}, {records[base].target_id})")
         self.compare_box.setVisible(True)

@@ -1,8 +1,9 @@
 """Workflow: what the window does with a model and its runs (read it, run it, stop, save), as a plain object.
 
-It gets what it needs in its constructor: the app state (app.state.AppState),
-the job runner for slow calls, the RunController that owns the worker, and
-the model panel (the symbolic dims and input data the user set). It changes
+It gets what it needs in its constructor: the app state (app.state.AppState,
+whose `inputs` hold the sizes and input data the user set), the job runner for
+slow calls, the RunController that owns the worker, and the model panel (its
+edits ask for a re-inspection; it shows sizes that do not fit). It changes
 the state; the views redraw from the state's events (wired in MainWindow).
 
 Slow work never runs on the GUI thread: discovery and inspection go to the
@@ -26,12 +27,12 @@ from app.views.run_controller import RunController
 REINSPECT_MS = 250  # one re-inspection per burst of dim edits
 
 
-def _inspect(path: str, dims: dict[str, int] | None) -> dict:
+def _inspect(path: str, dims: dict[str, int] | None, shapes: dict[str, list[int]] | None = None) -> dict:
     from app.model.model_card import inspect_model
     from app.model.model_file import check_model_file
 
     check_model_file(path)
-    return inspect_model(path, dims=dims or None).to_dict()
+    return inspect_model(path, dims=dims or None, shapes=shapes or None).to_dict()
 
 
 def _discover() -> list:
@@ -81,23 +82,41 @@ class Workflow:
                          lambda e: self._on_inspect_failed(path, e))
 
     def _reinspect(self) -> None:
-        path, dims = self.state.model.path, self.model_panel.dims()
+        path = self.state.model.path
         if path is None:
             return
-        self.jobs.submit(lambda: _inspect(path, dims), lambda card: self._on_inspect_done(path, card, True),
-                         lambda e: self._on_inspect_failed(path, e))
+        self._inspect_at_sizes(path)
+
+    def _inspect_at_sizes(self, path: str) -> None:
+        """Read the model again at the editor's sizes (app.state.inputs), so MACs and shapes follow them."""
+        inputs = self.state.inputs
+        dims, shapes = inputs.dims(), inputs.shapes()
+        self.jobs.submit(lambda: _inspect(path, dims, shapes), lambda card: self._on_inspect_done(path, card, True),
+                         lambda e: self._on_reinspect_failed(path, e))
 
     def _on_inspect_done(self, path: str, card: dict, reinspected: bool) -> None:
         model = self.state.model
-        model.set_card(path, card, reinspected=reinspected)  # the model panel shows it (and its dim editors)
-        if not reinspected and model.loading == path and self.model_panel.dims():
-            # Symbolic dims got editor defaults (seq=128...): count MACs and shapes at those values
-            # before calling the model loaded.
-            dims = self.model_panel.dims()
-            self.jobs.submit(lambda: _inspect(path, dims), lambda c: self._on_inspect_done(path, c, True),
-                             lambda e: self._on_inspect_failed(path, e))
+        model.set_card(path, card, reinspected=reinspected)  # the input state and the model panel follow
+        if reinspected:
+            self.model_panel.show_shape_problem("")
+        inputs = self.state.inputs
+        if not reinspected and model.loading == path and (inputs.dims() or inputs.shapes()):
+            # Open dims got their sizes (remembered, from the card, or defaults: seq=128, 224 x 224...):
+            # count MACs and shapes at those sizes before calling the model loaded.
+            self._inspect_at_sizes(path)
             return
         model.finish(path)
+
+    def _on_reinspect_failed(self, path: str, e: BaseException) -> None:
+        """Sizes that do not fit the model: said next to the editor; the model stays loaded."""
+        model = self.state.model
+        if model.loading == path:  # the first read at the editor's sizes: the model still opens
+            model.finish(path)
+        if isinstance(e, UserError):
+            self.model_panel.show_shape_problem(e.message, e.hint)
+            self.state.show_status(f"Input shapes: {e.message}", 8000)
+        else:
+            self._on_inspect_failed(path, e)
 
     def _on_inspect_failed(self, path: str, e: BaseException) -> None:
         if isinstance(e, UserError):
@@ -111,9 +130,10 @@ class Workflow:
 
     # -- runs ------------------------------------------------------------
     def spec_for(self, target):
-        """The RunSpec of the current model on `target` with the run setup and the model panel's dims and data."""
-        return self.state.run_setup.build(self.state.model.path, target, self.model_panel.dims(),
-                                          self.model_panel.inputs())
+        """The RunSpec of the current model on `target`: the run setup, and the inputs' sizes and data."""
+        inputs = self.state.inputs
+        return self.state.run_setup.build(self.state.model.path, target, inputs.dims(), inputs.inputs_data(),
+                                          inputs.shapes())
 
     def run_selected(self) -> None:
         self._start_runs([self.state.run_setup.current_target()])
@@ -130,6 +150,10 @@ class Workflow:
         targets = [t for t in targets if t is not None]
         if not targets:
             self.state.report_error("No target selected that can run here.", "Pick a target in Run setup.")
+            return
+        missing = self.state.inputs.problems()
+        if missing:
+            self.state.report_error(*missing[0])
             return
         try:
             jobs = [(self.spec_for(t), t) for t in targets]

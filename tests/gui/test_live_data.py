@@ -125,10 +125,12 @@ def test_column_cache_incremental_equals_rebuild():
 
 
 def test_worker_cpu_is_charted_on_a_0_to_100_axis(qtbot):
+    # One unit on the Utilisation chart: the worker's CPU (sampled as % of one core) is shown as % of all
+    # cores, like the CPU utilisation beside it, so a worker on 1.7 of 2 cores is 85 %, not 170 %.
     from app.probes.model import Sample
     from app.views.charts_panel import ChartsPanel
 
-    live = LiveData()
+    live = LiveData(cpus=2)
     live.reset(0)
     panel = ChartsPanel(live)
     qtbot.addWidget(panel)
@@ -139,10 +141,12 @@ def test_worker_cpu_is_charted_on_a_0_to_100_axis(qtbot):
                       Sample(0, "worker", "cpu_util", 80.0, "%", kind="CPU"),
                       Sample(0, "sampler", "cpu_util", 1.0, "%", kind="CPU")])
     assert "worker/cpu_util" in live.series and "sampler/cpu_util" not in live.series
-    assert live.series["worker/cpu_util"].label == "Worker process CPU (% of one core)"
+    assert live.series["worker/cpu_util"].label == "Worker process CPU (% of all cores)"
     panel.refresh(force=True)
     lo, hi = panel.plots["utilisation"].getViewBox().viewRange()[1]
     assert lo < 0 < 100 < hi < 115  # fixed 0..100 %, labels inside
     live.add_samples([Sample(100_000_000, "worker", "cpu_util", 170.0, "%", kind="CPU")])
     panel.refresh(force=True)
-    assert [v for v, _ in axis._tickLevels[0]] == [0.0, 100.0, 200.0]  # a worker on two cores
+    _, y = live.series["worker/cpu_util"].buffer.view()
+    assert list(y) == [40.0, 85.0]  # 80 % and 170 % of one core = 40 % and 85 % of two
+    assert [v for v, _ in axis._tickLevels[0]] == [0.0, 50.0, 100.0]  # still 0..100 %: one unit

@@ -96,9 +96,10 @@ def test_bad_input_is_one_line_exit_2_no_output(kind, tmp_path, zoo, capsys):
 
 def test_run_writes_record_and_compare_reads_it(tmp_path, zoo, capsys):
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    assert main(["run", str(zoo["conv_net"]), "--target", "ort/cpu", "-n", "10", "--out", str(a), "-q",
+    # 30 inferences: the fewest a speed-up is computed from (app.report.facts.MIN_SAMPLES_TO_COMPARE)
+    assert main(["run", str(zoo["conv_net"]), "--target", "ort/cpu", "-n", "30", "--out", str(a), "-q",
                  "--no-telemetry"]) == 0
-    assert main(["run", str(zoo["conv_net"]), "--target", "ov/cpu", "-n", "10", "--out", str(b), "-q",
+    assert main(["run", str(zoo["conv_net"]), "--target", "ov/cpu", "-n", "30", "--out", str(b), "-q",
                  "--no-telemetry"]) == 0
     capsys.readouterr()
     csv = tmp_path / "cmp.csv"
