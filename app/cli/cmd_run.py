@@ -119,6 +119,8 @@ def _report(record: RunRecord, args: argparse.Namespace) -> ExitStatus:
             print(f"run record: {args.out}")
     if err:
         print(f"aipcprof: error: {err.message} {err.hint}".rstrip(), file=sys.stderr)
+        if record.worker_log:  # what the native runtimes printed (kept off the terminal)
+            print(f"aipcprof: native runtime output: {record.worker_log}", file=sys.stderr)
         return ExitStatus.RUN_FAILED
     return ExitStatus.CANCELLED if record.status is RunStatus.CANCELLED else ExitStatus.OK
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from app.common.fmt import (
     fmt_bytes,  # noqa: F401 - re-exported for app.views.model_panel until it imports app.common.fmt
     fmt_change,
@@ -14,7 +16,27 @@ from app.common.fmt import (
     fmt_share,
     fmt_si,  # noqa: F401 - re-exported, as fmt_bytes
 )
-from app.record.schema import Phase, RunRecord
+from app.record.schema import InputInfo, Phase, RunRecord
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _term(text: str) -> str:
+    """Text from a model or a record, safe for a terminal (no escape sequences)."""
+    return _CONTROL.sub("", text)
+
+
+def _shape(i: InputInfo) -> str:
+    if i.shape is None:
+        return "?"
+    return "[" + ", ".join(f"{d}*" if a in i.guessed else str(d) for a, d in enumerate(i.shape)) + "]"
+
+
+def _inputs_line(r: RunRecord) -> str:
+    """'inputs: x [1, 3, 224*, 224*] float32  (* guessed: set them for your real input size)'."""
+    text = "; ".join(f"{_term(i.name)} {_shape(i)} {_term(i.dtype)}" for i in r.inputs)
+    guessed = any(i.guessed for i in r.inputs)
+    return f"  inputs: {text}" + ("  (* guessed: set them for your real input size)" if guessed else "")
 
 
 def format_run(r: RunRecord) -> str:
@@ -23,6 +45,8 @@ def format_run(r: RunRecord) -> str:
     lines.append(f"{r.model.display_name} on {t.id} ({t.device_name or t.device_type})  status: {r.status.value}")
     if r.error:
         lines.append(f"  error: {r.error.message} {r.error.hint}".rstrip())
+    if r.inputs:
+        lines.append(_inputs_line(r))
     parts = [f"{name} {fmt_ms(p.seconds)}" for name, p in r.phases.items() if name != Phase.MEASURE.value]
     if parts:
         lines.append("  phases: " + ", ".join(parts))
