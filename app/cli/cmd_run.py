@@ -133,6 +133,8 @@ def _report(record: RunRecord, args: argparse.Namespace,
             print(f"run record: {terminal_safe(saved_to)}")
     if err:
         print(f"aipcprof: error: {terminal_safe(err.message)} {terminal_safe(err.hint)}".rstrip(), file=sys.stderr)
+        if record.worker_log:  # what the native runtimes printed (kept off the terminal)
+            print(f"aipcprof: native runtime output: {terminal_safe(record.worker_log)}", file=sys.stderr)
         return ExitStatus.RUN_FAILED
     if saved_to != args.out:
         return ExitStatus.RUN_FAILED  # --out could not be written (the record went elsewhere, or nowhere)

@@ -30,6 +30,10 @@ class SessionSettings:
     # Input name -> full static shape (from --shape or resolved dims).
     input_shapes: dict[str, list[int]] = field(default_factory=dict)
     cache_dir: str | None = None  # EP context / compiled-model cache
+    # Input name -> axes whose size was guessed (app.model.dims): errors from those sizes say so.
+    guessed_dims: dict[str, list[int]] = field(default_factory=dict)
+    # The model's own quantisation, e.g. "int8 (QOperator, dynamic quantisation)" (app.model.model_card).
+    quant_label: str = ""
 
 
 @dataclass

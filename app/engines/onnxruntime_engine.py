@@ -18,9 +18,9 @@ import onnxruntime as ort
 
 from app.common.errors import ModelError, TargetError, UserError
 from app.common.targets import Target
-from app.engines import ort_discovery, ort_errors, ort_facts
+from app.engines import ort_discovery, ort_errors, ort_facts, static_inputs
 from app.engines.base import Engine, EngineSession, Placement, SessionFacts, SessionSettings
-from app.engines.ort_options import CPU, DML, merge_options, precision
+from app.engines.ort_options import CPU, DML, QNN, QNN_SOC, merge_options, precision
 
 ENGINE = "onnxruntime"
 CUDA_LIKE = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "NvTensorRTRTXExecutionProvider")
@@ -30,11 +30,13 @@ class OrtSession(EngineSession):
     """An open InferenceSession plus what was learned while opening it."""
 
     def __init__(self, sess: ort.InferenceSession, target: Target, facts: SessionFacts,
-                 placement: Placement | None) -> None:
+                 placement: Placement | None, model_path: str = "", settings: SessionSettings | None = None) -> None:
         self.sess = sess
         self.target = target
         self.facts = facts
         self.placement = placement
+        self.model_path = model_path
+        self.settings = settings or SessionSettings()
         self._outputs = [o.name for o in sess.get_outputs()]
         self._keepalive: list[Any] = []  # OrtValues that bound numpy memory must outlive the binding
 
@@ -44,11 +46,15 @@ class OrtSession(EngineSession):
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         try:
             return [np.asarray(out) for out in self.sess.run(None, feeds)]
-        except Exception as exc:  # noqa: BLE001 - only an allocation failure is re-typed
+        except Exception as exc:  # noqa: BLE001 - an allocation failure is re-typed, a size failure explained
             oom = ort_errors.out_of_memory(exc)
-            if oom is None:
+            if oom is not None:
+                raise oom from None
+            shapes = {name: list(array.shape) for name, array in feeds.items()}
+            explained = ort_errors.run_error(exc, self.model_path, shapes, self.settings.guessed_dims)
+            if explained is None:
                 raise
-            raise oom from None
+            raise explained from None
 
     def make_runner(self, feeds: dict[str, np.ndarray], io_binding: bool = False) -> Callable[[], Any]:
         if not io_binding:
@@ -105,26 +111,31 @@ class OnnxRuntimeEngine(Engine):
         options = merge_options(target, settings.ep_options)
         plan = ort_facts.plan_cache(model_path, target, options, settings)
         notes: list[str] = []
-        sess = self._create_cached(model_path, target, options, settings, plan, notes)
-        return _session(sess, target, options, settings, plan, notes)
+        fixed = _fixed_copy(model_path, target, settings)
+        sess = self._create_cached(model_path, target, options, settings, plan, notes, fixed)
+        session = _session(sess, target, options, settings, plan, notes, model_path)
+        if fixed is not None:  # unnamed dims set in a copy of the model, so the EP sees static shapes
+            session.facts.effective_options["fixed_input_dims"] = ", ".join(fixed[1])
+        return session
 
     def _create_cached(self, model_path: str, target: Target, options: dict[str, str], settings: SessionSettings,
-                       plan: ort_facts.CachePlan | None, notes: list[str]) -> ort.InferenceSession:
+                       plan: ort_facts.CachePlan | None, notes: list[str],
+                       fixed: tuple[bytes, list[str]] | None) -> ort.InferenceSession:
         if plan is None or plan.state == "miss":
-            return self._create(model_path, target, options, settings, plan)
+            return self._create(model_path, target, options, settings, plan, fixed)
         try:
-            return self._create(str(plan.context_path), target, options, settings, plan)
+            return self._create(str(plan.context_path), target, options, settings, plan, None)
         except UserError:
             # A context compiled by another EP/driver version: rebuild it once.
             plan.forget()
             notes.append("the cached EP context could not be loaded; it was rebuilt")
-            return self._create(model_path, target, options, settings, plan)
+            return self._create(model_path, target, options, settings, plan, fixed)
 
     def _create(self, path: str, target: Target, options: dict[str, str], settings: SessionSettings,
-                plan: ort_facts.CachePlan | None) -> ort.InferenceSession:
+                plan: ort_facts.CachePlan | None, fixed: tuple[bytes, list[str]] | None) -> ort.InferenceSession:
         strict = settings.strict and target.provider != CPU
         try:
-            return _new_session(path, target, options, settings, plan, strict)
+            return _new_session(path, target, options, settings, plan, strict, fixed)
         except UserError:
             raise
         except Exception as exc:  # noqa: BLE001 - every ORT failure becomes one line
@@ -132,9 +143,11 @@ class OnnxRuntimeEngine(Engine):
             if oom is not None:  # a runtime failure, not bad input: the record is kept, exit 1
                 raise oom from None
             if strict and ort_errors.is_strict_rejection(str(exc)):
-                raise ort_errors.strict_error(target.provider, _cpu_node_count(path, target, options, settings)) \
-                    from None
-            raise ort_errors.translate(exc, target.provider, path) from None
+                count = _cpu_node_count(path, target, options, settings, fixed)
+                raise ort_errors.strict_error(target.provider, count) from None
+            raise ort_errors.translate(exc, target.provider, path, options=options,
+                                       static=_all_static(path, settings), shapes=settings.input_shapes,
+                                       guessed=settings.guessed_dims) from None
 
 
 def _check_target(target: Target) -> None:
@@ -163,17 +176,46 @@ def _session_options(target: Target, settings: SessionSettings, plan: ort_facts.
 
 
 def _new_session(path: str, target: Target, options: dict[str, str], settings: SessionSettings,
-                 plan: ort_facts.CachePlan | None, strict: bool) -> ort.InferenceSession:
+                 plan: ort_facts.CachePlan | None, strict: bool,
+                 fixed: tuple[bytes, list[str]] | None = None) -> ort.InferenceSession:
     so = _session_options(target, settings, plan, strict)
     if target.provider == CPU:
         return ort.InferenceSession(path, sess_options=so, providers=[CPU])
+    source: str | bytes = path
+    if fixed is not None:
+        source = fixed[0]
+        so.add_session_config_entry(static_inputs.EXTERNAL_FOLDER, static_inputs.model_folder(path))
     if target.details.get("selection") == "ep_device":
         so.add_provider_for_devices([_find_ep_device(target)], options)
-        return ort.InferenceSession(path, sess_options=so)
+        return ort.InferenceSession(source, sess_options=so)
     if target.provider not in ort.get_available_providers():
         raise TargetError(f"{target.provider} is not in this onnxruntime build.", hint=target.fix)
     # ORT appends the CPU EP itself (unless strict mode forbids it).
-    return ort.InferenceSession(path, sess_options=so, providers=[(target.provider, options)])
+    return ort.InferenceSession(source, sess_options=so, providers=[(target.provider, options)])
+
+
+def _fixed_copy(path: str, target: Target, settings: SessionSettings) -> tuple[bytes, list[str]] | None:
+    """For EPs that compile static shapes only: the model with its unnamed input dims fixed (else None)."""
+    if target.provider not in ort_facts.STATIC_SHAPE_EPS or not settings.input_shapes:
+        return None
+    try:
+        return static_inputs.fixed_copy(path, settings.input_shapes)
+    except Exception:  # noqa: BLE001 - unreadable here: ORT reports the real problem when it loads the file
+        return None
+
+
+def _all_static(path: str, settings: SessionSettings) -> bool | None:
+    """Whether every input dim had a size when the session was created (None: the model is unreadable)."""
+    import onnx  # noqa: PLC0415 - error path only
+
+    from app.model.inputs import model_inputs  # noqa: PLC0415
+
+    try:
+        specs = model_inputs(onnx.load(path, load_external_data=False))
+    except Exception:  # noqa: BLE001
+        return None
+    return all(s.name in settings.input_shapes or (s.shape is not None and all(
+        isinstance(d, int) or d in settings.dim_overrides for d in s.shape)) for s in specs)
 
 
 def _find_ep_device(target: Target) -> Any:
@@ -195,10 +237,11 @@ def _find_ep_device(target: Target) -> Any:
     return device
 
 
-def _cpu_node_count(path: str, target: Target, options: dict[str, str], settings: SessionSettings) -> int | None:
+def _cpu_node_count(path: str, target: Target, options: dict[str, str], settings: SessionSettings,
+                    fixed: tuple[bytes, list[str]] | None) -> int | None:
     """How many nodes a strict session refused, learned from a non-strict one (error path only)."""
     try:
-        sess = _new_session(path, target, options, settings, None, strict=False)
+        sess = _new_session(path, target, options, settings, None, strict=False, fixed=fixed)
     except Exception:  # noqa: BLE001 - the count is a nicety
         return None
     placement = ort_facts.assignment(sess, target.provider).placement
@@ -208,7 +251,7 @@ def _cpu_node_count(path: str, target: Target, options: dict[str, str], settings
 
 
 def _session(sess: ort.InferenceSession, target: Target, options: dict[str, str], settings: SessionSettings,
-             plan: ort_facts.CachePlan | None, notes: list[str]) -> OrtSession:
+             plan: ort_facts.CachePlan | None, notes: list[str], model_path: str) -> OrtSession:
     found = ort_facts.assignment(sess, target.provider)
     placement = found.placement
     if plan is not None and plan.state == "hit":
@@ -220,12 +263,12 @@ def _session(sess: ort.InferenceSession, target: Target, options: dict[str, str]
     facts = SessionFacts(
         providers=list(sess.get_providers()),
         precision=precision(target.provider, target.device_type, options, found.op_types, input_types,
-                            on_accelerator),
+                            on_accelerator, settings.quant_label),
         cache=plan.state if plan is not None else "n/a",
         effective_options=_effective_options(options, settings, target, plan),
         notes=_notes(target, options, settings, sess, placement, plan) + notes,
     )
-    return OrtSession(sess, target, facts, placement)
+    return OrtSession(sess, target, facts, placement, model_path, settings)
 
 
 def _effective_options(options: dict[str, str], settings: SessionSettings, target: Target,
@@ -244,6 +287,10 @@ def _effective_options(options: dict[str, str], settings: SessionSettings, targe
 def _notes(target: Target, options: dict[str, str], settings: SessionSettings, sess: ort.InferenceSession,
            placement: Placement | None, plan: ort_facts.CachePlan | None) -> list[str]:
     notes = [target.reason] if target.emulated and target.reason else []
+    soc = options.get(QNN_SOC)
+    if target.provider == QNN and target.emulated and soc and soc == target.default_options.get(QNN_SOC):
+        notes.append(f"the HTP emulator stands for soc_model {soc} ({target.details.get('qnn_soc', '?')}); "
+                     f"set the EP option soc_model for another SoC")
     if settings.strict and target.provider == CPU:
         notes.append("--strict has no effect on the CPU EP")
     notes += ort_facts.placement_notes(target, options, placement)

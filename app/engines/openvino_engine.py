@@ -56,11 +56,14 @@ def device_slug(device: str) -> str:
 
 
 class OpenVinoSession(EngineSession):
-    def __init__(self, compiled: Any, target: Target, facts: SessionFacts, placement: Placement | None) -> None:
+    def __init__(self, compiled: Any, target: Target, facts: SessionFacts, placement: Placement | None,
+                 model_path: str = "", settings: SessionSettings | None = None) -> None:
         self.compiled = compiled
         self.target = target
         self.facts = facts
         self.placement = placement
+        self.model_path = model_path
+        self.settings = settings or SessionSettings()
         self._outputs = list(compiled.outputs)
         self._request = compiled.create_infer_request()
         self._keepalive: list[Any] = []  # numpy arrays whose memory the request's tensors share
@@ -69,7 +72,14 @@ class OpenVinoSession(EngineSession):
         return [_port_name(port, i, "output") for i, port in enumerate(self._outputs)]
 
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        results = self._request.infer(feeds)
+        try:
+            results = self._request.infer(feeds)
+        except Exception as exc:  # noqa: BLE001 - a failure that comes from the input sizes is explained
+            shapes = {name: list(array.shape) for name, array in feeds.items()}
+            explained = _shape_error(str(exc), self.model_path, shapes, self.settings)
+            if explained is None:
+                raise
+            raise explained from None
         return [np.array(results[port]) for port in self._outputs]
 
     def make_runner(self, feeds: dict[str, np.ndarray], io_binding: bool = False) -> Callable[[], Any]:
@@ -129,15 +139,25 @@ class OpenVinoEngine(Engine):
         if not target.ready:
             raise TargetError(f"target {target.id} is not available here: {target.reason}.", hint=target.fix)
         model = _read(model_path)
-        notes = _reshape(model, settings.input_shapes)
-        config = _config(target, settings)
-        before = _listing(settings.cache_dir)
-        compiled = _compile(model, target.provider, config)
+        try:
+            notes = _reshape(model, settings.input_shapes)
+            config = _config(target, settings)
+            before = _listing(settings.cache_dir)
+            compiled = _compile(model, target.provider, config)
+        except UserError as e:  # the raw text is on the exception's cause
+            raise _shape_error(str(e.__context__ or e), model_path, settings.input_shapes, settings) or e from None
         facts = SessionFacts(providers=_execution_devices(compiled, target.provider),
                              precision=_precision(compiled), cache=_cache_state(compiled, settings.cache_dir, before),
                              effective_options={**{k: str(v) for k, v in config.items()}, "input_binding": INPUT_BINDING},
                              notes=notes)
-        return OpenVinoSession(compiled, target, facts, _placement(compiled, target.provider))
+        return OpenVinoSession(compiled, target, facts, _placement(compiled, target.provider), model_path, settings)
+
+
+def _shape_error(raw: str, model_path: str, shapes: dict[str, list[int]], settings: SessionSettings) -> UserError | None:
+    """A reshape/compile/infer failure explained by the input sizes (app.model.shape_explain), or None."""
+    from app.engines.ort_errors import explain_shapes  # noqa: PLC0415 - error path only
+
+    return explain_shapes(raw, model_path, shapes, settings.guessed_dims) if shapes else None
 
 
 def _property(device: str, key: str) -> str:

@@ -22,7 +22,7 @@ from app.common.cpuinfo import cpu_model_name
 from app.common.targets import UNAVAILABLE, Target
 from app.engines import hostinfo
 from app.engines.ort_errors import clean
-from app.engines.ort_options import CPU, OPENVINO, QNN, QNN_DEFAULTS
+from app.engines.ort_options import CPU, OPENVINO, QNN, QNN_DEFAULTS, QNN_FP16, QNN_SOC, qnn_soc
 
 EMULATOR_NOTE = "Qualcomm HTP emulator on x86_64: exercises the QNN path, not for timing"
 ENGINE = "onnxruntime"
@@ -217,6 +217,7 @@ def _device_name(dtype: str, hw_meta: dict[str, str], hw: Any) -> str:
 def _qnn_defaults(target: Target, dtype: str) -> None:
     if dtype == "NPU":
         target.default_options = dict(QNN_DEFAULTS)
+        _qnn_fp16(target, cpu_model_name(), emulated=False)
     elif dtype == "GPU":
         target.default_options = {"backend_type": "gpu"}
     elif hostinfo.machine() == "x86_64":
@@ -225,8 +226,20 @@ def _qnn_defaults(target: Target, dtype: str) -> None:
         target.emulated = True
         target.reason = EMULATOR_NOTE
         target.device_name = f"Hexagon HTP emulator on {target.device_name}".strip()
+        _qnn_fp16(target, "", emulated=True)
     else:
         target.default_options = {"backend_type": "cpu"}
+
+
+def _qnn_fp16(target: Target, cpu_name: str, emulated: bool) -> None:
+    """Float graphs in fp16 on the HTP by default: the SoC from the CPU name (the emulator: a stated one)."""
+    soc = qnn_soc(cpu_name, emulated)
+    if soc is None:
+        target.details["qnn_soc"] = ("unknown SoC: float models run in fp32 unless --ep-option "
+                                     "enable_htp_fp16_precision=1 and soc_model=N are given")
+        return
+    target.default_options.update({QNN_FP16: "1", QNN_SOC: soc[0]})
+    target.details["qnn_soc"] = soc[1]
 
 
 def _dedupe(targets: list[Target]) -> list[Target]:
@@ -260,6 +273,8 @@ def _legacy_target(provider: str, ctx: HostContext) -> Target:
                      reason="compiled into this onnxruntime build; the device is checked when a session opens")
     if provider == QNN and dtype == "CPU":
         target.emulated, target.reason = True, EMULATOR_NOTE
+    if provider == QNN:
+        _qnn_fp16(target, "" if target.emulated else cpu_model_name(), emulated=target.emulated)
     if provider in NVIDIA_EPS:
         target.vendor = "NVIDIA"
         if not hostinfo.has_nvidia_gpu():

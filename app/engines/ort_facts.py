@@ -128,7 +128,8 @@ def plan_cache(model_path: str, target: Target, options: dict[str, str], setting
     model = Path(model_path).resolve()
     stat = model.stat()
     key_data = {"model": str(model), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "target": target.id,
-                "options": options, "dims": settings.dim_overrides, "strict": settings.strict}
+                "options": options, "dims": settings.dim_overrides, "strict": settings.strict,
+                "shapes": settings.input_shapes}  # unnamed dims are compiled at these sizes
     key = hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
     stem = f"{model.stem}-{target.id.replace('/', '-')}-{key}"
     context = folder / f"{stem}_ctx.onnx"

@@ -23,6 +23,14 @@ TENSORRT = "TensorrtExecutionProvider"
 DML = "DmlExecutionProvider"
 
 QNN_DEFAULTS = {"backend_type": "htp", "htp_performance_mode": "burst"}
+# The HTP computes float graphs in fp16; the QNN EP does so only with enable_htp_fp16_precision=1 AND a
+# soc_model (it refuses one without the other). Without them it builds an fp32 graph, which the x86_64
+# emulator cannot allocate for anything bigger than a toy (QNN_COMMON_ERROR_MEM_ALLOC at finalisation).
+QNN_FP16 = "enable_htp_fp16_precision"
+QNN_SOC = "soc_model"
+# CPU names (lower case) -> (soc_model, what it is); the emulator stands for the first one.
+QNN_SOCS = (("x elite", "60", "Snapdragon X Elite, SC8380XP"), ("x1e", "60", "Snapdragon X Elite, SC8380XP"))
+EMULATED_SOC = QNN_SOCS[0][1:]
 
 # QNN EP options (ORT QNN EP docs, onnxruntime_perf_test help, onnxruntime-qnn 2.x library).
 QNN_KEYS = frozenset({
@@ -66,12 +74,32 @@ QUANT_OPS = frozenset({"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLi
                        "DynamicQuantizeMatMul", "QAttention", "QGemm"})
 
 
+def qnn_soc(cpu_name: str, emulated: bool) -> tuple[str, str] | None:
+    """(soc_model, what it is) for the HTP of this machine; the emulator's is a stated default."""
+    if emulated:
+        return EMULATED_SOC
+    name = cpu_name.lower()
+    return next((soc[1:] for soc in QNN_SOCS if soc[0] in name), None)
+
+
 def merge_options(target: Target, user: Mapping[str, object]) -> dict[str, str]:
     """Target defaults updated with the user's --ep-option pairs, checked, as strings."""
     options = {k: str(v) for k, v in target.default_options.items()}
-    options.update({str(k): _as_option_value(v) for k, v in user.items()})
+    given = {str(k): _as_option_value(v) for k, v in user.items()}
+    options.update(given)
+    if target.provider == QNN:
+        _qnn_fp16_pair(options, given)
     validate(target.provider, options)
     return options
+
+
+def _qnn_fp16_pair(options: dict[str, str], given: Mapping[str, str]) -> None:
+    """fp16 and soc_model go together: a default soc_model leaves with fp16 (or off the HTP backend)."""
+    off_htp = options.get("backend_type", "htp") != "htp"
+    if off_htp and QNN_FP16 not in given:
+        options.pop(QNN_FP16, None)
+    if (off_htp or options.get(QNN_FP16) != "1") and QNN_SOC not in given:
+        options.pop(QNN_SOC, None)
 
 
 def _as_option_value(value: object) -> str:
@@ -105,10 +133,16 @@ def is_quantized(op_types: Iterable[str]) -> bool:
 
 
 def precision(provider: str, device_type: str, options: Mapping[str, str], op_types: set[str],
-              input_types: list[str], on_accelerator: bool) -> str:
-    """What the accelerator computes in, as the record should say it."""
+              input_types: list[str], on_accelerator: bool, quant_label: str = "") -> str:
+    """What the accelerator computes in, as the record should say it.
+
+    `quant_label` is the model's own quantisation ("int8 (QOperator, dynamic quantisation)", from
+    app.model.model_card.quant_label): the session's op types are fused and can hide the format.
+    """
+    if quant_label:
+        return quant_label
     if is_quantized(op_types):
-        return "int8 (QDQ)"
+        return _quant_from_ops(op_types)
     if any("float16" in t for t in input_types):
         return "fp16 (model)"
     if not on_accelerator:
@@ -122,14 +156,24 @@ def precision(provider: str, device_type: str, options: Mapping[str, str], op_ty
     return "fp32"
 
 
+def _quant_from_ops(op_types: Iterable[str]) -> str:
+    ops = set(op_types)
+    if ops & {"DynamicQuantizeLinear", "DynamicQuantizeMatMul", "DynamicQuantizeLSTM"}:
+        return "int8 (QOperator, dynamic quantisation)"
+    if ops & {"QuantizeLinear", "DequantizeLinear"}:
+        return "int8 (QDQ)"
+    return "int8 (QOperator)"
+
+
 def _qnn_precision(options: Mapping[str, str]) -> str:
     if options.get("backend_type", "htp") != "htp":
         return "fp32"
     if options.get("htp_bf16_enable") == "1":
         return "bf16 (QNN htp_bf16_enable)"
-    # The QNN EP runs float32 graphs in fp16 on HTP unless told otherwise.
-    if options.get("enable_htp_fp16_precision", "1") == "1":
+    if options.get(QNN_FP16) == "1":
         return "fp16 (QNN enable_htp_fp16_precision)"
+    if options.get(QNN_SOC):  # a known SoC's HTP has no fp32 arithmetic: float still runs in fp16
+        return f"fp16 (QNN HTP soc_model {options[QNN_SOC]} computes float in fp16)"
     return "fp32"
 
 

@@ -16,6 +16,18 @@ import onnx
 from onnx import TensorProto, helper
 
 from app.common.errors import InputSpecError
+from app.model.dims import DimValue
+from app.model.shape_hints import DimHint, ValueNeed, dim_hints, rate_need, value_needs
+from app.model.shape_resolution import (  # noqa: F401  (re-exported: the public API lives here)
+    ShapeResolution,
+    _check_names,
+    _check_tensors,
+    _resolve_all,
+    _show,
+    resolve_partial,
+    resolve_shapes,
+    unit_sides,
+)
 from app.model.synth_inputs import (  # noqa: F401  (re-exported: the public API lives here)
     check_provided,
     load_input_value,
@@ -23,8 +35,7 @@ from app.model.synth_inputs import (  # noqa: F401  (re-exported: the public API
     synthesize_with_sources,
 )
 
-Dim = int | str | None  # fixed size, symbolic name, or dynamic without a name
-_BATCH = re.compile(r"(?i)^(n|b|bs|nbatch|batch|batch_?size|.*batch.*)$")
+Dim = int | str | None  # fixed size, symbolic name, or dynamic without a name (a literal -1 or 0 too)
 _KINDS = {"sequence_type": "sequence", "map_type": "map", "optional_type": "optional",
           "sparse_tensor_type": "sparse tensor"}
 
@@ -39,6 +50,8 @@ class IOSpec:
     shape: list[Dim] | None  # None: the model gives no rank
     kind: str = "tensor"  # "tensor" | "sequence" | "map" | "optional" | "sparse tensor"
     index_limit: int | None = None  # rows of the embedding table this input indexes, if found
+    dim_hints: dict[int, DimHint] = field(default_factory=dict)  # axis -> the size the model gives an open dim
+    needs_value: ValueNeed | None = None  # a sample rate: synthetic data would mislead (see shape_hints)
 
     @property
     def dtype_name(self) -> str:
@@ -68,20 +81,33 @@ def spec_from_value_info(vi: onnx.ValueInfoProto, limits: dict[str, int] | None 
     tt = vi.type.tensor_type
     shape = None
     if tt.HasField("shape"):
-        shape = [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in tt.shape.dim]
+        shape = [_dim(d) for d in tt.shape.dim]
     try:
         dtype = np.dtype(helper.tensor_dtype_to_np_dtype(tt.elem_type))
     except (KeyError, TypeError):
         dtype = None
-    return IOSpec(vi.name, tt.elem_type, dtype, shape, index_limit=(limits or {}).get(vi.name))
+    return IOSpec(vi.name, tt.elem_type, dtype, shape, index_limit=(limits or {}).get(vi.name),
+                  needs_value=rate_need(vi.name, dtype, shape))
+
+
+def _dim(d: onnx.TensorShapeProto.Dimension) -> Dim:
+    """A fixed size, a symbolic name, or None: exporters such as paddle2onnx write -1 (or 0) for dynamic."""
+    if d.HasField("dim_value"):
+        return d.dim_value if d.dim_value > 0 else None
+    return d.dim_param or None
 
 
 def model_inputs(model: onnx.ModelProto) -> list[IOSpec]:
-    """The inputs a run must feed (initializers listed as inputs are left out)."""
+    """The inputs a run must feed (initializers listed as inputs are left out), with the model's hints."""
     g = model.graph
     stored = {t.name for t in g.initializer} | {s.values.name for s in g.sparse_initializer}
     limits = _index_limits(g)
-    return [spec_from_value_info(vi, limits) for vi in g.input if vi.name not in stored]
+    specs = [spec_from_value_info(vi, limits) for vi in g.input if vi.name not in stored]
+    hints, needs = dim_hints(model, specs), value_needs(model, specs)
+    for spec in specs:
+        spec.dim_hints = hints.get(spec.name, {})
+        spec.needs_value = needs.get(spec.name, spec.needs_value)
+    return specs
 
 
 def model_outputs(model: onnx.ModelProto) -> list[IOSpec]:
@@ -204,119 +230,6 @@ def parse_input_options(texts: list[str] | None) -> dict[str, str]:
     return _parse_all("--input", texts, parse_input_option)
 
 
-# --- shape resolution ---------------------------------------------------------
-
-
-@dataclass
-class ShapeResolution:
-    """What --shape / --dim and the defaults make of the model's input shapes."""
-
-    shapes: dict[str, list[Dim]]  # per tensor input; ints where resolved
-    bound: dict[str, int] = field(default_factory=dict)  # symbolic dim -> value
-    defaulted: dict[str, int] = field(default_factory=dict)  # dims that took a default (batch -> 1)
-    unresolved: list[str] = field(default_factory=list)  # one-line messages, first = most useful
-    unresolved_dims: list[str] = field(default_factory=list)  # symbolic names (or 'x[1]' if unnamed)
-
-
-def _check_names(option: str, given, valid: list[str], what: str) -> None:
-    for name in given:
-        if name not in valid:
-            listing = ", ".join(valid) if valid else "(none)"
-            raise InputSpecError(f"{option} {name}: the model has no {what} {name!r}.",
-                                 hint=f"Its {what}s are: {listing}.")
-
-
-def _bind(bound: dict, source: dict, dim: str, value: int, origin: str) -> None:
-    if dim in bound and bound[dim] != value:
-        raise InputSpecError(f"dim {dim!r} is {bound[dim]} from {source[dim]} but {value} from {origin}.",
-                             hint="Make them agree: inputs sharing a dim name must have the same size.")
-    bound[dim], source[dim] = value, origin
-
-
-def _apply_shape(spec: IOSpec, given: list[int], bound: dict, source: dict) -> None:
-    origin = f"--shape {spec.name}={','.join(map(str, given))}"
-    if spec.shape is None:
-        return
-    if len(given) != len(spec.shape):
-        raise InputSpecError(f"{origin}: input {spec.name!r} has rank {len(spec.shape)} {_show(spec.shape)} "
-                             f"but the shape gives {len(given)} dims.",
-                             hint=f"Give {len(spec.shape)} dims, e.g. --shape {spec.name}={_example(spec, bound)}.")
-    for axis, (want, got) in enumerate(zip(spec.shape, given, strict=True)):
-        if isinstance(want, int) and want != got:
-            raise InputSpecError(f"{origin}: input {spec.name!r} dim {axis} is fixed at {want} in the model, "
-                                 f"not {got}.", hint="Only symbolic dims can change; keep the fixed ones.")
-        if isinstance(want, str):
-            _bind(bound, source, want, got, origin)
-
-
-def _show(shape: list[Dim]) -> str:
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
-
-
-def _example(spec: IOSpec, bound: dict) -> str:
-    return ",".join(str(d) if isinstance(d, int) else str(bound.get(d, "N")) for d in spec.shape or [])
-
-
-def resolve_partial(specs: list[IOSpec], shapes: dict[str, list[int]] | None,
-                    dims: dict[str, int] | None) -> ShapeResolution:
-    """Resolve what can be; wrong options raise, dims with no value are listed in `unresolved`."""
-    shapes, dims = shapes or {}, dims or {}
-    tensors = [s for s in specs if s.kind == "tensor"]
-    _check_names("--shape", shapes, [s.name for s in tensors], "input")
-    symbolic = list(dict.fromkeys(d for s in tensors for d in s.symbolic_dims()))
-    _check_names("--dim", dims, symbolic, "symbolic dim")
-    bound, source = dict(dims), {d: f"--dim {d}={v}" for d, v in dims.items()}
-    for spec in tensors:
-        if spec.name in shapes:
-            _apply_shape(spec, shapes[spec.name], bound, source)
-    res = ShapeResolution({}, bound)
-    for d in symbolic:
-        if d not in bound and _BATCH.match(d):
-            bound[d] = res.defaulted[d] = 1
-    for spec in tensors:
-        res.shapes[spec.name] = list(shapes[spec.name]) if spec.name in shapes else _fill(spec, res)
-    return res
-
-
-def _fill(spec: IOSpec, res: ShapeResolution) -> list[Dim]:
-    if spec.shape is None:
-        res.unresolved.append(f"input {spec.name!r} has no shape in the model; "
-                              f"pass its whole shape with --shape {spec.name}=D1,D2")
-        res.unresolved_dims.append(f"{spec.name}[?]")
-        return []
-    out: list[Dim] = []
-    for axis, d in enumerate(spec.shape):
-        if isinstance(d, int) or d in res.bound:
-            out.append(d if isinstance(d, int) else res.bound[d])
-            continue
-        out.append(d)
-        fix = f"--dim {d}=N or " if d else ""
-        what = f"({d!r}) is symbolic" if d else "is dynamic with no name"
-        res.unresolved.append(f"input {spec.name!r} dim {axis} {what} and has no value; "
-                              f"pass {fix}--shape {spec.name}={_example(spec, res.bound)}")
-        name = d or f"{spec.name}[{axis}]"
-        if name not in res.unresolved_dims:
-            res.unresolved_dims.append(name)
-    return out
-
-
-def resolve_shapes(specs: list[IOSpec], shapes: dict[str, list[int]] | None = None,
-                   dims: dict[str, int] | None = None) -> dict[str, list[int]]:
-    """Every tensor input's static shape, or InputSpecError naming what is missing."""
-    return _resolve_all(specs, shapes, dims).shapes  # type: ignore[return-value]  # all ints here
-
-
-def _resolve_all(specs: list[IOSpec], shapes: dict | None, dims: dict | None) -> ShapeResolution:
-    for spec in specs:
-        if spec.kind != "tensor":
-            raise InputSpecError(f"input {spec.name!r} is a {spec.kind}, not a tensor.",
-                                 hint="Only models with tensor inputs can be profiled; re-export it.")
-    res = resolve_partial(specs, shapes, dims)
-    if res.unresolved:
-        raise InputSpecError(res.unresolved[0] + ".")
-    return res
-
-
 # --- everything a run needs -------------------------------------------------------
 
 
@@ -329,11 +242,21 @@ class PreparedInputs:
     sources: dict[str, str]  # name -> "--input ids.npy" | "synthesized: ids in [0, 1000), seed 0"
     dtypes: dict[str, str]
     seed: int
-    defaulted: dict[str, int]  # symbolic dims that took a default value (batch -> 1)
+    defaulted: dict[str, int]  # batch dims that took 1
+    dims: dict[str, list[DimValue]] = field(default_factory=dict)  # each dim's value and where it came from
+    guessed: dict[str, list[int]] = field(default_factory=dict)  # input -> axes that took a stated default
+    unit_sides: dict[str, list[int]] = field(default_factory=dict)  # image side axes of size 1 (not the model's)
 
     def describe(self) -> list[dict]:
-        return [{"name": n, "dtype": self.dtypes[n], "shape": self.shapes[n], "source": self.sources[n]}
+        """The record's `inputs` section (app.record.schema.InputInfo)."""
+        return [{"name": n, "dtype": self.dtypes[n], "shape": self.shapes[n], "source": self.sources[n],
+                 "dim_sources": [d.source.value for d in self.dims.get(n, [])],
+                 "guessed": self.guessed.get(n, []), "unit_sides": self.unit_sides.get(n, [])}
                 for n in self.feeds]
+
+    def guess_labels(self) -> list[str]:
+        """'x[2]=224' for every guessed dim (the run summary and the record's warning say them)."""
+        return [f"{n}[{a}]={self.shapes[n][a]}" for n, axes in self.guessed.items() for a in axes]
 
 
 def _check_fits(spec: IOSpec, array: np.ndarray, text: str) -> None:
@@ -342,6 +265,20 @@ def _check_fits(spec: IOSpec, array: np.ndarray, text: str) -> None:
         raise InputSpecError(f"--input {spec.name}={text}: the array has shape {list(array.shape)} but the "
                              f"model wants {_show(spec.shape)}.",
                              hint="Save an array of that shape (symbolic dims may take any size).")
+
+
+def value_problems(specs: list[IOSpec], given: set[str]) -> list[str]:
+    """One message per input that needs a value nobody gave (and the model justifies none)."""
+    return [f"input {s.name!r} needs a value: it is {s.needs_value.what} and made-up data would run a branch "
+            f"real use never takes; pass --input {s.name}={s.needs_value.example} (or the value your data uses)"
+            for s in specs if s.needs_value is not None and s.needs_value.default is None and s.name not in given]
+
+
+def _refuse(problems: list[str], missing: list[str]) -> None:
+    """One line: the first problem in full, the others named (`missing`: one label per problem)."""
+    if problems:
+        more = f" (also without a value: {', '.join(missing[1:])})" if len(missing) > 1 else ""
+        raise InputSpecError(problems[0] + more + ".")
 
 
 def prepare_inputs(specs: list[IOSpec], *, shapes: dict[str, list[int]] | None = None,
@@ -357,8 +294,15 @@ def prepare_inputs(specs: list[IOSpec], *, shapes: dict[str, list[int]] | None =
         if provided[name].ndim:  # a scalar value fills whatever shape the run uses
             _check_fits(by_name[name], provided[name], text)
             shapes.setdefault(name, list(provided[name].shape))
-    res = _resolve_all(specs, shapes, dims)
+    _check_tensors(specs)
+    res = resolve_partial(specs, shapes, dims)
+    needs = value_problems(specs, set(provided))
+    needy = [f"input {s.name!r}" for s in specs if s.needs_value and s.needs_value.default is None
+             and s.name not in provided]
+    _refuse(needs + res.unresolved, needy + [f"dim {d!r}" for d in res.unresolved_dims])
     feeds, sources = synthesize_with_sources(specs, res.shapes, seed, provided)  # type: ignore[arg-type]
     sources.update({n: f"--input {n}={t}" for n, t in inputs.items()})
     dtypes = {s.name: s.dtype_name for s in specs}
-    return PreparedInputs(feeds, res.shapes, sources, dtypes, seed, res.defaulted)  # type: ignore[arg-type]
+    tiny = {s.name: axes for s in specs if (axes := unit_sides(s, res))}
+    return PreparedInputs(feeds, res.shapes, sources, dtypes, seed, res.defaulted,  # type: ignore[arg-type]
+                          res.dims, res.guessed, tiny)

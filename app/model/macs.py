@@ -4,8 +4,11 @@ Counted: Conv, ConvTranspose, MatMul, Gemm and their quantised forms, MatMulNBit
 and ONNX Runtime's Attention / MultiHeadAttention (projections + QK^T + PV);
 attention built from plain MatMuls is counted as those MatMuls. Shapes come from
 onnx shape inference on a light copy of the graph: large weights become typed
-inputs, so no weight bytes are copied or read. When any counted node's shape
-stays unknown the total is null with the reason, never a partial guess.
+inputs, so no weight bytes are copied or read; where onnx cannot follow a shape
+computation (Shape -> Div -> Reshape), ONNX Runtime's symbolic shape inference
+takes over. When any counted node's shape stays unknown, or the model computes
+in ops this module does not model (LSTM, Einsum, a Loop body), the total is
+null with the reason, never a partial sum shown as the whole.
 """
 
 from __future__ import annotations
@@ -141,7 +144,26 @@ def _strip_constant(node: onnx.NodeProto) -> onnx.NodeProto:
 
 
 def _inferred_shapes(light: onnx.ModelProto) -> dict[str, Shape]:
-    inferred = onnx.shape_inference.infer_shapes(light, strict_mode=False, data_prop=True)
+    return _static(onnx.shape_inference.infer_shapes(light, strict_mode=False, data_prop=True))
+
+
+def inferred_shapes(model: onnx.ModelProto, specs: list[IOSpec], shapes: dict[str, list]) -> dict[str, Shape]:
+    """Tensor name -> static shape at these input shapes (shape inference on a light copy)."""
+    return _inferred_shapes(_light_copy(model, specs, shapes))
+
+
+def _symbolic_shapes(light: onnx.ModelProto) -> dict[str, Shape]:
+    """ONNX Runtime's symbolic shape inference (it folds Shape/Gather/Div chains onnx leaves open)."""
+    try:
+        from onnxruntime.tools.symbolic_shape_infer import SymbolicShapeInference  # noqa: PLC0415 - optional
+
+        inferred = SymbolicShapeInference.infer_shapes(light, auto_merge=True)
+    except Exception:  # noqa: BLE001 - no onnxruntime here, or an op it does not know: onnx's answer stands
+        return {}
+    return _static(inferred)
+
+
+def _static(inferred: onnx.ModelProto) -> dict[str, Shape]:
     shapes: dict[str, Shape] = {}
     g = inferred.graph
     for vi in [*g.input, *g.value_info, *g.output]:
@@ -154,14 +176,7 @@ def _inferred_shapes(light: onnx.ModelProto) -> dict[str, Shape]:
     return shapes
 
 
-def count_macs(model: onnx.ModelProto, specs: list[IOSpec], res: ShapeResolution) -> MacCount:
-    """MACs of the main graph's compute ops at `res` shapes, or None with the reason."""
-    if res.unresolved_dims:
-        return MacCount(None, "unresolved dims: " + ", ".join(res.unresolved_dims))
-    try:
-        known = _inferred_shapes(_light_copy(model, specs, res.shapes))
-    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError, RuntimeError) as e:
-        return MacCount(None, f"shape inference failed: {str(e).splitlines()[0][:160]}")
+def _count(model: onnx.ModelProto, known: dict[str, Shape]) -> tuple[dict[str, int], list[onnx.NodeProto]]:
     by_op: dict[str, int] = {}
     unknown = []
     for node in model.graph.node:
@@ -170,14 +185,53 @@ def count_macs(model: onnx.ModelProto, specs: list[IOSpec], res: ShapeResolution
             continue
         n = counter(node, known.get)
         if n is None:
-            unknown.append(node.name or node.op_type)
+            unknown.append(node)
         else:
             by_op[node.op_type] = by_op.get(node.op_type, 0) + n
+    return by_op, unknown
+
+
+def count_macs(model: onnx.ModelProto, specs: list[IOSpec], res: ShapeResolution) -> MacCount:
+    """MACs of the main graph's compute ops at `res` shapes, or None with the reason."""
+    if res.open_dims():  # counted at known shapes only, never at a guess
+        return MacCount(None, "unresolved dims: " + ", ".join(res.open_dims()))
+    light = _light_copy(model, specs, res.shapes)
+    try:
+        known = _inferred_shapes(light)
+    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError, RuntimeError) as e:
+        return MacCount(None, f"shape inference failed: {str(e).splitlines()[0][:160]}")
+    by_op, unknown = _count(model, known)
+    if unknown:  # a shape computation onnx could not follow: try ONNX Runtime's symbolic inference
+        by_op, unknown = _count(model, {**_symbolic_shapes(light), **known})
     notes = _uncounted_notes(model)
     if unknown:
-        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
-        return MacCount(None, f"shapes unknown after inference for {', '.join(unknown[:3])}{more}", notes=notes)
+        names = [n.name or n.op_type for n in unknown]
+        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+        return MacCount(None, f"shapes unknown after inference for {', '.join(names[:3])}{more}", notes=notes)
+    if (gap := _not_modelled(model)) is not None:
+        partial = f"; the counted ops alone: {sum(by_op.values()):,}" if by_op else ""
+        return MacCount(None, gap + partial, by_op, notes)
     return MacCount(sum(by_op.values()), "", by_op, notes)
+
+
+def _not_modelled(model: onnx.ModelProto) -> str | None:
+    """Why the total would understate the model's compute, or None when every compute op is counted."""
+    ops = sorted({n.op_type for n in model.graph.node if n.op_type in UNCOUNTED})
+    if ops:
+        return f"{', '.join(ops)} not modelled"
+    inner = sorted({n.op_type for g in _subgraphs(model.graph) for n in g.node
+                    if n.op_type in COUNTERS or n.op_type in UNCOUNTED})
+    if inner:
+        return f"{', '.join(inner)} inside If/Loop/Scan bodies not counted"
+    return None
+
+
+def _subgraphs(graph: onnx.GraphProto):
+    for node in graph.node:
+        for attr in node.attribute:
+            for g in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                yield g
+                yield from _subgraphs(g)
 
 
 def _uncounted_notes(model: onnx.ModelProto) -> list[str]:

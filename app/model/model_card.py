@@ -19,7 +19,7 @@ from onnx import TensorProto
 from app.common.fmt import fmt_bytes, fmt_si
 from app.common.text import terminal_safe
 from app.model import macs as macs_mod
-from app.model.inputs import dtype_name, model_inputs, model_outputs, resolve_partial
+from app.model.inputs import dtype_name, model_inputs, model_outputs, resolve_partial, value_problems
 from app.model.model_file import (
     custom_domain_ops,
     external_files,
@@ -37,6 +37,8 @@ CONTROL_FLOW = ("If", "Loop", "Scan")
 QOPERATOR = frozenset({"QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger", "MatMulNBits", "QGemm",
                        "QLinearAdd", "QLinearMul", "QAttention", "DynamicQuantizeMatMul", "GatherBlockQuantized"})
 # op -> index of its weight input, to read the weight precision of QOperator models
+# Activations quantised at run time (quantize_dynamic): QOperator with a per-inference scale.
+DYNAMIC = frozenset({"DynamicQuantizeLinear", "DynamicQuantizeMatMul", "DynamicQuantizeLSTM"})
 _QOP_WEIGHT = {"QLinearConv": 3, "QLinearMatMul": 3, "MatMulInteger": 1, "ConvInteger": 1, "QGemm": 3}
 _SHORT = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "float64": "fp64"}
 
@@ -64,14 +66,20 @@ class ModelCard:
     flops: int | None  # 2 x MACs
     macs_reason: str  # why macs is null ("unresolved dims: seq"), else ""
     macs_by_op: dict[str, int]
-    resolved_shapes: dict[str, list]  # the input shapes MACs were counted at
-    defaulted_dims: dict[str, int]  # symbolic dims that took a default (batch -> 1)
+    resolved_shapes: dict[str, list]  # the input shapes MACs were counted at (guessed dims left open)
+    defaulted_dims: dict[str, int]  # batch dims that took 1 ('x[0]' when unnamed)
     external_data: list[dict]  # {"file", "bytes", "tensors"}
     external_bytes: int
     control_flow: list[str]  # If / Loop / Scan present
     custom_ops: list[list[str]]  # [domain, op] no runtime here implements
     ort_only_ops: list[list[str]]  # [domain, op] from ONNX Runtime's contrib domains
     notes: list[str] = field(default_factory=list)
+    # Per input, per axis: {"value", "source" (app.model.dims.DimSource), "why", "name", "label"}; a run uses
+    # these values. "guessed" dims take a stated default and the run warns; "needed" ones have no value.
+    input_dims: dict[str, list[dict]] = field(default_factory=dict)
+    guessed_dims: list[str] = field(default_factory=list)  # "x[2]=224", "seq=128": what a run would guess
+    value_needs: dict[str, dict] = field(default_factory=dict)  # input -> {"what", "example", "default", "why"}
+    needs_values: list[str] = field(default_factory=list)  # one message per input/dim a run cannot start without
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -95,12 +103,16 @@ def inspect_model(path: str | os.PathLike, *, dims: dict[str, int] | None = None
         nodes=len(model.graph.node), subgraph_nodes=sub_nodes, op_histogram=hist,
         **_weights(model), quantization=quantization(model),
         macs=mac.macs, flops=None if mac.macs is None else 2 * mac.macs, macs_reason=mac.reason,
-        macs_by_op=mac.by_op, resolved_shapes=res.shapes, defaulted_dims=res.defaulted,
+        macs_by_op=mac.by_op, resolved_shapes=res.confirmed_shapes(), defaulted_dims=res.defaulted,
         external_data=[{"file": f.location, "bytes": f.size, "tensors": f.tensors} for f in files],
         external_bytes=sum(f.size for f in files),
         control_flow=sorted({n.op_type for n in iter_nodes(model) if n.op_type in CONTROL_FLOW}),
         custom_ops=[list(o) for o in custom_domain_ops(model)], ort_only_ops=[list(o) for o in ort_only_ops(model)],
     )
+    card.input_dims = {name: [d.to_dict() for d in row] for name, row in res.dims.items()}
+    card.guessed_dims = res.guess_labels()
+    card.value_needs = {s.name: s.needs_value.to_dict() for s in specs if s.needs_value is not None}
+    card.needs_values = value_problems(specs, set()) + res.unresolved
     card.notes = _notes(card, mac.notes)
     return card
 
@@ -163,14 +175,31 @@ def quantization(model: onnx.ModelProto) -> dict:
             w = inits.get(node.input[_QOP_WEIGHT[node.op_type]])
             if w is not None:
                 weights.add(dtype_name(w.data_type))
+    dynamic = sum(ops[o] for o in DYNAMIC) > 0
     qdq = ops["QuantizeLinear"] + ops["DequantizeLinear"] > 0
-    qop = sum(ops[o] for o in QOPERATOR) > 0
+    qop = sum(ops[o] for o in QOPERATOR) > 0 or dynamic
     fmt = {(True, True): "QDQ + QOperator", (True, False): "QDQ", (False, True): "QOperator"}.get((qdq, qop), "none")
     if fmt == "QDQ" and not ops["QuantizeLinear"]:
         fmt = "QDQ (weight-only)"
+    if dynamic:
+        acts.add("uint8 (dynamic)")  # DynamicQuantizeLinear: scale and zero point computed per inference
     return {"format": fmt, "weights": sorted(weights), "activations": sorted(acts),
             "quantize_nodes": ops["QuantizeLinear"], "dequantize_nodes": ops["DequantizeLinear"],
-            "qoperator_nodes": sum(ops[o] for o in QOPERATOR)}
+            "qoperator_nodes": sum(ops[o] for o in QOPERATOR), "dynamic": dynamic}
+
+
+def quant_label(q: dict) -> str:
+    """What a quantised model computes in, for the run's precision: 'int8 (QDQ)',
+    'uint8 (QOperator, dynamic quantisation)', '4-bit weights (QOperator)'; '' when not quantised."""
+    fmt = q.get("format", "none")
+    if fmt == "none":
+        return ""
+    bits = "/".join(q.get("weights") or []) or "int8"
+    if fmt == "QDQ (weight-only)":
+        return f"{bits} weights (QDQ weight-only)"
+    if "4" in bits and "8" not in bits:
+        bits += " weights"
+    return f"{bits} ({fmt}{', dynamic quantisation' if q.get('dynamic') else ''})"
 
 
 def _attr(node: onnx.NodeProto, name: str, default: int) -> int:
@@ -189,7 +218,13 @@ def _notes(card: ModelCard, mac_notes: list[str]) -> list[str]:
     notes = list(mac_notes)
     if card.defaulted_dims:
         notes.append("defaulted " + ", ".join(f"{d}={v}" for d, v in card.defaulted_dims.items())
-                     + " (pass --dim to change)")
+                     + (" (pass --shape to change)" if all("[" in d for d in card.defaulted_dims) else
+                        " (pass --dim or --shape to change)" if any("[" in d for d in card.defaulted_dims) else
+                        " (pass --dim to change)"))
+    if card.guessed_dims:
+        notes.append(f"a run would guess {', '.join(card.guessed_dims)} (* above): set them for your real "
+                     f"input size")
+    notes += card.needs_values
     if card.control_flow:
         notes.append(f"control flow ({', '.join(card.control_flow)}): MACs inside their subgraphs are not counted")
     for domain, op in card.custom_ops:
@@ -210,10 +245,19 @@ def _shape(shape: list | None) -> str:
     return "?" if shape is None else "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
 
 
-def _io_lines(label: str, items: list[dict]) -> list[str]:
+def _io_lines(label: str, items: list[dict], dims: dict[str, list[dict]] | None = None) -> list[str]:
     width = max((len(i["name"]) for i in items), default=0)
     return [f"{label if k == 0 else '':<15}{i['name']:<{width}}  {i['dtype']:<8} {_shape(i['shape'])}"
-            for k, i in enumerate(items)] or [f"{label:<15}(none)"]
+            + _run_shape((dims or {}).get(i["name"], [])) for k, i in enumerate(items)] or [f"{label:<15}(none)"]
+
+
+def _run_shape(dims: list[dict]) -> str:
+    """'  -> a run uses [1, 3, 224*, 224*]' when the model leaves dims open (* guessed, ? needs a value)."""
+    if all(d["source"] == "model" for d in dims):
+        return ""
+    marks = {"guessed": "*", "needed": ""}
+    shown = ["?" if d["value"] is None else f"{d['value']}{marks.get(d['source'], '')}" for d in dims]
+    return f"  -> a run uses [{', '.join(shown)}]"
 
 
 def _compute_line(card: ModelCard) -> str:
@@ -238,7 +282,7 @@ def format_card(card: ModelCard) -> str:
         f"{'Model':<15}{card.path} ({fmt_bytes(card.file_bytes)}{sha})",
         f"{'Graph':<15}{card.graph_name or '(unnamed)'}, producer {card.producer or '(unknown)'}",
         f"{'Format':<15}IR {card.ir_version}; opsets {opsets}",
-        *_io_lines("Inputs", card.inputs), *_io_lines("Outputs", card.outputs),
+        *_io_lines("Inputs", card.inputs, card.input_dims), *_io_lines("Outputs", card.outputs),
         f"{'Nodes':<15}{card.nodes} (+{card.subgraph_nodes} in subgraphs): {ops}",
         f"{'Parameters':<15}{fmt_si(card.parameters)} ({fmt_bytes(card.parameter_bytes)}); {card.weight_precision} "
         f"[{mix or 'no weights'}]",

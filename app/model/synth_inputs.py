@@ -25,6 +25,8 @@ _IMAGE = re.compile(r"(?i)image|pixel|img|picture|photo")
 _IDS = re.compile(r"(?i)ids|token|index|indices")
 _LENGTH = re.compile(r"(?i)length|lens\b|seqlen|_len\b")
 _SEQ_DIM = re.compile(r"(?i)seq|len|token")
+# Recurrent state (an RNN's h/c, a streaming model's `state`): a fresh stream starts from zeros.
+_STATE = re.compile(r"(?i)(^|[_.\-/])(state|h|c|h0|c0|hn|cn|hx|cx|hidden|cell)$")
 SCALAR_COUNT = 3  # a loop trip count or similar: small, so control flow stays cheap
 DEFAULT_VOCAB = 100  # id range when no embedding table reveals the vocabulary
 
@@ -46,6 +48,8 @@ def _is_int(dtype: np.dtype) -> bool:
 
 
 def _float(spec: IOSpec, shape: list[int], rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    if _STATE.search(spec.name):
+        return np.zeros(shape, spec.dtype), "zeros (recurrent state)"
     if _IMAGE.search(spec.name):
         values, how = rng.random(shape), "uniform [0, 1) (image)"
     else:
@@ -125,6 +129,14 @@ def synthesize_with_sources(specs: list[IOSpec], resolved_shapes: dict[str, list
         if spec.name in provided:
             feeds[spec.name], sources[spec.name] = check_provided(spec, provided[spec.name], shape), "provided"
             continue
+        need = spec.needs_value
+        if need is not None and need.default is not None:  # a value the model itself justifies
+            feeds[spec.name] = check_provided(spec, _literal(need.default, spec), shape)
+            sources[spec.name] = f"{need.default} ({need.why})"
+            continue
+        if need is not None:  # a sample rate: a made-up one would mislead
+            raise InputSpecError(f"input {spec.name!r} needs a value: it is {need.what}.",
+                                 hint=f"Pass --input {spec.name}={need.example} (or the value your data uses).")
         feeds[spec.name], how = _one(spec, shape, _rng(seed, spec.name), hint)
         sources[spec.name] = f"synthesized: {how}, seed {seed}"
     return feeds, sources

@@ -55,6 +55,8 @@ class WarningKind(str, enum.Enum):
     CANCELLED = "cancelled"  # stopped by the user; partial results
     NOT_STEADY = "not_steady"  # --until-steady did not settle
     ENGINE_NOTE = "engine_note"  # a note from the engine while opening the session
+    GUESSED_SHAPE = "guessed_shape"  # an input dim took a stated default (image 224, sequence 128)
+    SUSPICIOUS_SHAPE = "suspicious_shape"  # an image input with a side of 1 (not fixed by the model)
     OTHER = "other"
 
 
@@ -173,6 +175,15 @@ class InputInfo(Section):
     dtype: str = ""
     shape: list[int] | None = None
     source: str = ""
+    # Per axis, where its value came from (app.model.dims.DimSource): model, bound, hint, default, guessed.
+    dim_sources: list[str] = field(default_factory=list)
+    guessed: list[int] = field(default_factory=list)  # axes that took a stated default (WarningKind.GUESSED_SHAPE)
+    unit_sides: list[int] = field(default_factory=list)  # image side axes of size 1 (WarningKind.SUSPICIOUS_SHAPE)
+
+    def dim_label(self, axis: int) -> str:
+        """'x[2]=224'."""
+        value = self.shape[axis] if self.shape is not None and axis < len(self.shape) else "?"
+        return f"{self.name}[{axis}]={value}"
 
 
 @dataclass
@@ -409,6 +420,7 @@ class RunRecord(Section):
     error: RunError | None = None
     worker_pid: int | None = None
     history: HistoryInfo | None = None
+    worker_log: str | None = None  # what native libraries printed in the worker (None: nothing)
 
     ALWAYS = ("placement", "precision", "output_check", "energy", "error", "sustained")
 

@@ -13,8 +13,21 @@ from app.common.fmt import (
     fmt_share,
 )
 from app.common.text import terminal_safe
-from app.record.schema import Phase, RunRecord
+from app.record.schema import InputInfo, Phase, RunRecord
 from app.report import facts
+
+
+def _shape(i: InputInfo) -> str:
+    if i.shape is None:
+        return "?"
+    return "[" + ", ".join(f"{d}*" if a in i.guessed else str(d) for a, d in enumerate(i.shape)) + "]"
+
+
+def _inputs_line(r: RunRecord) -> str:
+    """'inputs: x [1, 3, 224*, 224*] float32  (* guessed: set them for your real input size)'."""
+    text = "; ".join(f"{terminal_safe(i.name)} {_shape(i)} {terminal_safe(i.dtype)}" for i in r.inputs)
+    guessed = any(i.guessed for i in r.inputs)
+    return f"  inputs: {text}" + ("  (* guessed: set them for your real input size)" if guessed else "")
 
 
 def format_run(r: RunRecord) -> str:
@@ -25,6 +38,8 @@ def format_run(r: RunRecord) -> str:
     lines.append(f"{r.model.display_name} on {t.id} ({t.device_name or t.device_type})  status: {r.status.value}")
     if r.error:
         lines.append(f"  error: {r.error.message} {r.error.hint}".rstrip())
+    if r.inputs:
+        lines.append(_inputs_line(r))
     parts = [f"{name} {fmt_ms(p.seconds)}" for name, p in r.phases.items() if name != Phase.MEASURE.value]
     if parts:
         lines.append("  phases: " + ", ".join(parts))

@@ -32,6 +32,7 @@ from app.record.schema import (
     WarningKind,
 )
 from app.record.typed import to_json
+from app.run import native_log
 from app.run.host import host_info, versions
 from app.run.latency_store import LatencyStore
 from app.run.runspec import RunSpec
@@ -43,6 +44,7 @@ class RecordBuilder:
         self.spec = spec
         target_json = target.to_dict() if target is not None else {"id": spec.target_id}
         self.record = RunRecord(
+            worker_log=spec.log_path,
             target=TargetInfo.from_json(target_json),
             tool=ToolInfo("aipcprof", __version__),
             created_utc=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -73,6 +75,7 @@ class RecordBuilder:
 
     def set_inputs(self, inputs: list[InputInfo]) -> None:
         self.record.inputs = list(inputs)
+        _input_warnings(self.record)
 
     def set_model(self, model: ModelInfo) -> None:
         self.record.model = dataclasses.replace(model, path=model.path or self.record.model.path)
@@ -111,6 +114,7 @@ class RecordBuilder:
             r.warn(WarningKind.CANCELLED, f"cancelled by the user after {count} measured inferences; "
                                           f"partial results.")
         self._telemetry(sampler, count)
+        r.worker_log = native_log.kept(r.worker_log)
         _placement_warnings(r)
         _output_warnings(r)
         return r
@@ -176,6 +180,19 @@ def _placement_warnings(r: RunRecord) -> None:
     elif p.accelerator_share < 1.0:
         r.warn(WarningKind.PARTIAL_FALLBACK, f"{total - on} of {total} nodes fell back from {acc} to other "
                                              f"providers ({p.accelerator_share:.0%} on the accelerator).")
+
+
+def _input_warnings(r: RunRecord) -> None:
+    """Guessed dims first and loud: a run at a made-up size measures a different workload."""
+    guessed = [i.dim_label(a) for i in r.inputs for a in i.guessed]
+    if guessed:
+        r.warn(WarningKind.GUESSED_SHAPE, f"guessed: {', '.join(guessed)} — set them for your real input size.",
+               first=True)
+    for i in r.inputs:
+        if i.unit_sides:
+            sides = ", ".join(i.dim_label(a) for a in i.unit_sides)
+            r.warn(WarningKind.SUSPICIOUS_SHAPE, f"input '{i.name}' is an image with a side of 1 ({sides}); "
+                                                 f"real images are larger, so these timings say little about them.")
 
 
 def _output_warnings(r: RunRecord) -> None:

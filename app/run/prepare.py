@@ -17,6 +17,8 @@ class PreparedRun:
     dim_overrides: dict[str, int]
     inputs: list[dict] = field(default_factory=list)  # the record's `inputs` section
     model_identity: dict = field(default_factory=dict)
+    guessed: dict[str, list[int]] = field(default_factory=dict)  # input -> axes that took a stated default
+    quant_label: str = ""  # the model's own quantisation, for the precision label ("" when float)
 
     def inputs_summary(self) -> list[dict]:
         return self.inputs
@@ -24,6 +26,7 @@ class PreparedRun:
 
 def prepare_run(spec: RunSpec) -> PreparedRun:
     from app.model import inputs as inp
+    from app.model.model_card import quant_label, quantization
     from app.model.model_file import custom_domain_ops, custom_op_error, load_model
 
     model = load_model(spec.model_path)
@@ -34,7 +37,8 @@ def prepare_run(spec: RunSpec) -> PreparedRun:
     prepared = inp.prepare_inputs(specs, shapes=spec.shapes, dims=spec.dims, inputs=spec.inputs, seed=spec.seed)
     return PreparedRun(feeds=prepared.feeds, input_shapes=prepared.shapes,
                        dim_overrides=_bound_dims(specs, prepared.shapes), inputs=prepared.describe(),
-                       model_identity=_identity(spec.model_path, model))
+                       model_identity=_identity(spec.model_path, model), guessed=prepared.guessed,
+                       quant_label=quant_label(quantization(model)))
 
 
 def _bound_dims(specs, resolved: dict[str, list[int]]) -> dict[str, int]:

@@ -22,6 +22,7 @@ inputs and the output check are not events: they are in the record at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import signal
 import time
@@ -33,6 +34,7 @@ import numpy as np
 
 from app.common.errors import ErrorKind
 from app.record.schema import RunRecord
+from app.run import native_log
 from app.run.builder import RecordBuilder
 from app.run.messages import (
     InputsResolved,
@@ -119,8 +121,10 @@ class RunEnded(RunEvent):
 class ProfileRun:
     def __init__(self, spec: RunSpec, *, sampler=None, target=None) -> None:
         self.spec = spec.validate()
+        if self.spec.log_path is None:  # each run its own log of native output (app.run.native_log)
+            self.spec = dataclasses.replace(self.spec, log_path=native_log.new_log_path())
         self.sampler = sampler
-        self.builder = RecordBuilder(spec, target=target)
+        self.builder = RecordBuilder(self.spec, target=target)
         self._ctx = mp.get_context("spawn")
         self._cancel = self._ctx.Event()
         self._conn = None

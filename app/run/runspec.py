@@ -15,6 +15,7 @@ from app.record.schema import RunSettings
 @dataclass
 class RunSpec(RunSettings):
     model_path: str = ""
+    log_path: str | None = None  # where the worker's native stdout/stderr go (set by the runner)
 
     def validate(self) -> RunSpec:
         """The checks a spec built without RunOptions (tests, tools) must pass too; RunOptions has the full set."""

@@ -37,6 +37,7 @@ import numpy as np
 from app.common.errors import ErrorKind, UserError
 from app.record.schema import InputInfo, ModelInfo, OutputCheck, Placement, SessionInfo, SteadyState
 from app.record.typed import to_json
+from app.run import native_log
 from app.run.messages import (
     InputsResolved,
     LatencyBatch,
@@ -64,8 +65,9 @@ def worker_main(spec_dict: dict, conn: Connection, cancel_event) -> None:
     """Entry point of the spawned process."""
     # The parent owns Ctrl-C: it sets cancel_event so the partial record is kept.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Native runtimes print banners on stdout; keep stdout for the CLI's own output (--json).
-    os.dup2(2, 1)
+    # Native runtimes print banners and warnings on fds 1 and 2: into the run's log, off the terminal.
+    if not native_log.redirect(spec_dict.get("log_path")):
+        os.dup2(2, 1)  # no log file: at least keep stdout for the CLI's own output (--json)
     try:
         _Worker(RunSpec.from_dict(spec_dict), conn, cancel_event).run()
         conn.send(WorkerDone())
@@ -121,6 +123,7 @@ class _Worker:
         settings = SessionSettings(
             ep_options=dict(spec.ep_options), strict=spec.strict, threads=spec.threads,
             dim_overrides=prepared.dim_overrides, input_shapes=prepared.input_shapes, cache_dir=spec.cache_dir,
+            guessed_dims=prepared.guessed, quant_label=prepared.quant_label,
         )
         session = self._phase(Phase.COMPILE, lambda: engine_for(target).open(spec.model_path, target, settings))
         self.conn.send(_session_opened(session))

@@ -111,9 +111,15 @@ def test_option_given_twice():
 
 
 def test_unresolved_symbolic_dim(zoo):
+    # A dim named like nothing known (not batch, sequence or image side) needs a value.
+    spec = _spec("x", TensorProto.FLOAT, [1, "k", 64])
+    msg = _raises(resolve_shapes, [spec], None, None, match="input 'x' dim 1 ('k') is symbolic and has no value")
+    assert msg.endswith("pass --dim k=N or --shape x=1,N,64.")
+    # A sequence dim takes the stated default 128, marked as guessed (the run warns).
     specs = model_inputs(load_model(zoo["transformer_block"]))
-    msg = _raises(resolve_shapes, specs, None, None, match="input 'x' dim 1 ('seq') is symbolic and has no value")
-    assert msg.endswith("pass --dim seq=N or --shape x=1,N,64.")
+    res = resolve_partial(specs, None, None)
+    assert res.shapes == {"x": [1, 128, 64]} and res.guessed == {"x": [1]} and res.guess_labels() == ["seq=128"]
+    assert not res.unresolved and res.confirmed_shapes() == {"x": [1, "seq", 64]}
 
 
 def test_dim_binds_everywhere(zoo):
@@ -155,9 +161,12 @@ def test_unknown_names_list_the_valid_ones(zoo):
 
 
 def test_unnamed_dynamic_dim():
-    spec = _spec("x", TensorProto.FLOAT, [None, 8])
-    _raises(resolve_shapes, [spec], None, None, match="input 'x' dim 0 is dynamic with no name")
-    assert resolve_shapes([spec], {"x": [3, 8]}) == {"x": [3, 8]}
+    spec = _spec("x", TensorProto.FLOAT, [8, None])
+    _raises(resolve_shapes, [spec], None, None, match="input 'x' dim 1 is dynamic with no name")
+    assert resolve_shapes([spec], {"x": [8, 3]}) == {"x": [8, 3]}
+    # An unnamed first dim is a batch: 1, stated as a default (not a guess).
+    res = resolve_partial([_spec("x", TensorProto.FLOAT, [None, 8])], None, None)
+    assert res.shapes == {"x": [1, 8]} and res.defaulted == {"x[0]": 1} and not res.guessed
 
 
 # --- synthesis ----------------------------------------------------------------------------------

@@ -198,3 +198,43 @@ def test_sample_model_is_reproducible_and_runs():
     sess.run(None, {"image": x})
     (logits,) = sess.run(None, {"image": x})
     assert logits.shape == (1, 100) and np.isfinite(logits).all() and logits.std() > 0
+
+
+def test_macs_follow_a_shape_computed_at_run_time(tmp_path):
+    """Shape -> Gather -> Div -> Concat -> Reshape (a head split): onnx stops at Div, ORT's symbolic inference not."""
+    def ints(name, v):
+        return numpy_helper.from_array(np.array(v, np.int64), name)
+
+    n = helper.make_node
+    nodes = [n("Shape", ["x"], ["s"]), n("Gather", ["s", "i1"], ["seq"], axis=0),
+             n("Gather", ["s", "i2"], ["hid"], axis=0), n("Div", ["hid", "four"], ["hd"]),
+             n("Unsqueeze", ["seq", "ax0"], ["seq1"]), n("Unsqueeze", ["hd", "ax0"], ["hd1"]),
+             n("Concat", ["one", "seq1", "four1", "hd1"], ["shape"], axis=0), n("Reshape", ["x", "shape"], ["xr"]),
+             n("Transpose", ["xr"], ["xt"], perm=[0, 2, 1, 3]), n("MatMul", ["xt", "w"], ["y"], name="proj")]
+    inits = [ints("i1", 1), ints("i2", 2), ints("four", 4), ints("ax0", [0]), ints("one", [1]), ints("four1", [4]),
+             numpy_helper.from_array(np.ones((16, 8), np.float32), "w")]
+    g = helper.make_graph(nodes, "heads", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, "seq", 64])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    path = tmp_path / "heads.onnx"
+    path.write_bytes(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    assert inspect_model(path, dims={"seq": 10}).macs == 1 * 4 * 10 * 16 * 8
+    assert inspect_model(path).macs is None  # seq not set: never counted at the guess
+
+
+def test_compute_in_ops_not_modelled_gives_no_total(tmp_path):
+    """An LSTM next to a MatMul: the MatMul alone is not the model's compute, so the total is unknown, not 0."""
+    hidden, feat = 8, 4
+    inits = [numpy_helper.from_array(np.zeros((1, 4 * hidden, feat), np.float32), "W"),
+             numpy_helper.from_array(np.zeros((1, 4 * hidden, hidden), np.float32), "R"),
+             numpy_helper.from_array(np.zeros((hidden, 2), np.float32), "head")]
+    nodes = [helper.make_node("LSTM", ["x", "W", "R"], ["", "h"], hidden_size=hidden),
+             helper.make_node("Squeeze", ["h"], ["h2"]), helper.make_node("MatMul", ["h2", "head"], ["y"])]
+    g = helper.make_graph(nodes, "lstm", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [5, 1, feat])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    path = tmp_path / "lstm.onnx"
+    path.write_bytes(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    card = inspect_model(path)
+    assert card.macs is None and card.flops is None
+    assert card.macs_reason == f"LSTM not modelled; the counted ops alone: {hidden * 2}"
+    assert card.macs_by_op == {"MatMul": hidden * 2}
+    assert "MACs unknown: LSTM not modelled" in format_card(card)

@@ -27,7 +27,10 @@ def test_qnn_emulator_is_ready_and_says_what_it_is(targets):
     assert emulator.ready and emulator.emulated
     assert emulator.provider == "QNNExecutionProvider"
     assert emulator.reason == EMULATOR_NOTE
-    assert emulator.default_options == {"backend_type": "htp", "htp_performance_mode": "burst"}
+    # fp16 on the HTP needs a SoC: the emulator states one (Snapdragon X Elite, soc_model 60).
+    assert emulator.default_options == {"backend_type": "htp", "htp_performance_mode": "burst",
+                                        "enable_htp_fp16_precision": "1", "soc_model": "60"}
+    assert emulator.details["qnn_soc"] == "Snapdragon X Elite, SC8380XP"
     assert emulator.ep_version and emulator.details["selection"] == "ep_device"
 
 

@@ -60,10 +60,18 @@ def test_validate_accepts_documented_keys_and_rejects_others():
 
 
 def test_precision_wording():
-    def precision(provider, options=None, ops=(), inputs=("tensor(float)",), on_acc=True, device="NPU"):
-        return ort_options.precision(provider, device, options or {}, set(ops), list(inputs), on_acc)
+    def precision(provider, options=None, ops=(), inputs=("tensor(float)",), on_acc=True, device="NPU", quant=""):
+        return ort_options.precision(provider, device, options or {}, set(ops), list(inputs), on_acc, quant)
 
-    assert precision(QNN, {"backend_type": "htp"}) == "fp16 (QNN enable_htp_fp16_precision)"
+    # The QNN EP builds fp32 graphs unless fp16 is on with a soc_model (it defaults to neither).
+    assert precision(QNN, {"backend_type": "htp"}) == "fp32"
+    assert precision(QNN, {"enable_htp_fp16_precision": "1", "soc_model": "60"}) == \
+        "fp16 (QNN enable_htp_fp16_precision)"
+    assert precision(QNN, {"enable_htp_fp16_precision": "0", "soc_model": "60"}).startswith("fp16 (QNN HTP soc_model 60")
+    assert precision(QNN, ops={"DynamicQuantizeLinear", "MatMulInteger"}) == "int8 (QOperator, dynamic quantisation)"
+    assert precision(QNN, ops={"QLinearConv"}) == "int8 (QOperator)"
+    assert precision(QNN, ops={"Conv"}, quant="uint8 (QOperator, dynamic quantisation)") == \
+        "uint8 (QOperator, dynamic quantisation)"
     assert precision(QNN, {"enable_htp_fp16_precision": "0"}) == "fp32"
     assert precision(QNN, {"htp_bf16_enable": "1"}) == "bf16 (QNN htp_bf16_enable)"
     assert precision(QNN, ops={"DequantizeLinear", "Conv"}) == "int8 (QDQ)"

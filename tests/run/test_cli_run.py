@@ -17,6 +17,7 @@ from app.cli import main
 from app.record import io as rec
 from app.record.schema import RunStatus
 from tests import model_zoo
+from tests.corpus import models as corpus
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -60,8 +61,13 @@ def _bad_model(kind: str, tmp_path: Path, zoo) -> tuple[list[str], str]:
         return [str(_external(tmp_path, location="../secret.bin"))], "outside"
     if kind == "custom_op":
         return [str(zoo["custom_domain_op"])], "com.example.custom"
-    if kind == "unresolved_dim":
-        return [str(zoo["transformer_block"])], "--dim seq="
+    if kind == "unresolved_dim":  # a dim named like nothing known ('seq' would now take a stated guess)
+        return [str(corpus.save(corpus.vad(with_rate=False), tmp_path, "vad"))], "--dim n="
+    if kind == "needs_value":  # a sample rate: no made-up value
+        return [str(corpus.save(corpus.vad(), tmp_path, "vad")), "--dim", "n=512"], "--input sr=16000"
+    if kind == "kernel_wider_than_input":  # the chosen size cannot run: named, with the size that can
+        return [str(corpus.save(corpus.vad(), tmp_path, "vad")), "--dim", "n=128", "--input", "sr=16000"], \
+            "input 'input' has n=128; the model's first convolution ('stft') needs at least 256"
     if kind == "wrong_rank":
         return [str(zoo["conv_net"]), "--shape", "image=1,3,64"], "image"
     if kind == "unknown_target":
@@ -72,7 +78,7 @@ def _bad_model(kind: str, tmp_path: Path, zoo) -> tuple[list[str], str]:
 
 
 BAD = ["empty", "random", "png", "truncated", "missing_external", "outside_external", "custom_op",
-       "unresolved_dim", "wrong_rank", "unknown_target", "unwritable_out"]
+       "unresolved_dim", "needs_value", "kernel_wider_than_input", "wrong_rank", "unknown_target", "unwritable_out"]
 
 
 @pytest.mark.parametrize("kind", BAD)
@@ -146,3 +152,25 @@ def test_ctrl_c_stops_cleanly_and_keeps_partial_record(tmp_path, zoo):
     assert "Traceback" not in stderr
     record = rec.load(out)
     assert record.status is RunStatus.CANCELLED and record.latency.count > 0
+
+
+def test_a_failed_run_names_the_native_log(tmp_path, capsys):
+    """Exit 1 (the run started, then failed): the error line, then where the native output went."""
+    import argparse
+
+    from app.cli.cmd_run import _report
+    from app.common.errors import ErrorKind, ExitStatus
+    from app.record.schema import RunError, RunRecord, TargetInfo
+
+    log = tmp_path / "worker.log"
+    log.write_text(" # LIBNATIVE: something the runtime printed\n")
+    record = RunRecord(target=TargetInfo(id="ort/cpu"), status=RunStatus.FAILED, worker_log=str(log),
+                       error=RunError("the inference worker exited with code 3 during phase 'compile'.",
+                                      ErrorKind.WORKER_CRASHED, "A runtime or driver crashed."))
+    assert _report(record, argparse.Namespace(out=None, json=False)) is ExitStatus.RUN_FAILED
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith("aipcprof: error: the inference worker exited with code 3")
+    assert err[1] == f"aipcprof: native runtime output: {log}"
+    record.worker_log = None  # nothing printed by the runtimes: no second line
+    _report(record, argparse.Namespace(out=None, json=False))
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
