@@ -14,10 +14,11 @@ model card resolved or guessed), and a default for its role (batch 1, channels
 3, height and width 224, sequence 128). `options()` is what RunOptions takes:
 shapes, dims and inputs, the CLI's --shape / --dim / --input.
 
-Card fields read here that the model layer may add (read defensively, absent
-today): `guessed_dims` ({dim name or "input[axis]": size} that were guessed
-from model hints, shown as guessed) and per input `needs_value` (a scalar such
-as sample_rate that synthetic data cannot stand in for) with `value_hint`.
+Card fields read here (app.model.model_card): `input_dims` (per input, per axis:
+value and source — model / bound / hint / default / guessed / needed; a guessed
+size is shown as guessed) and `value_needs` (a scalar such as a sample rate that
+synthetic data cannot stand in for: the run needs a value, e.g. 16000, unless the
+model itself justifies a default).
 """
 
 from __future__ import annotations
@@ -348,11 +349,29 @@ class InputSetupState:
         self.changed.emit()
 
 
+def _card_dim_values(card: Mapping) -> tuple[dict[str, int], dict[str, int]]:
+    """(guessed, from the model's hints or defaults) sizes of open dims, keyed like the slots
+    (the dim's name, or "input[axis]"), from the card's per-axis `input_dims` (app.model.dims)."""
+    guessed: dict[str, int] = {}
+    hinted: dict[str, int] = {}
+    for name, axes in (card.get("input_dims") or {}).items():
+        for axis, d in enumerate(axes):
+            value, source = d.get("value"), d.get("source")
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                continue
+            key = d.get("name") or f"{name}[{axis}]"
+            if source == "guessed":
+                guessed.setdefault(key, value)
+            elif source in ("hint", "default"):
+                hinted.setdefault(key, value)
+    return guessed, hinted
+
+
 def _layout(card: Mapping) -> tuple[list[InputSlots], dict[str, DimSlot]]:
     """The inputs and their open-dim slots, from a ModelCard.to_dict()."""
-    guessed = card.get("guessed_dims") or {}
+    guessed, defaulted = _card_dim_values(card)
     resolved = card.get("resolved_shapes") or {}
-    defaulted = card.get("defaulted_dims") or {}
+    needs = card.get("value_needs") or {}
     uses: dict[str, list[tuple[str, int]]] = {}
     first: dict[str, str] = {}  # named dim -> the input that shows it
     roles: dict[str, Role] = {}
@@ -383,10 +402,10 @@ def _layout(card: Mapping) -> tuple[list[InputSlots], dict[str, DimSlot]]:
                 card_size.setdefault(key, got)
             if first.get(key, name) == name and key not in own:
                 own.append(key)
-        value_hint = spec.get("value_hint")
+        need = needs.get(name) or {}
         inputs.append(InputSlots(name, dtype, shape, tuple(own), scalar=shape == [],
-                                 needs_value=bool(spec.get("needs_value")),
-                                 value_hint=str(value_hint) if value_hint is not None else ""))
+                                 needs_value=bool(need) and need.get("default") is None,
+                                 value_hint=str(need.get("example") or "")))
     slots = {}
     for key, where in uses.items():
         role = roles[key]

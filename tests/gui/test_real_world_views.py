@@ -125,7 +125,7 @@ def test_a_needed_value_stops_the_run_with_one_line(qtbot, window, gui_models):
     path = gui_models["scaled_image_net"]
     load_model(qtbot, window, path)
     card = dict(window.state.model.card)  # the card as the model layer flags a scalar it cannot synthesise
-    card["inputs"] = [card["inputs"][0], {**card["inputs"][1], "needs_value": True, "value_hint": "0.5"}]
+    card["value_needs"] = {"scale": {"what": "a scale", "example": "0.5", "default": None, "why": ""}}
     card["sha256"] = "f" * 64
     window.state.model.set_card(str(path), card, reinspected=True)
     edit = window.model_panel._value_edits["scale"]

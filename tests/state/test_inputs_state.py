@@ -86,8 +86,10 @@ def test_a_square_named_size_takes_presets_too():
 
 
 def test_card_sizes_and_guesses_are_the_defaults():
-    # What the model layer resolved or guessed (guessed_dims: read when the card has it) starts the editor.
-    card = _card([ALL_OPEN], guessed_dims={"x[2]": 512, "x[3]": 384})
+    # What the model layer resolved or guessed (the card's per-axis input_dims) starts the editor.
+    dims = [{"value": 1, "source": "default", "name": None}, {"value": 3, "source": "hint", "name": None},
+            {"value": 512, "source": "guessed", "name": None}, {"value": 384, "source": "guessed", "name": None}]
+    card = _card([ALL_OPEN], input_dims={"x": dims})
     card["resolved_shapes"] = {"x": [1, 3, 512, 384]}
     st = InputSetupState()
     st.set_card(card)
@@ -107,10 +109,11 @@ def test_a_file_takes_the_inputs_shape_and_wins_over_a_value():
 
 
 def test_what_a_run_cannot_do_without():
-    needs = {"name": "sample_rate", "dtype": "int64", "shape": [], "needs_value": True, "value_hint": "16000"}
+    needs = {"name": "sample_rate", "dtype": "int64", "shape": []}
     rankless = {"name": "blob", "dtype": "float32", "shape": None}
     st = InputSetupState()
-    st.set_card(_card([needs, rankless]))
+    st.set_card(_card([needs, rankless], value_needs={"sample_rate": {"what": "a sample rate", "example": "16000",
+                                                                      "default": None, "why": ""}}))
     assert st.inputs[1].whole_shape
     problems = st.problems()
     assert problems[0][0] == "Input 'sample_rate' needs a value: synthetic data cannot stand in for it."
@@ -177,3 +180,22 @@ def test_app_state_lays_out_inputs_from_the_model_card_and_builds_the_spec():
     spec = state.run_setup.build("/m/m.onnx", state.run_setup.current_target(), inputs.dims(),
                                  inputs.inputs_data(), inputs.shapes())
     assert isinstance(spec, RunSpec) and spec.shapes == {"x": [1, 3, 320, 320]} and spec.dims == {}
+
+
+def test_a_real_card_from_the_model_layer_drives_the_editor(tmp_path):
+    """The card app.model.model_card builds for real models: guessed sizes and needed values reach the editor."""
+    from app.model.model_card import inspect_model
+    from tests.corpus import models
+
+    unknown = inspect_model(models.save(models.unknown_dims(), tmp_path, "unknown_dims")).to_dict()
+    st = InputSetupState()
+    st.set_card(unknown)
+    assert st.shapes() == {"x": [1, 3, 224, 224]}
+    assert st.slots["x[2]"].guessed and st.slots["x[3]"].guessed and not st.slots["x[0]"].guessed
+    vad = inspect_model(models.save(models.vad(), tmp_path, "vad")).to_dict()
+    st.set_card(vad)
+    (sr,) = [i for i in st.inputs if i.needs_value]
+    assert sr.name == "sr" and sr.value_hint == "16000"
+    assert st.problems()[0][0] == "Input 'sr' needs a value: synthetic data cannot stand in for it."
+    st.set_value("sr", "16000")
+    assert all(p[0] != "Input 'sr' needs a value: synthetic data cannot stand in for it." for p in st.problems())
