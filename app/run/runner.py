@@ -23,6 +23,7 @@ inputs and the output check are not events: they are in the record at the end.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -134,7 +135,7 @@ class ProfileRun:
     # -- lifecycle -------------------------------------------------------
     def start(self) -> None:
         parent, child = self._ctx.Pipe(duplex=False)
-        proc = self._ctx.Process(target=worker_main, args=(self.spec.to_dict(), child, self._cancel),
+        proc = self._ctx.Process(target=worker_main, args=(self.spec.to_dict(), child, self._cancel, os.getpid()),
                                  name="aipcprof-worker", daemon=True)
         proc.start()
         child.close()  # so the parent sees EOF when the worker dies

@@ -21,12 +21,18 @@ state before the first of them, never sent.
 A vendor driver that segfaults or hangs takes down this process only; the
 parent reports it and keeps what was streamed so far. Latencies are streamed
 in batches (~33 ms each), never one message per inference.
+
+The worker never outlives its parent: a watchdog thread notices the parent is
+gone (killed, crashed) within PARENT_POLL_S, and a send on the broken pipe ends
+the worker at once; either way it exits quietly, with no traceback.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
+import threading
 import time
 import traceback
 from multiprocessing.connection import Connection
@@ -54,27 +60,84 @@ from app.run.runspec import RunSpec
 
 BATCH_SECONDS = 0.033  # inference time one LatencyBatch covers: ~30 chart updates/s
 MAX_BATCH = 8192
+PARENT_POLL_S = 0.2  # how often the watchdog looks for the parent
+PARENT_GONE_EXIT = 0  # nobody is left to read the exit status
 
 
 class _Cancelled(Exception):
     pass
 
 
-def worker_main(spec_dict: dict, conn: Connection, cancel_event) -> None:
-    """Entry point of the spawned process."""
+class _Pipe:
+    """The worker's end of the pipe: a send to a parent that is gone ends the worker quietly."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def send(self, msg) -> None:
+        try:
+            self._conn.send(msg)
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            _exit_quietly()
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        except OSError:
+            pass
+
+
+def _exit_quietly() -> None:
+    """The parent is gone: no one reads a message, a record or a traceback. Leave now.
+
+    os._exit, not sys.exit: a runtime thread (ORT, OpenVINO) must not keep the
+    process alive, and unwinding through native code could print.
+    """
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(PARENT_GONE_EXIT)
+
+
+def _parent_alive(parent_pid: int) -> bool:
+    if os.name == "posix":
+        return os.getppid() == parent_pid  # an orphan is re-parented (to init or a subreaper)
+    import psutil  # Windows keeps the old ppid: ask whether that process still exists
+
+    return psutil.pid_exists(parent_pid)
+
+
+def _watch_parent(parent_pid: int) -> threading.Thread:
+    """A daemon thread that ends the worker within PARENT_POLL_S of its parent's death."""
+
+    def watch() -> None:
+        while _parent_alive(parent_pid):
+            time.sleep(PARENT_POLL_S)
+        _exit_quietly()
+
+    thread = threading.Thread(target=watch, name="aipcprof-parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def worker_main(spec_dict: dict, conn: Connection, cancel_event, parent_pid: int | None = None) -> None:
+    """Entry point of the spawned process; `parent_pid` is the process to outlive never (default: ours)."""
     # The parent owns Ctrl-C: it sets cancel_event so the partial record is kept.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Native runtimes print banners on stdout; keep stdout for the CLI's own output (--json).
     os.dup2(2, 1)
+    _watch_parent(parent_pid or os.getppid())
+    pipe = _Pipe(conn)
     try:
-        _Worker(RunSpec.from_dict(spec_dict), conn, cancel_event).run()
-        conn.send(WorkerDone())
+        _Worker(RunSpec.from_dict(spec_dict), pipe, cancel_event).run()
+        pipe.send(WorkerDone())
     except _Cancelled:
-        conn.send(WorkerDone())
+        pipe.send(WorkerDone())
     except Exception as e:  # MemoryError included
-        conn.send(_failure(e))
+        pipe.send(_failure(e))
     finally:
-        conn.close()
+        pipe.close()
 
 
 def _failure(error: Exception) -> WorkerFailed:
@@ -90,7 +153,7 @@ def _failure(error: Exception) -> WorkerFailed:
 
 
 class _Worker:
-    def __init__(self, spec: RunSpec, conn: Connection, cancel_event) -> None:
+    def __init__(self, spec: RunSpec, conn: _Pipe, cancel_event) -> None:
         self.spec = spec
         self.conn = conn
         self.cancel = cancel_event
