@@ -8,8 +8,10 @@ wheel). Errors come back as one-line UserErrors (see ort_errors).
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -156,15 +158,59 @@ def _session_options(target: Target, settings: SessionSettings, plan: ort_facts.
 def _new_session(path: str, target: Target, options: dict[str, str], settings: SessionSettings,
                  plan: ort_facts.CachePlan | None, strict: bool) -> ort.InferenceSession:
     so = _session_options(target, settings, plan, strict)
-    if target.provider == CPU:
-        return ort.InferenceSession(path, sess_options=so, providers=[CPU])
-    if target.details.get("selection") == "ep_device":
-        so.add_provider_for_devices([_find_ep_device(target)], options)
-        return ort.InferenceSession(path, sess_options=so)
-    if target.provider not in ort.get_available_providers():
-        raise TargetError(f"{target.provider} is not in this onnxruntime build.", hint=target.fix)
-    # ORT appends the CPU EP itself (unless strict mode forbids it).
-    return ort.InferenceSession(path, sess_options=so, providers=[(target.provider, options)])
+    with _model_source(path, so) as source:
+        if target.provider == CPU:
+            return ort.InferenceSession(source, sess_options=so, providers=[CPU])
+        if target.details.get("selection") == "ep_device":
+            so.add_provider_for_devices([_find_ep_device(target)], options)
+            return ort.InferenceSession(source, sess_options=so)
+        if target.provider not in ort.get_available_providers():
+            raise TargetError(f"{target.provider} is not in this onnxruntime build.", hint=target.fix)
+        # ORT appends the CPU EP itself (unless strict mode forbids it).
+        return ort.InferenceSession(source, sess_options=so, providers=[(target.provider, options)])
+
+
+EXTERNAL_FOLDER_KEY = "session.model_external_initializers_file_folder_path"
+
+
+def is_utf8(text: str) -> bool:
+    """False for a POSIX name in another encoding (Python keeps its bytes as lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _model_source(path: str, so: ort.SessionOptions) -> Iterator[str | bytes]:
+    """What InferenceSession is given for the model at `path`.
+
+    ORT's Python binding takes only UTF-8 text as a path ("incompatible constructor
+    arguments" otherwise). A file named in another encoding is opened by Python
+    instead and handed over as bytes; its external data is found through the model's
+    folder, named in UTF-8, or on Linux through /proc/self/fd when the folder's own
+    name is not UTF-8 either.
+    """
+    if is_utf8(path):
+        yield path
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    folder_fd = None
+    if is_utf8(folder):
+        so.add_session_config_entry(EXTERNAL_FOLDER_KEY, folder)
+    elif os.path.isdir("/proc/self/fd"):
+        folder_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        so.add_session_config_entry(EXTERNAL_FOLDER_KEY, f"/proc/self/fd/{folder_fd}")
+    else:
+        raise ModelError(f"{path!r}: the model's folder name is not valid UTF-8, which ONNX Runtime cannot open.",
+                         hint="Rename the folder (or copy the model into a folder with a plain name).")
+    try:
+        with open(path, "rb") as f:
+            yield f.read()
+    finally:
+        if folder_fd is not None:
+            os.close(folder_fd)
 
 
 def _find_ep_device(target: Target) -> Any:
