@@ -33,6 +33,7 @@ from typing import ClassVar
 import numpy as np
 
 from app.common.errors import ErrorKind
+from app.model.input_files import check_input_files
 from app.record.schema import RunRecord
 from app.run.builder import RecordBuilder
 from app.run.messages import (
@@ -120,6 +121,9 @@ class RunEnded(RunEvent):
 class ProfileRun:
     def __init__(self, spec: RunSpec, *, sampler=None, target=None) -> None:
         self.spec = spec.validate()
+        # --input files are checked here, in the parent (CLI and desktop app), from their headers
+        # only: a file declaring terabytes is refused before a worker is spawned to run out of memory.
+        check_input_files(spec.inputs)
         self.sampler = sampler
         self.builder = RecordBuilder(spec, target=target)
         self._ctx = mp.get_context("spawn")
