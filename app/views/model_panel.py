@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.report.text import fmt_bytes, fmt_si
+from app.views.plain import tip
 
 _BATCH = re.compile(r"(?i)^(n|b|bs|nbatch|batch|batch_?size|.*batch.*)$")
 _SEQ = re.compile(r"(?i)seq|len|token|sentence|past|total|position")
@@ -164,7 +165,7 @@ class ModelPanel(QWidget):
             self._files.clear()
         p = Path(card["path"])
         self.title.setText(p.name)
-        self.title.setToolTip(str(p))
+        self.title.setToolTip(tip(str(p)))  # tooltips are rich text: names from the file are escaped
         self.subtitle.setText(f"{fmt_bytes(card['file_bytes'] + card.get('external_bytes', 0))} · {p.parent}")
         self._fill_facts(card)
         if not keep_dims or new_model:
@@ -204,10 +205,10 @@ class ModelPanel(QWidget):
                                                      if c.get("external_bytes") else "")
              + (f" · sha256 {c['sha256'][:12]}…" if c.get("sha256") else ""), c["path"]),
         ]
-        for label, value, tip in rows:
+        for label, value, help_text in rows:
             v = _plain(QLabel(value))
             v.setWordWrap(True)
-            v.setToolTip(tip)
+            v.setToolTip(tip(help_text))
             v.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.facts.addRow(f"{label}:", v)
 
@@ -220,7 +221,7 @@ class ModelPanel(QWidget):
             spin = QSpinBox()
             spin.setRange(1, 1_000_000)
             spin.setValue(int(c.get("defaulted_dims", {}).get(name) or default_dim(name)))
-            spin.setToolTip(f"Value for the symbolic dim '{name}' (used by every input that has it).")
+            spin.setToolTip(tip(f"Value for the symbolic dim '{name}' (used by every input that has it)."))
             spin.setKeyboardTracking(False)  # one re-inspection per edit, not per keystroke
             spin.valueChanged.connect(lambda _v: self.dims_changed.emit(self.dims()))
             spin.setObjectName(f"dim_{name}")
@@ -238,7 +239,7 @@ class ModelPanel(QWidget):
             shape = _shape(i["shape"]) if resolved == i["shape"] else f"{_shape(i['shape'])} → {_shape(resolved)}"
             for col, text in enumerate((i["name"], i["dtype"], shape)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                item.setToolTip(tip(text))
                 t.setItem(row, col, item)
             t.setCellWidget(row, 3, self._data_cell(i, old_values.get(i["name"], "")))
         o = self.outputs_table
@@ -257,7 +258,7 @@ class ModelPanel(QWidget):
         if spec["shape"] == []:  # a scalar: a value is the natural way to give it
             edit = QLineEdit(old_value)
             edit.setPlaceholderText("synthetic")
-            edit.setToolTip(f"Value for the scalar input '{name}' ({spec['dtype']}); empty = synthetic.")
+            edit.setToolTip(tip(f"Value for the scalar input '{name}' ({spec['dtype']}); empty = synthetic."))
             edit.setObjectName(f"value_{name}")
             self._value_edits[name] = edit
             lay.addWidget(edit)
@@ -294,7 +295,7 @@ class ModelPanel(QWidget):
             item = QTableWidgetItem(str(n))
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if op in macs:
-                item.setToolTip(f"{_si(macs[op])}MACs in {op} nodes")
+                item.setToolTip(tip(f"{_si(macs[op])}MACs in {op} nodes"))
             t.setItem(row, 1, item)
         self._fit(t, max_rows=10)
 
