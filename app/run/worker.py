@@ -100,19 +100,32 @@ def _exit_quietly() -> None:
     os._exit(PARENT_GONE_EXIT)
 
 
-def _parent_alive(parent_pid: int) -> bool:
+def _parent_check(parent_pid: int):
+    """A callable that says whether the parent still runs."""
     if os.name == "posix":
-        return os.getppid() == parent_pid  # an orphan is re-parented (to init or a subreaper)
-    import psutil  # Windows keeps the old ppid: ask whether that process still exists
+        return lambda: os.getppid() == parent_pid  # an orphan is re-parented (to init or a subreaper)
+    import psutil  # Windows keeps the old ppid: watch that process, by pid and start time (pids are reused)
 
-    return psutil.pid_exists(parent_pid)
+    try:
+        created = psutil.Process(parent_pid).create_time()
+    except psutil.Error:
+        return lambda: False
+
+    def alive() -> bool:
+        try:
+            return psutil.Process(parent_pid).create_time() == created
+        except psutil.Error:
+            return False
+
+    return alive
 
 
 def _watch_parent(parent_pid: int) -> threading.Thread:
     """A daemon thread that ends the worker within PARENT_POLL_S of its parent's death."""
+    alive = _parent_check(parent_pid)
 
     def watch() -> None:
-        while _parent_alive(parent_pid):
+        while alive():
             time.sleep(PARENT_POLL_S)
         _exit_quietly()
 
@@ -122,7 +135,7 @@ def _watch_parent(parent_pid: int) -> threading.Thread:
 
 
 def worker_main(spec_dict: dict, conn: Connection, cancel_event, parent_pid: int | None = None) -> None:
-    """Entry point of the spawned process; `parent_pid` is the process to outlive never (default: ours)."""
+    """Entry point of the spawned process; `parent_pid`: the process it must not outlive (default: its parent)."""
     # The parent owns Ctrl-C: it sets cancel_event so the partial record is kept.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Native runtimes print banners on stdout; keep stdout for the CLI's own output (--json).
