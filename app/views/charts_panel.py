@@ -35,6 +35,7 @@ from app.views.chart_plots import (
 from app.views.decimate import ColumnCache, column_minmax
 from app.views.kpi import KpiStrip
 from app.views.live_data import LiveData, Series
+from app.views.plain import esc
 
 KPI_EVERY_N_FRAMES = 6  # numbers change ~5 times a second: readable, and label relayouts stay cheap
 SLOW_PERIOD_S = 0.2  # telemetry curves, overlays and the 'why missing' list: ~5 Hz
@@ -349,7 +350,8 @@ class ChartsPanel(QWidget):
             if self._collapsed.get(name, False) != collapse:  # a relayout: only when it changes
                 self._collapsed[name] = collapse
                 set_collapsed(self.plots[name], name, collapse)
-            lines += [f"<b>{s.label}</b>: {s.status} — {s.reason or 'no reason given'}" for s in gone]
+            # rich text: the reasons quote OS messages and paths, so every piece is escaped
+            lines += [f"<b>{esc(s.label)}</b>: {esc(s.status)} — {esc(s.reason or 'no reason given')}" for s in gone]
         self._set_overlay("latency", "" if self.live.count or self.live.phases else self._overlays[
             "latency"].textItem.toPlainText())
         text = "<br>".join(lines)
