@@ -8,8 +8,10 @@ wheel). Errors come back as one-line UserErrors (see ort_errors).
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -179,12 +181,17 @@ def _new_session(path: str, target: Target, options: dict[str, str], settings: S
                  plan: ort_facts.CachePlan | None, strict: bool,
                  fixed: tuple[bytes, list[str]] | None = None) -> ort.InferenceSession:
     so = _session_options(target, settings, plan, strict)
-    if target.provider == CPU:
-        return ort.InferenceSession(path, sess_options=so, providers=[CPU])
-    source: str | bytes = path
-    if fixed is not None:
-        source = fixed[0]
+    if fixed is not None:  # a static-shape copy in memory: its external data stays in the model's folder
         so.add_session_config_entry(static_inputs.EXTERNAL_FOLDER, static_inputs.model_folder(path))
+        return _create_session(fixed[0], so, target, options)
+    with _model_source(path, so) as source:
+        return _create_session(source, so, target, options)
+
+
+def _create_session(source: str | bytes, so: ort.SessionOptions, target: Target,
+                    options: dict[str, str]) -> ort.InferenceSession:
+    if target.provider == CPU:
+        return ort.InferenceSession(source, sess_options=so, providers=[CPU])
     if target.details.get("selection") == "ep_device":
         so.add_provider_for_devices([_find_ep_device(target)], options)
         return ort.InferenceSession(source, sess_options=so)
@@ -216,6 +223,46 @@ def _all_static(path: str, settings: SessionSettings) -> bool | None:
         return None
     return all(s.name in settings.input_shapes or (s.shape is not None and all(
         isinstance(d, int) or d in settings.dim_overrides for d in s.shape)) for s in specs)
+
+
+def is_utf8(text: str) -> bool:
+    """False for a POSIX name in another encoding (Python keeps its bytes as lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _model_source(path: str, so: ort.SessionOptions) -> Iterator[str | bytes]:
+    """What InferenceSession is given for the model at `path`.
+
+    ORT's Python binding takes only UTF-8 text as a path ("incompatible constructor
+    arguments" otherwise). A file named in another encoding is opened by Python
+    instead and handed over as bytes; its external data is found through the model's
+    folder, named in UTF-8, or on Linux through /proc/self/fd when the folder's own
+    name is not UTF-8 either.
+    """
+    if is_utf8(path):
+        yield path
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    folder_fd = None
+    if is_utf8(folder):
+        so.add_session_config_entry(static_inputs.EXTERNAL_FOLDER, folder)
+    elif os.path.isdir("/proc/self/fd"):
+        folder_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        so.add_session_config_entry(static_inputs.EXTERNAL_FOLDER, f"/proc/self/fd/{folder_fd}")
+    else:
+        raise ModelError(f"{path!r}: the model's folder name is not valid UTF-8, which ONNX Runtime cannot open.",
+                         hint="Rename the folder (or copy the model into a folder with a plain name).")
+    try:
+        with open(path, "rb") as f:
+            yield f.read()
+    finally:
+        if folder_fd is not None:
+            os.close(folder_fd)
 
 
 def _find_ep_device(target: Target) -> Any:

@@ -131,6 +131,8 @@ def plan_cache(model_path: str, target: Target, options: dict[str, str], setting
                 "options": options, "dims": settings.dim_overrides, "strict": settings.strict,
                 "shapes": settings.input_shapes}  # unnamed dims are compiled at these sizes
     key = hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
-    stem = f"{model.stem}-{target.id.replace('/', '-')}-{key}"
+    # The context path goes to ORT as UTF-8 text: a model named in another encoding gets "_" there.
+    name = model.stem.encode("utf-8", "replace").decode("utf-8").replace("?", "_")
+    stem = f"{name}-{target.id.replace('/', '-')}-{key}"
     context = folder / f"{stem}_ctx.onnx"
     return CachePlan(context, folder / f"{stem}.placement.json", "hit" if context.exists() else "miss")

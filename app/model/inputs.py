@@ -290,7 +290,10 @@ def prepare_inputs(specs: list[IOSpec], *, shapes: dict[str, list[int]] | None =
     _check_names("--input", inputs, list(by_name), "input")
     provided = {}
     for name, text in inputs.items():
-        provided[name] = load_input_value(text, by_name[name])
+        spec = by_name[name]
+        known = shapes.get(name) or (None if spec.shape is None else  # what --shape/--dim already fix
+                                     [(dims or {}).get(d, d) if isinstance(d, str) else d for d in spec.shape])
+        provided[name] = load_input_value(text, spec, known)
         if provided[name].ndim:  # a scalar value fills whatever shape the run uses
             _check_fits(by_name[name], provided[name], text)
             shapes.setdefault(name, list(provided[name].shape))

@@ -3,8 +3,10 @@
 `load_model` parses the protobuf (never the external weights) and validates
 every external-data reference: the location must stay inside the model's
 folder (no absolute path, no `..`, no symlink out of it), the file must exist
-and be large enough. A reference that escapes the folder is refused without
-ever being opened. Every problem is a one-line `ModelError`.
+and be large enough. The context binary an EPContext node names (embed_mode=0)
+is held to the same rules, since the runtime opens it relative to the model.
+A reference that escapes the folder is refused without ever being opened.
+Every problem is a one-line `ModelError`.
 """
 
 from __future__ import annotations
@@ -172,6 +174,7 @@ def load_model(path: str | os.PathLike, *, load_weights: bool = False) -> onnx.M
                     "The download or export did not finish; get the model again.")
     refs = external_refs(model, p)
     check_external_files(refs, p)
+    check_ep_context_files(model, p)
     if load_weights and refs:
         onnx.external_data_helper.load_external_data_for_model(model, str(Path(os.path.abspath(p)).parent))
     return model
@@ -273,21 +276,28 @@ def _refuse(model_path: Path, tensor: str, loc: str, why: str) -> ModelError:
                  "onnx.save_model(model, path, save_as_external_data=True).")
 
 
-def _check_location(loc: str, folder: Path, model_path: Path, tensor: str) -> Path:
-    """The path `loc` names, refused (before any access) if it can leave `folder`."""
+def _location_problem(loc: str, folder: Path) -> str | None:
+    """Why `loc` (relative to `folder`) could reach outside it, or None; readlink only, nothing opened."""
     if not loc or "\x00" in loc:
-        raise _refuse(model_path, tensor, loc, "to an empty or invalid location")
+        return "to an empty or invalid location"
     win = PureWindowsPath(loc)  # splits on both / and \, sees drives and UNC roots
     if PurePosixPath(loc).is_absolute() or win.is_absolute() or win.drive or win.root:
-        raise _refuse(model_path, tensor, loc, "to an absolute path")
+        return "to an absolute path"
     if ".." in win.parts:
-        raise _refuse(model_path, tensor, loc, "outside the model's folder")
-    candidate = folder / loc
-    real, real_folder = os.path.realpath(candidate), os.path.realpath(folder)  # readlink only, no open
+        return "outside the model's folder"
+    real, real_folder = os.path.realpath(folder / loc), os.path.realpath(folder)
     if os.path.splitdrive(real)[0] != os.path.splitdrive(real_folder)[0] or \
             os.path.commonpath([real, real_folder]) != real_folder:
-        raise _refuse(model_path, tensor, loc, "through a link that leaves the model's folder")
-    return candidate
+        return "through a link that leaves the model's folder"
+    return None
+
+
+def _check_location(loc: str, folder: Path, model_path: Path, tensor: str) -> Path:
+    """The path `loc` names, refused (before any access) if it can leave `folder`."""
+    problem = _location_problem(loc, folder)
+    if problem:
+        raise _refuse(model_path, tensor, loc, problem)
+    return folder / loc
 
 
 def _int_entry(entries: dict[str, str], key: str, model_path: Path, tensor: str) -> int | None:
@@ -363,6 +373,55 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+# --- EP context binaries -------------------------------------------------------
+
+EP_CONTEXT_OP = "EPContext"  # ONNX Runtime's precompiled-graph node (com.microsoft)
+
+
+def _attr(node: onnx.NodeProto, name: str):
+    for a in node.attribute:
+        if a.name == name:
+            return helper.get_attribute_value(a)
+    return None
+
+
+def ep_context_paths(model: onnx.ModelProto) -> list[tuple[str, str]]:
+    """(node name, ep_cache_context) of every EPContext node whose binary is a file beside the model."""
+    out = []
+    for node in iter_nodes(model):
+        if node.op_type != EP_CONTEXT_OP or node.domain not in ORT_DOMAINS:
+            continue
+        embed = _attr(node, "embed_mode")
+        if embed is None or int(embed) != 0:  # default 1: the binary is inside the node, no file
+            continue
+        loc = _attr(node, "ep_cache_context")
+        loc = loc.decode("utf-8", errors="replace") if isinstance(loc, bytes) else str(loc or "")
+        out.append((node.name or "(unnamed)", loc))
+    return out
+
+
+def check_ep_context_files(model: onnx.ModelProto, model_path: str | os.PathLike) -> None:
+    """Each EPContext binary stays in the model's folder (like external data) and is a regular file."""
+    p = Path(model_path)
+    folder = Path(os.path.abspath(p)).parent
+    for node, loc in ep_context_paths(model):
+        problem = _location_problem(loc, folder)
+        if problem:
+            raise _fail(p, f"EPContext node '{node}' points its context binary (ep_cache_context) {problem} "
+                           f"({loc!r}); refused, not opened",
+                        "Only use EP context models whose .bin file sits in the model's own folder; "
+                        "compile the context model again (ep.context_embed_mode) or embed the binary.")
+        try:
+            st = os.stat(folder / loc)
+        except OSError:
+            raise _fail(p, f"EPContext node '{node}' names the context binary {loc!r}, which is missing",
+                        f"Copy {loc} from the same compile into {folder}.") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise _fail(p, f"EPContext node '{node}' points its context binary (ep_cache_context) to "
+                           f"something that is not a regular file ({loc!r}); refused, not opened",
+                        "Compile the context model again.")
 
 
 # --- operators no standard runtime implements ---------------------------------

@@ -17,6 +17,7 @@ import ml_dtypes
 import numpy as np
 
 from app.common.errors import InputSpecError
+from app.model.input_files import ArrayHeader, inspect_input_file, looks_like_file
 
 if TYPE_CHECKING:
     from app.model.inputs import IOSpec
@@ -167,34 +168,49 @@ def _mismatch(spec: IOSpec, problem: str, hint: str) -> InputSpecError:
     return InputSpecError(f"--input {spec.name}: the array {problem}.", hint=hint)
 
 
-def load_input_value(text: str, spec: IOSpec) -> np.ndarray:
-    """An --input value: FILE.npy, FILE.npz (key = input name or its only array) or a literal."""
-    looks_like_file = text.lower().endswith((".npy", ".npz")) or "/" in text or "\\" in text
-    if looks_like_file or Path(text).is_file():
-        return _load_file(Path(text), spec)
+def load_input_value(text: str, spec: IOSpec, shape: list | None = None) -> np.ndarray:
+    """An --input value: FILE.npy, FILE.npz (key = input name or its only array) or a literal.
+
+    `shape`: the input's shape as far as --shape/--dim fix it (ints where known); a file's
+    declared array must fit it before a byte of it is loaded.
+    """
+    if looks_like_file(text):
+        return _load_file(Path(text), spec, spec.shape if shape is None else shape)
     return _literal(text, spec)
 
 
-def _load_file(path: Path, spec: IOSpec) -> np.ndarray:
+def _load_file(path: Path, spec: IOSpec, shape: list | None) -> np.ndarray:
+    """Check the header (kind, sizes, memory, the input's dtype and known dims), then load that array only."""
     where = f"--input {spec.name}={path}"
-    if not path.is_file():
-        raise InputSpecError(f"{where}: no such file {str(path)!r}.", hint="Check the path.")
+    header = inspect_input_file(path, spec.name, where)
+    _check_header_fits(spec, header, where, shape)
     try:
         data = np.load(path, allow_pickle=False)  # never unpickle: a .npy can carry code
-    except ValueError as e:
-        why = "holds Python objects (pickle), not loaded for safety" if "pickle" in str(e) else "is not a .npy/.npz array"
-        raise InputSpecError(f"{where}: the file {why}.", hint="Save a plain array with np.save(path, arr).") from None
-    except (OSError, EOFError, zipfile.BadZipFile):
-        raise InputSpecError(f"{where}: the file is not a readable .npy/.npz array.",
-                             hint="Save it with np.save(path, arr).") from None
-    if isinstance(data, np.ndarray):
-        return data
-    with data:
-        keys = list(data.files)
-        if spec.name in keys or len(keys) == 1:
-            return data[spec.name if spec.name in keys else keys[0]]
-    raise InputSpecError(f"{where}: the .npz holds {', '.join(keys) or 'no arrays'} but none named {spec.name!r}.",
-                         hint=f"Name the array after the input: np.savez(path, **{{{spec.name!r}: arr}}).")
+        if isinstance(data, np.ndarray):
+            return data
+        with data:
+            return data[header.member]
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as e:
+        raise InputSpecError(f"{where}: the array could not be read ({e.__class__.__name__}: "
+                             f"{str(e).splitlines()[0][:80] if str(e) else 'damaged data'}).",
+                             hint="Save it again with np.save(path, arr).") from None
+
+
+def _check_header_fits(spec: IOSpec, header: ArrayHeader, where: str, shape: list | None) -> None:
+    """The declared array against the input (dtype, rank, every known dim), before a byte of it is loaded."""
+    member = f" member {header.member!r}" if header.member is not None else ""
+    wanted = spec.dtype
+    if wanted is not None and not (wanted.kind == "O" and header.dtype.kind in "US") and header.dtype != wanted:
+        raise InputSpecError(f"{where}:{member} holds {header.describe()} but the model wants {spec.dtype_name}.",
+                             hint=f"Convert it: np.save(path, arr.astype(np.{wanted.name})).")
+    if not header.shape or shape is None:
+        return  # a scalar fills any shape; a rank-less input takes any
+    fixed_ok = all(not isinstance(w, int) or w == g for w, g in zip(shape, header.shape, strict=False))
+    if len(header.shape) != len(shape) or not fixed_ok:
+        want = "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+        raise InputSpecError(f"{where}:{member} declares {header.describe()} but the run needs {want} "
+                             f"(the model's shape, with --shape/--dim applied); not loaded.",
+                             hint="Save an array of that shape (symbolic dims may take any size).")
 
 
 def _literal(text: str, spec: IOSpec) -> np.ndarray:

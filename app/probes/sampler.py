@@ -2,10 +2,13 @@
 
 Deadlines are absolute on the perf_counter clock (`next += period`), so the
 schedule never drifts; a probe that falls behind skips the missed slots
-instead of bursting. Each series is a bounded ring; `drain()` hands the live
-GUI/CLI everything new since its last call. The thread measures its own CPU
-time and, above `cpu_budget` of one core over 5 s, halves the fast probes'
-rates (down to 1 Hz) and logs it.
+instead of bursting. Each series is a set of preallocated rings at a few
+resolutions (app.probes.series); `drain()` hands the live GUI/CLI everything
+new since its last call, up to PENDING_MAX_AGE_S old: `aipcprof run` never
+drains, and a queue nobody empties must not grow for the whole run. So after
+its first minute a sampler's memory stays flat whatever the probes' rates. The thread measures
+its own CPU time and, above `cpu_budget` of one core over 5 s, halves the fast
+probes' rates (down to 1 Hz) and logs it.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from array import array
 from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from app.probes.model import ERROR, PERCENT, Probe, Sample, missing, reading
-from app.probes.recording import energy_section, telemetry_section
+from app.probes.recording import CONTEXT_NS, energy_section, telemetry_section
 from app.probes.series import RingSeries, Series
 
 log = logging.getLogger(__name__)
@@ -28,6 +32,8 @@ MAX_FAILURES = 5  # consecutive exceptions before a probe is switched off
 BUDGET_WINDOW_NS = 5_000_000_000
 SELF_REPORT_NS = 1_000_000_000
 MAX_SLEEP_S = 0.1  # stop() waits at most this long for the thread
+JITTER_POINTS = 4096  # tick lateness kept for the overhead percentiles (a fixed ring)
+PENDING_MAX_AGE_S = 30.0  # samples not drained within this long are dropped from the drain queue
 
 
 @dataclass
@@ -41,8 +47,8 @@ class _Slot:
 
 
 class Sampler:
-    def __init__(self, probes: list[Probe] | None = None, *, max_points_per_series: int = 100_000,
-                 cpu_budget: float | None = 0.01, max_pending: int = 200_000) -> None:
+    def __init__(self, probes: list[Probe] | None = None, *, max_points_per_series: int = 4096,
+                 cpu_budget: float | None = 0.01, max_pending: int = 50_000) -> None:
         if probes is None:
             from app.probes.registry import default_probes
 
@@ -59,7 +65,7 @@ class Sampler:
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._pid_dirty = False
-        self._jitter_ns: deque[int] = deque(maxlen=100_000)
+        self._jitter_ns = array("q", bytes(8 * JITTER_POINTS))  # a ring: _stats["ticks"] says how full
         self._stats = {"ticks": 0, "late_ticks": 0, "skipped_slots": 0, "backoffs": 0,
                        "cpu_ns": 0, "wall_ns": 0}
 
@@ -90,14 +96,22 @@ class Sampler:
         return self._thread is not None and self._thread.is_alive()
 
     def drain(self) -> list[Sample]:
+        """Every sample since the last call (at most PENDING_MAX_AGE_S old)."""
         with self._lock:
             out = list(self._pending)
             self._pending.clear()
         return out
 
-    def series(self) -> dict[str, Series]:
+    def series(self, since_ns: int | None = None) -> dict[str, Series]:
+        """Each metric's newest points at full rate; with `since_ns`, reaching back to it at coarser
+        resolution where the full-rate ring no longer holds it (see app.probes.series)."""
         with self._lock:
-            return {k: r.snapshot(k) for k, r in self._series.items()}
+            return {k: r.snapshot(k, since_ns) for k, r in self._series.items()}
+
+    def nbytes(self) -> int:
+        """Bytes held by the series rings (fixed once each series exists)."""
+        with self._lock:
+            return sum(r.nbytes() for r in self._series.values())
 
     def metric_status(self) -> dict[str, tuple[str, str]]:
         with self._lock:
@@ -107,7 +121,7 @@ class Sampler:
         """The thread's own cost: CPU share of one core, tick lateness (jitter)."""
         with self._lock:
             stats = dict(self._stats)
-            jitter = np.array(self._jitter_ns, dtype=np.float64)
+            jitter = np.frombuffer(self._jitter_ns, np.int64)[:min(stats["ticks"], JITTER_POINTS)].astype(np.float64)
         wall = stats.pop("wall_ns")
         cpu = stats.pop("cpu_ns")
         out = {**stats, "cpu_s": cpu * 1e-9, "wall_s": wall * 1e-9,
@@ -121,7 +135,7 @@ class Sampler:
     def record_section(self, t0_ns: int, t1_ns: int, inferences: int, device_type: str, *,
                        device_key: str | None = None, max_points: int = 2000) -> tuple[dict, dict]:
         """(telemetry, energy) sections of the run record for the measured loop [t0, t1]."""
-        series = self.series()
+        series = self.series(since_ns=t0_ns - CONTEXT_NS)
         overhead = {k: v for k, v in self.overhead().items() if k != "periods_s"}
         telemetry = telemetry_section(series, t0_ns, t1_ns, max_points=max_points, sampler=overhead)
         return telemetry, energy_section(series, t0_ns, t1_ns, inferences, device_type, device_key)
@@ -193,7 +207,7 @@ class Sampler:
 
     def _tick(self, now: int, due_at: int) -> None:
         with self._lock:
-            self._jitter_ns.append(now - due_at)
+            self._jitter_ns[self._stats["ticks"] % JITTER_POINTS] = now - due_at
             self._stats["ticks"] += 1
             pid_dirty = self._pid_dirty
         if pid_dirty:
@@ -250,6 +264,9 @@ class Sampler:
                     ring = self._series[key] = RingSeries(s, self._capacity)
                 ring.append(s)
                 self._pending.append(s)
+            pending, oldest = self._pending, time.perf_counter_ns() - int(PENDING_MAX_AGE_S * 1e9)
+            while pending and pending[0].t_ns < oldest:
+                pending.popleft()
 
     def _check_budget(self, share: float) -> None:
         if self._cpu_budget is None or share <= self._cpu_budget:

@@ -55,7 +55,7 @@ class RecordBuilder:
             settings=spec.settings_only(),
         )
         self._t0_ns: int | None = None  # start of the first measured inference
-        self.latencies = LatencyStore()
+        self.latencies = LatencyStore(expected=spec.iterations)  # None for a timed run: room for exact_limit
         self._cancelled = False
 
     # -- stream handlers -------------------------------------------------

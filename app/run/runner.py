@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing as mp
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from typing import ClassVar
 import numpy as np
 
 from app.common.errors import ErrorKind
+from app.model.input_files import check_input_files
 from app.record.schema import RunRecord
 from app.run import native_log
 from app.run.builder import RecordBuilder
@@ -121,6 +123,9 @@ class RunEnded(RunEvent):
 class ProfileRun:
     def __init__(self, spec: RunSpec, *, sampler=None, target=None) -> None:
         self.spec = spec.validate()
+        # --input files are checked here, in the parent (CLI and desktop app), from their headers
+        # only: a file declaring terabytes is refused before a worker is spawned to run out of memory.
+        check_input_files(spec.inputs)
         if self.spec.log_path is None:  # each run its own log of native output (app.run.native_log)
             self.spec = dataclasses.replace(self.spec, log_path=native_log.new_log_path())
         self.sampler = sampler
@@ -138,7 +143,7 @@ class ProfileRun:
     # -- lifecycle -------------------------------------------------------
     def start(self) -> None:
         parent, child = self._ctx.Pipe(duplex=False)
-        proc = self._ctx.Process(target=worker_main, args=(self.spec.to_dict(), child, self._cancel),
+        proc = self._ctx.Process(target=worker_main, args=(self.spec.to_dict(), child, self._cancel, os.getpid()),
                                  name="aipcprof-worker", daemon=True)
         proc.start()
         child.close()  # so the parent sees EOF when the worker dies

@@ -21,12 +21,18 @@ state before the first of them, never sent.
 A vendor driver that segfaults or hangs takes down this process only; the
 parent reports it and keeps what was streamed so far. Latencies are streamed
 in batches (~33 ms each), never one message per inference.
+
+The worker never outlives its parent: a watchdog thread notices the parent is
+gone (killed, crashed) within PARENT_POLL_S, and a send on the broken pipe ends
+the worker at once; either way it exits quietly, with no traceback.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
+import threading
 import time
 import traceback
 from multiprocessing.connection import Connection
@@ -55,28 +61,98 @@ from app.run.runspec import RunSpec
 
 BATCH_SECONDS = 0.033  # inference time one LatencyBatch covers: ~30 chart updates/s
 MAX_BATCH = 8192
+PARENT_POLL_S = 0.2  # how often the watchdog looks for the parent
+PARENT_GONE_EXIT = 0  # nobody is left to read the exit status
 
 
 class _Cancelled(Exception):
     pass
 
 
-def worker_main(spec_dict: dict, conn: Connection, cancel_event) -> None:
-    """Entry point of the spawned process."""
+class _Pipe:
+    """The worker's end of the pipe: a send to a parent that is gone ends the worker quietly."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def send(self, msg) -> None:
+        try:
+            self._conn.send(msg)
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            _exit_quietly()
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        except OSError:
+            pass
+
+
+def _exit_quietly() -> None:
+    """The parent is gone: no one reads a message, a record or a traceback. Leave now.
+
+    os._exit, not sys.exit: a runtime thread (ORT, OpenVINO) must not keep the
+    process alive, and unwinding through native code could print.
+    """
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(PARENT_GONE_EXIT)
+
+
+def _parent_check(parent_pid: int):
+    """A callable that says whether the parent still runs."""
+    if os.name == "posix":
+        return lambda: os.getppid() == parent_pid  # an orphan is re-parented (to init or a subreaper)
+    import psutil  # Windows keeps the old ppid: watch that process, by pid and start time (pids are reused)
+
+    try:
+        created = psutil.Process(parent_pid).create_time()
+    except psutil.Error:
+        return lambda: False
+
+    def alive() -> bool:
+        try:
+            return psutil.Process(parent_pid).create_time() == created
+        except psutil.Error:
+            return False
+
+    return alive
+
+
+def _watch_parent(parent_pid: int) -> threading.Thread:
+    """A daemon thread that ends the worker within PARENT_POLL_S of its parent's death."""
+    alive = _parent_check(parent_pid)
+
+    def watch() -> None:
+        while alive():
+            time.sleep(PARENT_POLL_S)
+        _exit_quietly()
+
+    thread = threading.Thread(target=watch, name="aipcprof-parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def worker_main(spec_dict: dict, conn: Connection, cancel_event, parent_pid: int | None = None) -> None:
+    """Entry point of the spawned process; `parent_pid`: the process it must not outlive (default: its parent)."""
     # The parent owns Ctrl-C: it sets cancel_event so the partial record is kept.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Native runtimes print banners and warnings on fds 1 and 2: into the run's log, off the terminal.
     if not native_log.redirect(spec_dict.get("log_path")):
         os.dup2(2, 1)  # no log file: at least keep stdout for the CLI's own output (--json)
+    _watch_parent(parent_pid or os.getppid())
+    pipe = _Pipe(conn)
     try:
-        _Worker(RunSpec.from_dict(spec_dict), conn, cancel_event).run()
-        conn.send(WorkerDone())
+        _Worker(RunSpec.from_dict(spec_dict), pipe, cancel_event).run()
+        pipe.send(WorkerDone())
     except _Cancelled:
-        conn.send(WorkerDone())
+        pipe.send(WorkerDone())
     except Exception as e:  # MemoryError included
-        conn.send(_failure(e))
+        pipe.send(_failure(e))
     finally:
-        conn.close()
+        pipe.close()
 
 
 def _failure(error: Exception) -> WorkerFailed:
@@ -92,7 +168,7 @@ def _failure(error: Exception) -> WorkerFailed:
 
 
 class _Worker:
-    def __init__(self, spec: RunSpec, conn: Connection, cancel_event) -> None:
+    def __init__(self, spec: RunSpec, conn: _Pipe, cancel_event) -> None:
         self.spec = spec
         self.conn = conn
         self.cancel = cancel_event

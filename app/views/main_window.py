@@ -44,6 +44,7 @@ from app.views.history_controller import HistoryController
 from app.views.history_panel import HistoryPanel
 from app.views.jobs import JobRunner
 from app.views.model_panel import ModelPanel
+from app.views.plain import tip
 from app.views.results_panel import ResultsPanel
 from app.views.run_controller import RunController
 from app.views.run_setup_panel import RunSetupPanel
@@ -386,7 +387,7 @@ class MainWindow(QMainWindow):
         recent = self.recent_files()
         for path in recent:
             a = self.recent_menu.addAction(Path(path).name)
-            a.setToolTip(path)
+            a.setToolTip(tip(path))  # a file name may hold markup
             a.triggered.connect(lambda _=False, p=path: self.workflow.open_model(p))
         self.recent_menu.setEnabled(bool(recent))
 

@@ -451,7 +451,7 @@ class ModelPanel(QWidget):
             item = QTableWidgetItem(str(n))
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if op in macs:
-                item.setToolTip(f"{_si(macs[op])}MACs in {op} nodes")
+                item.setToolTip(tip(f"{_si(macs[op])}MACs in {op} nodes"))
             t.setItem(row, 1, item)
         self._fit(t, max_rows=10)
 
