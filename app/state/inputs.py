@@ -111,6 +111,10 @@ class DimSlot:
     role: Role
     default: int
     guessed: bool = False  # the card's size is a guess from model hints
+    # The model layer sized it (model, hint, default, guess): left alone, the run resolves it the same way
+    # and records where it came from (a guess is then said loudly). False for a card without dim sources.
+    from_card: bool = False
+    needed: bool = False  # the model layer has no size for it: the user must give one
 
     @property
     def label(self) -> str:
@@ -256,11 +260,18 @@ class InputSetupState:
         """Anything to set: open dims, an unknown shape or a scalar."""
         return bool(self.slots) or any(i.whole_shape or i.scalar for i in self.inputs)
 
-    def dims(self) -> dict[str, int]:
-        """Named dims -> size (RunOptions.dims, --dim)."""
-        return {s.symbol: self.size(k) for k, s in self.slots.items() if s.symbol is not None}
+    def _left_to_the_model(self, key: str) -> bool:
+        """The user has not set this slot and the model layer sizes it: the run resolves it itself, so the
+        record says where its size came from (and says so loudly when it was guessed)."""
+        return self.slots[key].from_card and key not in self.entered.dims
 
-    def shapes(self) -> dict[str, list[int]]:
+    def dims(self, *, shown: bool = False) -> dict[str, int]:
+        """Named dims -> size (RunOptions.dims, --dim). `shown`: every size the editor shows, also those left to
+        the model (to inspect the model at them: MACs at the sizes the run will use)."""
+        return {s.symbol: self.size(k) for k, s in self.slots.items()
+                if s.symbol is not None and (shown or not self._left_to_the_model(k))}
+
+    def shapes(self, *, shown: bool = False) -> dict[str, list[int]]:
         """Whole shapes of the inputs that have an unnamed open dim or no shape (RunOptions.shapes, --shape).
         An input with a file attached is left out: the array fixes its own shape."""
         out: dict[str, list[int]] = {}
@@ -273,6 +284,9 @@ class InputSetupState:
                     out[spec.name] = parsed
                 continue
             if not any(is_dynamic(d) for d in spec.shape):
+                continue
+            keys = self._slots_of(spec.name)
+            if keys and not shown and all(self._left_to_the_model(k) for k in keys):
                 continue
             out[spec.name] = [d if isinstance(d, int) and d > 0 else self.size(self.slot_of(spec.name, a))
                               for a, d in enumerate(spec.shape)]
@@ -304,6 +318,10 @@ class InputSetupState:
                     what = f"'{text.strip()}' is not a shape" if text.strip() else "the model gives no shape"
                     out.append((f"Input '{spec.name}': {what}.",
                                 "Type its shape under Inputs, e.g. 1,3,224,224, or attach a .npy file."))
+        for key, slot in self.slots.items():  # no silent default: a size nothing hints at is the user's to give
+            if slot.needed and key not in self.entered.dims and not all(n in self.entered.files for n, _ in slot.uses):
+                out.append((f"{slot.label}: the model gives no hint for this size.",
+                            "Set it under Inputs, in the Model tab, to the size of your real input."))
         return out
 
     # -- editing -----------------------------------------------------------
@@ -349,27 +367,30 @@ class InputSetupState:
         self.changed.emit()
 
 
-def _card_dim_values(card: Mapping) -> tuple[dict[str, int], dict[str, int]]:
-    """(guessed, from the model's hints or defaults) sizes of open dims, keyed like the slots
-    (the dim's name, or "input[axis]"), from the card's per-axis `input_dims` (app.model.dims)."""
+def _card_dim_values(card: Mapping) -> tuple[dict[str, int], dict[str, int], set[str]]:
+    """(guessed, sized by the model layer otherwise, needed) open dims, keyed like the slots (the dim's
+    name, or "input[axis]"), from the card's per-axis `input_dims` (app.model.dims)."""
     guessed: dict[str, int] = {}
-    hinted: dict[str, int] = {}
+    sized: dict[str, int] = {}
+    needed: set[str] = set()
     for name, axes in (card.get("input_dims") or {}).items():
         for axis, d in enumerate(axes):
             value, source = d.get("value"), d.get("source")
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                continue
             key = d.get("name") or f"{name}[{axis}]"
-            if source == "guessed":
+            if source == "needed":
+                needed.add(key)
+            elif not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                continue
+            elif source == "guessed":
                 guessed.setdefault(key, value)
-            elif source in ("hint", "default"):
-                hinted.setdefault(key, value)
-    return guessed, hinted
+            else:  # model, bound, hint, default
+                sized.setdefault(key, value)
+    return guessed, sized, needed
 
 
 def _layout(card: Mapping) -> tuple[list[InputSlots], dict[str, DimSlot]]:
     """The inputs and their open-dim slots, from a ModelCard.to_dict()."""
-    guessed, defaulted = _card_dim_values(card)
+    guessed, defaulted, needed = _card_dim_values(card)
     resolved = card.get("resolved_shapes") or {}
     needs = card.get("value_needs") or {}
     uses: dict[str, list[tuple[str, int]]] = {}
@@ -411,5 +432,6 @@ def _layout(card: Mapping) -> tuple[list[InputSlots], dict[str, DimSlot]]:
         role = roles[key]
         size = guessed.get(key) or defaulted.get(key) or card_size.get(key) or DEFAULTS[role]
         size = int(size) if isinstance(size, int) and 1 <= size <= MAX_DIM else DEFAULTS[role]
-        slots[key] = DimSlot(key, key if key in first else None, tuple(where), role, size, guessed=key in guessed)
+        slots[key] = DimSlot(key, key if key in first else None, tuple(where), role, size, guessed=key in guessed,
+                             from_card=key in guessed or key in defaulted, needed=key in needed)
     return inputs, slots

@@ -90,7 +90,7 @@ class Workflow:
     def _inspect_at_sizes(self, path: str) -> None:
         """Read the model again at the editor's sizes (app.state.inputs), so MACs and shapes follow them."""
         inputs = self.state.inputs
-        dims, shapes = inputs.dims(), inputs.shapes()
+        dims, shapes = inputs.dims(shown=True), inputs.shapes(shown=True)
         self.jobs.submit(lambda: _inspect(path, dims, shapes), lambda card: self._on_inspect_done(path, card, True),
                          lambda e: self._on_reinspect_failed(path, e))
 
@@ -100,7 +100,7 @@ class Workflow:
         if reinspected:
             self.model_panel.show_shape_problem("")
         inputs = self.state.inputs
-        if not reinspected and model.loading == path and (inputs.dims() or inputs.shapes()):
+        if not reinspected and model.loading == path and (inputs.dims(shown=True) or inputs.shapes(shown=True)):
             # Open dims got their sizes (remembered, from the card, or defaults: seq=128, 224 x 224...):
             # count MACs and shapes at those sizes before calling the model loaded.
             self._inspect_at_sizes(path)

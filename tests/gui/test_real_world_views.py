@@ -170,7 +170,11 @@ def test_compare_in_detail_after_run_on_all_targets(qtbot, window, zoo):
 
 
 def test_a_run_that_failed_before_measuring_shows_nothing_measured(qtbot, window, gui_models):
-    load_model(qtbot, window, gui_models["reshape_trap"])  # n defaults to 1: the Reshape to 16 fails
+    load_model(qtbot, window, gui_models["reshape_trap"])
+    window.run_action.trigger()  # nothing hints at n: no silent default, the run waits for a size
+    assert window.banner.isVisible() and "n: x[1]" in window.banner.message.text() and not window.controller.busy
+    window.model_panel._dim_spins["n"].setValue(2)  # a size the model's Reshape to 16 cannot take
+    qtbot.waitUntil(lambda: window.state.inputs.size("n") == 2, timeout=5_000)
     window.setup_panel.warmup.setValue(1)
     record = _run(qtbot, window)
     assert record.status is RunStatus.FAILED and record.latency.count == 0

@@ -93,7 +93,8 @@ def test_card_sizes_and_guesses_are_the_defaults():
     card["resolved_shapes"] = {"x": [1, 3, 512, 384]}
     st = InputSetupState()
     st.set_card(card)
-    assert st.shapes() == {"x": [1, 3, 512, 384]}
+    assert st.shapes(shown=True) == {"x": [1, 3, 512, 384]}  # what the editor shows and the card is read at
+    assert st.shapes() == {}  # untouched, the run resolves them itself (and records the guesses as guesses)
     assert st.slots["x[2]"].guessed and not st.slots["x[0]"].guessed
 
 
@@ -190,8 +191,11 @@ def test_a_real_card_from_the_model_layer_drives_the_editor(tmp_path):
     unknown = inspect_model(models.save(models.unknown_dims(), tmp_path, "unknown_dims")).to_dict()
     st = InputSetupState()
     st.set_card(unknown)
-    assert st.shapes() == {"x": [1, 3, 224, 224]}
+    assert [st.size(f"x[{a}]") for a in range(4)] == [1, 3, 224, 224]
     assert st.slots["x[2]"].guessed and st.slots["x[3]"].guessed and not st.slots["x[0]"].guessed
+    assert st.shapes() == {}  # untouched: the run resolves them itself and records the guesses as guesses
+    st.set_size("x[2]", 48)
+    assert st.shapes() == {"x": [1, 3, 48, 224]}  # set by the user: the whole shape is the user's
     vad = inspect_model(models.save(models.vad(), tmp_path, "vad")).to_dict()
     st.set_card(vad)
     (sr,) = [i for i in st.inputs if i.needs_value]
