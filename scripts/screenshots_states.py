@@ -140,6 +140,9 @@ def main() -> int:
     setup.iterations.setValue(100)
     if want("12"):
         open_model("reshape_trap")
+        window.model_panel._dim_spins["n"].setValue(2)  # nothing hints at n: the user gives a size (not 16)
+        wait_for(app, lambda: window.state.inputs.size("n") == 2 and window.state.model.loading is None, 15,
+                 "the model read again at n=2")
         run(window.workflow.run_selected)
         results_view(True)
         shoot(app, window, out / "12-results-failed-run.png")
