@@ -90,3 +90,19 @@ def test_dynamic_quantisation_is_labelled_for_what_it_is(qtbot, window, corpus):
     record = _run(qtbot, window)
     assert "QOperator" in record.precision and "QDQ" not in record.precision
     assert "QOperator" in _results_text(window)
+
+
+@pytest.mark.parametrize("name", sorted(models.ALL))
+def test_every_corpus_model_runs_in_the_window_on_the_htp_emulator(qtbot, window, corpus, name):
+    """Small counts on the QNN HTP emulator (functional, not for timing): float models compile in fp16 by default."""
+    load_model(qtbot, window, corpus[name])
+    if name == "vad":  # a sample rate and a chunk length: nothing in the model says either
+        qtbot.keyClicks(window.model_panel._value_edits["sr"], "16000")
+        _set_sizes(qtbot, window, {"n": 512})
+    assert window.state.inputs.problems() == []
+    window.setup_panel.warmup.setValue(1)
+    window.setup_panel.iterations.setValue(3)
+    record = _run(qtbot, window, "ort/qnn/htp-emulator")
+    assert record.latency.count == 3 and record.placement is not None and record.placement.total_nodes > 0
+    if name == "htp_big_float":  # the size whose fp32 graph fails to finalise on the HTP: it runs in fp16
+        assert record.precision.startswith("fp16") and record.placement.accelerator_share == 1.0
