@@ -170,6 +170,9 @@ def _make_app():
     return app
 
 
+BACKGROUND_START_MS = 100  # background start-up work waits this long after the window is shown
+
+
 def run_gui(model: str | None = None, target: str | None = None, start: bool = False,
             screenshot: str | None = None, quit_after: bool = False, *, settings=None,
             runs_dir: Path | None = None) -> int:
@@ -194,7 +197,9 @@ def run_gui(model: str | None = None, target: str | None = None, start: bool = F
     probe = os.environ.get("AIPCPROF_STARTUP_PROBE")
     if probe:  # the responsiveness benchmark: when was the window on screen?
         QTimer.singleShot(0, lambda: _report_shown(probe, app))
-    QTimer.singleShot(0, window.start_background)  # after the first paint
+    # After the first paint: a 0 ms timer can fire before the window is painted, and the target discovery
+    # and inventory threads it starts (importing ONNX Runtime and OpenVINO) then hold the GIL while it paints.
+    QTimer.singleShot(BACKGROUND_START_MS, window.start_background)
     if model:
         window.workflow.open_model(model)
     rc = app.exec()
