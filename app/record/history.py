@@ -47,6 +47,7 @@ import re
 import sqlite3
 import stat
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -423,7 +424,7 @@ class RunHistory:
         """A connection to index.sqlite (WAL, busy timeout), created and migrated on first use."""
         db = sqlite3.connect(self.root / INDEX_FILE, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
-            db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer; persistent
+            _set_wal(db)  # readers never block the writer; persistent
             db.execute("PRAGMA synchronous = NORMAL")  # durable enough for a cache of the record files
             if db.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
                 self._create(db)
@@ -522,6 +523,21 @@ def _write_transaction(db: sqlite3.Connection) -> Iterator[None]:
             db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+def _set_wal(db: sqlite3.Connection) -> None:
+    """PRAGMA journal_mode = WAL. Switching a new file to WAL needs an exclusive lock and SQLite answers
+    "locked" at once, without its busy handler, when another process opens the file at the same moment:
+    retry for as long as any other lock is waited for."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _create_schema(db: sqlite3.Connection) -> None:
