@@ -12,21 +12,12 @@ import sys
 import time
 from pathlib import Path
 
+from app.common import assets
 from app.common.errors import ExitStatus, UserError
 from app.common.text import terminal_safe
 from app.record.schema import RunStatus
 
 _T0 = time.perf_counter()
-
-
-def resource_path(name: str) -> Path:
-    """resources/NAME next to the package (source tree) or in a PyInstaller bundle."""
-    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
-    return base / "resources" / name
-
-
-def sample_model_path() -> Path:
-    return resource_path("sample_model.onnx")
 
 
 SCREENSHOT_FORMATS = {".png": "PNG", ".jpg": "JPG", ".jpeg": "JPG", ".bmp": "BMP"}
@@ -162,7 +153,7 @@ def _make_app():
 
     app.setApplicationDisplayName("AI PC Profiler")
     app.setApplicationVersion(__version__)
-    icon = resource_path("icon.png")
+    icon = assets.path(assets.ICON)
     if icon.is_file():
         from PySide6.QtGui import QIcon
 
@@ -191,7 +182,7 @@ def run_gui(model: str | None = None, target: str | None = None, start: bool = F
     theme.apply(app)
     if settings is None:
         settings = QSettings()
-    window = MainWindow(settings, runs_dir, sample_model=sample_model_path())
+    window = MainWindow(settings, runs_dir, sample_model=assets.path(assets.SAMPLE_MODEL))
     automation = _Automation(window, model, target, start, screenshot, quit_after)
     window.show()
     probe = os.environ.get("AIPCPROF_STARTUP_PROBE")

@@ -23,6 +23,7 @@ COMMANDS = {
     "history": "List, show, rename, delete and import stored runs.",
     "monitor": "Print live telemetry (utilisation, power, temperature) without a model.",
     "gui": "Open the desktop app.",
+    "sample": "Print the path of the bundled sample model.",
 }
 
 
