@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the PyInstaller bundle (installer/aipcprof.spec) into dist/aipcprof and smoke-test it:
-# the frozen CLI (--version, devices --json, a run of the sample model) and, once app/gui.py
+# the frozen CLI (--version, devices --json, a run of the bundled sample model) and, once app/gui.py
 # exists, the frozen GUI offscreen (run + screenshot). Prints the bundle size.
 #
 #   scripts/build_bundle.sh            build + smoke test
@@ -32,12 +32,6 @@ if [ -z "${SKIP_BUILD:-}" ]; then
 fi
 [ -x "$BUNDLE/aipcprof" ] || { echo "no bundle at $BUNDLE" >&2; exit 1; }
 
-MODEL=$ROOT/resources/sample_model.onnx
-if [ ! -f "$MODEL" ]; then
-  MODEL=$(find "$ROOT/resources" -maxdepth 1 -name '*.onnx' | sort | head -n 1)
-  [ -n "$MODEL" ] || { echo "no .onnx model in resources/ to smoke-test with" >&2; exit 1; }
-fi
-
 # Run the frozen app from an empty folder with its own HOME-style dirs: it must not lean on the
 # source tree, and the GUI's settings and saved runs must not land in the user's profile.
 SMOKE=$(mktemp -d "${TMPDIR:-/tmp}/aipcprof-smoke.XXXXXX")
@@ -62,7 +56,15 @@ import json, sys; sys.exit(0 if any(t['id'] == '$t' and t['status'] == 'ready' f
 done
 $CHECK devices devices.json "${ready[@]}"
 
-step "frozen CLI: aipcprof run $(basename "$MODEL") --target ort/cpu --iterations 20"
+step "frozen CLI: aipcprof sample (the sample model inside the bundle, found through importlib.resources)"
+MODEL=$("$BUNDLE/aipcprof" sample)
+echo "$MODEL"
+case "$MODEL" in
+  "$BUNDLE/"*) ;;
+  *) echo "aipcprof sample printed $MODEL, not a file of the bundle" >&2; exit 1 ;;
+esac
+
+step "frozen CLI: aipcprof run \"\$(aipcprof sample)\" --target ort/cpu --iterations 20"
 "$BUNDLE/aipcprof" run "$MODEL" --target ort/cpu --iterations 20 --out run.json
 $CHECK run run.json --target ort/cpu --iterations 20
 
