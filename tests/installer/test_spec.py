@@ -45,7 +45,9 @@ def test_spec_ships_plugin_eps_and_resources_and_excludes_what_the_app_never_use
         assert f'("{pkg}"' in SPEC
     for dist in ("onnxruntime-qnn", "onnxruntime-ep-openvino", "shiboken6"):
         assert f'"{dist}"' in SPEC  # metadata: plugin discovery and the shiboken guard read it
-    assert '(ROOT / "resources")' in SPEC
+    # resources/ is the package app.resources: its files at app/resources/, its __init__ in the PYZ
+    assert 'RESOURCES = ROOT / "resources"' in SPEC and 'Path("app", "resources",' in SPEC
+    assert 'a.pure.append(("app.resources", str(RESOURCES / "__init__.py"), "PYMODULE"))' in SPEC
     for excluded in ("QtWebEngineCore", "Qt3DCore", "QtQml", "QtQuick", "QtMultimedia", "QtCharts",
                      '"tkinter"', '"pytest"'):
         assert excluded in SPEC
@@ -121,6 +123,7 @@ def test_gui_executable_gets_devnull_streams_when_windowed(monkeypatch, entry):
 
 def test_resources_exist_for_the_bundle():
     assert any((ROOT / "resources").glob("*.onnx"))
+    assert (ROOT / "resources" / "__init__.py").is_file()  # what the spec adds as app.resources
 
 
 def test_qt_drop_pattern_on_linux_and_windows_layouts():

@@ -128,3 +128,23 @@ def test_no_module_finds_resources_by_its_own_path():
                     or isinstance(node, ast.Attribute) and node.attr == "_MEIPASS":
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+def test_aipcprof_sample_prints_the_installed_sample_model(capsys):
+    from app import cli
+
+    assert cli.main(["sample"]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"{assets.path(assets.SAMPLE_MODEL)}\n" and err == ""
+    assert Path(out.strip()).read_bytes() == (RESOURCES / assets.SAMPLE_MODEL).read_bytes()
+
+
+def test_aipcprof_sample_in_a_broken_install_is_one_line_and_exit_2(capsys, monkeypatch, tmp_path):
+    from app import cli
+
+    monkeypatch.setattr(assets, "folder", lambda: tmp_path)  # an install that lost its resources
+    assert cli.main(["sample"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (f"aipcprof: error: the sample model is missing from this installation "
+                   f"(no {tmp_path / assets.SAMPLE_MODEL}). Reinstall aipc-profiler, or give your own .onnx file.\n")
