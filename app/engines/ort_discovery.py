@@ -20,7 +20,7 @@ from typing import Any
 
 from app.common.cpuinfo import cpu_model_name
 from app.common.targets import UNAVAILABLE, Target
-from app.engines import hostinfo
+from app.engines import hostinfo, ort_policy
 from app.engines.ort_errors import clean
 from app.engines.ort_options import CPU, OPENVINO, QNN, QNN_DEFAULTS, QNN_FP16, QNN_SOC, qnn_soc
 
@@ -135,7 +135,7 @@ def discover(ort: ModuleType) -> list[Target]:
                                   device_name=cpu_model_name()))
     present = {t.id for t in targets}
     targets += [t for t in _absent_targets(ctx) if t.id not in present]
-    return targets
+    return targets + ort_policy.policy_targets(ort, targets)
 
 
 def _target(target_id: str, provider: str, device_type: str, ctx: HostContext, **fields: Any) -> Target:

@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 import traceback
+from dataclasses import asdict
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -42,6 +43,7 @@ import numpy as np
 
 from app.common.errors import ErrorKind, UserError
 from app.record.schema import InputInfo, ModelInfo, OutputCheck, Placement, SessionInfo, SteadyState
+from app.record.selection import CompiledModelInfo, PolicyChoiceInfo
 from app.record.typed import to_json
 from app.run import native_log
 from app.run.messages import (
@@ -283,6 +285,8 @@ def _session_opened(session) -> SessionOpened:
     info = SessionInfo(providers=list(facts.providers), precision=facts.precision or "", cache=facts.cache,
                        effective_options=dict(facts.effective_options), notes=list(facts.notes),
                        outputs=session.output_names())
+    info.policy = PolicyChoiceInfo.from_json(to_json(asdict(facts.policy)), "policy") if facts.policy else None
+    info.compiled = CompiledModelInfo.from_json(to_json(asdict(facts.compiled)), "compiled") if facts.compiled else None
     placement = Placement.from_json(to_json(session.placement.to_dict()), "placement") if session.placement else None
     return SessionOpened(info, placement)
 
