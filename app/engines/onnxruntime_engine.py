@@ -115,7 +115,7 @@ class OnnxRuntimeEngine(Engine):
         notes: list[str] = []
         compiled = ort_compile.read_compiled(model_path)
         if compiled is not None:  # an EP context compiled ahead: check it can load here, never re-cache it
-            notes += ort_compile.check_loadable(compiled, model_path, target, _ep_devices(compiled.eps))
+            notes += ort_compile.check_loadable(compiled, model_path, target)
         plan = None if compiled else ort_facts.plan_cache(model_path, target, options, settings)
         fixed = None if compiled else _fixed_copy(model_path, target, settings)
         t0 = time.perf_counter()
@@ -173,11 +173,6 @@ def _options(target: Target, settings: SessionSettings) -> dict[str, str]:
     if ort_policy.is_policy(target):
         return ort_policy.merge_policy_options(target, settings.ep_options)
     return merge_options(target, settings.ep_options)
-
-
-def _ep_devices(eps: list[str]) -> list[Any]:
-    ort_discovery.plugin_packages(ort)
-    return [d for d in ort.get_ep_devices() if d.ep_name in eps] if hasattr(ort, "get_ep_devices") else []
 
 
 def _check_target(target: Target) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from app.common.errors import ModelError, TargetError, UserError
 from app.common.targets import Target
+from app.engines import ort_compat
 from app.engines.base import CompiledModel, SessionSettings
 from app.engines.ort_errors import clean
 from app.engines.ort_options import CPU
@@ -87,16 +88,14 @@ def _float(text: str | None) -> float | None:
         return None
 
 
-def check_loadable(compiled: CompiledModel, path: str, target: Target, ep_devices: list[Any]) -> list[str]:
-    """TargetError when `target` cannot load this compiled model, naming why; else notes (maybe none).
-
-    `ep_devices`: the OrtEpDevices of the model's EP here (empty for EPs compiled into the wheel)."""
+def check_loadable(compiled: CompiledModel, path: str, target: Target) -> list[str]:
+    """TargetError when `target` cannot load this compiled model, naming why; else notes (maybe none)."""
     eps = ", ".join(compiled.eps) or "an unnamed EP"
     if target.details.get("selection") != "policy" and compiled.eps and target.provider not in compiled.eps:
         raise TargetError(f"{path} is a compiled model for {eps} (EPContext nodes); target {target.id} runs "
                           f"{target.provider}, which cannot load it.",
                           hint=f"Run it on a {eps} target (`aipcprof devices`), or run the uncompiled model.")
-    status, why = compatibility(path, compiled.eps, ep_devices)
+    status, why = ort_compat.compatibility(path, compiled.eps)
     compiled.compatibility = status or f"not checked: {why}"
     if status == "EP_UNSUPPORTED":
         raise TargetError(f"{path} was compiled for other hardware or another {eps} version: ONNX Runtime's "
@@ -109,30 +108,6 @@ def check_loadable(compiled: CompiledModel, path: str, target: Target, ep_device
         return [f"{eps} does not check compiled-model compatibility (EP_NOT_APPLICABLE): a model compiled "
                 f"elsewhere fails only when loaded"]
     return [] if status else [f"compiled-model compatibility not checked: {why}"]
-
-
-def compatibility(path: str, eps: list[str], ep_devices: list[Any]) -> tuple[str, str]:
-    """ONNX Runtime's verdict on the compiled model for these devices: (OrtCompiledModelCompatibility name, why not).
-
-    The name is "" when no verdict came: this onnxruntime has no such check, the model carries no
-    compatibility info, no device of its EP is here, or the EP refused to judge (the second item says which)."""
-    try:
-        import onnxruntime.capi._pybind_state as capi  # noqa: PLC0415
-    except ImportError:
-        return "", "onnxruntime is not installed"
-    if not hasattr(capi, "get_model_compatibility_for_ep_devices"):
-        return "", "this onnxruntime has no compiled-model compatibility check (needs >= 1.23)"
-    if not ep_devices:
-        return "", f"no device of {', '.join(eps)} here to check against"
-    for ep in eps:
-        info = capi.get_compatibility_info_from_model(path, ep)
-        if not info:
-            continue
-        try:
-            return str(capi.get_model_compatibility_for_ep_devices(ep_devices, info).name), ""
-        except Exception as exc:  # noqa: BLE001 - the EP refused to judge: say why rather than guess
-            return "", f"{ep} could not check it: {clean(str(exc))}"
-    return "", "the model carries no ONNX Runtime compatibility info"
 
 
 def check_compile_target(target: Target, model_path: str) -> None:

@@ -1,0 +1,67 @@
+"""ONNX Runtime's compiled-model compatibility check, run in a child process.
+
+`get_model_compatibility_for_ep_devices` calls into the EP's own validation, and
+the QNN plugin (onnxruntime-qnn 2.7) crashes the process there once a QNN session
+has existed in it (segfault, seen on the x86_64 emulator). So the check runs in a
+short-lived child: a crash costs one line of explanation, never the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+TIMEOUT_S = 120.0
+UNCHECKED = ""
+
+
+def compatibility(path: str, eps: list[str]) -> tuple[str, str]:
+    """(OrtCompiledModelCompatibility name, "") or ("", why there is no verdict)."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p))
+    try:
+        proc = subprocess.run([sys.executable, "-m", "app.engines.ort_compat", path, *eps], capture_output=True,
+                              text=True, timeout=TIMEOUT_S, env=env, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return UNCHECKED, f"the compatibility check did not finish ({type(exc).__name__})"
+    answer = next((line for line in reversed(proc.stdout.splitlines()) if line.startswith("{")), None)
+    if proc.returncode != 0 or answer is None:
+        how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit status {proc.returncode}"
+        return UNCHECKED, f"the EP's compatibility check crashed ({how}, in a separate process)"
+    data = json.loads(answer)
+    return str(data.get("status", "")), str(data.get("why", ""))
+
+
+def check_here(path: str, eps: list[str]) -> tuple[str, str]:
+    """The check in this process (the child's side)."""
+    try:
+        import onnxruntime as ort  # noqa: PLC0415
+        import onnxruntime.capi._pybind_state as capi  # noqa: PLC0415
+    except ImportError:
+        return UNCHECKED, "onnxruntime is not installed"
+    if not hasattr(capi, "get_model_compatibility_for_ep_devices"):
+        return UNCHECKED, "this onnxruntime has no compiled-model compatibility check (needs >= 1.23)"
+    from app.engines.ort_discovery import plugin_packages  # noqa: PLC0415
+    from app.engines.ort_errors import clean  # noqa: PLC0415
+
+    plugin_packages(ort)
+    devices = [d for d in ort.get_ep_devices() if d.ep_name in eps]
+    if not devices:
+        return UNCHECKED, f"no device of {', '.join(eps)} here to check against"
+    for ep in eps:
+        info = capi.get_compatibility_info_from_model(path, ep)
+        if not info:
+            continue
+        try:
+            return str(capi.get_model_compatibility_for_ep_devices(devices, info).name), ""
+        except Exception as exc:  # noqa: BLE001 - the EP refused to judge: say why rather than guess
+            return UNCHECKED, f"{ep} could not check it: {clean(str(exc))}"
+    return UNCHECKED, "the model carries no ONNX Runtime compatibility info"
+
+
+if __name__ == "__main__":
+    status, why = check_here(sys.argv[1], sys.argv[2:])
+    print(json.dumps({"status": status, "why": why}), flush=True)
