@@ -302,7 +302,9 @@ def _find_ep_device(target: Target) -> Any:
     ort_discovery.plugin_packages(ort)
     details = target.details
     ep_name = details.get("ep_name", target.provider)
-    candidates = [d for d in ort.get_ep_devices() if d.ep_name == ep_name and d.device.type.name == target.device_type]
+    library = details.get("ep.library_path")  # two packages may bring the same EP (onnxruntime-qnn, Windows ML)
+    candidates = [d for d in ort.get_ep_devices() if d.ep_name == ep_name and d.device.type.name == target.device_type
+                  and (not library or dict(d.ep_metadata).get("library_path", library) == library)]
     ordinal = int(details.get("ep_device_ordinal", "0"))
     if ordinal >= len(candidates):
         raise TargetError(f"{ep_name} no longer offers the {target.device_type} device of {target.id}.",

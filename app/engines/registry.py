@@ -49,8 +49,10 @@ def discover_targets(refresh: bool = False) -> list[Target]:
 
 
 def _discover(name: str) -> list[Target]:
+    from app.engines.ep_packages import annotate
+
     try:
-        return engine(name).discover()
+        return annotate(engine(name).discover(), {})
     except ImportError as exc:
         _, _, package, target_id, provider = ENGINES[name]
         return [Target(id=target_id, engine=name, provider=provider, device_type="CPU", status=UNAVAILABLE,
