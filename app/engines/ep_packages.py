@@ -53,6 +53,9 @@ def package_for(target: Target, plugin: str = "") -> str:
         return installed("openvino") or "openvino"
     if target.details.get("selection") == "policy":
         return installed("onnxruntime") or "onnxruntime"
+    library = target.details.get("ep.library_path", "")
+    if target.ready and library:  # a plugin library no installed package claims (registered by hand)
+        return f"plugin EP library {library}"
     if target.ready:
         return installed("onnxruntime") or "onnxruntime"
     return WOULD_BRING.get(target.provider, "")
