@@ -27,6 +27,7 @@ from app.engines.ort_options import CPU, DML, QNN, QNN_SOC, merge_options, preci
 
 ENGINE = "onnxruntime"
 CUDA_LIKE = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "NvTensorRTRTXExecutionProvider")
+_opened = {"any": False}  # a session was created in this process (the compiled-model check then runs isolated)
 
 
 class OrtSession(EngineSession):
@@ -115,7 +116,7 @@ class OnnxRuntimeEngine(Engine):
         notes: list[str] = []
         compiled = ort_compile.read_compiled(model_path)
         if compiled is not None:  # an EP context compiled ahead: check it can load here, never re-cache it
-            notes += ort_compile.check_loadable(compiled, model_path, target)
+            notes += ort_compile.check_loadable(compiled, model_path, target, isolated=_opened["any"])
         plan = None if compiled else ort_facts.plan_cache(model_path, target, options, settings)
         fixed = None if compiled else _fixed_copy(model_path, target, settings)
         t0 = time.perf_counter()
@@ -214,6 +215,7 @@ def _new_session(path: str, target: Target, options: dict[str, str], settings: S
 def _create_session(source: str | bytes, so: ort.SessionOptions, target: Target,
                     options: dict[str, str]) -> ort.InferenceSession:
     providers = add_providers(so, target, options)
+    _opened["any"] = True
     return ort.InferenceSession(source, sess_options=so, providers=providers)
 
 

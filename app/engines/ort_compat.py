@@ -2,8 +2,10 @@
 
 `get_model_compatibility_for_ep_devices` calls into the EP's own validation, and
 the QNN plugin (onnxruntime-qnn 2.7) crashes the process there once a QNN session
-has existed in it (segfault, seen on the x86_64 emulator). So the check runs in a
-short-lived child: a crash costs one line of explanation, never the run.
+has existed in it (segfault, seen on the x86_64 emulator); before any session it
+answers. So the check runs in this process only while no session has been opened
+in it (a run's worker: the check comes first), else in a short-lived child, where a
+crash costs one line of explanation, never the run.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ TIMEOUT_S = 120.0
 UNCHECKED = ""
 
 
-def compatibility(path: str, eps: list[str]) -> tuple[str, str]:
-    """(OrtCompiledModelCompatibility name, "") or ("", why there is no verdict)."""
+def compatibility(path: str, eps: list[str], isolated: bool = True) -> tuple[str, str]:
+    """(OrtCompiledModelCompatibility name, "") or ("", why there is no verdict); `isolated`: in a child process."""
+    if not isolated:
+        return check_here(path, eps)
     root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p))
     try:

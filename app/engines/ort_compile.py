@@ -88,14 +88,16 @@ def _float(text: str | None) -> float | None:
         return None
 
 
-def check_loadable(compiled: CompiledModel, path: str, target: Target) -> list[str]:
-    """TargetError when `target` cannot load this compiled model, naming why; else notes (maybe none)."""
+def check_loadable(compiled: CompiledModel, path: str, target: Target, isolated: bool = True) -> list[str]:
+    """TargetError when `target` cannot load this compiled model, naming why; else notes (maybe none).
+
+    `isolated`: run ONNX Runtime's compatibility check in a child process (see ort_compat)."""
     eps = ", ".join(compiled.eps) or "an unnamed EP"
     if target.details.get("selection") != "policy" and compiled.eps and target.provider not in compiled.eps:
         raise TargetError(f"{path} is a compiled model for {eps} (EPContext nodes); target {target.id} runs "
                           f"{target.provider}, which cannot load it.",
                           hint=f"Run it on a {eps} target (`aipcprof devices`), or run the uncompiled model.")
-    status, why = ort_compat.compatibility(path, compiled.eps)
+    status, why = ort_compat.compatibility(path, compiled.eps, isolated)
     compiled.compatibility = status or f"not checked: {why}"
     if status == "EP_UNSUPPORTED":
         raise TargetError(f"{path} was compiled for other hardware or another {eps} version: ONNX Runtime's "
