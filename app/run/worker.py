@@ -210,7 +210,8 @@ class _Worker:
         self._phase(Phase.WARMUP, lambda: self._warmup(runner), {"count": spec.warmup})
         self._phase(Phase.MEASURE, lambda: self._measure(runner))
         if spec.check_outputs:
-            check = self._phase(Phase.OUTPUT_CHECK, lambda: _output_check(spec, target, prepared, outputs))
+            compiled = session.facts.compiled
+            check = self._phase(Phase.OUTPUT_CHECK, lambda: _output_check(spec, target, prepared, outputs, compiled))
             self.conn.send(OutputChecked(OutputCheck.from_json(to_json(check), "output_check")))
         session.close()
 
@@ -291,14 +292,17 @@ def _session_opened(session) -> SessionOpened:
     return SessionOpened(info, placement)
 
 
-def _output_check(spec: RunSpec, target, prepared, outputs: list[np.ndarray]) -> dict:
-    """Compare each output with ONNX Runtime CPU on the same inputs."""
+def _output_check(spec: RunSpec, target, prepared, outputs: list[np.ndarray], compiled=None) -> dict:
+    """Compare each output with ONNX Runtime CPU on the same inputs (a compiled model has no CPU reference)."""
     from app.engines.base import SessionSettings
     from app.engines.registry import engine_for, find_target
     from app.run.output_check import compare_arrays
 
     if target.id == "ort/cpu":
         return {"reference": "ort/cpu", "skipped": "this run is the reference (ort/cpu)", "outputs": []}
+    if compiled is not None:
+        return {"reference": "ort/cpu", "outputs": [], "skipped": f"the model is compiled for {', '.join(compiled.eps)} "
+                "(EP context), which the CPU EP cannot run: check the uncompiled model's outputs instead"}
     try:
         ref_target = find_target("ort/cpu")
         settings = SessionSettings(dim_overrides=prepared.dim_overrides, input_shapes=prepared.input_shapes)

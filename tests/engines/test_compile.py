@@ -12,6 +12,7 @@ from app.cli import main
 from app.common.errors import ModelError, TargetError
 from app.engines import ort_compat, ort_compile, registry
 from app.engines.base import CompiledModel, SessionSettings
+from app.record import io as rec
 from app.record.selection import CompiledModelInfo
 from tests.engines.conftest import assert_close, open_target
 
@@ -103,8 +104,13 @@ def test_cli_compile_then_run(zoo, tmp_path, capsys):
     assert "session creation: uncompiled" in printed and str(out) in printed
     record_path = tmp_path / "run.json"
     assert main(["run", str(out), "--target", EMULATOR, "-n", "3", "--warmup", "0", "-q", "--no-telemetry",
-                 "--no-output-check", "--out", str(record_path)]) == 0
-    assert "compiled model (QNNExecutionProvider context, cache hit)" in capsys.readouterr().out
+                 "--out", str(record_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "compiled model (QNNExecutionProvider context, cache hit)" in printed
+    assert "output check: the model is compiled for QNNExecutionProvider (EP context)" in printed
+    record = rec.load(str(record_path))
+    assert record.session.cache == "hit" and record.session.compiled.eps == [QNN]
+    assert record.session.compiled.saved_s is not None and record.session.compiled.compiled_for == EMULATOR
 
 
 @pytest.mark.parametrize("target, message", [
