@@ -21,13 +21,20 @@ import onnxruntime as ort
 
 from app.common.errors import ModelError, TargetError, UserError
 from app.common.targets import Target
-from app.engines import ort_compile, ort_discovery, ort_errors, ort_facts, ort_policy, static_inputs
+from app.engines import (
+    ort_compat,
+    ort_compile,
+    ort_discovery,
+    ort_errors,
+    ort_facts,
+    ort_policy,
+    static_inputs,
+)
 from app.engines.base import Engine, EngineSession, Placement, SessionFacts, SessionSettings
 from app.engines.ort_options import CPU, DML, QNN, QNN_SOC, merge_options, precision
 
 ENGINE = "onnxruntime"
 CUDA_LIKE = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "NvTensorRTRTXExecutionProvider")
-_opened = {"any": False}  # a session was created in this process (the compiled-model check then runs isolated)
 
 
 class OrtSession(EngineSession):
@@ -116,7 +123,7 @@ class OnnxRuntimeEngine(Engine):
         notes: list[str] = []
         compiled = ort_compile.read_compiled(model_path)
         if compiled is not None:  # an EP context compiled ahead: check it can load here, never re-cache it
-            notes += ort_compile.check_loadable(compiled, model_path, target, isolated=_opened["any"])
+            notes += ort_compile.check_loadable(compiled, model_path, target, isolated=not ort_compat.safe_in_process())
         plan = None if compiled else ort_facts.plan_cache(model_path, target, options, settings)
         fixed = None if compiled else _fixed_copy(model_path, target, settings)
         t0 = time.perf_counter()
@@ -215,7 +222,7 @@ def _new_session(path: str, target: Target, options: dict[str, str], settings: S
 def _create_session(source: str | bytes, so: ort.SessionOptions, target: Target,
                     options: dict[str, str]) -> ort.InferenceSession:
     providers = add_providers(so, target, options)
-    _opened["any"] = True
+    ort_compat.session_opened()
     return ort.InferenceSession(source, sess_options=so, providers=providers)
 
 

@@ -18,6 +18,21 @@ from pathlib import Path
 
 TIMEOUT_S = 120.0
 UNCHECKED = ""
+_state = {"fresh": False, "opened": False}
+
+
+def fresh_process() -> None:
+    """This process has opened no ONNX Runtime session yet (a run's worker says so when it starts)."""
+    _state["fresh"] = True
+
+
+def session_opened() -> None:
+    _state["opened"] = True
+
+
+def safe_in_process() -> bool:
+    """The check may run here: a fresh process, and no session opened in it since."""
+    return _state["fresh"] and not _state["opened"]
 
 
 def compatibility(path: str, eps: list[str], isolated: bool = True) -> tuple[str, str]:
@@ -31,12 +46,15 @@ def compatibility(path: str, eps: list[str], isolated: bool = True) -> tuple[str
                               text=True, timeout=TIMEOUT_S, env=env, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return UNCHECKED, f"the compatibility check did not finish ({type(exc).__name__})"
-    answer = next((line for line in reversed(proc.stdout.splitlines()) if line.startswith("{")), None)
+    answer = next((line for line in reversed(proc.stdout.splitlines()) if line.startswith("[")), None)
     if proc.returncode != 0 or answer is None:
         how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit status {proc.returncode}"
-        return UNCHECKED, f"the EP's compatibility check crashed ({how}, in a separate process)"
-    data = json.loads(answer)
-    return str(data.get("status", "")), str(data.get("why", ""))
+        return UNCHECKED, f"the EP's compatibility check did not answer ({how}, in a separate process)"
+    try:
+        status, why = json.loads(answer)
+    except ValueError:
+        return UNCHECKED, "the compatibility check gave no answer"
+    return str(status), str(why)
 
 
 def check_here(path: str, eps: list[str]) -> tuple[str, str]:
@@ -68,4 +86,4 @@ def check_here(path: str, eps: list[str]) -> tuple[str, str]:
 
 if __name__ == "__main__":
     status, why = check_here(sys.argv[1], sys.argv[2:])
-    print(json.dumps({"status": status, "why": why}), flush=True)
+    print(json.dumps([status, why]), flush=True)

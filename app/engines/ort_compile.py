@@ -194,6 +194,7 @@ def compile_model(model_path: str, target: Target, settings: SessionSettings, ou
 
     check_compile_target(target, model_path)
     check_out_path(model_path, out)
+    ort_compat.session_opened()  # the compiler and the timed loads below create sessions in this process
     compile_s = run_compiler(ort, compile_options(target, settings), model_path, out, embed, target)
 
     def load(path: str) -> float:

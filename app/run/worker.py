@@ -145,6 +145,9 @@ def worker_main(spec_dict: dict, conn: Connection, cancel_event, parent_pid: int
     if not native_log.redirect(spec_dict.get("log_path")):
         os.dup2(2, 1)  # no log file: at least keep stdout for the CLI's own output (--json)
     _watch_parent(parent_pid or os.getppid())
+    from app.engines.ort_compat import fresh_process
+
+    fresh_process()  # no session yet: a compiled model's compatibility check may run in this process
     pipe = _Pipe(conn)
     try:
         _Worker(RunSpec.from_dict(spec_dict), pipe, cancel_event).run()

@@ -143,3 +143,12 @@ def test_cli_compile_refuses_its_own_input_and_compiled_models(zoo, compiled, ca
     assert "is the input model" in capsys.readouterr().err
     with pytest.raises(ModelError, match="already a compiled"):
         ort_compile.check_compile_target(registry.find_target(EMULATOR), compiled[True].out)
+
+
+def test_a_crashing_compatibility_check_costs_one_line_not_the_run(compiled, tmp_path, monkeypatch):
+    crash = tmp_path / "crash.sh"
+    crash.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    crash.chmod(0o755)
+    monkeypatch.setattr(ort_compat.sys, "executable", str(crash))
+    status, why = ort_compat.compatibility(compiled[True].out, [QNN])
+    assert status == "" and why == "the EP's compatibility check did not answer (signal 11, in a separate process)"
