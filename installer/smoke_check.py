@@ -2,6 +2,7 @@
 
     python installer/smoke_check.py version OUTPUT_TEXT       # `aipcprof --version` printed app.__version__
     python installer/smoke_check.py devices DEVICES.json      # targets listed, ort/cpu ready, plugins loaded
+    python installer/smoke_check.py winml DEVICES.json        # winml/* targets listed, each ready or saying why
     python installer/smoke_check.py run RUN.json --target ort/cpu --iterations 20
     python installer/smoke_check.py png SCREENSHOT.png [--min-bytes 20000]
 
@@ -63,6 +64,19 @@ def check_devices(path: Path, require_ready: list[str]) -> str:
     return f"{len(targets)} targets, ready: {', '.join(ready)}"
 
 
+def check_winml(path: Path) -> str:
+    """Windows ML's targets are listed, and each one is ready or says why and what to do."""
+    data = read_json(path)
+    rows = [t for t in (data.get("targets") or []) if str(t.get("id", "")).startswith("winml/")]
+    if not rows:
+        raise CheckFailed(f"{path}: no winml/* target listed")
+    silent = [t["id"] for t in rows if t.get("status") != "ready" and not (t.get("reason") and t.get("fix"))]
+    if silent:
+        raise CheckFailed(f"{path}: unavailable without a reason and a fix: {', '.join(silent)}")
+    return "; ".join(f"{t['id']} {t.get('status')}" + (f" ({t.get('reason')})" if t.get("status") != "ready" else "")
+                     for t in rows)
+
+
 def check_run(path: Path, target: str, iterations: int) -> str:
     record = read_json(path)
     status = record.get("status")
@@ -102,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("path", type=Path)
     p.add_argument("--require-ready", action="append", default=None, metavar="TARGET",
                    help="a target that must be ready (default: ort/cpu); repeatable")
+    p = sub.add_parser("winml")
+    p.add_argument("path", type=Path)
     p = sub.add_parser("run")
     p.add_argument("path", type=Path)
     p.add_argument("--target", default="ort/cpu")
@@ -115,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             line = check_version(args.text)
         elif args.what == "devices":
             line = check_devices(args.path, args.require_ready or ["ort/cpu"])
+        elif args.what == "winml":
+            line = check_winml(args.path)
         elif args.what == "run":
             line = check_run(args.path, args.target, args.iterations)
         else:

@@ -19,6 +19,7 @@ COMMANDS = {
     "devices": "List every target (engine x provider x device) and the machine's accelerators.",
     "inspect": "Show a model card: inputs, outputs, ops, precision, parameters, MACs.",
     "run": "Profile a model on one target and write a run record.",
+    "compile": "Compile a model ahead of time for one target's EP (an EP-context model).",
     "compare": "Compare run records side by side.",
     "history": "List, show, rename, delete and import stored runs.",
     "monitor": "Print live telemetry (utilisation, power, temperature) without a model.",

@@ -64,6 +64,38 @@ class Placement:
 
 
 @dataclass
+class PolicyChoice:
+    """What an ONNX Runtime device policy picked, read back from the session (app.engines.ort_policy)."""
+
+    policy: str  # "PREFER_NPU"
+    ep: str  # the first provider of the session: the EP the policy put first
+    device_type: str = ""  # "" when the EP offers several devices here and ORT does not say which
+    device_target: str = ""  # the target id of that device ("ort/qnn/htp-emulator")
+    device_name: str = ""
+    candidates: list[str] = field(default_factory=list)  # target ids of the devices the EP offers here
+    fallback: list[str] = field(default_factory=list)  # the session's other providers
+    nodes_on_ep: int | None = None
+    total_nodes: int | None = None
+    note: str = ""
+
+
+@dataclass
+class CompiledModel:
+    """An EP-context model (compiled ahead with `aipcprof compile` / ModelCompiler) and its load."""
+
+    eps: list[str]  # the EPs its EPContext nodes belong to
+    embed_mode: bool | None = None  # context binary inside the model (True) or in a file beside it
+    compatibility: str = ""  # OrtCompiledModelCompatibility member, or "not checked: <why>"
+    load_s: float | None = None  # this session's creation
+    # Both models' session creation as `aipcprof compile` timed them, in one process after the compile.
+    uncompiled_load_s: float | None = None
+    compiled_load_s: float | None = None
+    compiled_for: str = ""  # target id `aipcprof compile` compiled it for
+    compile_s: float | None = None
+    compiled_utc: str = ""
+
+
+@dataclass
 class SessionFacts:
     """Facts learned while opening the session."""
 
@@ -72,6 +104,8 @@ class SessionFacts:
     cache: str = "n/a"  # "hit" | "miss" | "n/a"
     effective_options: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # warnings worth surfacing in the record
+    policy: PolicyChoice | None = None  # ort/auto/* targets: what the policy picked
+    compiled: CompiledModel | None = None  # the model is an EP context (compiled ahead)
 
 
 class EngineSession(ABC):

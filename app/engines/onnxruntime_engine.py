@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,15 @@ import onnxruntime as ort
 
 from app.common.errors import ModelError, TargetError, UserError
 from app.common.targets import Target
-from app.engines import ort_discovery, ort_errors, ort_facts, static_inputs
+from app.engines import (
+    ort_compat,
+    ort_compile,
+    ort_discovery,
+    ort_errors,
+    ort_facts,
+    ort_policy,
+    static_inputs,
+)
 from app.engines.base import Engine, EngineSession, Placement, SessionFacts, SessionSettings
 from app.engines.ort_options import CPU, DML, QNN, QNN_SOC, merge_options, precision
 
@@ -110,14 +119,21 @@ class OnnxRuntimeEngine(Engine):
         _check_target(target)
         if not Path(model_path).is_file():
             raise ModelError(f"model file not found: {model_path}.", hint="Check the path.")
-        options = merge_options(target, settings.ep_options)
-        plan = ort_facts.plan_cache(model_path, target, options, settings)
+        options = _options(target, settings)
         notes: list[str] = []
-        fixed = _fixed_copy(model_path, target, settings)
+        compiled = ort_compile.read_compiled(model_path)
+        if compiled is not None:  # an EP context compiled ahead: check it can load here, never re-cache it
+            notes += ort_compile.check_loadable(compiled, model_path, target, isolated=not ort_compat.safe_in_process())
+        plan = None if compiled else ort_facts.plan_cache(model_path, target, options, settings)
+        fixed = None if compiled else _fixed_copy(model_path, target, settings)
+        t0 = time.perf_counter()
         sess = self._create_cached(model_path, target, options, settings, plan, notes, fixed)
+        load_s = time.perf_counter() - t0
         session = _session(sess, target, options, settings, plan, notes, model_path)
         if fixed is not None:  # unnamed dims set in a copy of the model, so the EP sees static shapes
             session.facts.effective_options["fixed_input_dims"] = ", ".join(fixed[1])
+        if compiled is not None:
+            compiled.load_s, session.facts.compiled, session.facts.cache = load_s, compiled, "hit"
         return session
 
     def _create_cached(self, model_path: str, target: Target, options: dict[str, str], settings: SessionSettings,
@@ -150,6 +166,21 @@ class OnnxRuntimeEngine(Engine):
             raise ort_errors.translate(exc, target.provider, path, options=options,
                                        static=_all_static(path, settings), shapes=settings.input_shapes,
                                        guessed=settings.guessed_dims) from None
+
+
+def compile_options(target: Target, settings: SessionSettings) -> ort.SessionOptions:
+    """SessionOptions that carry the target's EP themselves (ModelCompiler takes no providers list)."""
+    so = _session_options(target, settings, None, strict=False)
+    for provider in add_providers(so, target, _options(target, settings)) or []:
+        name, options = provider if isinstance(provider, tuple) else (provider, {})
+        so.add_provider(name, options)
+    return so
+
+
+def _options(target: Target, settings: SessionSettings) -> dict[str, str]:
+    if ort_policy.is_policy(target):
+        return ort_policy.merge_policy_options(target, settings.ep_options)
+    return merge_options(target, settings.ep_options)
 
 
 def _check_target(target: Target) -> None:
@@ -190,15 +221,25 @@ def _new_session(path: str, target: Target, options: dict[str, str], settings: S
 
 def _create_session(source: str | bytes, so: ort.SessionOptions, target: Target,
                     options: dict[str, str]) -> ort.InferenceSession:
+    providers = add_providers(so, target, options)
+    ort_compat.session_opened()
+    return ort.InferenceSession(source, sess_options=so, providers=providers)
+
+
+def add_providers(so: ort.SessionOptions, target: Target, options: dict[str, str]) -> list[Any] | None:
+    """Put the target's EP on `so` (EP devices, a policy); or the providers list InferenceSession takes."""
+    if ort_policy.is_policy(target):
+        ort_policy.apply(so, ort, target, options)
+        return None
     if target.provider == CPU:
-        return ort.InferenceSession(source, sess_options=so, providers=[CPU])
+        return [CPU]
     if target.details.get("selection") == "ep_device":
         so.add_provider_for_devices([_find_ep_device(target)], options)
-        return ort.InferenceSession(source, sess_options=so)
+        return None
     if target.provider not in ort.get_available_providers():
         raise TargetError(f"{target.provider} is not in this onnxruntime build.", hint=target.fix)
     # ORT appends the CPU EP itself (unless strict mode forbids it).
-    return ort.InferenceSession(source, sess_options=so, providers=[(target.provider, options)])
+    return [(target.provider, options)]
 
 
 def _fixed_copy(path: str, target: Target, settings: SessionSettings) -> tuple[bytes, list[str]] | None:
@@ -270,7 +311,9 @@ def _find_ep_device(target: Target) -> Any:
     ort_discovery.plugin_packages(ort)
     details = target.details
     ep_name = details.get("ep_name", target.provider)
-    candidates = [d for d in ort.get_ep_devices() if d.ep_name == ep_name and d.device.type.name == target.device_type]
+    library = details.get("ep.library_path")  # two packages may bring the same EP (onnxruntime-qnn, Windows ML)
+    candidates = [d for d in ort.get_ep_devices() if d.ep_name == ep_name and d.device.type.name == target.device_type
+                  and (not library or dict(d.ep_metadata).get("library_path", library) == library)]
     ordinal = int(details.get("ep_device_ordinal", "0"))
     if ordinal >= len(candidates):
         raise TargetError(f"{ep_name} no longer offers the {target.device_type} device of {target.id}.",
@@ -299,7 +342,11 @@ def _cpu_node_count(path: str, target: Target, options: dict[str, str], settings
 
 def _session(sess: ort.InferenceSession, target: Target, options: dict[str, str], settings: SessionSettings,
              plan: ort_facts.CachePlan | None, notes: list[str], model_path: str) -> OrtSession:
-    found = ort_facts.assignment(sess, target.provider)
+    chosen, ep_options = target, options
+    if ort_policy.is_policy(target):  # judged as the EP the policy put first
+        chosen = ort_policy.resolved_target(target, list(sess.get_providers()))
+        ep_options = ort_policy.options_for_ep(options, chosen.provider)
+    found = ort_facts.assignment(sess, chosen.provider)
     placement = found.placement
     if plan is not None and plan.state == "hit":
         placement = plan.load_placement() or placement
@@ -309,13 +356,15 @@ def _session(sess: ort.InferenceSession, target: Target, options: dict[str, str]
     input_types = [i.type for i in sess.get_inputs()]
     facts = SessionFacts(
         providers=list(sess.get_providers()),
-        precision=precision(target.provider, target.device_type, options, found.op_types, input_types,
+        precision=precision(chosen.provider, chosen.device_type, ep_options, found.op_types, input_types,
                             on_accelerator, settings.quant_label),
         cache=plan.state if plan is not None else "n/a",
         effective_options=_effective_options(options, settings, target, plan),
-        notes=_notes(target, options, settings, sess, placement, plan) + notes,
+        notes=_notes(chosen, ep_options, settings, sess, placement, plan) + notes,
     )
-    return OrtSession(sess, target, facts, placement, model_path, settings)
+    if chosen is not target:
+        facts.policy = ort_policy.choice(target, facts.providers, placement)
+    return OrtSession(sess, chosen, facts, placement, model_path, settings)
 
 
 def _effective_options(options: dict[str, str], settings: SessionSettings, target: Target,

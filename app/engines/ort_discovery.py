@@ -20,7 +20,7 @@ from typing import Any
 
 from app.common.cpuinfo import cpu_model_name
 from app.common.targets import UNAVAILABLE, Target
-from app.engines import hostinfo
+from app.engines import ep_packages, hostinfo, ort_policy, winml
 from app.engines.ort_errors import clean
 from app.engines.ort_options import CPU, OPENVINO, QNN, QNN_DEFAULTS, QNN_FP16, QNN_SOC, qnn_soc
 
@@ -135,7 +135,10 @@ def discover(ort: ModuleType) -> list[Target]:
                                   device_name=cpu_model_name()))
     present = {t.id for t in targets}
     targets += [t for t in _absent_targets(ctx) if t.id not in present]
-    return targets
+    targets += winml.current().targets(ort)
+    targets += ort_policy.policy_targets(ort, targets)
+    brought = {ep: f"{p.dist} {p.version}".strip() for p in plugins.values() if not p.error for ep in p.ep_names}
+    return ep_packages.annotate(targets, brought)
 
 
 def _target(target_id: str, provider: str, device_type: str, ctx: HostContext, **fields: Any) -> Target:
@@ -290,7 +293,8 @@ def _absent_targets(ctx: HostContext) -> list[Target]:
         out.append(_absent_qnn_emulator(ctx))
     out += [_absent_openvino(ctx, dtype) for dtype in ("CPU", "GPU", "NPU")]
     out += [_absent_dml(ctx), _absent_nvidia(ctx, "CUDAExecutionProvider", "ort/cuda/gpu0"),
-            _absent_nvidia(ctx, "TensorrtExecutionProvider", "ort/tensorrt/gpu0"), _absent_vitisai(ctx)]
+            _absent_nvidia(ctx, "TensorrtExecutionProvider", "ort/tensorrt/gpu0"), _absent_trt_rtx(ctx),
+            _absent_vitisai(ctx)]
     return out
 
 
@@ -370,6 +374,21 @@ def _absent_nvidia(ctx: HostContext, provider: str, target_id: str) -> Target:
     if provider == "TensorrtExecutionProvider":
         fix += " plus TensorRT"
     return _unavailable(target_id, provider, "GPU", ctx, reason, fix, vendor="NVIDIA")
+
+
+def _absent_trt_rtx(ctx: HostContext) -> Target:
+    """The TensorRT-RTX plugin EP (RTX GPUs, Windows and Linux)."""
+    plugin = ctx.plugin_for("NvTensorRTRTXExecutionProvider") or next(
+        (p for d, p in ctx.plugins.items() if d.startswith("onnxruntime-ep-nv-tensorrt-rtx")), None)
+    if plugin is not None and plugin.error:
+        reason, fix = plugin.error, f"pip install --force-reinstall {plugin.dist}"
+    elif plugin is None:
+        reason = "onnxruntime-ep-nv-tensorrt-rtx is not installed" + (
+            "" if hostinfo.has_nvidia_gpu() else " and no NVIDIA GPU found")
+        fix = "pip install onnxruntime-ep-nv-tensorrt-rtx on a PC with an NVIDIA RTX GPU and its driver"
+    else:
+        reason, fix = "the TensorRT-RTX EP found no NVIDIA RTX GPU", "Install or update the NVIDIA driver."
+    return _unavailable("ort/trt-rtx/gpu0", "NvTensorRTRTXExecutionProvider", "GPU", ctx, reason, fix, vendor="NVIDIA")
 
 
 def _absent_vitisai(ctx: HostContext) -> Target:

@@ -49,8 +49,10 @@ def discover_targets(refresh: bool = False) -> list[Target]:
 
 
 def _discover(name: str) -> list[Target]:
+    from app.engines.ep_packages import annotate
+
     try:
-        return engine(name).discover()
+        return annotate(engine(name).discover(), {})
     except ImportError as exc:
         _, _, package, target_id, provider = ENGINES[name]
         return [Target(id=target_id, engine=name, provider=provider, device_type="CPU", status=UNAVAILABLE,
@@ -63,6 +65,10 @@ def find_target(target_id: str) -> Target:
     wanted = target_id.strip().lower()
     targets = discover_targets()
     match = next((t for t in targets if t.id.lower() == wanted), None)
+    if match is None and wanted.startswith("ort/auto/"):  # a device policy this onnxruntime does not have
+        from app.engines.ort_policy import unknown_policy
+
+        raise unknown_policy(target_id, _onnxruntime())
     if match is None:
         ready = [t.id for t in targets if t.ready]
         others = [t.id for t in targets if not t.ready]
@@ -73,6 +79,13 @@ def find_target(target_id: str) -> Target:
         fix = f"Fix: {match.fix}" if match.fix else ""
         raise TargetError(f"target {match.id} is not available here: {match.reason}.", hint=fix)
     return match
+
+
+def _onnxruntime():
+    try:
+        return importlib.import_module("onnxruntime")
+    except ImportError:
+        return None
 
 
 def engine_for(target: Target) -> Engine:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.common.errors import ErrorKind, UserError
+from app.record.selection import CompiledModelInfo, PolicyChoiceInfo
 from app.record.typed import FloatArray, Section
 
 SCHEMA = "aipcprof.run"
@@ -288,6 +289,8 @@ class SessionInfo(Section):
     effective_options: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    policy: PolicyChoiceInfo | None = None  # ort/auto/* targets (app.record.selection)
+    compiled: CompiledModelInfo | None = None  # an EP-context model: a cache hit, and what it saved
 
 
 @dataclass
@@ -439,6 +442,12 @@ class RunRecord(Section):
     @property
     def target_id(self) -> str:
         return self.target.id
+
+    @property
+    def device_type(self) -> str:
+        """The device the run measured: an ort/auto policy's pick when known, else the target's."""
+        choice = self.session.policy if self.session else None
+        return (choice.device_type if choice and choice.device_type else self.target.device_type) or "CPU"
 
     def phase(self, phase: Phase) -> PhaseTiming | None:
         return self.phases.get(phase.value)

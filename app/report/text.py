@@ -30,6 +30,13 @@ def _inputs_line(r: RunRecord) -> str:
     return f"  inputs: {text}" + ("  (* guessed: set them for your real input size)" if guessed else "")
 
 
+def selection_lines(r: RunRecord) -> list[str]:
+    """How the EP was reached: a device policy's pick, a compiled model's load (app.record.selection)."""
+    session = r.session
+    out = [f"device policy: {session.policy.sentence}"] if session and session.policy else []
+    return out + ([session.compiled.sentence] if session and session.compiled else [])
+
+
 def format_run(r: RunRecord) -> str:
     """The record as lines for a terminal; record text is untrusted, so each line is terminal_safe
     (a control character in a model name shows as `\\x1b`, never reaches the terminal)."""
@@ -74,6 +81,7 @@ def format_run(r: RunRecord) -> str:
         lines.append(f"  placement: {where} ({by})")
     if r.precision and r.measured:
         lines.append(f"  precision: {r.precision}")
+    lines += [f"  {s}" for s in selection_lines(r)]
     oc = r.output_check
     if oc and oc.skipped:
         lines.append(f"  output check: {oc.skipped}")

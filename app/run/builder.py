@@ -134,7 +134,7 @@ class RecordBuilder:
         else:
             t0 = t1 = 0
         try:
-            telemetry, energy = sampler.record_section(t0, t1, count, r.target.device_type or "CPU")
+            telemetry, energy = sampler.record_section(t0, t1, count, r.device_type)
             r.telemetry = Telemetry.from_json(to_json(telemetry), "telemetry")
             r.energy = Energy.from_json(to_json(energy), "energy")
         except Exception as e:  # telemetry must never cost the user their run record

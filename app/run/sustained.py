@@ -172,7 +172,7 @@ def is_steady(latencies, rel_ci: float = 0.01, *, confidence: float = 0.95) -> b
 def _track(record: RunRecord, metric: str) -> tuple[list, list] | None:
     """(t_s, values) of a telemetry metric on the latency time axis, preferring the target's device."""
     tel = record.telemetry
-    kind = (record.target.device_type or "CPU").upper()
+    kind = record.device_type.upper()
     candidates = [s for s in tel.series.values()  # a hand-edited file may pair times and values badly
                   if s.metric == metric and s.status == "ok" and s.t_s.shape == s.values.shape
                   and np.isfinite(s.values).any()]

@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 import traceback
+from dataclasses import asdict
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -42,6 +43,7 @@ import numpy as np
 
 from app.common.errors import ErrorKind, UserError
 from app.record.schema import InputInfo, ModelInfo, OutputCheck, Placement, SessionInfo, SteadyState
+from app.record.selection import CompiledModelInfo, PolicyChoiceInfo
 from app.record.typed import to_json
 from app.run import native_log
 from app.run.messages import (
@@ -143,6 +145,9 @@ def worker_main(spec_dict: dict, conn: Connection, cancel_event, parent_pid: int
     if not native_log.redirect(spec_dict.get("log_path")):
         os.dup2(2, 1)  # no log file: at least keep stdout for the CLI's own output (--json)
     _watch_parent(parent_pid or os.getppid())
+    from app.engines.ort_compat import fresh_process
+
+    fresh_process()  # no session yet: a compiled model's compatibility check may run in this process
     pipe = _Pipe(conn)
     try:
         _Worker(RunSpec.from_dict(spec_dict), pipe, cancel_event).run()
@@ -208,7 +213,8 @@ class _Worker:
         self._phase(Phase.WARMUP, lambda: self._warmup(runner), {"count": spec.warmup})
         self._phase(Phase.MEASURE, lambda: self._measure(runner))
         if spec.check_outputs:
-            check = self._phase(Phase.OUTPUT_CHECK, lambda: _output_check(spec, target, prepared, outputs))
+            compiled = session.facts.compiled
+            check = self._phase(Phase.OUTPUT_CHECK, lambda: _output_check(spec, target, prepared, outputs, compiled))
             self.conn.send(OutputChecked(OutputCheck.from_json(to_json(check), "output_check")))
         session.close()
 
@@ -283,18 +289,23 @@ def _session_opened(session) -> SessionOpened:
     info = SessionInfo(providers=list(facts.providers), precision=facts.precision or "", cache=facts.cache,
                        effective_options=dict(facts.effective_options), notes=list(facts.notes),
                        outputs=session.output_names())
+    info.policy = PolicyChoiceInfo.from_json(to_json(asdict(facts.policy)), "policy") if facts.policy else None
+    info.compiled = CompiledModelInfo.from_json(to_json(asdict(facts.compiled)), "compiled") if facts.compiled else None
     placement = Placement.from_json(to_json(session.placement.to_dict()), "placement") if session.placement else None
     return SessionOpened(info, placement)
 
 
-def _output_check(spec: RunSpec, target, prepared, outputs: list[np.ndarray]) -> dict:
-    """Compare each output with ONNX Runtime CPU on the same inputs."""
+def _output_check(spec: RunSpec, target, prepared, outputs: list[np.ndarray], compiled=None) -> dict:
+    """Compare each output with ONNX Runtime CPU on the same inputs (a compiled model has no CPU reference)."""
     from app.engines.base import SessionSettings
     from app.engines.registry import engine_for, find_target
     from app.run.output_check import compare_arrays
 
     if target.id == "ort/cpu":
         return {"reference": "ort/cpu", "skipped": "this run is the reference (ort/cpu)", "outputs": []}
+    if compiled is not None:
+        return {"reference": "ort/cpu", "outputs": [], "skipped": f"the model is compiled for {', '.join(compiled.eps)} "
+                "(EP context), which the CPU EP cannot run: check the uncompiled model's outputs instead"}
     try:
         ref_target = find_target("ort/cpu")
         settings = SessionSettings(dim_overrides=prepared.dim_overrides, input_shapes=prepared.input_shapes)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.common import fmt
 from app.record.schema import RunRecord, RunStatus, WarningKind
 from app.report import facts
+from app.report.text import selection_lines
 from app.views import theme
 from app.views.banner import Banner
 from app.views.kpi import KpiTile
@@ -101,6 +102,10 @@ class ResultsPanel(QScrollArea):
         self.subtitle.setEnabled(False)
         self.subtitle.setWordWrap(True)
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.selection = plain(QLabel())  # a device policy's pick, a compiled model's load time
+        self.selection.setWordWrap(True)
+        self.selection.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.selection.setVisible(False)
         self.placement_banner = Banner(closable=False)
         self.error_banner = Banner(closable=False)
         self.output_banner = Banner(closable=False)
@@ -146,6 +151,7 @@ class ResultsPanel(QScrollArea):
         lay = QVBoxLayout(body)
         lay.addWidget(self.title)
         lay.addWidget(self.subtitle)
+        lay.addWidget(self.selection)
         lay.addWidget(self.error_banner)
         lay.addWidget(self.placement_banner)
         lay.addWidget(self.output_banner)
@@ -178,6 +184,9 @@ class ResultsPanel(QScrollArea):
         if saved_path:
             sub.append(f"saved: {saved_path}")
         self.subtitle.setText(" · ".join(s for s in sub if s))
+        chosen = selection_lines(r)
+        self.selection.setText("\n".join(chosen))
+        self.selection.setVisible(bool(chosen))
         if r.error:
             self.error_banner.show_message("error", r.error.message, r.error.hint)
         else:

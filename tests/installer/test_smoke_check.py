@@ -75,3 +75,16 @@ def test_png(tmp_path):
 def test_build_script_is_valid_bash():
     done = subprocess.run(["bash", "-n", str(ROOT / "scripts" / "build_bundle.sh")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_winml_targets_must_be_listed_and_say_why(tmp_path, capsys):
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({"targets": [_target("ort/cpu")]}), encoding="utf-8")
+    assert smoke.main(["winml", str(path)]) == 1
+    silent = dict(_target("winml/qnn/npu", "unavailable", "not on this PC yet"), fix="")
+    path.write_text(json.dumps({"targets": [silent]}), encoding="utf-8")
+    assert smoke.main(["winml", str(path)]) == 1
+    said = dict(silent, fix="aipcprof devices --acquire")
+    path.write_text(json.dumps({"targets": [said, _target("winml/openvino/npu")]}), encoding="utf-8")
+    assert smoke.main(["winml", str(path)]) == 0
+    assert "winml/qnn/npu unavailable (not on this PC yet); winml/openvino/npu ready" in capsys.readouterr().out

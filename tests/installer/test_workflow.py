@@ -66,3 +66,9 @@ def test_builds_spec_and_installer_and_smoke_tests_the_frozen_cli(workflow):
 def test_uploads_the_installer(workflow):
     uploads = [s for s in workflow["jobs"]["bundle"]["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact")]
     assert uploads and uploads[0]["with"]["path"] == "dist/*-setup.exe"
+
+
+def test_installs_windowsml_and_checks_the_winml_targets(workflow):
+    text = _run_text(workflow)
+    assert 'pip install -e ".[winml]"' in text and "python -m app devices --json" in text
+    assert "smoke_check.py winml winml-devices.json" in text
