@@ -8,7 +8,7 @@ devices --acquire`) -> `onnxruntime.register_execution_provider_library(name, th
 library_path)` -> `get_ep_devices()` -> one target per device.
 
 The catalog is reached through the `windowsml` package (ctypes over the WinML flat C
-API, with its DLL bundled; see docs/windows-ml.md for why this one and not the pywinrt
+API, with its DLL bundled; see docs/ep-selection.md for why this one and not the pywinrt
 projection). Everything it does goes through a `CatalogBackend`, so tests feed a
 recorded listing through the same parsing code. Every failure is a target marked
 unavailable with the reason and the fix, never an exception out of discovery.
