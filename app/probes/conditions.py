@@ -180,12 +180,14 @@ class ConditionsMeter:
 
     def __init__(self, pid: int | None = None, profiler_pid: int | None = None, *,
                  proc_root: str | Path = "/proc", sys_root: str | Path = "/sys", linux: bool = LINUX,
-                 battery=None) -> None:
+                 battery=None, children=None, clock=time.perf_counter_ns) -> None:
         self.pid = os.getpid() if pid is None else pid
         self.profiler_pid = profiler_pid
         self._proc, self._sys = Path(proc_root), Path(sys_root)
         self._linux = linux and (self._proc / "stat").exists()
-        self._battery = battery
+        self._battery = battery  # psutil.sensors_battery stand-in
+        self._children = children or _descendants  # pid -> live descendant pids
+        self._clock = clock
 
     def snapshot(self) -> Snapshot:
         cpu, cpu_reason = self._cpu()
@@ -193,7 +195,7 @@ class ConditionsMeter:
         profiler, profiler_reason = self._profiler()
         clocks, clocks_reason = read_clocks(self._sys) if self._linux else ((), _no_clock_reason())
         throttle, throttle_reason = read_throttle_counts(self._sys) if self._linux else (None, _no_throttle_reason())
-        return Snapshot(time.perf_counter_ns(), cpu, cpu_reason, tree, tree_reason, profiler, profiler_reason,
+        return Snapshot(self._clock(), cpu, cpu_reason, tree, tree_reason, profiler, profiler_reason,
                         clocks, clocks_reason, throttle, throttle_reason, self._on_battery(),
                         "/proc/stat, /proc/<pid>/stat" if self._linux else "psutil.cpu_times")
 
@@ -235,7 +237,7 @@ class ConditionsMeter:
             total = self._pid_seconds(self.pid, children=True)
         except (OSError, LookupError) as e:
             return None, f"worker pid {self.pid} unreadable: {e}"
-        for child in _descendants(self.pid):
+        for child in self._children(self.pid):
             try:
                 total += self._pid_seconds(child, children=True)
             except (OSError, LookupError):

@@ -25,14 +25,15 @@ def test_host_info_has_the_power_source_and_plan_on_this_machine():
 
 
 def test_power_plan_is_the_probes_reading_on_this_machine():
-    plan, reason = power_source.power_plan_info()
-    assert host.power_plan() == ({"plan": plan} if plan else {"plan": None, "plan_reason": reason})
+    plan, reason, saver = power_source.power_plan_facts()
+    assert host.power_plan() == ({"plan": plan, "saver": saver} if plan else {"plan": None, "plan_reason": reason})
 
 
 @linux_only
 def test_power_plan_from_a_recorded_laptop():
     root = DATA / "sysfs/intel_npu_laptop/snap0"
-    assert host.power_plan(root) == {"plan": "platform_profile=balanced, governor=powersave, epp=balance_performance"}
+    assert host.power_plan(root) == {"plan": "platform_profile=balanced, governor=powersave, epp=balance_performance",
+                                     "saver": False}  # powersave with an EPP file is intel_pstate's normal mode
 
 
 @linux_only
@@ -57,7 +58,7 @@ def test_a_failing_plan_query_never_costs_the_record(monkeypatch):
     def boom(root="/"):
         raise RuntimeError("powrprof exploded")
 
-    monkeypatch.setattr(power_source, "power_plan_info", boom)
+    monkeypatch.setattr(power_source, "power_plan_facts", boom)
     assert host.power_plan() == {"plan": None,
                                  "plan_reason": "power plan query failed: RuntimeError: powrprof exploded"}
     power = host.host_info()["power"]
