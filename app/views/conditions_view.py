@@ -32,7 +32,8 @@ class ConditionsBox(QGroupBox):
     def show_record(self, r: RunRecord) -> None:
         lines = summary_lines(r)
         self.setVisible(bool(lines))
-        self.label.setText("\n".join(line.strip() for line in lines))
+        lines = [line.strip().removeprefix("conditions: ") for line in lines]  # the box's title says it
+        self.label.setText("\n".join(line[:1].upper() + line[1:] for line in lines))
 
 
 def fill_banner(banner: Banner, r: RunRecord) -> None:

@@ -63,3 +63,31 @@ def test_a_failing_plan_query_never_costs_the_record(monkeypatch):
                                  "plan_reason": "power plan query failed: RuntimeError: powrprof exploded"}
     power = host.host_info()["power"]
     assert power["source"] in ("AC", "battery", "unknown") and power["plan"] is None
+
+
+@pytest.mark.parametrize(("profile", "governor", "epp", "saver"), [
+    ("balanced", "powersave", "balance_performance", False),  # intel_pstate's normal mode
+    ("low-power", "powersave", "balance_performance", True),
+    ("quiet", None, None, True),
+    (None, "powersave", "power", True),
+    (None, "powersave", None, True),  # the legacy governor pins the lowest clock
+    (None, "performance", None, False),
+    (None, None, None, None),
+])
+def test_linux_power_saver(profile, governor, epp, saver):
+    assert power_source.linux_saver(profile, governor, epp) is saver
+
+
+def test_windows_power_saver_from_the_documented_guids():
+    assert power_source.windows_saver("{A1841308-3541-4FAB-BC81-F71556F20B4A}", None)  # Power saver
+    assert power_source.windows_saver("381b4222-f694-41f0-9685-ff5bb260df2e",
+                                      "961cc777-2547-4f9d-8174-7d86181b8a7a")  # Balanced, best power efficiency
+    assert not power_source.windows_saver("381b4222-f694-41f0-9685-ff5bb260df2e",
+                                          "ded574b5-45a0-4f42-8737-46345c09c238")
+
+
+@linux_only
+def test_a_low_power_profile_is_recorded_as_saver(tmp_path):
+    (tmp_path / "sys/firmware/acpi").mkdir(parents=True)
+    (tmp_path / "sys/firmware/acpi/platform_profile").write_text("low-power\n")
+    assert host.power_plan(tmp_path) == {"plan": "platform_profile=low-power", "saver": True}
