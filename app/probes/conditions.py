@@ -156,20 +156,27 @@ def read_clocks(sys_root: Path, reader=read_text) -> tuple[tuple[ClockPolicy, ..
     return tuple(out), ""
 
 
-def read_throttle_counts(sys_root: Path, reader=read_text) -> tuple[dict[str, int] | None, str]:
-    """cpuN/thermal_throttle/{core,package}_throttle_count -> events so far (Intel's therm_throt driver)."""
-    found: dict[str, int] = {}
+def throttle_files(sys_root: Path) -> list[Path]:
+    """Every cpuN/thermal_throttle/{core,package}_throttle_count (Intel's therm_throt driver)."""
+    out = []
     for cpu in natural_dirs(sys_root / "devices/system/cpu", "cpu"):
-        if not cpu.name[3:].isdigit():
+        if cpu.name[3:].isdigit():
+            out += [cpu / "thermal_throttle" / n for n in ("core_throttle_count", "package_throttle_count")
+                    if (cpu / "thermal_throttle" / n).exists()]
+    return out
+
+
+def read_throttle_counts(sys_root: Path, reader=read_text, files: list[Path] | None = None
+                         ) -> tuple[dict[str, int] | None, str]:
+    """'cpuN/<counter>' -> events so far, from `files` (default: throttle_files(sys_root)); None and why."""
+    found: dict[str, int] = {}
+    for f in throttle_files(sys_root) if files is None else files:
+        try:
+            value = parse_int(reader(f))
+        except OSError:
             continue
-        folder = cpu / "thermal_throttle"
-        for name in ("core_throttle_count", "package_throttle_count"):
-            try:
-                value = parse_int(reader(folder / name))
-            except OSError:
-                continue
-            if value is not None:
-                found[f"{cpu.name}/{name}"] = value
+        if value is not None:
+            found[f"{f.parent.parent.name}/{f.name}"] = value
     return (found, "") if found else (None, NO_THROTTLE)
 
 
@@ -188,13 +195,20 @@ class ConditionsMeter:
         self._battery = battery  # psutil.sensors_battery stand-in
         self._children = children or _descendants  # pid -> live descendant pids
         self._clock = clock
+        # Found once, at the first snapshot: walking every process for the worker's children costs
+        # milliseconds (psutil reads each /proc/<pid>/stat), the counters themselves microseconds.
+        self._known_children: list[int] | None = None
+        self._throttle: list[Path] | None = None
 
     def snapshot(self) -> Snapshot:
         cpu, cpu_reason = self._cpu()
         tree, tree_reason = self._tree()
         profiler, profiler_reason = self._profiler()
         clocks, clocks_reason = read_clocks(self._sys) if self._linux else ((), _no_clock_reason())
-        throttle, throttle_reason = read_throttle_counts(self._sys) if self._linux else (None, _no_throttle_reason())
+        if self._linux and self._throttle is None:
+            self._throttle = throttle_files(self._sys)
+        throttle, throttle_reason = (read_throttle_counts(self._sys, files=self._throttle) if self._linux
+                                     else (None, _no_throttle_reason()))
         return Snapshot(self._clock(), cpu, cpu_reason, tree, tree_reason, profiler, profiler_reason,
                         clocks, clocks_reason, throttle, throttle_reason, self._on_battery(),
                         "/proc/stat, /proc/<pid>/stat" if self._linux else "psutil.cpu_times")
@@ -232,12 +246,15 @@ class ConditionsMeter:
         return own + (t.children_user + t.children_system if children else 0.0)
 
     def _tree(self) -> tuple[float | None, str]:
-        """The worker and every live descendant (exited ones are in their parent's children times)."""
+        """The worker and its descendants found at the first snapshot (exited ones are in their parent's
+        children times; one started later is counted as another process until it exits)."""
         try:
             total = self._pid_seconds(self.pid, children=True)
         except (OSError, LookupError) as e:
             return None, f"worker pid {self.pid} unreadable: {e}"
-        for child in self._children(self.pid):
+        if self._known_children is None:
+            self._known_children = self._children(self.pid)
+        for child in self._known_children:
             try:
                 total += self._pid_seconds(child, children=True)
             except (OSError, LookupError):
