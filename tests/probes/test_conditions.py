@@ -141,16 +141,26 @@ def test_missing_counters_are_none_with_their_reason():
 
 @linux_only
 def test_meter_on_this_machine_sees_a_busy_child_in_the_tree():
-    """The real /proc: a child process that spins is the worker tree's time, not another process's."""
-    child = subprocess.Popen([sys.executable, "-c", "import time\nt=time.time()\nwhile time.time()-t<1.5: pass"])
+    """The real /proc: a child process that spins is the worker tree's time, not another process's.
+
+    On a loaded machine the child gets what the scheduler gives it, so its own CPU time (read by psutil
+    inside the window) is the yardstick, not a fixed share."""
+    import psutil
+
+    child = subprocess.Popen([sys.executable, "-c", "import time\nt=time.time()\nwhile time.time()-t<30: pass"])
     try:
+        time.sleep(0.3)  # started and spinning
         meter = ConditionsMeter(os.getpid(), None)
         a = meter.snapshot()
+        c0 = sum(psutil.Process(child.pid).cpu_times()[:2])
         time.sleep(1.0)
+        c1 = sum(psutil.Process(child.pid).cpu_times()[:2])
         b = meter.snapshot()
     finally:
+        child.kill()
         child.wait()
+    assert c1 - c0 > 0.02  # the child did run
+    assert b.tree_s - a.tree_s >= (c1 - c0) - 2 / CLK_TCK  # its time is in the tree (2 ticks of rounding)
     load = load_between(a, b)
-    cores = os.cpu_count() or 1
-    assert load.worker.value is not None and load.worker.value >= 0.5 / cores  # half a core at least
-    assert load.other.value is not None and load.source == "/proc/stat, /proc/<pid>/stat"
+    assert load.worker.value is not None and load.other.value is not None
+    assert load.source == "/proc/stat, /proc/<pid>/stat"
