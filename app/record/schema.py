@@ -435,7 +435,7 @@ class RunRecord(Section):
     history: HistoryInfo | None = None
     worker_log: str | None = None  # what native libraries printed in the worker (None: nothing)
 
-    ALWAYS = ("placement", "precision", "output_check", "energy", "error", "sustained")
+    ALWAYS = ("placement", "precision", "output_check", "energy", "error", "sustained", "conditions")
 
     def to_json(self) -> dict[str, Any]:
         """Sections in the documented order (the dataclass must list `target` first: it has no default)."""
