@@ -123,6 +123,16 @@ def parse_cpu_totals(text: str, ticks_per_s: float = CLK_TCK) -> CpuTimes | None
     return None
 
 
+def psutil_cpu_times(fields: dict[str, float]) -> CpuTimes:
+    """psutil.cpu_times() as CpuTimes. Windows' interrupt and DPC time are inside its system (kernel) time
+    and Linux's guest time inside user/nice, so they are not added again; a steal column is kept apart."""
+    f = {k: v for k, v in fields.items() if k not in ("interrupt", "dpc", "guest", "guest_nice")}
+    steal = f.pop("steal", None)
+    idle = f.get("idle", 0.0) + f.get("iowait", 0.0)
+    total = sum(f.values())
+    return CpuTimes(busy=total - idle, idle=idle, steal=steal, total=total + (steal or 0.0))
+
+
 def parse_pid_times(text: str, ticks_per_s: float = CLK_TCK) -> tuple[float, float] | None:
     """/proc/<pid>/stat -> (own user+system s, waited-for children's user+system s), or None.
 
@@ -226,8 +236,7 @@ class ConditionsMeter:
             t = psutil.cpu_times()
         except Exception as e:  # noqa: BLE001 - psutil raises platform-specific errors
             return None, f"psutil.cpu_times failed: {e.__class__.__name__}: {e}"
-        total = sum(t)
-        return CpuTimes(busy=total - t.idle, idle=t.idle, steal=None, total=total), ""
+        return psutil_cpu_times(t._asdict()), ""
 
     def _pid_seconds(self, pid: int, *, children: bool) -> float:
         """CPU seconds of `pid` (plus its waited-for children when asked); raises OSError/LookupError."""

@@ -24,6 +24,7 @@ from app.probes.conditions import (
     load_between,
     parse_cpu_totals,
     parse_pid_times,
+    psutil_cpu_times,
     read_clocks,
     read_throttle_counts,
 )
@@ -164,3 +165,37 @@ def test_meter_on_this_machine_sees_a_busy_child_in_the_tree():
     load = load_between(a, b)
     assert load.worker.value is not None and load.other.value is not None
     assert load.source == "/proc/stat, /proc/<pid>/stat"
+
+
+def test_the_psutil_path_used_off_linux_reads_this_machine():
+    """Windows and macOS read psutil's system-wide and per-process times: run that path here for real."""
+    import psutil
+
+    child = subprocess.Popen([sys.executable, "-c", "import time\nt=time.time()\nwhile time.time()-t<30: pass"])
+    try:
+        meter = ConditionsMeter(os.getpid(), os.getppid(), linux=False)
+        a = meter.snapshot()
+        c0 = sum(psutil.Process(child.pid).cpu_times()[:2])
+        time.sleep(1.0)
+        c1 = sum(psutil.Process(child.pid).cpu_times()[:2])
+        b = meter.snapshot()
+    finally:
+        child.kill()
+        child.wait()
+    load = load_between(a, b)
+    assert load.source == "psutil.cpu_times" and a.cpu is not None
+    if "steal" in psutil.cpu_times()._fields:  # Linux: psutil has the column too
+        assert load.steal.value is not None
+    else:  # Windows, macOS
+        assert load.steal.value is None and load.steal.reason == NO_STEAL
+    assert load.worker.value is not None and load.other.value is not None and load.profiler.value is not None
+    assert b.tree_s - a.tree_s >= (c1 - c0) - 0.05  # the child is in the tree here too
+    assert load.throttle_events is None and load.throttle_reason and load.clock_reason
+
+
+def test_psutil_cpu_times_of_windows_do_not_count_interrupt_and_dpc_twice():
+    # psutil on Windows: user, system (kernel minus idle, interrupt and DPC included), idle, interrupt, dpc
+    t = psutil_cpu_times({"user": 30.0, "system": 10.0, "idle": 60.0, "interrupt": 2.0, "dpc": 1.0})
+    assert t == CpuTimes(busy=40.0, idle=60.0, steal=None, total=100.0)
+    mac = psutil_cpu_times({"user": 5.0, "nice": 1.0, "system": 4.0, "idle": 90.0})
+    assert mac == CpuTimes(busy=10.0, idle=90.0, steal=None, total=100.0)

@@ -85,3 +85,15 @@ def test_conditions_survive_the_record_file(tmp_path):
     back = rec.load(path)
     assert back.conditions == r.conditions
     assert back.warnings_of(WarningKind.BUSY_MACHINE) == r.warnings_of(WarningKind.BUSY_MACHINE)
+
+
+def test_aipcprof_compare_prints_the_flag(tmp_path, capsys):
+    from app.cli import main
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    rec.save(_run(0.02), a)
+    rec.save(_run(0.38), b)
+    assert main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr()
+    assert "measured under different conditions from" in out.out + out.err
+    assert "busy machine (other processes 38% of the CPU)" in out.out + out.err
