@@ -16,6 +16,7 @@ from app.record.schema import Phase, RunRecord, RunStatus
 from app.run.spec_builder import (
     CLI_LABELS,
     DEFAULTS,
+    QUIET_CHECK_DEFAULT_S,
     UNTIL_STEADY_DEFAULT,
     RunOptions,
     parse_dims,
@@ -52,6 +53,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", default=d.cache_dir, help="folder for EP context / compiled model cache")
     p.add_argument("--timeout", type=float, default=d.stall_timeout_s, metavar="S",
                    help=f"stop the worker after S seconds without progress (default {d.stall_timeout_s:g})")
+    p.add_argument("--quiet-check", nargs="?", type=float, const=QUIET_CHECK_DEFAULT_S, default=d.quiet_check_s,
+                   metavar="S", help="before warm-up, wait until other processes leave the CPU quiet, at most S s "
+                                     f"(default {QUIET_CHECK_DEFAULT_S:g}); the record says how long and whether it did")
     p.add_argument("--no-telemetry", action="store_true", help="do not sample utilisation/power/temperature")
     p.add_argument("--out", "-o", metavar="RUN.json", help="write the run record here (atomically)")
     p.add_argument("--json", action="store_true", help="print the run record as JSON instead of a summary")
@@ -67,7 +71,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         shapes=parse_shapes(args.shape), dims=parse_dims(args.dim), inputs=parse_inputs(args.input),
         seed=args.seed, ep_options=parse_key_values(args.ep_option, "--ep-option"), strict=args.strict,
         threads=args.threads, io_binding=args.io_binding, check_outputs=args.check_outputs,
-        cache_dir=args.cache_dir, stall_timeout_s=args.timeout,
+        cache_dir=args.cache_dir, stall_timeout_s=args.timeout, quiet_check_s=args.quiet_check,
     )
 
 
@@ -246,7 +250,7 @@ class _Progress:
         import time
 
         from app.common.fmt import fmt_ms
-        from app.run.runner import RunLatencies, RunPhaseEnded, RunPhaseStarted
+        from app.run.runner import RunLatencies, RunPhaseEnded, RunPhaseStarted, RunSettling
 
         match ev:
             case RunLatencies():
@@ -257,10 +261,23 @@ class _Progress:
                     last = float(ev.durations_ns[-1]) / 1e9
                     print(f"\r[{Phase.MEASURE}] {self.count} inferences, last {fmt_ms(last)}   ", end="",
                           file=sys.stderr)
+            case RunSettling():
+                self._settling(ev)
             case RunPhaseStarted() if self.tty:
                 print(f"\r[{ev.phase}] ...", end="", file=sys.stderr, flush=True)
             case RunPhaseEnded() if ev.phase is not Phase.MEASURE:
                 self._line(f"[{ev.phase}] {fmt_ms(ev.seconds)}")
+
+    def _settling(self, ev) -> None:
+        """--quiet-check: other processes' CPU share while waiting (a line per reading off a terminal: 2/s)."""
+        from app.common.fmt import fmt_share
+
+        text = (f"[{Phase.SETTLE}] other processes {fmt_share(ev.other_cpu)} of the CPU, "
+                f"waited {ev.waited_s:.1f} of {ev.bound_s:g} s")
+        if self.tty:
+            print(f"\r{text}   ", end="", file=sys.stderr, flush=True)
+        else:
+            self._line(text)
 
     def _line(self, text: str) -> None:
         print(("\r" if self.tty else "") + text, file=sys.stderr)

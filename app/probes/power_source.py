@@ -83,8 +83,37 @@ def power_plan(root: str | Path = "/") -> str:
     return power_plan_info(root)[0]
 
 
+# What counts as a power-saving plan (WarningKind.POWER_SAVER): the documented power-saver scheme and
+# overlay on Windows; on Linux a low-power ACPI platform profile, EPP "power", or the legacy `powersave`
+# governor (which pins the lowest clock; with an EPP file it is the normal mode of intel/amd-pstate).
+SAVER_SCHEMES = {"a1841308-3541-4fab-bc81-f71556f20b4a"}
+SAVER_OVERLAYS = {"961cc777-2547-4f9d-8174-7d86181b8a7a"}
+SAVER_PROFILES = {"low-power", "quiet", "cool"}
+
+
+def windows_saver(scheme_guid: str, overlay_guid: str | None) -> bool:
+    return (scheme_guid.strip("{}").lower() in SAVER_SCHEMES
+            or (overlay_guid or "").strip("{}").lower() in SAVER_OVERLAYS)
+
+
+def linux_saver(profile: str | None, governor: str | None, epp: str | None) -> bool | None:
+    """True / False from whichever of the three is readable; None when none is."""
+    profile, governor, epp = ((v or "").strip() or None for v in (profile, governor, epp))
+    if profile is None and governor is None and epp is None:
+        return None
+    return (profile in SAVER_PROFILES or epp == "power"
+            or (governor == "powersave" and epp is None))
+
+
 def power_plan_info(root: str | Path = "/") -> tuple[str, str]:
-    """(plan, reason): the active power plan in one line, or '' and why it is not known.
+    """(plan, reason): the active power plan in one line, or '' and why it is not known."""
+    plan, reason, _ = power_plan_facts(root)
+    return plan, reason
+
+
+def power_plan_facts(root: str | Path = "/") -> tuple[str, str, bool | None]:
+    """(plan, reason, saver): the active power plan in one line or '' and why it is not known, and
+    whether it saves power (None: unknown).
 
     Cheap (three sysfs reads on Linux, two powrprof calls on Windows): the run
     record reads it at every run start (app.run.host).
@@ -93,18 +122,20 @@ def power_plan_info(root: str | Path = "/") -> tuple[str, str]:
         try:
             from app.probes.win_power_backend import active_power_plan
 
-            return describe_windows_plan(*active_power_plan()), ""
+            scheme, name, overlay = active_power_plan()
+            return describe_windows_plan(scheme, name, overlay), "", windows_saver(scheme, overlay)
         except (ImportError, OSError) as e:
-            return "", f"powrprof query failed: {e.__class__.__name__}: {e}"
+            return "", f"powrprof query failed: {e.__class__.__name__}: {e}", None
     r = Path(root) / "sys"
     cpu0 = r / "devices/system/cpu/cpu0/cpufreq"
     attrs = [read_attr(r / "firmware/acpi/platform_profile"), read_attr(cpu0 / "scaling_governor"),
              read_attr(cpu0 / "energy_performance_preference")]
-    plan = describe_linux_plan(*(a.text for a in attrs))
+    texts = [a.text for a in attrs]
+    plan = describe_linux_plan(*texts)
     if plan:
-        return plan, ""
+        return plan, "", linux_saver(*texts)
     if not sys.platform.startswith("linux"):
-        return "", f"no power plan source on {sys.platform}"
+        return "", f"no power plan source on {sys.platform}", None
     why = "; ".join(a.reason or f"{name} is empty" for a, name in
                     zip(attrs, ("platform_profile", "scaling_governor", "energy_performance_preference")))
-    return "", f"no ACPI platform profile or cpufreq governor (VM, container or no cpufreq driver): {why}"
+    return "", f"no ACPI platform profile or cpufreq governor (VM, container or no cpufreq driver): {why}", None

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.common.errors import ErrorKind, UserError
+from app.record.conditions import Conditions
 from app.record.selection import CompiledModelInfo, PolicyChoiceInfo
 from app.record.typed import FloatArray, Section
 
@@ -37,6 +38,7 @@ class Phase(str, enum.Enum):
     LOAD = "load"
     COMPILE = "compile"
     FIRST_INFERENCE = "first_inference"
+    SETTLE = "settle"  # --quiet-check: waiting for other processes to quieten before warm-up
     WARMUP = "warmup"
     MEASURE = "measure"
     OUTPUT_CHECK = "output_check"
@@ -58,6 +60,13 @@ class WarningKind(str, enum.Enum):
     ENGINE_NOTE = "engine_note"  # a note from the engine while opening the session
     GUESSED_SHAPE = "guessed_shape"  # an input dim took a stated default (image 224, sequence 128)
     SUSPICIOUS_SHAPE = "suspicious_shape"  # an image input with a side of 1 (not fixed by the model)
+    # Measurement conditions (app.run.conditions: thresholds in THRESHOLDS).
+    BUSY_MACHINE = "busy_machine"  # other processes used the CPU during the measured loop
+    STEAL_TIME = "steal_time"  # the hypervisor took CPU time from this VM
+    ON_BATTERY = "on_battery"  # on battery at the start of the run or the end of the measurement
+    POWER_SAVER = "power_saver"  # a power-saving plan / platform profile was active
+    THROTTLED = "throttled"  # thermal throttle events, or the clock capped below the hardware maximum
+    NOT_QUIET = "not_quiet"  # --quiet-check waited its bound and the machine did not settle
     OTHER = "other"
 
 
@@ -76,6 +85,7 @@ class PowerInfo(Section):
     reason: str = ""
     plan: str | None = None  # the OS power plan / platform profile, when readable
     plan_reason: str = ""  # why `plan` is missing
+    saver: bool | None = None  # the plan saves power (power saver, low-power profile, EPP power); None: unknown
 
 
 @dataclass
@@ -160,6 +170,8 @@ class RunSettings(Section):
     until_steady: float | None = None
     # Wall-clock limit without progress (compile or one inference) before the worker is declared hung.
     stall_timeout_s: float = 600.0
+    # --quiet-check: before warm-up, wait up to this long for other processes' CPU use to settle.
+    quiet_check_s: float | None = None
 
     ALWAYS = ("iterations", "duration_s", "threads", "cache_dir", "until_steady")
 
@@ -419,13 +431,14 @@ class RunRecord(Section):
     output_check: OutputCheck | None = None
     telemetry: Telemetry = field(default_factory=Telemetry)
     energy: Energy | None = None
+    conditions: Conditions | None = None  # app/record/conditions.py; None in records before it existed
     warnings: list[RunWarning] = field(default_factory=list)
     error: RunError | None = None
     worker_pid: int | None = None
     history: HistoryInfo | None = None
     worker_log: str | None = None  # what native libraries printed in the worker (None: nothing)
 
-    ALWAYS = ("placement", "precision", "output_check", "energy", "error", "sustained")
+    ALWAYS = ("placement", "precision", "output_check", "energy", "error", "sustained", "conditions")
 
     def to_json(self) -> dict[str, Any]:
         """Sections in the documented order (the dataclass must list `target` first: it has no default)."""

@@ -31,6 +31,7 @@ from app.common.text import terminal_safe
 from app.record.schema import RunRecord, RunStatus
 from app.record.typed import to_json
 from app.report import facts
+from app.report.conditions import comparison_flags
 
 
 class CheckState(str, enum.Enum):
@@ -204,7 +205,7 @@ def comparability_warnings(records: list[RunRecord], names: list[str], baseline:
             warnings.append(f"{name}: run {r.status.value}; its numbers are partial.")
     if base.status is not RunStatus.COMPLETED:
         warnings.append(f"{base_name}: run {base.status.value}; its numbers are partial.")
-    return warnings
+    return warnings + comparison_flags(records, names, baseline)
 
 
 def flatten(d: dict | None, prefix: str = "") -> dict[str, object]:

@@ -15,6 +15,7 @@ from app.common.fmt import (
 from app.common.text import terminal_safe
 from app.record.schema import InputInfo, Phase, RunRecord
 from app.report import facts
+from app.report.conditions import summary_lines
 
 
 def _shape(i: InputInfo) -> str:
@@ -96,6 +97,7 @@ def format_run(r: RunRecord) -> str:
         lines.append(f"  energy: {fmt_mj(energy.joules_per_inference)}/inference ({energy.covers})")
     elif energy:
         lines.append(f"  energy: N/A ({energy.reason or 'no source'})")
+    lines += [f"  {line}" for line in summary_lines(r)]
     for w in r.warnings:
         lines.append(f"  WARNING: {w.text}")
     return "\n".join(terminal_safe(line) for line in lines)

@@ -10,6 +10,7 @@ import numpy as np
 
 from app import __version__
 from app.common.errors import ErrorKind
+from app.record.conditions import Conditions, QuietCheck
 from app.record.schema import (
     Energy,
     HostInfo,
@@ -57,6 +58,7 @@ class RecordBuilder:
         self._t0_ns: int | None = None  # start of the first measured inference
         self.latencies = LatencyStore(expected=spec.iterations)  # None for a timed run: room for exact_limit
         self._cancelled = False
+        self._quiet: QuietCheck | None = None  # --quiet-check's result
 
     # -- stream handlers -------------------------------------------------
     def started(self, pid: int) -> None:
@@ -90,6 +92,12 @@ class RecordBuilder:
     def set_steady(self, steady: SteadyState) -> None:
         self.record.steady_state = steady
 
+    def set_conditions(self, conditions: Conditions) -> None:
+        self.record.conditions = conditions
+
+    def set_quiet_check(self, quiet: QuietCheck) -> None:
+        self._quiet = quiet
+
     def set_output_check(self, check: OutputCheck) -> None:
         self.record.output_check = check
 
@@ -114,6 +122,7 @@ class RecordBuilder:
             r.warn(WarningKind.CANCELLED, f"cancelled by the user after {count} measured inferences; "
                                           f"partial results.")
         self._telemetry(sampler, count)
+        _conditions(r, self._quiet)
         r.worker_log = native_log.kept(r.worker_log)
         _placement_warnings(r)
         _output_warnings(r)
@@ -139,6 +148,16 @@ class RecordBuilder:
             r.energy = Energy.from_json(to_json(energy), "energy")
         except Exception as e:  # telemetry must never cost the user their run record
             r.telemetry = Telemetry(available=False, reason=f"telemetry summary failed: {e}")
+
+
+def _conditions(r: RunRecord, quiet: QuietCheck | None) -> None:
+    """Temperatures at both ends of the window and a warning per crossed threshold (app.run.conditions)."""
+    from app.run import conditions
+
+    try:
+        conditions.finish(r, quiet)
+    except Exception as e:  # the conditions must never cost the user their record
+        r.warn(WarningKind.OTHER, f"measurement conditions could not be judged: {e.__class__.__name__}: {e}")
 
 
 def _sustained(r: RunRecord) -> Sustained | None:

@@ -35,17 +35,16 @@ def power_source() -> dict:
 
 
 def power_plan(root: str | os.PathLike = "/") -> dict:
-    """{"plan": one line} or {"plan": None, "plan_reason": why}; never raises (it runs at every run start).
-
-    The reading is app.probes.power_source's (imported here, when a run starts).
+    """{"plan": one line, "saver": bool or None} or {"plan": None, "plan_reason": why}; never raises (it
+    runs at every run start). The reading is app.probes.power_source's (imported here, when a run starts).
     """
     try:
-        from app.probes.power_source import power_plan_info
+        from app.probes.power_source import power_plan_facts
 
-        plan, reason = power_plan_info(root)
+        plan, reason, saver = power_plan_facts(root)
     except Exception as e:  # the record matters more than the plan
-        plan, reason = "", f"power plan query failed: {e.__class__.__name__}: {e}"
-    return {"plan": plan} if plan else {"plan": None, "plan_reason": reason or "not reported"}
+        plan, reason, saver = "", f"power plan query failed: {e.__class__.__name__}: {e}", None
+    return {"plan": plan, "saver": saver} if plan else {"plan": None, "plan_reason": reason or "not reported"}
 
 
 def power_info() -> dict:

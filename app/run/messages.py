@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from app.common.errors import ErrorKind
+from app.record.conditions import Conditions, QuietCheck
 from app.record.schema import InputInfo, ModelInfo, OutputCheck, Phase, Placement, SessionInfo, SteadyState
 
 
@@ -81,6 +82,23 @@ class OutputChecked:
 
 
 @dataclass(frozen=True)
+class QuietProgress:
+    """--quiet-check: one reading while waiting (`result` set on the last one)."""
+
+    other_cpu: float | None  # share of all CPUs used by other processes over the last step
+    waited_s: float
+    bound_s: float
+    result: QuietCheck | None = None
+
+
+@dataclass(frozen=True)
+class ConditionsMeasured:
+    """The counters' view of the measured loop (app.run.conditions.window_section)."""
+
+    value: Conditions
+
+
+@dataclass(frozen=True)
 class WorkerFailed:
     """The run failed in the worker; it exits next. `detail` keeps the last traceback line of an INTERNAL error."""
 
@@ -96,5 +114,5 @@ class WorkerDone:
 
 
 WorkerMessage = (PhaseStarted | PhaseEnded | LatencyBatch | ModelIdentity | InputsResolved | SessionOpened
-                 | SteadyReached | OutputChecked | WorkerFailed | WorkerDone)
+                 | SteadyReached | OutputChecked | QuietProgress | ConditionsMeasured | WorkerFailed | WorkerDone)
 MESSAGE_TYPES: tuple[type, ...] = get_args(WorkerMessage)  # every message class

@@ -10,6 +10,7 @@ dataclass per kind, each with typed fields:
     RunPhaseStarted(phase, t_ns)                  a phase began
     RunPhaseEnded(phase, t0_ns, t1_ns)            a phase finished
     RunLatencies(starts_ns, durations_ns)         a batch of inferences (int64 numpy arrays, perf_counter ns)
+    RunSettling(other_cpu, waited_s, bound_s)     --quiet-check: other processes' CPU share while waiting
     RunFailed(message, hint, error_kind, phase)   the run failed; RunEnded follows
     RunEnded(record)                              the run record (any status); always the last event
 
@@ -39,6 +40,7 @@ from app.record.schema import RunRecord
 from app.run import native_log
 from app.run.builder import RecordBuilder
 from app.run.messages import (
+    ConditionsMeasured,
     InputsResolved,
     LatencyBatch,
     ModelIdentity,
@@ -46,6 +48,7 @@ from app.run.messages import (
     Phase,
     PhaseEnded,
     PhaseStarted,
+    QuietProgress,
     SessionOpened,
     SteadyReached,
     WorkerDone,
@@ -63,6 +66,7 @@ class RunEventKind(str, Enum):
     PHASE_STARTED = "phase_started"
     PHASE_ENDED = "phase_ended"
     LATENCIES = "latencies"
+    SETTLING = "settling"
     FAILED = "failed"
     ENDED = "ended"
 
@@ -103,6 +107,14 @@ class RunLatencies(RunEvent):
     kind: ClassVar[RunEventKind] = RunEventKind.LATENCIES
     starts_ns: np.ndarray  # int64
     durations_ns: np.ndarray  # int64
+
+
+@dataclass(frozen=True)
+class RunSettling(RunEvent):
+    kind: ClassVar[RunEventKind] = RunEventKind.SETTLING
+    other_cpu: float | None  # share of all CPUs other processes used over the last step (None: unknown)
+    waited_s: float
+    bound_s: float
 
 
 @dataclass(frozen=True)
@@ -228,6 +240,12 @@ class ProfileRun:
                 b.set_steady(msg.value)
             case OutputChecked():
                 b.set_output_check(msg.value)
+            case ConditionsMeasured():
+                b.set_conditions(msg.value)
+            case QuietProgress():
+                if msg.result is not None:
+                    b.set_quiet_check(msg.result)
+                return [RunSettling(msg.other_cpu, msg.waited_s, msg.bound_s)]
             case WorkerFailed():
                 self._ending_since = time.monotonic()
                 return [self._failed(msg.message, msg.hint, msg.kind, detail=msg.detail)]

@@ -19,7 +19,7 @@ class RunSpec(RunSettings):
 
     def validate(self) -> RunSpec:
         """The checks a spec built without RunOptions (tests, tools) must pass too; RunOptions has the full set."""
-        from app.run.spec_builder import MAX_SECONDS, max_thread_count
+        from app.run.spec_builder import MAX_SECONDS, max_thread_count, quiet_check_problem
 
         if not self.model_path:
             raise UserError("no model given.", hint="Pass an .onnx file.")
@@ -43,6 +43,8 @@ class RunSpec(RunSettings):
             raise UserError(f"--timeout {self.stall_timeout_s}: must be more than 0 seconds.")
         if not self.stall_timeout_s <= MAX_SECONDS:
             raise UserError(f"--timeout {self.stall_timeout_s}: must be at most {MAX_SECONDS:g} seconds (7 days).")
+        if quiet_check_problem(self.quiet_check_s):
+            raise UserError(f"--quiet-check {self.quiet_check_s}: {quiet_check_problem(self.quiet_check_s)}")
         return self
 
     def to_dict(self) -> dict:

@@ -33,6 +33,9 @@ _SETTINGS = RunSettings()
 
 # The share of the p50 `--until-steady` asks for when given without a value (±1%).
 UNTIL_STEADY_DEFAULT = 0.01
+# How long `--quiet-check` without a value waits at most for the machine to settle, and the most it may wait.
+QUIET_CHECK_DEFAULT_S = 30.0
+MAX_QUIET_CHECK_S = 3600.0
 
 
 @dataclass
@@ -55,6 +58,7 @@ class RunOptions:
     check_outputs: bool = _SETTINGS.check_outputs  # compare the outputs with ORT CPU
     cache_dir: str | None = _SETTINGS.cache_dir  # EP context / compiled-model cache folder
     stall_timeout_s: float = _SETTINGS.stall_timeout_s  # seconds without progress before the worker is declared hung
+    quiet_check_s: float | None = _SETTINGS.quiet_check_s  # wait up to this long for a quiet machine (None: don't)
 
     def validate(self, labels: Mapping[str, str] | None = None) -> RunOptions:
         """Raise OptionError for the first bad value, naming it with `labels` (default: the CLI's flags)."""
@@ -98,6 +102,9 @@ class RunOptions:
             bad("stall_timeout_s", self.stall_timeout_s, "must be more than 0 seconds.")
         elif not self.stall_timeout_s <= MAX_SECONDS:
             bad("stall_timeout_s", self.stall_timeout_s, _AT_MOST_A_WEEK)
+        problem = quiet_check_problem(self.quiet_check_s)
+        if problem:
+            bad("quiet_check_s", self.quiet_check_s, problem)
         return out
 
     def build(self, model_path: str, target_id: str, labels: Mapping[str, str] | None = None) -> RunSpec:
@@ -114,7 +121,7 @@ class RunOptions:
             shapes={k: list(v) for k, v in self.shapes.items()}, dims=dict(self.dims), inputs=dict(self.inputs),
             seed=self.seed, ep_options=dict(self.ep_options), strict=self.strict, threads=self.threads,
             io_binding=self.io_binding, check_outputs=self.check_outputs, cache_dir=self.cache_dir,
-            until_steady=self.until_steady, stall_timeout_s=self.stall_timeout_s,
+            until_steady=self.until_steady, stall_timeout_s=self.stall_timeout_s, quiet_check_s=self.quiet_check_s,
         ).validate()
 
     def copy(self, **changes) -> RunOptions:
@@ -129,6 +136,17 @@ MAX_SECONDS = 7 * 24 * 3600.0  # --duration / --timeout: a week; beyond it (or i
 MAX_SEED = 2**63 - 1  # stored in the record and read back as an int64 by other tools
 THREADS_PER_CORE = 4  # --threads above this many per logical core only costs memory (each thread has a stack)
 _AT_MOST_A_WEEK = f"must be at most {MAX_SECONDS:g} seconds (7 days)."
+
+
+def quiet_check_problem(seconds: float | None) -> str:
+    """Why a --quiet-check bound is unusable ('' when it is fine or not set)."""
+    if seconds is None:
+        return ""
+    if not seconds > 0:
+        return "must be more than 0 seconds."
+    if not seconds <= MAX_QUIET_CHECK_S:
+        return f"must be at most {MAX_QUIET_CHECK_S:g} seconds."
+    return ""
 
 
 def max_thread_count() -> int:
@@ -171,13 +189,14 @@ CLI_LABELS: dict[str, str] = {
     "until_steady": "--until-steady", "shapes": "--shape", "dims": "--dim", "inputs": "--input", "seed": "--seed",
     "ep_options": "--ep-option", "strict": "--strict", "threads": "--threads", "io_binding": "--io-binding",
     "check_outputs": "--no-output-check", "cache_dir": "--cache-dir", "stall_timeout_s": "--timeout",
+    "quiet_check_s": "--quiet-check",
 }
 GUI_LABELS: dict[str, str] = {
     "warmup": "Warm-up", "iterations": "Iterations", "duration_s": "Duration", "by_duration": "Measure",
     "until_steady": "Stop when steady", "shapes": "Shape", "dims": "Dimension", "inputs": "Input data",
     "seed": "Seed", "ep_options": "Other options", "strict": "Strict", "threads": "Threads",
     "io_binding": "IO binding", "check_outputs": "Output check", "cache_dir": "Cache folder",
-    "stall_timeout_s": "Stall timeout",
+    "stall_timeout_s": "Stall timeout", "quiet_check_s": "Wait for a quiet machine",
 }
 
 

@@ -10,12 +10,14 @@ measured loop, and streams messages (app.run.messages) to the parent over a Pipe
     SessionOpened(value)                         after compile: session facts and placement
     LatencyBatch(starts_ns, durations_ns)        a batch of measured inferences (lists of ints)
     SteadyReached(value)                         --until-steady: the p50 settled, measuring stopped
+    QuietProgress(other_cpu, waited_s, ...)      --quiet-check: a reading while waiting (result on the last)
+    ConditionsMeasured(value)                    after measure: other processes' CPU, steal, clocks, throttling
     OutputChecked(value)                         the comparison with ONNX Runtime CPU
     WorkerFailed(message, hint, kind, detail)    the run failed (kind: ErrorKind); the last message
     WorkerDone()                                 completed or cancelled; the last message
 
-The phases, in this order: load, compile, first_inference, warmup, measure,
-and output_check (only with check_outputs). `Phase.START` is the parent's
+The phases, in this order: load, compile, first_inference, settle (only with
+quiet_check_s), warmup, measure, and output_check (only with check_outputs). `Phase.START` is the parent's
 state before the first of them, never sent.
 
 A vendor driver that segfaults or hangs takes down this process only; the
@@ -42,11 +44,14 @@ from typing import Any
 import numpy as np
 
 from app.common.errors import ErrorKind, UserError
+from app.probes.conditions import ConditionsMeter, load_between
 from app.record.schema import InputInfo, ModelInfo, OutputCheck, Placement, SessionInfo, SteadyState
 from app.record.selection import CompiledModelInfo, PolicyChoiceInfo
 from app.record.typed import to_json
 from app.run import native_log
+from app.run.conditions import wait_until_quiet, window_section
 from app.run.messages import (
+    ConditionsMeasured,
     InputsResolved,
     LatencyBatch,
     ModelIdentity,
@@ -54,6 +59,7 @@ from app.run.messages import (
     Phase,
     PhaseEnded,
     PhaseStarted,
+    QuietProgress,
     SessionOpened,
     SteadyReached,
     WorkerDone,
@@ -150,7 +156,7 @@ def worker_main(spec_dict: dict, conn: Connection, cancel_event, parent_pid: int
     fresh_process()  # no session yet: a compiled model's compatibility check may run in this process
     pipe = _Pipe(conn)
     try:
-        _Worker(RunSpec.from_dict(spec_dict), pipe, cancel_event).run()
+        _Worker(RunSpec.from_dict(spec_dict), pipe, cancel_event, parent_pid or os.getppid()).run()
         pipe.send(WorkerDone())
     except _Cancelled:
         pipe.send(WorkerDone())
@@ -173,10 +179,11 @@ def _failure(error: Exception) -> WorkerFailed:
 
 
 class _Worker:
-    def __init__(self, spec: RunSpec, conn: _Pipe, cancel_event) -> None:
+    def __init__(self, spec: RunSpec, conn: _Pipe, cancel_event, parent_pid: int | None = None) -> None:
         self.spec = spec
         self.conn = conn
         self.cancel = cancel_event
+        self.parent_pid = parent_pid
 
     def _check_cancel(self) -> None:
         if self.cancel.is_set():
@@ -210,13 +217,27 @@ class _Worker:
         self.conn.send(_session_opened(session))
         outputs = self._phase(Phase.FIRST_INFERENCE, lambda: session.run(prepared.feeds))
         runner = session.make_runner(prepared.feeds, io_binding=spec.io_binding)
+        meter = ConditionsMeter(profiler_pid=self.parent_pid)
+        if spec.quiet_check_s:
+            self._phase(Phase.SETTLE, lambda: self._settle(meter))
         self._phase(Phase.WARMUP, lambda: self._warmup(runner), {"count": spec.warmup})
-        self._phase(Phase.MEASURE, lambda: self._measure(runner))
+        before = meter.snapshot()
+        try:
+            self._phase(Phase.MEASURE, lambda: self._measure(runner))
+        finally:  # a stopped run keeps its conditions too
+            self.conn.send(ConditionsMeasured(window_section(load_between(before, meter.snapshot()))))
         if spec.check_outputs:
             compiled = session.facts.compiled
             check = self._phase(Phase.OUTPUT_CHECK, lambda: _output_check(spec, target, prepared, outputs, compiled))
             self.conn.send(OutputChecked(OutputCheck.from_json(to_json(check), "output_check")))
         session.close()
+
+    def _settle(self, meter: ConditionsMeter) -> None:
+        """--quiet-check: wait (bounded) for other processes to quieten; every reading goes to the parent."""
+        bound = float(self.spec.quiet_check_s)
+        result = wait_until_quiet(meter, bound, cancelled=self.cancel.is_set,
+                                  progress=lambda level, waited: self.conn.send(QuietProgress(level, waited, bound)))
+        self.conn.send(QuietProgress(result.other_cpu, result.waited_s, bound, result))
 
     def _warmup(self, runner) -> None:
         for _ in range(self.spec.warmup):

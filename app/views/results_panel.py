@@ -31,15 +31,17 @@ from app.report import facts
 from app.report.text import selection_lines
 from app.views import theme
 from app.views.banner import Banner
+from app.views.conditions_view import ConditionsBox, fill_banner
 from app.views.kpi import KpiTile
 from app.views.plain import esc, plain, rich, tip
 
 PHASE_TIPS = {"load": "Read and check the model, build inputs.", "compile": "Create the session: graph "
               "partitioning and the EP's compiler (the NPU compile can take minutes).",
               "first_inference": "The first run: lazy allocations, kernel selection.",
+              "settle": "--quiet-check: waiting for other processes to leave the CPU quiet.",
               "warmup": "Unmeasured inferences before the measured loop.",
               "measure": "The measured loop.", "output_check": "Compare outputs with ONNX Runtime CPU."}
-PHASE_NAMES = {"load": "load", "compile": "compile", "first_inference": "first inference", "warmup": "warm-up",
+PHASE_NAMES = {"load": "load", "compile": "compile", "first_inference": "first inference", "settle": "settle", "warmup": "warm-up",
                "measure": "measure", "output_check": "output check"}
 P50_CAPTION, P99_CAPTION = "p50 (whole run)", "p99 (whole run)"
 SHARE_CAPTION = "on the accelerator"
@@ -109,6 +111,8 @@ class ResultsPanel(QScrollArea):
         self.placement_banner = Banner(closable=False)
         self.error_banner = Banner(closable=False)
         self.output_banner = Banner(closable=False)
+        self.conditions_banner = Banner(closable=False)
+        self.conditions_box = ConditionsBox()
         self.tiles = {
             "p50": KpiTile(P50_CAPTION, "Median latency of all the run's measured inferences (the live view's "
                            "p50 is over the last 2 s only).", wrap=True),
@@ -155,8 +159,10 @@ class ResultsPanel(QScrollArea):
         lay.addWidget(self.error_banner)
         lay.addWidget(self.placement_banner)
         lay.addWidget(self.output_banner)
+        lay.addWidget(self.conditions_banner)
         lay.addLayout(tiles)
         lay.addLayout(grid)
+        lay.addWidget(self.conditions_box)
         lay.addWidget(self.warn_box)
         lay.addWidget(self.compare_box)
         lay.addStretch(1)
@@ -164,7 +170,7 @@ class ResultsPanel(QScrollArea):
         self.compare_box.setVisible(False)
 
     def _set_details_visible(self, visible: bool) -> None:
-        for w in (*self.tiles.values(), *self.boxes.values(), self.warn_box):
+        for w in (*self.tiles.values(), *self.boxes.values(), self.warn_box, self.conditions_box):
             w.setVisible(visible)
 
     # -- filling ---------------------------------------------------------
@@ -194,6 +200,8 @@ class ResultsPanel(QScrollArea):
         self._set_details_visible(True)
         self._fill_tiles(r)
         self._fill_banners(r)
+        fill_banner(self.conditions_banner, r)
+        self.conditions_box.show_record(r)
         self._fill_phases(r)
         self._fill_stats(r)
         self._fill_placement(r)

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 TICK_MS = 33  # ~30 Hz: smooth charts, short ticks
 _PHASE_NAMES = {Phase.START: "Starting worker", Phase.LOAD: "Loading model", Phase.COMPILE: "Compiling",
-                Phase.FIRST_INFERENCE: "First inference", Phase.WARMUP: "Warming up", Phase.MEASURE: "Measuring",
+                Phase.FIRST_INFERENCE: "First inference", Phase.SETTLE: "Waiting for a quiet machine",
+                Phase.WARMUP: "Warming up", Phase.MEASURE: "Measuring",
                 Phase.OUTPUT_CHECK: "Checking outputs vs CPU"}
 
 
@@ -57,6 +58,7 @@ class RunController(QObject):
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._on_timer_timeout)
         self.tick_count = 0  # for the responsiveness benchmark
+        self.settling = None  # the last RunSettling of --quiet-check (the run's other-process CPU share)
 
     # -- telemetry -------------------------------------------------------
     def start_sampler(self) -> None:
@@ -118,7 +120,7 @@ class RunController(QObject):
                 continue
             self.run, self.spec = run, spec
             self.stopping = False
-            self.phase, self.phase_t0 = Phase.START, time.monotonic()
+            self.phase, self.phase_t0, self.settling = Phase.START, time.monotonic(), None
             if not self.timer.isActive():
                 self.timer.start()
             self.run_started.emit(spec)
@@ -167,9 +169,18 @@ class RunController(QObject):
             return []
 
     def _on_run_event(self, ev) -> None:
-        from app.run.runner import RunEnded, RunFailed, RunLatencies, RunPhaseEnded, RunPhaseStarted
+        from app.run.runner import (
+            RunEnded,
+            RunFailed,
+            RunLatencies,
+            RunPhaseEnded,
+            RunPhaseStarted,
+            RunSettling,
+        )
 
         match ev:
+            case RunSettling():
+                self.settling = ev
             case RunLatencies():
                 self.live.add_latencies(ev.starts_ns, ev.durations_ns)
             case RunPhaseStarted():
@@ -239,6 +250,12 @@ class RunController(QObject):
         text = f"{_PHASE_NAMES[self.phase]}… {elapsed:.1f} s"
         if self.stopping:
             return f"Stopping… ({text})", -1
+        if self.phase is Phase.SETTLE and self.settling is not None:
+            from app.common.fmt import fmt_share
+
+            ev = self.settling
+            return (f"Waiting for a quiet machine… other processes {fmt_share(ev.other_cpu)} of the CPU, "
+                    f"{ev.waited_s:.0f} / {ev.bound_s:g} s", min(100, int(100 * ev.waited_s / ev.bound_s)))
         if self.phase is Phase.MEASURE and self.spec is not None:
             if self.spec.iterations:
                 return f"Measuring… {self.live.count} / {self.spec.iterations}", \

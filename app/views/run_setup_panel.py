@@ -36,7 +36,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.run.spec_builder import UNTIL_STEADY_DEFAULT, RunOptions, max_thread_count
+from app.run.spec_builder import (
+    MAX_QUIET_CHECK_S,
+    QUIET_CHECK_DEFAULT_S,
+    UNTIL_STEADY_DEFAULT,
+    RunOptions,
+    max_thread_count,
+)
 from app.state.run_setup import (
     OV_HINTS,
     OV_PRECISIONS,
@@ -180,10 +186,10 @@ class RunSetupPanel(QWidget):
         lay.addStretch(1)
 
         for spin in (self.warmup, self.iterations, self.duration, self.until_steady, self.seed, self.threads,
-                     self.stall_timeout):
+                     self.stall_timeout, self.quiet_check):
             spin.valueChanged.connect(self._push)
         for box in (self.by_count, self.by_time, self.strict, self.until_steady_on, self.io_binding,
-                    self.check_outputs):
+                    self.check_outputs, self.quiet_check_on):
             box.toggled.connect(self._push)
         self.cache_dir.textChanged.connect(self._push)
         self.extra.textChanged.connect(self._on_extra_edited)
@@ -245,6 +251,19 @@ class RunSetupPanel(QWidget):
         self.stall_timeout.setSuffix(" s")
         self.stall_timeout.setToolTip("Stop the worker after this long without progress (a hung compile or "
                                       "inference).")
+        self.quiet_check_on = QCheckBox()
+        self.quiet_check_on.setToolTip("Before warm-up, wait until other processes leave the CPU quiet (below "
+                                       "5% for 2 s), at most this long; the record says how long it waited "
+                                       "and whether the machine settled.")
+        self.quiet_check = QDoubleSpinBox()
+        self.quiet_check.setRange(1.0, MAX_QUIET_CHECK_S)
+        self.quiet_check.setDecimals(0)
+        self.quiet_check.setPrefix("up to ")
+        self.quiet_check.setSuffix(" s")
+        self.quiet_check.setToolTip(self.quiet_check_on.toolTip())
+        quiet_row = QHBoxLayout()
+        quiet_row.addWidget(self.quiet_check_on)
+        quiet_row.addWidget(self.quiet_check, 1)
         form = QFormLayout(self.advanced)
         form.setContentsMargins(12, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -255,11 +274,13 @@ class RunSetupPanel(QWidget):
         form.addRow(f"{labels['check_outputs']}:", self.check_outputs)
         form.addRow(f"{labels['cache_dir']}:", cache_row)
         form.addRow(f"{labels['stall_timeout_s']}:", self.stall_timeout)
+        form.addRow(f"{labels['quiet_check_s']}:", quiet_row)
         self._widgets = {"warmup": self.warmup, "iterations": self.iterations, "duration_s": self.duration,
                          "by_duration": self.by_time, "until_steady": self.until_steady, "seed": self.seed,
                          "ep_options": self.extra, "strict": self.strict, "threads": self.threads,
                          "io_binding": self.io_binding, "check_outputs": self.check_outputs,
-                         "cache_dir": self.cache_dir, "stall_timeout_s": self.stall_timeout}
+                         "cache_dir": self.cache_dir, "stall_timeout_s": self.stall_timeout,
+                         "quiet_check_s": self.quiet_check}
 
     # -- the Advanced section --------------------------------------------
     def set_advanced_open(self, open_: bool) -> None:
@@ -361,7 +382,8 @@ class RunSetupPanel(QWidget):
             until_steady=self.until_steady.value() / 100 if self.until_steady_on.isChecked() else None,
             seed=self.seed.value(), threads=self.threads.value() or None, strict=self.strict.isChecked(),
             io_binding=self.io_binding.isChecked(), check_outputs=self.check_outputs.isChecked(),
-            cache_dir=self.cache_dir.text().strip() or None, stall_timeout_s=float(self.stall_timeout.value()))
+            cache_dir=self.cache_dir.text().strip() or None, stall_timeout_s=float(self.stall_timeout.value()),
+            quiet_check_s=float(self.quiet_check.value()) if self.quiet_check_on.isChecked() else None)
 
     def _on_extra_edited(self, text: str) -> None:
         if not self._syncing:
@@ -390,6 +412,8 @@ class RunSetupPanel(QWidget):
             self.io_binding.setChecked(o.io_binding)
             self.check_outputs.setChecked(o.check_outputs)
             self.stall_timeout.setValue(o.stall_timeout_s)
+            self.quiet_check_on.setChecked(o.quiet_check_s is not None)
+            self.quiet_check.setValue(o.quiet_check_s if o.quiet_check_s is not None else QUIET_CHECK_DEFAULT_S)
             if (self.cache_dir.text().strip() or None) != o.cache_dir:
                 self.cache_dir.setText(o.cache_dir or "")
             if self.extra.text() != self.setup.ep_text:
@@ -418,12 +442,13 @@ class RunSetupPanel(QWidget):
 
     def _advanced_widgets(self) -> set:
         return {self.until_steady, self.seed, self.threads, self.io_binding, self.check_outputs, self.cache_dir,
-                self.stall_timeout}
+                self.stall_timeout, self.quiet_check}
 
     def _update_enabled(self) -> None:
         self.iterations.setEnabled(self.by_count.isChecked())
         self.duration.setEnabled(self.by_time.isChecked())
         self.until_steady.setEnabled(self.until_steady_on.isChecked())
+        self.quiet_check.setEnabled(self.quiet_check_on.isChecked())
 
     def restyle(self) -> None:
         self.problem.restyle()

@@ -72,13 +72,18 @@ def _bad_model(kind: str, tmp_path: Path, zoo) -> tuple[list[str], str]:
         return [str(zoo["conv_net"]), "--shape", "image=1,3,64"], "image"
     if kind == "unknown_target":
         return [str(zoo["conv_net"]), "--target", "ort/nope"], "ort/cpu"
+    if kind == "quiet_check_zero":
+        return [str(zoo["conv_net"]), "--quiet-check", "0"], "--quiet-check 0.0: must be more than 0 seconds."
+    if kind == "quiet_check_huge":
+        return [str(zoo["conv_net"]), "--quiet-check", "1e9"], "--quiet-check 1000000000.0: must be at most 3600"
     if kind == "unwritable_out":
         return [str(zoo["conv_net"]), "--out", str(tmp_path / "no" / "such" / "run.json")], "--out"
     raise AssertionError(kind)
 
 
 BAD = ["empty", "random", "png", "truncated", "missing_external", "outside_external", "custom_op",
-       "unresolved_dim", "needs_value", "kernel_wider_than_input", "wrong_rank", "unknown_target", "unwritable_out"]
+       "unresolved_dim", "needs_value", "kernel_wider_than_input", "wrong_rank", "unknown_target", "unwritable_out",
+       "quiet_check_zero", "quiet_check_huge"]
 
 
 @pytest.mark.parametrize("kind", BAD)

@@ -14,6 +14,7 @@ from app.run.spec_builder import (
     CLI_LABELS,
     DEFAULTS,
     GUI_LABELS,
+    QUIET_CHECK_DEFAULT_S,
     UNTIL_STEADY_DEFAULT,
     OptionError,
     RunOptions,
@@ -35,7 +36,7 @@ def _cli(*argv: str) -> argparse.Namespace:
 def test_runspec_and_cli_defaults_are_runoptions():
     spec_defaults = {f.name: f.default for f in fields(RunSpec)}
     for name in ("warmup", "iterations", "seed", "strict", "threads", "io_binding", "check_outputs", "cache_dir",
-                 "until_steady", "stall_timeout_s"):
+                 "until_steady", "stall_timeout_s", "quiet_check_s"):
         assert spec_defaults[name] == getattr(DEFAULTS, name), name
     assert cmd_run.options_from_args(_cli()) == DEFAULTS
     assert cmd_run.build_spec(_cli()) == RunSpec(model_path="m.onnx", target_id="ort/cpu")
@@ -59,6 +60,9 @@ def test_cli_forms_parse():
     assert (spec.seed, spec.strict, spec.threads, spec.io_binding, spec.check_outputs, spec.cache_dir,
             spec.stall_timeout_s) == (7, True, 2, True, False, "/tmp/c", 30.0)
     assert cmd_run.build_spec(_cli("-n", "5", "--until-steady", "0.05")).until_steady == 0.05
+    assert spec.quiet_check_s is None
+    assert cmd_run.build_spec(_cli("--quiet-check")).quiet_check_s == QUIET_CHECK_DEFAULT_S
+    assert cmd_run.build_spec(_cli("--quiet-check", "5")).quiet_check_s == 5.0
 
 
 def test_parsers():
@@ -88,6 +92,7 @@ def test_parsers():
     ({"threads": 0}, "threads", "--threads 0: must be 1 or more."),
     ({"stall_timeout_s": 0.0}, "stall_timeout_s", "--timeout 0.0: must be more than 0 seconds."),
     ({"cache_dir": ""}, "cache_dir", "--cache-dir '': is empty."),
+    ({"quiet_check_s": -1.0}, "quiet_check_s", "--quiet-check -1.0: must be more than 0 seconds."),
 ])
 def test_validation_names_the_option(changes, option, cli_text):
     options = DEFAULTS.copy(**changes)

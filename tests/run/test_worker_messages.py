@@ -12,6 +12,7 @@ import pytest
 
 from app.common.errors import ErrorKind, InputSpecError, ModelError, UserError
 from app.record import io as rec
+from app.record.conditions import Conditions, CpuShare, QuietCheck
 from app.record.schema import (
     InputInfo,
     ModelInfo,
@@ -26,6 +27,7 @@ from app.record.schema import (
 from app.run import worker
 from app.run.messages import (
     MESSAGE_TYPES,
+    ConditionsMeasured,
     InputsResolved,
     LatencyBatch,
     ModelIdentity,
@@ -33,6 +35,7 @@ from app.run.messages import (
     Phase,
     PhaseEnded,
     PhaseStarted,
+    QuietProgress,
     SessionOpened,
     SteadyReached,
     WorkerDone,
@@ -46,6 +49,7 @@ from app.run.runner import (
     RunLatencies,
     RunPhaseEnded,
     RunPhaseStarted,
+    RunSettling,
 )
 from app.run.runspec import RunSpec
 
@@ -58,6 +62,8 @@ SAMPLES = {
     SessionOpened: SessionOpened(SessionInfo(providers=["CPUExecutionProvider"], precision="fp32"), None),
     SteadyReached: SteadyReached(SteadyState(reached=True, rel_ci=0.05, after_inferences=100, after_s=0.1)),
     OutputChecked: OutputChecked(OutputCheck(reference="ort/cpu")),
+    QuietProgress: QuietProgress(0.02, 2.5, 30.0, QuietCheck(30.0, 2.5, True, 0.02)),
+    ConditionsMeasured: ConditionsMeasured(Conditions(window_s=1.0, other_cpu=CpuShare(0.4), worker_cpu=CpuShare(0.5))),
     WorkerFailed: WorkerFailed("ValueError: boom", "", ErrorKind.INTERNAL, detail="ValueError: boom"),
     WorkerDone: WorkerDone(),
 }
@@ -133,12 +139,16 @@ FULL_RUN = [
     SessionOpened(SessionInfo(providers=["CPUExecutionProvider"], precision="fp32", cache="n/a",
                               notes=["a session note"], outputs=["y"]), None),
     PhaseStarted(Phase.FIRST_INFERENCE, 50), PhaseEnded(Phase.FIRST_INFERENCE, 50, 60),
+    PhaseStarted(Phase.SETTLE, 61), QuietProgress(0.30, 0.5, 30.0),
+    QuietProgress(0.01, 2.5, 30.0, QuietCheck(30.0, 2.5, True, 0.01)), PhaseEnded(Phase.SETTLE, 61, 65),
     PhaseStarted(Phase.WARMUP, 70), PhaseEnded(Phase.WARMUP, 70, 80, {"count": 2}),
     PhaseStarted(Phase.MEASURE, 90),
     LatencyBatch([1_000_000, 2_000_000, 3_000_000], [900_000, 950_000, 1_000_000]),
     LatencyBatch([4_000_000, 5_000_000], [1_100_000, 1_200_000]),
     SteadyReached(SteadyState(reached=True, rel_ci=0.05, after_inferences=5, after_s=0.01)),
     PhaseEnded(Phase.MEASURE, 90, 6_000_000),
+    ConditionsMeasured(Conditions(window_s=0.006, other_cpu=CpuShare(0.4), worker_cpu=CpuShare(0.5),
+                                  steal=CpuShare(None, "no steal column"))),
     PhaseStarted(Phase.OUTPUT_CHECK, 6_000_010), PhaseEnded(Phase.OUTPUT_CHECK, 6_000_010, 6_000_020),
     OutputChecked(OutputCheck(reference="ort/cpu", skipped="this run is the reference (ort/cpu)")),
     WorkerDone(),
@@ -150,7 +160,8 @@ def test_runner_handles_every_message_type():
     events, record = _feed(FULL_RUN, until_steady=0.05)
     assert record.status == "completed" and record.error is None
     # phases: in run order, plain str keys (JSON-ready), extra kept
-    assert list(record.phases) == ["load", "compile", "first_inference", "warmup", "measure", "output_check"]
+    assert list(record.phases) == ["load", "compile", "first_inference", "settle", "warmup", "measure",
+                                   "output_check"]
     assert all(type(k) is str for k in record.phases)
     assert record.phases["warmup"] == PhaseTiming(seconds=1e-8, t0_ns=70, t1_ns=80, count=2)
     assert record.model.name == "m" and record.model.path == "m.onnx"
@@ -162,15 +173,21 @@ def test_runner_handles_every_message_type():
     assert record.steady_state.reached and record.steady_state.after_inferences == 5
     assert record.output_check.reference == "ort/cpu"
     assert record.worker_pid == 4242
+    assert record.conditions.other_cpu.value == 0.4 and record.conditions.steal.reason == "no steal column"
+    assert record.conditions.quiet_check == QuietCheck(30.0, 2.5, True, 0.01)
+    assert [w.kind for w in record.warnings_of(WarningKind.BUSY_MACHINE)] == [WarningKind.BUSY_MACHINE]
     rec.dumps(record)  # the record is plain data
 
     # events: phases, latency batches, then the end; nothing for session facts (they are in the record)
     kinds = [type(e) for e in events]
-    assert kinds.count(RunPhaseStarted) == kinds.count(RunPhaseEnded) == 6
+    assert kinds.count(RunPhaseStarted) == kinds.count(RunPhaseEnded) == 7
     assert kinds.count(RunLatencies) == 2 and kinds[-1] is RunEnded and kinds.count(RunEnded) == 1
-    assert set(kinds) == {RunPhaseStarted, RunPhaseEnded, RunLatencies, RunEnded}
+    assert set(kinds) == {RunPhaseStarted, RunPhaseEnded, RunLatencies, RunSettling, RunEnded}
+    assert [(e.other_cpu, e.waited_s, e.bound_s) for e in events if isinstance(e, RunSettling)] == [
+        (0.30, 0.5, 30.0), (0.01, 2.5, 30.0)]
     assert [e.phase for e in events if isinstance(e, RunPhaseStarted)] == [
-        Phase.LOAD, Phase.COMPILE, Phase.FIRST_INFERENCE, Phase.WARMUP, Phase.MEASURE, Phase.OUTPUT_CHECK]
+        Phase.LOAD, Phase.COMPILE, Phase.FIRST_INFERENCE, Phase.SETTLE, Phase.WARMUP, Phase.MEASURE,
+        Phase.OUTPUT_CHECK]
     first = next(e for e in events if isinstance(e, RunLatencies))
     assert first.kind is RunEventKind.LATENCIES and first.durations_ns.dtype == np.int64
     assert first.starts_ns.tolist() == [1_000_000, 2_000_000, 3_000_000]
@@ -263,3 +280,4 @@ def test_cli_progress_lines(capsys):
     assert not re.search(r"\[measure\] [\d.]+ ms\n", err)  # no line for the end of the measured loop
     assert progress.count == 5
     assert "Phase." not in err
+    assert "[settle] other processes 30% of the CPU, waited 0.5 of 30 s" in err  # --quiet-check's readings
