@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.common.errors import ErrorKind, UserError
+from app.record.op_schema import EpCounter, OpGroupTime, OpNodeTime, OpProfile, OpSource, OpStatus  # noqa: F401
 from app.record.typed import FloatArray, Section
 
 SCHEMA = "aipcprof.run"
@@ -159,6 +160,8 @@ class RunSettings(Section):
     until_steady: float | None = None
     # Wall-clock limit without progress (compile or one inference) before the worker is declared hung.
     stall_timeout_s: float = 600.0
+    # After the timed loop, profile each operator in a separate session (the record's op_profile section).
+    op_profile: bool = False
 
     ALWAYS = ("iterations", "duration_s", "threads", "cache_dir", "until_steady")
 
@@ -416,6 +419,7 @@ class RunRecord(Section):
     output_check: OutputCheck | None = None
     telemetry: Telemetry = field(default_factory=Telemetry)
     energy: Energy | None = None
+    op_profile: OpProfile | None = None  # --op-profile (app.record.op_schema); None: not asked for
     warnings: list[RunWarning] = field(default_factory=list)
     error: RunError | None = None
     worker_pid: int | None = None

@@ -55,6 +55,7 @@ class RunOptions:
     check_outputs: bool = _SETTINGS.check_outputs  # compare the outputs with ORT CPU
     cache_dir: str | None = _SETTINGS.cache_dir  # EP context / compiled-model cache folder
     stall_timeout_s: float = _SETTINGS.stall_timeout_s  # seconds without progress before the worker is declared hung
+    op_profile: bool = _SETTINGS.op_profile  # profile each operator after the timed loop (separate session)
 
     def validate(self, labels: Mapping[str, str] | None = None) -> RunOptions:
         """Raise OptionError for the first bad value, naming it with `labels` (default: the CLI's flags)."""
@@ -114,7 +115,7 @@ class RunOptions:
             shapes={k: list(v) for k, v in self.shapes.items()}, dims=dict(self.dims), inputs=dict(self.inputs),
             seed=self.seed, ep_options=dict(self.ep_options), strict=self.strict, threads=self.threads,
             io_binding=self.io_binding, check_outputs=self.check_outputs, cache_dir=self.cache_dir,
-            until_steady=self.until_steady, stall_timeout_s=self.stall_timeout_s,
+            until_steady=self.until_steady, stall_timeout_s=self.stall_timeout_s, op_profile=self.op_profile,
         ).validate()
 
     def copy(self, **changes) -> RunOptions:
@@ -171,13 +172,14 @@ CLI_LABELS: dict[str, str] = {
     "until_steady": "--until-steady", "shapes": "--shape", "dims": "--dim", "inputs": "--input", "seed": "--seed",
     "ep_options": "--ep-option", "strict": "--strict", "threads": "--threads", "io_binding": "--io-binding",
     "check_outputs": "--no-output-check", "cache_dir": "--cache-dir", "stall_timeout_s": "--timeout",
+    "op_profile": "--op-profile",
 }
 GUI_LABELS: dict[str, str] = {
     "warmup": "Warm-up", "iterations": "Iterations", "duration_s": "Duration", "by_duration": "Measure",
     "until_steady": "Stop when steady", "shapes": "Shape", "dims": "Dimension", "inputs": "Input data",
     "seed": "Seed", "ep_options": "Other options", "strict": "Strict", "threads": "Threads",
     "io_binding": "IO binding", "check_outputs": "Output check", "cache_dir": "Cache folder",
-    "stall_timeout_s": "Stall timeout",
+    "stall_timeout_s": "Stall timeout", "op_profile": "Operator profile",
 }
 
 
