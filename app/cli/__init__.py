@@ -20,6 +20,7 @@ COMMANDS = {
     "inspect": "Show a model card: inputs, outputs, ops, precision, parameters, MACs.",
     "run": "Profile a model on one target and write a run record.",
     "compare": "Compare run records side by side.",
+    "ops": "Show the operator profile of a run recorded with --op-profile.",
     "history": "List, show, rename, delete and import stored runs.",
     "monitor": "Print live telemetry (utilisation, power, temperature) without a model.",
     "gui": "Open the desktop app.",

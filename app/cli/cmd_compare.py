@@ -159,6 +159,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
         recommendation,
         recommendation_line,
     )
+    from app.report.ops_text import compare_lines
 
     records, names, files = load_runs(args.runs)
     rows = compare_rows(records, names, args.baseline)
@@ -174,6 +175,8 @@ def run(args: argparse.Namespace) -> ExitStatus:
         return ExitStatus.OK
     print(format_table(rows))  # record text is untrusted: every line below goes through terminal_safe
     print(terminal_safe(recommendation_line(records, names, args.baseline)))
+    for line in compare_lines(records, names, args.baseline):  # --op-profile runs: op types that changed most
+        print(terminal_safe(line))
     for d in diffs:
         values = ", ".join(f"{n}={_short(v)}" for n, v in zip(names, d.values, strict=True))
         print(terminal_safe(f"DIFFERS {d.section}.{d.key}: {values}"))

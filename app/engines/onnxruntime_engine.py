@@ -20,8 +20,8 @@ import onnxruntime as ort
 
 from app.common.errors import ModelError, TargetError, UserError
 from app.common.targets import Target
-from app.engines import ort_discovery, ort_errors, ort_facts, static_inputs
-from app.engines.base import Engine, EngineSession, Placement, SessionFacts, SessionSettings
+from app.engines import ort_discovery, ort_errors, ort_facts, ort_profile, static_inputs
+from app.engines.base import Engine, EngineSession, Placement, RawProfile, SessionFacts, SessionSettings
 from app.engines.ort_options import CPU, DML, QNN, QNN_SOC, merge_options, precision
 
 ENGINE = "onnxruntime"
@@ -41,6 +41,7 @@ class OrtSession(EngineSession):
         self.settings = settings or SessionSettings()
         self._outputs = [o.name for o in sess.get_outputs()]
         self._keepalive: list[Any] = []  # OrtValues that bound numpy memory must outlive the binding
+        self.options: dict[str, str] = {}  # the EP options the session was created with
 
     def output_names(self) -> list[str]:
         return list(self._outputs)
@@ -95,6 +96,11 @@ class OrtSession(EngineSession):
             return "dml", device_id
         return "cpu", 0  # CPU-memory EPs: CPU, QNN (HTP shares host memory), OpenVINO
 
+    def end_profile(self) -> RawProfile | None:
+        if not self.settings.profile_dir:
+            return None
+        return ort_profile.end(self.sess, self.target.provider, self.options)
+
     def close(self) -> None:
         self._keepalive.clear()
         self.sess = None  # type: ignore[assignment]
@@ -112,12 +118,14 @@ class OnnxRuntimeEngine(Engine):
             raise ModelError(f"model file not found: {model_path}.", hint="Check the path.")
         options = merge_options(target, settings.ep_options)
         plan = ort_facts.plan_cache(model_path, target, options, settings)
+        options = ort_profile.ep_options(target.provider, options, settings)  # after the cache key
         notes: list[str] = []
         fixed = _fixed_copy(model_path, target, settings)
         sess = self._create_cached(model_path, target, options, settings, plan, notes, fixed)
         session = _session(sess, target, options, settings, plan, notes, model_path)
         if fixed is not None:  # unnamed dims set in a copy of the model, so the EP sees static shapes
             session.facts.effective_options["fixed_input_dims"] = ", ".join(fixed[1])
+        session.options = options
         return session
 
     def _create_cached(self, model_path: str, target: Target, options: dict[str, str], settings: SessionSettings,
@@ -170,6 +178,7 @@ def _session_options(target: Target, settings: SessionSettings, plan: ort_facts.
         so.add_free_dimension_override_by_name(dim, int(value))
     if strict:
         so.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
+    ort_profile.enable(so, settings)
     if plan is not None and plan.state == "miss":
         so.add_session_config_entry("ep.context_enable", "1")
         so.add_session_config_entry("ep.context_file_path", str(plan.context_path))

@@ -13,10 +13,11 @@ Nodes come in two levels:
 
 * top level (`partition == ""`): what the engine executed; their `time_s` add
   up to `sum_of_ops_s`, and `by_type` / `by_device` total them;
-* inside a partition (`partition` names a top-level node with status
-  PARTITION): the EP's own profile of the ops an EP compiled into one fused
-  node (QNN's per-op cycles). They are a breakdown of that node measured on
-  the EP's own clock and are never added to the totals.
+* inside another node (`partition` names a top-level node): the EP's own
+  profile of the ops an EP compiled into one fused PARTITION node (QNN's
+  per-op cycles, on the EP's own clock), or the nodes of a control-flow node's
+  subgraph (If, Loop, Scan: the outer node's time includes them). They are a
+  breakdown of that node and are never added to the totals.
 
 The aggregation helpers over these classes are in app.record.ops.
 """
@@ -42,7 +43,8 @@ class OpStatus(str, enum.Enum):
 
     EXECUTED = "executed"
     NOT_RUN = "not_run"  # OpenVINO NOT_RUN: in the compiled graph, not executed (e.g. a constant folded away)
-    OPTIMIZED_OUT = "optimized_out"  # OpenVINO OPTIMIZED_OUT: fused into another node, its time counted there
+    OPTIMIZED_OUT = "optimized_out"  # OpenVINO OPTIMIZED_OUT: removed by the graph optimiser
+    FUSED = "fused"  # OpenVINO CPU: NOT_RUN with exec type 'undef': fused into a neighbour, its time counted there
     PARTITION = "partition"  # one fused node of an EP's compiled partition (its ops: `members` / partition rows)
 
 
@@ -70,7 +72,7 @@ class OpNodeTime(Section):
     peak_memory_bytes: int | None = None  # ORT mem_in_use_peak after this node (the arena's peak in use)
     arena_bytes: int | None = None  # ORT mem_arena_held after this node
     order: int = 0  # position of the node's first call in an inference
-    partition: str = ""  # the PARTITION node this row breaks down ("" = top level)
+    partition: str = ""  # the top-level node this row runs inside: a PARTITION, or If/Loop ("" = top level)
     members: list[str] = field(default_factory=list)  # a PARTITION's member nodes (model node names)
 
     ALWAYS = ("total_s", "time_s", "mean_s", "share")
@@ -119,17 +121,20 @@ class OpProfile(Section):
     nodes: list[OpNodeTime] = field(default_factory=list)  # top level by time_s, then partition rows
     by_type: list[OpGroupTime] = field(default_factory=list)  # top level, by time_s descending
     by_device: list[OpGroupTime] = field(default_factory=list)
-    sum_of_ops_s: float | None = None  # per inference: the top-level nodes' time_s added up
+    sum_of_ops_s: float | None = None  # per inference: the top-level nodes' time_s added up (a mean)
+    # The median over the profiled inferences of each one's op times added up: compared with the timed p50
+    sum_of_ops_p50_s: float | None = None
     inference_s: float | None = None  # the timed loop's p50 (measured without profiling)
     profiled_inference_s: float | None = None  # mean wall time of one profiled inference (with profiler on)
-    gap_s: float | None = None  # inference_s - sum_of_ops_s: framework overhead, copies, idle threads
+    gap_s: float | None = None  # inference_s - sum_of_ops_p50_s (else sum_of_ops_s): framework, copies, idle
     gap_share: float | None = None  # gap_s / inference_s
     ep_counters: list[EpCounter] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. "absolute times are HTP emulator times"
     seconds: float | None = None  # wall time the profiling pass took
-    trace_file: str | None = None  # the raw runtime trace kept by --trace, if any
+    t0_ns: int | None = None  # perf_counter_ns when the profiling session was opened (the ORT trace's time 0, about)
+    trace_file: str | None = None  # the Chrome trace --trace wrote from this profile, if any
 
-    ALWAYS = ("source", "sum_of_ops_s", "inference_s", "gap_s", "gap_share")
+    ALWAYS = ("source", "sum_of_ops_s", "sum_of_ops_p50_s", "inference_s", "gap_s", "gap_share")
 
     @property
     def top(self) -> list[OpNodeTime]:

@@ -109,13 +109,20 @@ def complete(profile: OpProfile) -> OpProfile:
     return profile
 
 
+def ops_time_for_gap(profile: OpProfile) -> float | None:
+    """The op time compared with the timed p50: the median inference's op sum, else the mean sum."""
+    p50 = profile.sum_of_ops_p50_s
+    return p50 if p50 is not None and math.isfinite(p50) else profile.sum_of_ops_s
+
+
 def set_gap(profile: OpProfile, inference_s: float | None) -> None:
     """The gap between the measured inference time and the sum of op times (framework, copies, idle)."""
     profile.inference_s = inference_s
-    if inference_s is None or profile.sum_of_ops_s is None or not math.isfinite(inference_s):
+    ops_s = ops_time_for_gap(profile)
+    if inference_s is None or ops_s is None or not math.isfinite(inference_s):
         profile.gap_s = profile.gap_share = None
         return
-    profile.gap_s = inference_s - profile.sum_of_ops_s
+    profile.gap_s = inference_s - ops_s
     profile.gap_share = _div(profile.gap_s, inference_s)
 
 

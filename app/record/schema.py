@@ -40,6 +40,7 @@ class Phase(str, enum.Enum):
     WARMUP = "warmup"
     MEASURE = "measure"
     OUTPUT_CHECK = "output_check"
+    OP_PROFILE = "op_profile"  # --op-profile: the separate profiling session after the timed loop
 
     def __str__(self) -> str:  # "load", not "Phase.LOAD", in f-strings on every Python version
         return self.value

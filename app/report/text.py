@@ -14,7 +14,7 @@ from app.common.fmt import (
 )
 from app.common.text import terminal_safe
 from app.record.schema import InputInfo, Phase, RunRecord
-from app.report import facts
+from app.report import facts, ops_text
 
 
 def _shape(i: InputInfo) -> str:
@@ -88,6 +88,7 @@ def format_run(r: RunRecord) -> str:
         lines.append(f"  energy: {fmt_mj(energy.joules_per_inference)}/inference ({energy.covers})")
     elif energy:
         lines.append(f"  energy: N/A ({energy.reason or 'no source'})")
+    lines += ops_text.summary_lines(r)
     for w in r.warnings:
         lines.append(f"  WARNING: {w.text}")
     return "\n".join(terminal_safe(line) for line in lines)

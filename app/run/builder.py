@@ -16,6 +16,7 @@ from app.record.schema import (
     InputInfo,
     LatencyStats,
     ModelInfo,
+    OpProfile,
     OutputCheck,
     Phase,
     PhaseTiming,
@@ -93,6 +94,9 @@ class RecordBuilder:
     def set_output_check(self, check: OutputCheck) -> None:
         self.record.output_check = check
 
+    def set_op_profile(self, profile: OpProfile) -> None:
+        self.record.op_profile = profile
+
     def cancelled(self) -> None:
         self._cancelled = True
 
@@ -117,6 +121,7 @@ class RecordBuilder:
         r.worker_log = native_log.kept(r.worker_log)
         _placement_warnings(r)
         _output_warnings(r)
+        _op_profile_gap(r)
         return r
 
     def _telemetry(self, sampler, count: int) -> None:
@@ -139,6 +144,17 @@ class RecordBuilder:
             r.energy = Energy.from_json(to_json(energy), "energy")
         except Exception as e:  # telemetry must never cost the user their run record
             r.telemetry = Telemetry(available=False, reason=f"telemetry summary failed: {e}")
+
+
+def _op_profile_gap(r: RunRecord) -> None:
+    """--op-profile: the gap to the timed p50; a run that ended before the profiling pass says so."""
+    from app.record.ops import set_gap
+
+    if r.op_profile is not None:
+        set_gap(r.op_profile, r.latency.p50)
+    elif r.settings.op_profile:
+        r.op_profile = OpProfile(available=False, reason=f"the run ended ({r.status.value}) before the "
+                                                         f"operator-profile pass")
 
 
 def _sustained(r: RunRecord) -> Sustained | None:

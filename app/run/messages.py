@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from app.common.errors import ErrorKind
-from app.record.schema import InputInfo, ModelInfo, OutputCheck, Phase, Placement, SessionInfo, SteadyState
+from app.record.schema import (
+    InputInfo,
+    ModelInfo,
+    OpProfile,
+    OutputCheck,
+    Phase,
+    Placement,
+    SessionInfo,
+    SteadyState,
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,13 @@ class OutputChecked:
 
 
 @dataclass(frozen=True)
+class OpProfiled:
+    """--op-profile: the operator profile from the separate profiling session (app.run.op_profile)."""
+
+    value: OpProfile
+
+
+@dataclass(frozen=True)
 class WorkerFailed:
     """The run failed in the worker; it exits next. `detail` keeps the last traceback line of an INTERNAL error."""
 
@@ -96,5 +112,5 @@ class WorkerDone:
 
 
 WorkerMessage = (PhaseStarted | PhaseEnded | LatencyBatch | ModelIdentity | InputsResolved | SessionOpened
-                 | SteadyReached | OutputChecked | WorkerFailed | WorkerDone)
+                 | SteadyReached | OutputChecked | OpProfiled | WorkerFailed | WorkerDone)
 MESSAGE_TYPES: tuple[type, ...] = get_args(WorkerMessage)  # every message class

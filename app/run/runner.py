@@ -42,6 +42,7 @@ from app.run.messages import (
     InputsResolved,
     LatencyBatch,
     ModelIdentity,
+    OpProfiled,
     OutputChecked,
     Phase,
     PhaseEnded,
@@ -228,6 +229,8 @@ class ProfileRun:
                 b.set_steady(msg.value)
             case OutputChecked():
                 b.set_output_check(msg.value)
+            case OpProfiled():
+                b.set_op_profile(msg.value)
             case WorkerFailed():
                 self._ending_since = time.monotonic()
                 return [self._failed(msg.message, msg.hint, msg.kind, detail=msg.detail)]

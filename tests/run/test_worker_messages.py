@@ -15,6 +15,7 @@ from app.record import io as rec
 from app.record.schema import (
     InputInfo,
     ModelInfo,
+    OpProfile,
     OutputCheck,
     PhaseTiming,
     RunError,
@@ -29,6 +30,7 @@ from app.run.messages import (
     InputsResolved,
     LatencyBatch,
     ModelIdentity,
+    OpProfiled,
     OutputChecked,
     Phase,
     PhaseEnded,
@@ -58,6 +60,7 @@ SAMPLES = {
     SessionOpened: SessionOpened(SessionInfo(providers=["CPUExecutionProvider"], precision="fp32"), None),
     SteadyReached: SteadyReached(SteadyState(reached=True, rel_ci=0.05, after_inferences=100, after_s=0.1)),
     OutputChecked: OutputChecked(OutputCheck(reference="ort/cpu")),
+    OpProfiled: OpProfiled(OpProfile(available=False, reason="the onnxruntime engine gives no per-operator data")),
     WorkerFailed: WorkerFailed("ValueError: boom", "", ErrorKind.INTERNAL, detail="ValueError: boom"),
     WorkerDone: WorkerDone(),
 }

@@ -1,0 +1,80 @@
+"""Parse OpenVINO's per-node performance counts (PERF_COUNT=YES, InferRequest.get_profiling_info()).
+
+The engine hands over, per profiled inference, one list of plain dicts:
+`node_name`, `node_type`, `exec_type`, `status` (EXECUTED, NOT_RUN,
+OPTIMIZED_OUT), `real_time_s`, `cpu_time_s`. The exec type names the kernel
+and its precision (`brgconv_avx512_bf16`, `jit_uni_f32`, `ref_any_I8`). The
+CPU plugin reports a node fused into a neighbour as NOT_RUN with exec type
+`undef`: its time is in the node it was fused into.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from app.record.schema import OpNodeTime, OpStatus
+
+PROVIDER = "OpenVINO"
+FUSED_EXEC = "undef"
+_PRECISIONS = {"f32": "f32", "fp32": "f32", "bf16": "bf16", "f16": "f16", "fp16": "f16", "i8": "i8", "u8": "u8",
+               "i4": "i4", "u4": "u4", "i32": "i32", "i64": "i64", "boolean": "boolean", "u1": "u1"}
+_STATUS = {"EXECUTED": OpStatus.EXECUTED, "NOT_RUN": OpStatus.NOT_RUN, "OPTIMIZED_OUT": OpStatus.OPTIMIZED_OUT}
+
+
+class PerfCountError(ValueError):
+    """The counts are not what the engine hands over (the message says what is wrong)."""
+
+
+def precision_of(exec_type: str) -> str:
+    """'brgconv_avx512_bf16' -> 'bf16'; 'jit_avx512_FP32' -> 'f32'; '' when the exec type names none."""
+    tail = exec_type.rsplit("_", 1)[-1].lower() if "_" in exec_type else ""
+    return _PRECISIONS.get(tail, "")
+
+
+def _status(item: dict[str, Any]) -> OpStatus:
+    status = _STATUS.get(str(item.get("status", "")))
+    if status is None:
+        raise PerfCountError(f"node {item.get('node_name')!r}: unknown status {item.get('status')!r}")
+    if status is OpStatus.NOT_RUN and item.get("exec_type") == FUSED_EXEC:
+        return OpStatus.FUSED
+    return status
+
+
+def _seconds(item: dict[str, Any], key: str) -> float:
+    value = item.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise PerfCountError(f"node {item.get('node_name')!r}: {key} is {value!r}, not a duration")
+    return float(value)
+
+
+def parse_counts(runs: list[list[dict[str, Any]]], drop_runs: int, device: str) -> list[OpNodeTime]:
+    """Per-node totals over the inferences after the first `drop_runs`, in the runtime's node order."""
+    kept = runs[drop_runs:]
+    if not kept:
+        raise PerfCountError(f"{len(runs)} inferences profiled; {drop_runs} were to be dropped as warm-up")
+    nodes: dict[str, OpNodeTime] = {}
+    for run in kept:
+        for item in run:
+            name = str(item.get("node_name", ""))
+            status = _status(item)
+            node = nodes.get(name)
+            if node is None:
+                exec_type = str(item.get("exec_type", ""))
+                node = nodes[name] = OpNodeTime(name=name, op_type=str(item.get("node_type", "")), provider=PROVIDER,
+                                                device=device, exec_type=exec_type, precision=precision_of(exec_type),
+                                                status=status, order=len(nodes))
+            if status is OpStatus.EXECUTED:
+                node.status = OpStatus.EXECUTED  # executed in any run: it has a time
+                node.calls += 1
+                node.total_s = (node.total_s or 0.0) + _seconds(item, "real_time_s")
+                node.cpu_time_s = (node.cpu_time_s or 0.0) + _seconds(item, "cpu_time_s")
+    for node in nodes.values():  # cpu_time per inference, like time_s
+        if node.cpu_time_s is not None:
+            node.cpu_time_s /= len(kept)
+    return list(nodes.values())
+
+
+def run_sums(runs: list[list[dict[str, Any]]]) -> list[float]:
+    """Each inference's executed node times added up (seconds)."""
+    return [math.fsum(_seconds(i, "real_time_s") for i in run if i.get("status") == "EXECUTED") for run in runs]
