@@ -12,9 +12,11 @@ import pytest
 
 from app.common.errors import ErrorKind, InputSpecError, ModelError, UserError
 from app.record import io as rec
+from app.record.ops import complete
 from app.record.schema import (
     InputInfo,
     ModelInfo,
+    OpNodeTime,
     OpProfile,
     OutputCheck,
     PhaseTiming,
@@ -144,16 +146,20 @@ FULL_RUN = [
     PhaseEnded(Phase.MEASURE, 90, 6_000_000),
     PhaseStarted(Phase.OUTPUT_CHECK, 6_000_010), PhaseEnded(Phase.OUTPUT_CHECK, 6_000_010, 6_000_020),
     OutputChecked(OutputCheck(reference="ort/cpu", skipped="this run is the reference (ort/cpu)")),
+    PhaseStarted(Phase.OP_PROFILE, 6_000_030), PhaseEnded(Phase.OP_PROFILE, 6_000_030, 6_000_040),
+    OpProfiled(complete(OpProfile(available=True, runs_profiled=2, sum_of_ops_p50_s=0.0009, nodes=[
+        OpNodeTime(name="add", op_type="Add", device="CPU", calls=2, total_s=0.0018)]))),
     WorkerDone(),
 ]
 
 
 def test_runner_handles_every_message_type():
     assert {type(m) for m in FULL_RUN} == set(MESSAGE_TYPES) - {WorkerFailed}  # WorkerFailed: tests below
-    events, record = _feed(FULL_RUN, until_steady=0.05)
+    events, record = _feed(FULL_RUN, until_steady=0.05, op_profile=True)
     assert record.status == "completed" and record.error is None
     # phases: in run order, plain str keys (JSON-ready), extra kept
-    assert list(record.phases) == ["load", "compile", "first_inference", "warmup", "measure", "output_check"]
+    assert list(record.phases) == ["load", "compile", "first_inference", "warmup", "measure", "output_check",
+                                   "op_profile"]
     assert all(type(k) is str for k in record.phases)
     assert record.phases["warmup"] == PhaseTiming(seconds=1e-8, t0_ns=70, t1_ns=80, count=2)
     assert record.model.name == "m" and record.model.path == "m.onnx"
@@ -164,16 +170,19 @@ def test_runner_handles_every_message_type():
     assert record.latency.max == pytest.approx(1.2e-3)
     assert record.steady_state.reached and record.steady_state.after_inferences == 5
     assert record.output_check.reference == "ort/cpu"
+    # the op profile's gap is taken against the timed p50 (1.0 ms) when the record is finished
+    assert record.op_profile.inference_s == pytest.approx(1e-3) and record.op_profile.gap_s == pytest.approx(1e-4)
     assert record.worker_pid == 4242
     rec.dumps(record)  # the record is plain data
 
     # events: phases, latency batches, then the end; nothing for session facts (they are in the record)
     kinds = [type(e) for e in events]
-    assert kinds.count(RunPhaseStarted) == kinds.count(RunPhaseEnded) == 6
+    assert kinds.count(RunPhaseStarted) == kinds.count(RunPhaseEnded) == 7
     assert kinds.count(RunLatencies) == 2 and kinds[-1] is RunEnded and kinds.count(RunEnded) == 1
     assert set(kinds) == {RunPhaseStarted, RunPhaseEnded, RunLatencies, RunEnded}
     assert [e.phase for e in events if isinstance(e, RunPhaseStarted)] == [
-        Phase.LOAD, Phase.COMPILE, Phase.FIRST_INFERENCE, Phase.WARMUP, Phase.MEASURE, Phase.OUTPUT_CHECK]
+        Phase.LOAD, Phase.COMPILE, Phase.FIRST_INFERENCE, Phase.WARMUP, Phase.MEASURE, Phase.OUTPUT_CHECK,
+        Phase.OP_PROFILE]
     first = next(e for e in events if isinstance(e, RunLatencies))
     assert first.kind is RunEventKind.LATENCIES and first.durations_ns.dtype == np.int64
     assert first.starts_ns.tolist() == [1_000_000, 2_000_000, 3_000_000]
@@ -194,6 +203,14 @@ def test_runner_reports_worker_failure(kind, detail):
     assert record.status == "failed"
     assert record.error == RunError(message="it failed.", hint="fix it", kind=kind, phase="load", detail=detail)
     assert ErrorKind.parse(record.to_json()["error"]["kind"]) is kind
+
+
+def test_op_profile_asked_for_but_never_reached_says_why():
+    _, record = _feed([PhaseStarted(Phase.LOAD, 1), WorkerFailed("it failed.", "", ErrorKind.MODEL)], op_profile=True)
+    assert record.op_profile.available is False
+    assert record.op_profile.reason == "the run ended (failed) before the operator-profile pass"
+    _, plain = _feed([PhaseStarted(Phase.LOAD, 1), WorkerFailed("it failed.", "", ErrorKind.MODEL)])
+    assert plain.op_profile is None  # not asked for: no section
 
 
 def test_runner_reports_a_crash_when_the_pipe_closes_early():
