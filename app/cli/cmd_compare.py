@@ -127,7 +127,8 @@ def _write_outputs(args: argparse.Namespace, records: list[RunRecord], names: li
         written["html"] = str(rec.write_atomic(args.html, html, "--html"))
     if args.svg is not None:
         from app.report.svg import comparison_svg
-        written["svg"] = str(rec.write_atomic(args.svg, comparison_svg(records, names, rows, theme=args.theme), "--svg"))
+        svg = comparison_svg(records, names, rows, theme=args.theme, baseline=args.baseline)
+        written["svg"] = str(rec.write_atomic(args.svg, svg, "--svg"))
     if args.png is not None:
         render_png(records, names, args.baseline, args.png, args.theme)
         written["png"] = args.png

@@ -17,32 +17,13 @@ from app.common.fmt import fmt_share
 from app.record import ops
 from app.record.ops import OpBy, OpRow
 from app.record.schema import OpProfile, OpStatus, RunRecord
+from app.report.ops_bars import CHART_TOP, BarPart, OpBar, chart_bars
 from app.report.ops_text import gap_line
 from app.state.events import Event
 
-CHART_TOP = 12  # bars in the chart; the table has every row
 INSIDE_TOP = 8  # bars of the EP's own rows under one partition node
 NOT_ASKED = ("This run has no operator profile: it was made without Operator profile. Tick Operator profile in "
              "the run setup (or pass --op-profile to aipcprof run) and run again.")
-
-
-@dataclass(frozen=True)
-class BarPart:
-    """One device's part of a bar: `device` as the record names it ('CPU', 'NPU', ...), `key` with its EP."""
-
-    device: str
-    key: str
-    time_s: float
-
-
-@dataclass(frozen=True)
-class OpBar:
-    """One bar of the top-operators chart: a node, or an op type split by device."""
-
-    label: str
-    time_s: float
-    share: float | None
-    parts: tuple[BarPart, ...]
 
 
 @dataclass(frozen=True)
@@ -173,24 +154,3 @@ class OpsViewState:
         lines += [f"Note: {n}" for n in p.notes]
         return lines
 
-
-def chart_bars(p: OpProfile, by: OpBy, top: int = CHART_TOP) -> list[OpBar]:
-    """The `top` slowest timed nodes (by=NODE) or op types (by=TYPE) of `p`, each split by device."""
-    if by is OpBy.NODE:
-        timed = [n for n in p.top if n.time_s is not None and n.status in (OpStatus.EXECUTED, OpStatus.PARTITION)]
-        return [OpBar(n.name, n.time_s, n.share, (BarPart(n.device or "?", ops.device_key(n), n.time_s),))
-                for n in timed[:top]]
-    out = []
-    for g in p.by_type:
-        if g.time_s is None:
-            continue
-        per_device: dict[tuple[str, str], float] = {}
-        for n in ops.nodes_of(p, OpBy.TYPE, g.key):
-            if n.time_s is not None:
-                k = (n.device or "?", ops.device_key(n))
-                per_device[k] = per_device.get(k, 0.0) + n.time_s
-        parts = tuple(BarPart(d, k, t) for (d, k), t in sorted(per_device.items(), key=lambda kv: -kv[1]))
-        out.append(OpBar(g.key, g.time_s, g.share, parts))
-        if len(out) == top:
-            break
-    return out

@@ -14,23 +14,17 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app.common.fmt import NA, fmt_ms, fmt_share, fmt_speedup
+from app.common.fmt import NA, fmt_ms, fmt_share
 from app.record.ops import OpTypeChange
+from app.report.ops_bars import OpBar
+from app.report.ops_compare import ratio_text
 from app.report.palette import Palette
-from app.state.ops_view import ChartSection, OpBar
+from app.state.ops_view import ChartSection
 
 ALIGN_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 ALIGN_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 TIMES = "\u00d7"
-
-
-def ratio_text(c: OpTypeChange, name_b: str) -> str:
-    """'3.96× faster on ov/cpu', '2.00× slower on ov/cpu', 'only in one run'."""
-    if c.ratio is None:
-        return "only in one run" if (c.a_s is None) != (c.b_s is None) else NA
-    if c.ratio >= 1:
-        return f"{fmt_speedup(c.ratio, times=TIMES)} faster on {name_b}"
-    return f"{fmt_speedup(1 / c.ratio, times=TIMES)} slower on {name_b}"
+ABSENT = "none"  # an op type one run has no node of
 
 
 class _Painted(QWidget):
@@ -59,12 +53,12 @@ class _Painted(QWidget):
         p.drawText(QRectF(8, y, self.width() - 16, p.fontMetrics().height()), ALIGN_LEFT,
                    p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, self.width() - 16))
 
-    def _gap(self, p: QPainter, box: QRectF) -> None:
+    def _gap(self, p: QPainter, box: QRectF, text: str = NA) -> None:
         pen = QPen(QColor(self.colors.muted))
         pen.setStyle(Qt.PenStyle.DashLine)
         p.setPen(pen)
         p.drawRect(box)
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, NA)
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
 
 class OpBarsWidget(_Painted):
@@ -194,17 +188,28 @@ class OpTypeDiffWidget(_Painted):
         self.message = ""  # shown instead of bars (why there is nothing to compare)
         self.na_cells: list[tuple[str, str]] = []  # (op type, run name) drawn as N/A
         self.drawn_ratios: list[str] = []
-        self.setMinimumSize(360, 180)
+        self.note = ""  # a line under the legend (e.g. why the two runs share no op type)
+        self.setMinimumSize(360, 120)
 
-    def set_changes(self, changes: list[OpTypeChange], names: tuple[str, str], run_colors: tuple[str, str]) -> None:
+    def set_changes(self, changes: list[OpTypeChange], names: tuple[str, str], run_colors: tuple[str, str],
+                    note: str = "") -> None:
         self.changes, self.names, self.run_colors, self.message = list(changes), names, run_colors, ""
+        self.note = note
         self.na_cells = [(ch.op_type, name) for ch in changes
                          for name, v in zip(names, (ch.a_s, ch.b_s), strict=True) if v is None]
+        self.setMinimumHeight(int(self._row_slot() * len(self.changes) + 3 * self.fontMetrics().height() + 24))
         self.update()
 
     def set_message(self, text: str) -> None:
-        self.changes, self.message, self.na_cells = [], text, []
+        self.changes, self.message, self.na_cells, self.note = [], text, [], ""
+        self.setMinimumHeight(4 * self.fontMetrics().height())
         self.update()
+
+    def _bar_h(self) -> float:
+        return float(self.fontMetrics().height())
+
+    def _row_slot(self) -> float:
+        return 2 * self._bar_h() + 10
 
     def paintEvent(self, _event) -> None:  # noqa: N802 - Qt override
         p = QPainter(self)
@@ -220,14 +225,18 @@ class OpTypeDiffWidget(_Painted):
             p.end()
             return
         y = self._run_legend(p, y)
-        n = max(1, len(self.changes))
-        slot = max(14.0, min(40.0, (self.height() - y - 4) / n))
-        bar_h = max(4.0, (slot - 8) / 2)
+        if self.note:
+            p.setPen(QColor(c.muted))
+            wrap = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
+            box = fm.boundingRect(QRectF(8, y, self.width() - 16, 1e4).toRect(), wrap, self.note)
+            p.drawText(QRectF(8, y, self.width() - 16, box.height()), wrap, self.note)
+            y += box.height() + 4
+        slot, bar_h = self._row_slot(), self._bar_h()
         label_w = min(max((fm.horizontalAdvance(ch.op_type) for ch in self.changes), default=0) + 8,
                       self.width() * 0.25)
         ratio_w = max((fm.horizontalAdvance(ratio_text(ch, b)) for ch in self.changes), default=0) + 12
         value_w = fm.horizontalAdvance("0000.000 ms") + 8
-        x0, x1 = 8 + label_w + 6, max(8 + label_w + 60, self.width() - 8 - ratio_w - value_w)
+        x0, x1 = 8 + label_w + 6, max(8 + label_w + 60, self.width() - 8 - ratio_w - max(value_w, 60))
         vmax = max((v for ch in self.changes for v in (ch.a_s, ch.b_s) if v is not None), default=0.0) or 1.0
         self.drawn_ratios = []
         for i, ch in enumerate(self.changes):
@@ -237,8 +246,8 @@ class OpTypeDiffWidget(_Painted):
                        fm.elidedText(ch.op_type, Qt.TextElideMode.ElideMiddle, int(label_w - 4)))
             for k, v in enumerate((ch.a_s, ch.b_s)):
                 by = top + k * (bar_h + 2)
-                if v is None:
-                    self._gap(p, QRectF(x0, by, 48, bar_h))
+                if v is None:  # the run has no op of this type: a labelled gap, never a zero bar
+                    self._gap(p, QRectF(x0, by, fm.horizontalAdvance(ABSENT) + 10, bar_h), ABSENT)
                     continue
                 w = max(1.5, v / vmax * (x1 - x0))
                 p.fillRect(QRectF(x0, by, w, bar_h), QColor(self.run_colors[k]))
