@@ -147,6 +147,7 @@ class OperatorsPanel(QWidget):
         lay.addLayout(head)
         lay.addWidget(self.info)
         lay.addWidget(self.stack, 1)
+        self._shown: tuple | None = None  # (record, grouping) the tree was filled for
         self.state.changed.connect(self._on_state_changed)
         self._on_state_changed()
 
@@ -182,16 +183,20 @@ class OperatorsPanel(QWidget):
         self.by_node.setEnabled(not message)
         self.by_type.setEnabled(not message)
         if message:
+            self._shown = None
             self.message.setText(message)
             self.info.setVisible(False)
             self.stack.setCurrentWidget(self.message)
             self.tree.clear()
             self.chart.set_sections([], "")
             return
-        self.info.setText("\n".join(st.header_lines()))
-        self.info.setVisible(True)
-        self._fill_tree()
-        self._fill_chart()
+        shown = (id(st.record), st.by)
+        if shown != self._shown:  # a click on a type only changes the selection: the tree and its order stay
+            self._shown = shown
+            self.info.setText("\n".join(st.header_lines()))
+            self.info.setVisible(True)
+            self._fill_tree()
+            self._fill_chart()
         self._show_selection()
         self.stack.setCurrentWidget(self.split)
 
