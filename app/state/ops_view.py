@@ -36,6 +36,11 @@ class ChartSection:
     partition: str = ""
 
 
+def _short(name: str, keep: int = 10) -> str:
+    """A long partition name ('QNNExecutionProvider_QNNExecutionProvider_8856…_2_0') by its two ends."""
+    return name if len(name) <= 2 * keep + 4 else f"{name[:keep]}\u2026{name[-keep:]}"
+
+
 def unavailable_message(r: RunRecord | None) -> str:
     """Why `r` has no operator table ("" when it has one)."""
     if r is None:
@@ -128,8 +133,7 @@ class OpsViewState:
                 if n.status is OpStatus.PARTITION and inner:
                     bars = tuple(OpBar(m.name, m.time_s, m.share, (BarPart(m.device or "?", ops.device_key(m),
                                                                             m.time_s),)) for m in inner[:inside_top])
-                    out.append(ChartSection(f"Inside {n.name} ({len(inner)} ops; EP clock, share of the node)",
-                                            bars, n.name))
+                    out.append(ChartSection(f"Inside {_short(n.name)}: {len(inner)} ops, EP clock", bars, n.name))
         return out
 
     def untimed(self) -> int:

@@ -150,6 +150,7 @@ class CompareView(QWidget):
         split.addWidget(self.table)
         split.addWidget(diffs)
         split.setSizes([420, 260, 160, 200])
+        self.split = split
         lay = QVBoxLayout(body)
         lay.setContentsMargins(4, 4, 4, 4)
         for w in (self.title, self.warnings, self.status):

@@ -206,7 +206,7 @@ class OpTypeDiffWidget(_Painted):
         self.update()
 
     def _bar_h(self) -> float:
-        return float(self.fontMetrics().height())
+        return round(self.fontMetrics().height() * 0.8)
 
     def _row_slot(self) -> float:
         return 2 * self._bar_h() + 10

@@ -225,9 +225,14 @@ class OperatorsPanel(QWidget):
         tree.setRootIsDecorated(nested)  # no empty indent before flat rows
         tree.setSortingEnabled(True)
         tree.sortByColumn(TIME_COLUMN, Qt.SortOrder.DescendingOrder)
-        for col in range(tree.columnCount() - 1):
+        for col in range(1, tree.columnCount() - 1):
             tree.resizeColumnToContents(col)
-        tree.setColumnWidth(0, max(160, min(tree.columnWidth(0), 260)))
+        fm, indent = tree.fontMetrics(), tree.indentation()
+        names = [(tree.topLevelItem(i).text(0), 1) for i in range(tree.topLevelItemCount())]
+        names += [(item.child(k).text(0), 2) for item in map(tree.topLevelItem, range(tree.topLevelItemCount()))
+                  for k in range(item.childCount())]
+        want = max((fm.horizontalAdvance(t) + depth * indent + 12 for t, depth in names), default=160)
+        tree.setColumnWidth(0, max(160, min(want, 240)))  # children too (resizeColumnToContents skips folded)
 
     def _fill_chart(self) -> None:
         st = self.state
@@ -242,7 +247,7 @@ class OperatorsPanel(QWidget):
         if st.untimed():
             where = "in the table" if st.by is OpBy.NODE else "listed By node"
             notes.append(f"{st.untimed()} untimed (fused / not run): {where}")
-        self.chart.set_sections(sections, f"Slowest {what}: time per inference, coloured by device",
+        self.chart.set_sections(sections, f"Slowest {what} (time per inference)",
                                 "; ".join(notes))
 
     def _show_selection(self) -> None:
