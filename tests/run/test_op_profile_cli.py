@@ -134,3 +134,4 @@ def test_qnn_emulator_profile_has_the_ep_breakdown_and_says_emulator(zoo, tmp_pa
     assert any(c.name == "Accelerator (execute) time (cycles)" and c.value > 0 for c in p.ep_counters)
     text = capsys.readouterr().out
     assert "note: ort/qnn/htp-emulator is an emulator" in text and "  └ relu0" in text
+    assert "    inside QNNExecutionProvider_" in text and "by type (QNNExecutionProvider's own profile): " in text
