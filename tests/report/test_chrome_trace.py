@@ -20,6 +20,7 @@ from app.record.schema import (
 )
 from app.report.chrome_trace import LAYOUT_EP, LAYOUT_OV, build
 from app.run.op_profile import from_raw
+from tests.run.test_op_profile_parsers import ov_counts
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "op_profile"
 QNN = Target(id="ort/qnn/htp-emulator", engine="onnxruntime", provider="QNNExecutionProvider", device_type="CPU",
@@ -66,8 +67,7 @@ def test_qnn_trace_has_ort_events_ep_rows_inside_partitions_and_counters():
 
 
 def test_openvino_trace_lays_out_one_inference_and_says_so():
-    runs = json.loads((DATA / "ov_cpu_sample.counts.json").read_text())
-    profile = from_raw(RawProfile(engine="openvino", perf_counts=runs), OV, 2, [0.002])
+    profile = from_raw(RawProfile(engine="openvino", perf_counts=ov_counts()), OV, 2, [0.002])
     out = build(_record(profile, OV), None)["traceEvents"]
     nodes = [e for e in out if e.get("cat") == "Node"]
     executed = [n for n in profile.top if n.time_s]
