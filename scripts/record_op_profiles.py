@@ -83,7 +83,7 @@ def record(name: str, out: Path) -> None:
         if raw.partitions and target.provider != "CPUExecutionProvider":
             (out / f"{name}.partitions.json").write_text(json.dumps(raw.partitions, indent=1) + "\n")
         if raw.perf_counts:
-            (out / f"{name}.counts.json").write_text(json.dumps(raw.perf_counts, indent=1) + "\n")
+            (out / f"{name}.counts.json").write_text(json.dumps([[dataclasses.asdict(c) for c in run] for run in raw.perf_counts], indent=1) + "\n")
     print(f"{name}: recorded on {target_id} ({DROP} + {KEPT} inferences)")
 
 

@@ -39,6 +39,9 @@ def run(args: argparse.Namespace) -> ExitStatus:
                         f"{ops_text.gap_line(p)}"))
     for line in ops_text.table(p, by, top):
         print(terminal_safe(line))
+    if by is OpBy.TYPE:
+        for line in ops_text.inside_lines(p):
+            print(terminal_safe(line))
     if p.reason:
         print(terminal_safe(f"not broken down: {p.reason}"))
     for note in p.notes:

@@ -76,6 +76,18 @@ class SessionFacts:
     notes: list[str] = field(default_factory=list)  # warnings worth surfacing in the record
 
 
+@dataclass(frozen=True)
+class PerfCount:
+    """One node of OpenVINO's InferRequest.get_profiling_info() for one inference (times in seconds)."""
+
+    node_name: str
+    node_type: str
+    exec_type: str
+    status: str  # EXECUTED | NOT_RUN | OPTIMIZED_OUT
+    real_time_s: float
+    cpu_time_s: float
+
+
 @dataclass
 class RawProfile:
     """What a profiling session's runtime produced, unparsed (app.run.op_profile parses it)."""
@@ -83,9 +95,8 @@ class RawProfile:
     engine: str
     trace_path: str | None = None  # ONNX Runtime: the end_profiling() JSON trace
     ep_csv_path: str | None = None  # QNN EP: the profiling_file_path CSV (when the EP wrote one)
-    # OpenVINO: per profiled inference, get_profiling_info() as plain dicts (node_name, node_type, exec_type,
-    # status, real_time_s, cpu_time_s)
-    perf_counts: list[list[dict[str, Any]]] = field(default_factory=list)
+    # OpenVINO: per profiled inference, get_profiling_info()
+    perf_counts: list[list[PerfCount]] = field(default_factory=list)
     # The accelerator's subgraphs as ORT assigned them: each a list of (node name, op type), in graph order
     partitions: list[list[tuple[str, str]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

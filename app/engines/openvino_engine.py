@@ -20,7 +20,15 @@ import openvino as ov
 from app.common.cpuinfo import cpu_model_name
 from app.common.errors import ModelError, TargetError, UserError
 from app.common.targets import READY, UNAVAILABLE, Target
-from app.engines.base import Engine, EngineSession, Placement, RawProfile, SessionFacts, SessionSettings
+from app.engines.base import (
+    Engine,
+    EngineSession,
+    PerfCount,
+    Placement,
+    RawProfile,
+    SessionFacts,
+    SessionSettings,
+)
 from app.engines.ort_options import ov_precision_name
 
 ENGINE = "openvino"
@@ -68,7 +76,7 @@ class OpenVinoSession(EngineSession):
         self._request = compiled.create_infer_request()
         self._keepalive: list[Any] = []  # numpy arrays whose memory the request's tensors share
         self._profiled: Any = None  # a profiling session: the request whose perf counts are collected
-        self._perf_counts: list[list[dict[str, Any]]] = []
+        self._perf_counts: list[list[PerfCount]] = []
 
     def output_names(self) -> list[str]:
         return [_port_name(port, i, "output") for i, port in enumerate(self._outputs)]
@@ -264,11 +272,10 @@ def _config(target: Target, settings: SessionSettings) -> dict[str, str]:
     return config
 
 
-def perf_counts(request: Any) -> list[dict[str, Any]]:
+def perf_counts(request: Any) -> list[PerfCount]:
     """InferRequest.get_profiling_info() of the last inference as plain data (seconds)."""
-    return [{"node_name": p.node_name, "node_type": p.node_type, "exec_type": p.exec_type,
-             "status": p.status.name, "real_time_s": p.real_time.total_seconds(),
-             "cpu_time_s": p.cpu_time.total_seconds()} for p in request.get_profiling_info()]
+    return [PerfCount(p.node_name, p.node_type, p.exec_type, p.status.name, p.real_time.total_seconds(),
+                      p.cpu_time.total_seconds()) for p in request.get_profiling_info()]
 
 
 def _compile(model: Any, device: str, config: dict[str, str]) -> Any:

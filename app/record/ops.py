@@ -6,6 +6,7 @@ Pure functions on the record's dataclasses, no runtime and no Qt:
 * `group(nodes, by)`       totals by op type or by device (`OpBy.TYPE`, `OpBy.DEVICE`)
 * `rows(profile, by, top)` the table a front end shows: one `OpRow` per node, op type or device
 * `nodes_of(profile, by, key)` the top-level nodes behind one group row (click an op type: its nodes)
+* `broken_down(profile)`, `inside_by_type(profile, name)` a partition's (or If/Loop's) own rows by op type
 * `type_changes(a, b)`     op types whose time changed most between two profiles (compare)
 
 Only top-level nodes are totalled: rows inside a partition are the EP's own
@@ -14,6 +15,7 @@ breakdown of a PARTITION node, on its own clock (see op_schema).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 from collections.abc import Iterable
@@ -188,6 +190,18 @@ def _first_top_level(out: list[OpRow], top: int) -> list[OpRow]:
 def _node_row(n: OpNodeTime) -> OpRow:
     return OpRow(key=n.name, op_type=n.op_type, device=device_key(n), exec_type=n.exec_type, precision=n.precision,
                  status=n.status, nodes=1, calls=n.calls, time_s=n.time_s, share=n.share, partition=n.partition)
+
+
+def inside_by_type(profile: OpProfile, partition: str) -> list[OpGroupTime]:
+    """The rows inside one partition (or If/Loop) totalled by op type; shares of the partition's rows."""
+    inside = [dataclasses.replace(n, partition="") for n in profile.inside(partition)]
+    return group(inside, OpBy.TYPE)
+
+
+def broken_down(profile: OpProfile) -> list[OpNodeTime]:
+    """The top-level nodes that have rows inside them (EP partitions with a per-op profile, If/Loop)."""
+    names = {n.partition for n in profile.nodes if n.partition}
+    return [n for n in profile.top if n.name in names]
 
 
 def nodes_of(profile: OpProfile, by: OpBy, key: str) -> list[OpNodeTime]:

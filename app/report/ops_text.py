@@ -51,10 +51,22 @@ def summary_lines(r: RunRecord) -> list[str]:
     lines.append("    by type: " + ", ".join(f"{g.key} {fmt_ms(g.time_s)} ({fmt_share(g.share)})" for g in p.by_type))
     lines.append("    by device: " + ", ".join(f"{g.key} {fmt_ms(g.time_s)} ({fmt_share(g.share)})"
                                              for g in p.by_device))
+    lines += ["    " + line for line in inside_lines(p)]
     if p.reason:
         lines.append(f"    not broken down: {p.reason}")
     lines += [f"    note: {n}" for n in p.notes]
     return lines
+
+
+def inside_lines(p: OpProfile) -> list[str]:
+    """'inside <node> by type (QNNExecutionProvider's own profile): Relu 59%, Transpose 26%' per broken-down node."""
+    out = []
+    for node in ops.broken_down(p):
+        whose = f"{node.provider}'s own profile" if node.status is OpStatus.PARTITION else "its subgraph"
+        groups = ops.inside_by_type(p, node.name)
+        out.append(f"inside {node.name} by type ({whose}): "
+                   + ", ".join(f"{g.key} {fmt_share(g.share)}" for g in groups))
+    return out
 
 
 def _time(row: OpRow) -> str:

@@ -22,6 +22,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,17 @@ def device_of(target: Target):
     return name
 
 
+class ProfilingStopped(Exception):
+    """The user cancelled during the profiling pass."""
+
+
 def run_pass(model_path: str, target: Target, settings: Any, feeds: dict, *, io_binding: bool = False,
-             runs: int = MIN_RUNS, keep_dir: str | None = None) -> OpProfile:
-    """Open a profiling session, run DROP_RUNS + `runs` inferences, return the profile (never raises UserError)."""
+             runs: int = MIN_RUNS, keep_dir: str | None = None,
+             stop: Callable[[], bool] = lambda: False) -> OpProfile:
+    """Open a profiling session, run DROP_RUNS + `runs` inferences, return the profile (never raises UserError).
+
+    `stop()` is asked between inferences: True ends the pass (the profile says it was cancelled).
+    """
     from app.engines.registry import engine_for
 
     folder = keep_dir or tempfile.mkdtemp(prefix="aipcprof-ops-")
@@ -68,7 +77,7 @@ def run_pass(model_path: str, target: Target, settings: Any, feeds: dict, *, io_
     try:
         session = engine_for(target).open(model_path, target, dataclasses.replace(settings, profile_dir=folder))
         try:
-            wall = _profiled_runs(session, feeds, io_binding, DROP_RUNS + runs)
+            wall = _profiled_runs(session, feeds, io_binding, DROP_RUNS + runs, stop)
             raw = session.end_profile()
         finally:
             session.close()
@@ -77,6 +86,8 @@ def run_pass(model_path: str, target: Target, settings: Any, feeds: dict, *, io_
             profile.trace_file = None
     except (UserError, op_ort.TraceError, op_qnn.QnnCsvError, op_openvino.PerfCountError, OSError) as e:
         profile = OpProfile(available=False, reason=f"the profiling session failed: {e}")
+    except ProfilingStopped:
+        profile = OpProfile(available=False, reason="cancelled by the user during the operator-profile pass")
     finally:
         if keep_dir is None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -85,11 +96,13 @@ def run_pass(model_path: str, target: Target, settings: Any, feeds: dict, *, io_
     return profile
 
 
-def _profiled_runs(session, feeds: dict, io_binding: bool, count: int) -> list[float]:
+def _profiled_runs(session, feeds: dict, io_binding: bool, count: int, stop: Callable[[], bool]) -> list[float]:
     runner = session.make_runner(feeds, io_binding=io_binding)
     clock = time.perf_counter_ns
     wall = []
     for _ in range(count):
+        if stop():
+            raise ProfilingStopped
         start = clock()
         runner()
         wall.append((clock() - start) / 1e9)

@@ -221,8 +221,9 @@ class _Worker:
         session.close()
         if spec.op_profile:
             p50 = float(np.median(self.recent)) / 1e9 if self.recent else None
-            profile = self._phase(Phase.OP_PROFILE, lambda: _op_profile(spec, target, settings, prepared, p50))
-            self.conn.send(OpProfiled(profile))
+            # sent inside the phase: a cancel during the pass still delivers the profile's reason
+            self._phase(Phase.OP_PROFILE, lambda: self.conn.send(OpProfiled(
+                _op_profile(spec, target, settings, prepared, p50, self.cancel.is_set))))
 
     def _warmup(self, runner) -> None:
         for _ in range(self.spec.warmup):
@@ -292,14 +293,14 @@ class _SteadyWatch:
                 "after_s": time.perf_counter() - self.t0}
 
 
-def _op_profile(spec: RunSpec, target, settings, prepared, p50_s: float | None):
+def _op_profile(spec: RunSpec, target, settings, prepared, p50_s: float | None, stop):
     """The operator profile, from a separate session after the timed loop; a failure is the section's reason."""
     from app.record.schema import OpProfile
     from app.run.op_profile import run_pass, runs_for
 
     try:
         return run_pass(spec.model_path, target, settings, prepared.feeds, io_binding=spec.io_binding,
-                        runs=runs_for(p50_s), keep_dir=spec.profile_dir)
+                        runs=runs_for(p50_s), keep_dir=spec.profile_dir, stop=stop)
     except Exception as e:  # noqa: BLE001 - profiling must never cost the user the run they measured
         return OpProfile(available=False, reason=f"the profiling pass failed: {e.__class__.__name__}: {e}")
 

@@ -134,3 +134,29 @@ def test_qnn_emulator_profile_has_the_ep_breakdown_and_says_emulator(zoo, tmp_pa
     assert any(c.name == "Accelerator (execute) time (cycles)" and c.value > 0 for c in p.ep_counters)
     text = capsys.readouterr().out
     assert "note: ort/qnn/htp-emulator is an emulator" in text and "  └ relu0" in text
+    assert "    inside QNNExecutionProvider_" in text and "by type (QNNExecutionProvider's own profile): " in text
+
+
+def _conv_feeds() -> dict:
+    import numpy as np
+
+    return {"image": np.zeros((1, 3, 64, 64), np.float32)}
+
+
+def test_run_pass_stopped_by_the_user_says_so(zoo):
+    from app.engines.base import SessionSettings
+    from app.engines.registry import find_target
+    from app.run.op_profile import run_pass
+
+    p = run_pass(str(zoo["conv_net"]), find_target("ort/cpu"), SessionSettings(), _conv_feeds(), stop=lambda: True)
+    assert not p.available and p.reason == "cancelled by the user during the operator-profile pass"
+    assert p.seconds is not None and p.t0_ns is not None
+
+
+def test_run_pass_failure_is_the_reason_not_a_crash(tmp_path):
+    from app.engines.base import SessionSettings
+    from app.engines.registry import find_target
+    from app.run.op_profile import run_pass
+
+    p = run_pass(str(tmp_path / "gone.onnx"), find_target("ort/cpu"), SessionSettings(), _conv_feeds())
+    assert not p.available and p.reason.startswith("the profiling session failed: model file not found")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from app.common.targets import Target
-from app.engines.base import RawProfile
+from app.engines.base import PerfCount, RawProfile
 from app.record.schema import OpSource, OpStatus
 from app.run import op_openvino, op_ort, op_qnn
 from app.run.op_profile import from_raw
@@ -25,6 +25,10 @@ CPU = Target(id="ort/cpu", engine="onnxruntime", provider="CPUExecutionProvider"
 QNN = Target(id="ort/qnn/htp-emulator", engine="onnxruntime", provider="QNNExecutionProvider", device_type="CPU",
              device_name="Hexagon HTP emulator on AMD EPYC", emulated=True)
 OV = Target(id="ov/cpu", engine="openvino", provider="CPU", device_type="CPU")
+
+
+def ov_counts() -> list[list[PerfCount]]:
+    return [[PerfCount(**c) for c in run] for run in json.loads((DATA / "ov_cpu_sample.counts.json").read_text())]
 
 
 def _events(name: str) -> list[dict]:
@@ -130,7 +134,7 @@ def test_qnn_csv_that_does_not_match_the_runs_is_said_not_guessed(tmp_path):
 
 
 def test_openvino_counts_kernels_precisions_fused_and_not_run():
-    runs = json.loads((DATA / "ov_cpu_sample.counts.json").read_text())
+    runs = ov_counts()
     p = from_raw(RawProfile(engine="openvino", perf_counts=runs), OV, 2, [0.001, 0.002, 0.003])
     assert p.source is OpSource.OPENVINO_PERF_COUNTS and p.runs_profiled == 3
     nodes = {n.name: n for n in p.top}
@@ -138,11 +142,11 @@ def test_openvino_counts_kernels_precisions_fused_and_not_run():
     assert relu.status is OpStatus.FUSED and relu.time_s is None and relu.exec_type == "undef"
     assert nodes["image"].status is OpStatus.NOT_RUN and nodes["image"].time_s is None
     conv = nodes["stage0/conv/WithoutBiases"]
-    assert conv.exec_type == runs[2][[i["node_name"] for i in runs[2]].index(conv.name)]["exec_type"]
+    assert conv.exec_type == next(i.exec_type for i in runs[2] if i.node_name == conv.name)
     assert conv.precision == op_openvino.precision_of(conv.exec_type) != ""
-    kept = [i for run in runs[2:] for i in run if i["status"] == "EXECUTED"]
-    assert p.sum_of_ops_s == pytest.approx(sum(i["real_time_s"] for i in kept) / 3)
-    assert conv.total_s == pytest.approx(sum(i["real_time_s"] for i in kept if i["node_name"] == conv.name))
+    kept = [i for run in runs[2:] for i in run if i.status == "EXECUTED"]
+    assert p.sum_of_ops_s == pytest.approx(sum(i.real_time_s for i in kept) / 3)
+    assert conv.total_s == pytest.approx(sum(i.real_time_s for i in kept if i.node_name == conv.name))
     assert p.profiled_inference_s == pytest.approx(0.002)
     assert "Relu" not in {g.key for g in p.by_type}  # fused: its time is in the Convolution
 
@@ -168,9 +172,9 @@ def test_bad_files_are_errors_naming_the_problem(tmp_path):
     with pytest.raises(op_qnn.QnnCsvError, match="no column"):
         op_qnn.parse_csv("a,b\n1,2\n")
     with pytest.raises(op_openvino.PerfCountError, match="unknown status"):
-        op_openvino.parse_counts([[{"node_name": "x", "status": "MAYBE"}]], 0, "CPU")
+        op_openvino.parse_counts([[PerfCount("x", "Add", "jit_f32", "MAYBE", 0.0, 0.0)]], 0, "CPU")
     with pytest.raises(op_openvino.PerfCountError, match="not a duration"):
-        op_openvino.parse_counts([[{"node_name": "x", "status": "EXECUTED", "real_time_s": "1"}]], 0, "CPU")
+        op_openvino.parse_counts([[PerfCount("x", "Add", "jit_f32", "EXECUTED", math.nan, 0.0)]], 0, "CPU")
 
 
 def test_qnn_op_names():

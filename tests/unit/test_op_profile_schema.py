@@ -138,3 +138,11 @@ def test_bad_status_names_its_key_path():
 def test_group_by_node_is_a_mistake():
     with pytest.raises(ValueError):
         ops.group([], OpBy.NODE)
+
+
+def test_inside_by_type_and_broken_down():
+    p = ops.complete(_profile())
+    assert [n.name for n in ops.broken_down(p)] == ["QNN_0"]
+    groups = ops.inside_by_type(p, "QNN_0")
+    assert [(g.key, g.share) for g in groups] == [("MatMul", pytest.approx(0.75)), ("Add", pytest.approx(0.25))]
+    assert p.inside("QNN_0")[0].partition == "QNN_0"  # the profile's own rows are untouched
