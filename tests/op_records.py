@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from app.common.targets import Target
-from app.engines.base import RawProfile
+from app.engines.base import PerfCount, RawProfile
 from app.record import io as rec
 from app.record import ops
 from app.record.schema import OpProfile, RunRecord
@@ -44,7 +44,7 @@ def profile(kind: str) -> OpProfile:
     if kind == "qnn_two":
         return _ort("qnn_two_partitions", QNN, csv=True)
     if kind == "ov_cpu":
-        runs = json.loads((OPS / "ov_cpu_sample.counts.json").read_text())
+        runs = [[PerfCount(**c) for c in run] for run in json.loads((OPS / "ov_cpu_sample.counts.json").read_text())]
         return from_raw(RawProfile(engine="openvino", perf_counts=runs), OV, 2, [0.001, 0.001, 0.001])
     raise ValueError(kind)
 
