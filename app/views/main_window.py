@@ -408,6 +408,7 @@ class MainWindow(QMainWindow):
         self.charts.restyle()
         self.banner.restyle()
         self.setup_panel.restyle()
+        self.operators.restyle()
 
     def _on_follow_triggered(self) -> None:
         self.charts.follow()

@@ -219,19 +219,13 @@ class OpTypeDiffWidget(_Painted):
         y = self._title(p, f"Time per op type (ms per inference): {a} vs {b}", 4)
         fm = p.fontMetrics()
         if self.message:
-            p.setPen(QColor(c.muted))
-            p.drawText(QRectF(8, y, self.width() - 16, self.height() - y - 4),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap, self.message)
+            self._wrapped(p, self.message, y)
             p.end()
             return
         y = self._run_legend(p, y)
         if self.note:
-            p.setPen(QColor(c.muted))
-            wrap = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
-            box = fm.boundingRect(QRectF(8, y, self.width() - 16, 1e4).toRect(), wrap, self.note)
-            p.drawText(QRectF(8, y, self.width() - 16, box.height()), wrap, self.note)
-            y += box.height() + 4
-        slot, bar_h = self._row_slot(), self._bar_h()
+            y = self._wrapped(p, self.note, y) + 4
+        bar_h = self._bar_h()
         label_w = min(max((fm.horizontalAdvance(ch.op_type) for ch in self.changes), default=0) + 8,
                       self.width() * 0.25)
         ratio_w = max((fm.horizontalAdvance(ratio_text(ch, b)) for ch in self.changes), default=0) + 12
@@ -240,24 +234,36 @@ class OpTypeDiffWidget(_Painted):
         vmax = max((v for ch in self.changes for v in (ch.a_s, ch.b_s) if v is not None), default=0.0) or 1.0
         self.drawn_ratios = []
         for i, ch in enumerate(self.changes):
-            top = y + i * slot
+            top = y + i * self._row_slot()
             p.setPen(QColor(c.foreground))
             p.drawText(QRectF(8, top, label_w, 2 * bar_h + 2), ALIGN_RIGHT,
                        fm.elidedText(ch.op_type, Qt.TextElideMode.ElideMiddle, int(label_w - 4)))
             for k, v in enumerate((ch.a_s, ch.b_s)):
-                by = top + k * (bar_h + 2)
-                if v is None:  # the run has no op of this type: a labelled gap, never a zero bar
-                    self._gap(p, QRectF(x0, by, fm.horizontalAdvance(ABSENT) + 10, bar_h), ABSENT)
-                    continue
-                w = max(1.5, v / vmax * (x1 - x0))
-                p.fillRect(QRectF(x0, by, w, bar_h), QColor(self.run_colors[k]))
-                p.setPen(QColor(c.foreground))
-                p.drawText(QRectF(x0 + w + 4, by - 2, value_w, bar_h + 4), ALIGN_LEFT, fmt_ms(v))
+                self._bar(p, v, k, QRectF(x0, top + k * (bar_h + 2), x1 - x0, bar_h), vmax, value_w)
             text = ratio_text(ch, b)
             self.drawn_ratios.append(text)
             p.setPen(QColor(c.ok if ch.ratio and ch.ratio >= 1 else c.warn if ch.ratio else c.muted))
             p.drawText(QRectF(self.width() - 8 - ratio_w, top, ratio_w, 2 * bar_h + 2), ALIGN_RIGHT, text)
         p.end()
+
+    def _wrapped(self, p: QPainter, text: str, y: float) -> float:
+        """Muted text wrapped to the widget's width from `y`; returns where it ends."""
+        p.setPen(QColor(self.colors.muted))
+        wrap = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
+        box = p.fontMetrics().boundingRect(QRectF(8, y, self.width() - 16, 1e4).toRect(), wrap, text)
+        p.drawText(QRectF(8, y, self.width() - 16, box.height()), wrap, text)
+        return y + box.height()
+
+    def _bar(self, p: QPainter, v: float | None, k: int, span: QRectF, vmax: float, value_w: float) -> None:
+        """Run k's bar in `span` (its full width = vmax); no op of this type in that run: a labelled gap."""
+        if v is None:
+            self._gap(p, QRectF(span.left(), span.top(), p.fontMetrics().horizontalAdvance(ABSENT) + 10,
+                                span.height()), ABSENT)
+            return
+        w = max(1.5, v / vmax * span.width())
+        p.fillRect(QRectF(span.left(), span.top(), w, span.height()), QColor(self.run_colors[k]))
+        p.setPen(QColor(self.colors.foreground))
+        p.drawText(QRectF(span.left() + w + 4, span.top() - 2, value_w, span.height() + 4), ALIGN_LEFT, fmt_ms(v))
 
     def _run_legend(self, p: QPainter, y: float) -> float:
         fm = p.fontMetrics()

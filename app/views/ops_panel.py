@@ -109,6 +109,25 @@ class OperatorsPanel(QWidget):
         self.message = WrapLabel()
         self.message.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.message)
+        self.stack.addWidget(self._build_split())
+        head = QHBoxLayout()
+        head.addWidget(QLabel("Show:"))
+        head.addWidget(self.by_node)
+        head.addWidget(self.by_type)
+        head.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(head)
+        lay.addWidget(self.info)
+        lay.addWidget(self.stack, 1)
+        self._shown: tuple | None = None  # (record, grouping) the tree was filled for
+        self.state.changed.connect(self._on_state_changed)
+        self._on_state_changed()
+
+    def _build_split(self) -> QSplitter:
+        """The table (with the selected type's nodes under it) beside the chart."""
         self.tree = QTreeWidget()
         self.tree.setRootIsDecorated(True)
         self.tree.setAlternatingRowColors(True)
@@ -134,22 +153,11 @@ class OperatorsPanel(QWidget):
         self.chart_area.setWidget(self.chart)
         self.split.addWidget(self.chart_area)
         self.split.setSizes([560, 440])
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.message)
-        self.stack.addWidget(self.split)
-        head = QHBoxLayout()
-        head.addWidget(QLabel("Show:"))
-        head.addWidget(self.by_node)
-        head.addWidget(self.by_type)
-        head.addStretch(1)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addLayout(head)
-        lay.addWidget(self.info)
-        lay.addWidget(self.stack, 1)
-        self._shown: tuple | None = None  # (record, grouping) the tree was filled for
-        self.state.changed.connect(self._on_state_changed)
-        self._on_state_changed()
+        return self.split
+
+    def restyle(self) -> None:
+        """The OS switched light / dark: the chart's colours follow (the tree follows the app palette)."""
+        self.chart.set_colors(chart_colors())
 
     # -- input -----------------------------------------------------------
     def show_record(self, r: RunRecord | None) -> None:

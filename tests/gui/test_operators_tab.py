@@ -223,3 +223,15 @@ def test_window_run_with_operator_profile_fills_the_tab(qtbot, window, zoo):
     assert panel.tree.topLevelItemCount() == len(r.op_profile.top) > 0
     window.result_tabs.setCurrentWidget(panel)
     assert window.result_tabs.tabText(window.result_tabs.currentIndex()) == "Operators"
+
+
+def test_a_click_on_a_nodes_type_goes_to_that_type(panel, profiled_runs):
+    r = rec.load(profiled_runs["ov"])
+    panel.show_record(r)
+    conv = next(it for it in _top_items(panel) if it.text(3) == "Convolution")
+    rect = panel.tree.visualRect(panel.tree.indexFromItem(conv, 3))
+    QTest.mouseClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert panel.by_type.isChecked() and panel.state.by is OpBy.TYPE
+    assert panel.state.selected_type == "Convolution"
+    assert panel.tree.currentItem().text(0) == "Convolution"
+    assert panel.tree.currentItem().childCount() == sum(1 for n in r.op_profile.top if n.op_type == "Convolution")
