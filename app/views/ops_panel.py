@@ -171,8 +171,9 @@ class OperatorsPanel(QWidget):
         if st.by is OpBy.TYPE and item.parent() is None:
             st.select_type(item.data(0, KEY_ROLE))
         elif st.by is OpBy.NODE and column == TYPE_COLUMN and item.parent() is None:
+            op_type = item.text(TYPE_COLUMN)  # read first: the switch below fills the tree again
             self.by_type.setChecked(True)  # a click on a node's type: that type, with its nodes
-            st.select_type(item.text(TYPE_COLUMN))
+            st.select_type(op_type)
 
     def _on_chart_bar_clicked(self, label: str) -> None:
         if self.state.by is OpBy.TYPE:
