@@ -47,6 +47,11 @@ def _why_not(r: RunRecord) -> str:
     return "" if p.by_type else "no timed operator"
 
 
+def profiled(records: list[RunRecord]) -> list[int]:
+    """The runs whose operator profile has op-type times (their top operators can be shown)."""
+    return [i for i, r in enumerate(records) if not _why_not(r)]
+
+
 def candidates(records: list[RunRecord], baseline: int) -> list[int]:
     """The runs other than the baseline whose operator profile has op-type times."""
     return [i for i, r in enumerate(records) if i != baseline and not _why_not(r)]

@@ -26,11 +26,13 @@ def _legend(keys: list[tuple[str, str]], top: float) -> list[str]:
     return out
 
 
-def top_ops_body(p: OpProfile, width: int = 760, top: int = CHART_TOP, by: OpBy = OpBy.NODE) -> tuple[list[str], int]:
+def top_ops_body(p: OpProfile, width: int = 760, top: int = CHART_TOP, by: OpBy = OpBy.NODE,
+                 title: str = "") -> tuple[list[str], int]:
     """The slowest timed nodes (or op types) of `p` as horizontal bars, coloured by device kind."""
     bars = chart_bars(p, by, top)
     what = "operators" if by is OpBy.NODE else "op types"
-    body = [_text(10, 16, f"Slowest {what}: time per inference, coloured by device", extra=' font-weight="bold"')]
+    title = title or f"Slowest {what}: time per inference, coloured by device"
+    body = [_text(10, 16, title, extra=' font-weight="bold"')]
     keys = list(dict.fromkeys((part.device, part.key) for bar in bars for part in bar.parts))
     body += _legend(keys, 36)
     label_w, x1 = 230, width - 130

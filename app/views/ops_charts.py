@@ -216,7 +216,8 @@ class OpTypeDiffWidget(_Painted):
         c = self.colors
         p.fillRect(self.rect(), QColor(c.background))
         a, b = self.names
-        y = self._title(p, f"Time per op type (ms per inference): {a} vs {b}", 4)
+        title = "Time per op type (ms per inference)"
+        y = self._title(p, title if self.message else f"{title}: {a} vs {b}", 4)
         fm = p.fontMetrics()
         if self.message:
             self._wrapped(p, self.message, y)

@@ -16,6 +16,7 @@ from app.record import io as rec
 from app.record import ops
 from app.record.ops import OpBy
 from app.record.schema import OpProfile, OpStatus, RunRecord, RunStatus
+from app.report.ops_bars import chart_bars
 from app.state.ops_view import NOT_ASKED
 from app.state.run_setup import RunSetupState
 from app.views.export import ComparisonFigure, comparison_image
@@ -191,6 +192,10 @@ def test_png_export_has_the_op_type_chart(qtbot, profiled_runs):
     image = comparison_image([a, b], ["1 thread", "2 threads"], 0, "dark")
     assert (image.width(), image.height()) == (1600, 1000)
     assert ComparisonFigure([record(None), record(None)], ["x", "y"], 0, dark=False).op_types is None
+    one = ComparisonFigure([record(None), a], ["plain", "1 thread"], 0, dark=False)  # nothing to compare with:
+    assert "The baseline plain has no operator profile" in one.op_types.diff.message  # why, and the top operators
+    assert one.op_types.bars.bars == chart_bars(a.op_profile, OpBy.NODE, 8)
+    assert one.op_types.bars.title == "Slowest operators on 1 thread (time per inference)"
 
 
 def test_operator_profile_checkbox_binds_run_options(qtbot, tmp_path):

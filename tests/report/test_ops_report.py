@@ -9,10 +9,12 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from app.record import ops
+from app.record.ops import OpBy
 from app.record.schema import OpProfile
 from app.report import ops_compare
 from app.report.comparison import compare_rows
 from app.report.html import render_report
+from app.report.ops_bars import chart_bars
 from app.report.ops_svg import top_ops_svg, type_diff_svg
 from app.report.palette import DARK, LIGHT, device_kind
 from app.report.svg import comparison_svg
@@ -76,6 +78,10 @@ def test_comparison_svg_carries_the_op_type_chart_only_when_asked():
     ET.fromstring(svg)  # well-formed
     plain = [record(None), record(None)]
     assert "Time per op type" not in comparison_svg(plain, names, compare_rows(plain, names))
+    one = [record(None), a]  # a baseline without a profile: the reason, then the other run's top operators
+    svg = comparison_svg(one, names, compare_rows(one, names))
+    assert "The baseline cpu has no operator profile" in svg and "Slowest operators on qnn" in svg
+    assert len(_bars(svg)) == len(chart_bars(a.op_profile, OpBy.NODE)) + 1  # + the legend swatch
 
 
 def test_html_report_has_each_runs_operators_and_the_op_type_section():
