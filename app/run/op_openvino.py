@@ -6,6 +6,13 @@ OPTIMIZED_OUT), real and CPU time in seconds. The exec type names the kernel
 and its precision (`brgconv_avx512_bf16`, `jit_uni_f32`, `ref_any_I8`). The
 CPU plugin reports a node fused into a neighbour as NOT_RUN with exec type
 `undef`: its time is in the node it was fused into.
+
+The times are running means, not the last inference's: after the k-th
+inference on a request each node reports its mean over inferences 1..k (seen
+on OpenVINO 2026.4 CPU: a node that took 6.5 ms on the first inference and
+~8 us after reads 6.54, 3.28, 2.19, 1.64 ms). So the time over the kept
+inferences d+1..n is n x mean_n - d x mean_d, and there is no per-inference
+op sum to take a median of.
 """
 
 from __future__ import annotations
@@ -47,31 +54,33 @@ def _seconds(value: object, item: PerfCount) -> float:
     return float(value)
 
 
+def _node(item: PerfCount, status: OpStatus, device: str, order: int) -> OpNodeTime:
+    return OpNodeTime(name=item.node_name, op_type=item.node_type, provider=PROVIDER, device=device,
+                      exec_type=item.exec_type, precision=precision_of(item.exec_type), status=status, order=order)
+
+
 def parse_counts(runs: list[list[PerfCount]], drop_runs: int, device: str) -> list[OpNodeTime]:
-    """Per-node totals over the inferences after the first `drop_runs`, in the runtime's node order."""
-    kept = runs[drop_runs:]
-    if not kept:
-        raise PerfCountError(f"{len(runs)} inferences profiled; {drop_runs} were to be dropped as warm-up")
-    nodes: dict[str, OpNodeTime] = {}
-    for run in kept:
-        for item in run:
-            status = _status(item)
-            node = nodes.get(item.node_name)
-            if node is None:
-                node = nodes[item.node_name] = OpNodeTime(
-                    name=item.node_name, op_type=item.node_type, provider=PROVIDER, device=device,
-                    exec_type=item.exec_type, precision=precision_of(item.exec_type), status=status, order=len(nodes))
-            if status is OpStatus.EXECUTED:
-                node.status = OpStatus.EXECUTED  # executed in any run: it has a time
-                node.calls += 1
-                node.total_s = (node.total_s or 0.0) + _seconds(item.real_time_s, item)
-                node.cpu_time_s = (node.cpu_time_s or 0.0) + _seconds(item.cpu_time_s, item)
-    for node in nodes.values():  # cpu_time per inference, like time_s
-        if node.cpu_time_s is not None:
-            node.cpu_time_s /= len(kept)
-    return list(nodes.values())
+    """Per-node totals over the inferences after the first `drop_runs`, in the runtime's node order.
+
+    `runs[k]` is what the request reported after its (k+1)-th inference: running means (see above).
+    """
+    n, d = len(runs), drop_runs
+    if n <= d:
+        raise PerfCountError(f"{n} inferences profiled; {d} were to be dropped as warm-up")
+    before = {i.node_name: i for i in runs[d - 1]} if d else {}
+    nodes = []
+    for order, item in enumerate(runs[-1]):
+        status = _status(item)
+        node = _node(item, status, device, order)
+        if status is OpStatus.EXECUTED:
+            prev = before.get(item.node_name)
+            node.calls = n - d
+            node.total_s = _kept_total(item.real_time_s, prev.real_time_s if prev else 0.0, n, d, item)
+            node.cpu_time_s = _kept_total(item.cpu_time_s, prev.cpu_time_s if prev else 0.0, n, d, item) / (n - d)
+        nodes.append(node)
+    return nodes
 
 
-def run_sums(runs: list[list[PerfCount]]) -> list[float]:
-    """Each inference's executed node times added up (seconds)."""
-    return [math.fsum(_seconds(i.real_time_s, i) for i in run if i.status == "EXECUTED") for run in runs]
+def _kept_total(mean_n: float, mean_d: float, n: int, d: int, item: PerfCount) -> float:
+    """n x mean_n - d x mean_d, the time of inferences d+1..n (>= 0: the means are rounded to 1 us)."""
+    return max(0.0, n * _seconds(mean_n, item) - d * _seconds(mean_d, item))

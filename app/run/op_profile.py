@@ -37,6 +37,8 @@ DROP_RUNS = 2  # the profiling session's own warm-up: first calls, allocations, 
 MIN_RUNS, MAX_RUNS = 3, 50
 BUDGET_S = 2.0  # aim for about this much profiled inference time
 CPU_EP = "CPUExecutionProvider"
+OV_MEANS_NOTE = ("OpenVINO reports each node's running mean, not each inference: node times are the mean over the "
+                 "kept inferences, and the gap compares their sum (a mean) with the timed p50")
 
 
 def runs_for(p50_s: float | None) -> int:
@@ -122,7 +124,7 @@ def from_raw(raw, target: Target, drop_runs: int, wall_s: list[float]) -> OpProf
         profile = OpProfile(available=True, source=OpSource.OPENVINO_PERF_COUNTS,
                             sources=[OpSource.OPENVINO_PERF_COUNTS], runs_profiled=len(raw.perf_counts) - drop_runs,
                             nodes=nodes, profiled_inference_s=statistics.fmean(wall_s) if wall_s else None,
-                            sum_of_ops_p50_s=_median(op_openvino.run_sums(raw.perf_counts[drop_runs:])))
+                            notes=[OV_MEANS_NOTE])
     profile.engine = raw.engine
     profile.warmup_dropped = drop_runs
     profile.notes = [*profile.notes, *raw.notes]
