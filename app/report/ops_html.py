@@ -43,7 +43,7 @@ def op_profile_html(r: RunRecord, theme: str = "auto") -> str:
         return head + f'<p class="warn">Operator profile unavailable: {esc(why)}.</p>'
     source = ", ".join(s.value for s in (p.sources or ([p.source] if p.source else []))) or "?"
     lines = [f"{source}: {p.runs_profiled} inferences profiled after {p.warmup_dropped} dropped, in a separate "
-             "session with the profiler on.", gap_line(p) + "."]
+             "session with the profiler on.", gap_line(p)[:1].upper() + gap_line(p)[1:] + "."]
     if p.reason:
         lines.append(f"Not broken down: {p.reason}")
     lines += [f"Note: {n}" for n in p.notes]
