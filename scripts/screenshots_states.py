@@ -6,7 +6,8 @@ States: a model whose input dims are all '?' in the shape editor; the image
 presets with a scalar value set; the comparison after Run on All Targets; the
 results of a run that failed before its first measured inference; a
 CPU-target run; a 1 s run with the time axis fitted to it; a small-sample run
-(2 inferences). The models are built with onnx.helper (tests/gui/models.py),
+(2 inferences); the Operators tab (a QNN run with a CPU fallback in the middle, an
+OpenVINO run by op type) and the comparison's op-type chart. The models are built with onnx.helper (tests/gui/models.py),
 settings and run records go to a temporary folder, never the user's.
 """
 
@@ -47,6 +48,7 @@ def main() -> int:
     only = {s.strip() for s in args.only.split(",") if s.strip()}
 
     from PySide6.QtCore import QSettings
+    from record_op_profiles import two_partitions  # the sibling script's two-QNN-partition model
 
     from app.gui import _make_app
     from app.views import theme
@@ -62,7 +64,8 @@ def main() -> int:
     settings.setValue("first_launch_done", True)
     paths = {name: model_zoo.save(build(), tmp, name) for name, build in (
         ("open_image_net", models.open_image_net), ("scaled_image_net", models.scaled_image_net),
-        ("reshape_trap", models.reshape_trap), ("conv_net", model_zoo.conv_net))}
+        ("reshape_trap", models.reshape_trap), ("conv_net", model_zoo.conv_net),
+        ("two_partitions", two_partitions))}
     window = MainWindow(settings, sample_model=None)
     window.resize(width, height)
     window.show()
@@ -157,9 +160,52 @@ def main() -> int:
         run(window.workflow.run_selected)
         results_view(True)
         shoot(app, window, out / "14-results-small-sample.png")
+    if only & {"17", "18", "19"} or not only:
+        operators(app, window, out, open_model, run, results_view, want)
     results_view(False)
     window.close()
     return 0
+
+
+def operators(app, window, out: Path, open_model, run, results_view, want) -> None:
+    """17: a QNN run with a CPU node between two partitions; 18: OpenVINO by op type, Convolution clicked;
+    19: the comparison's op-type chart (ort/cpu on 1 thread vs 2)."""
+    setup = window.setup_panel
+    setup.op_profile.setChecked(True)
+    setup.iterations.setValue(100)
+    tabs = window.result_tabs
+    if want("17") and setup.select_target("ort/qnn/htp-emulator"):
+        open_model("two_partitions")
+        run(window.workflow.run_selected)
+        results_view(True)
+        tabs.setCurrentWidget(window.operators)
+        shoot(app, window, out / "17-operators-qnn.png")
+    open_model("conv_net")
+    if want("18") and setup.select_target("ov/cpu"):
+        run(window.workflow.run_selected)
+        results_view(True)
+        tabs.setCurrentWidget(window.operators)
+        window.operators.by_type.click()
+        window.operators.state.select_type("Convolution")
+        shoot(app, window, out / "18-operators-by-type.png")
+        window.operators.by_node.click()
+    if want("19") and setup.select_target("ort/cpu"):
+        shown: list = []
+        window.comparison_shown.connect(shown.append)
+        records = []
+        for threads in (1, 2):
+            setup.threads.setValue(threads)
+            records += run(window.workflow.run_selected)
+        setup.threads.setValue(0)
+        window.history_controller.show_comparison(records, [f"ort/cpu, {n} thread{'s' * (n > 1)}" for n in (1, 2)])
+        wait_for(app, lambda: shown, 30, "the comparison")
+        size = window.size()
+        window.resize(1440, 1000)  # a desktop screen: the op-type chart under the latency charts
+        window.compare_view.split.setSizes([300, 300, 90, 80])  # the user drags the op-type chart open
+        shoot(app, window, out / "19-comparison-op-types.png")
+        window.resize(size)
+    tabs.setCurrentIndex(0)
+    setup.op_profile.setChecked(False)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ COMMANDS = {
     "run": "Profile a model on one target and write a run record.",
     "compile": "Compile a model ahead of time for one target's EP (an EP-context model).",
     "compare": "Compare run records side by side.",
+    "ops": "Show the operator profile of a run recorded with --op-profile.",
     "history": "List, show, rename, delete and import stored runs.",
     "monitor": "Print live telemetry (utilisation, power, temperature) without a model.",
     "gui": "Open the desktop app.",

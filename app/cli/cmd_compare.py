@@ -127,7 +127,8 @@ def _write_outputs(args: argparse.Namespace, records: list[RunRecord], names: li
         written["html"] = str(rec.write_atomic(args.html, html, "--html"))
     if args.svg is not None:
         from app.report.svg import comparison_svg
-        written["svg"] = str(rec.write_atomic(args.svg, comparison_svg(records, names, rows, theme=args.theme), "--svg"))
+        svg = comparison_svg(records, names, rows, theme=args.theme, baseline=args.baseline)
+        written["svg"] = str(rec.write_atomic(args.svg, svg, "--svg"))
     if args.png is not None:
         render_png(records, names, args.baseline, args.png, args.theme)
         written["png"] = args.png
@@ -159,6 +160,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
         recommendation,
         recommendation_line,
     )
+    from app.report.ops_text import compare_lines
 
     records, names, files = load_runs(args.runs)
     rows = compare_rows(records, names, args.baseline)
@@ -174,6 +176,8 @@ def run(args: argparse.Namespace) -> ExitStatus:
         return ExitStatus.OK
     print(format_table(rows))  # record text is untrusted: every line below goes through terminal_safe
     print(terminal_safe(recommendation_line(records, names, args.baseline)))
+    for line in compare_lines(records, names, args.baseline):  # --op-profile runs: op types that changed most
+        print(terminal_safe(line))
     for d in diffs:
         values = ", ".join(f"{n}={_short(v)}" for n, v in zip(names, d.values, strict=True))
         print(terminal_safe(f"DIFFERS {d.section}.{d.key}: {values}"))

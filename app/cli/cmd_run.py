@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+from app.cli import run_trace
 from app.common.errors import ExitStatus, UserError
 from app.common.text import terminal_safe
 from app.record.schema import Phase, RunRecord, RunStatus
@@ -56,6 +57,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet-check", nargs="?", type=float, const=QUIET_CHECK_DEFAULT_S, default=d.quiet_check_s,
                    metavar="S", help="before warm-up, wait until other processes leave the CPU quiet, at most S s "
                                      f"(default {QUIET_CHECK_DEFAULT_S:g}); the record says how long and whether it did")
+    p.add_argument("--op-profile", action="store_true", default=d.op_profile,
+                   help="after the timed loop, profile each operator in a separate session (docs/op-profile.md)")
+    p.add_argument("--trace", metavar="OUT.json", help="write a Chrome/Perfetto trace of the operator profile and "
+                                                       "telemetry (implies --op-profile)")
     p.add_argument("--no-telemetry", action="store_true", help="do not sample utilisation/power/temperature")
     p.add_argument("--out", "-o", metavar="RUN.json", help="write the run record here (atomically)")
     p.add_argument("--json", action="store_true", help="print the run record as JSON instead of a summary")
@@ -72,6 +77,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         seed=args.seed, ep_options=parse_key_values(args.ep_option, "--ep-option"), strict=args.strict,
         threads=args.threads, io_binding=args.io_binding, check_outputs=args.check_outputs,
         cache_dir=args.cache_dir, stall_timeout_s=args.timeout, quiet_check_s=args.quiet_check,
+        op_profile=args.op_profile or args.trace is not None,
     )
 
 
@@ -90,6 +96,9 @@ def run(args: argparse.Namespace) -> ExitStatus:
     target = find_target(spec.target_id)  # unknown or not-ready target: one line listing the valid ids
     if args.out is not None:
         rec.check_writable(args.out)  # fail before a long run, not after
+    trace = run_trace.TraceRequest.check(args.trace)  # --trace: checked here too, not after the run
+    if trace:
+        spec.profile_dir = trace.folder
     sampler = None if args.no_telemetry else _start_sampler()
     run = ProfileRun(spec, sampler=sampler, target=target)
     progress = None if args.quiet else _Progress(spec)
@@ -112,6 +121,8 @@ def run(args: argparse.Namespace) -> ExitStatus:
                 sampler.stop()
         if progress:
             progress.done()
+        if trace:
+            trace.write(record)
         return _report(record, args, ExitStatus.TERMINATED if stop.received else ExitStatus.CANCELLED)
 
 

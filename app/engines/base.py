@@ -34,6 +34,8 @@ class SessionSettings:
     guessed_dims: dict[str, list[int]] = field(default_factory=dict)
     # The model's own quantisation, e.g. "int8 (QOperator, dynamic quantisation)" (app.model.model_card).
     quant_label: str = ""
+    # A profiling session (--op-profile): the runtime's profiler on, its files written into this folder.
+    profile_dir: str | None = None
 
 
 @dataclass
@@ -108,6 +110,32 @@ class SessionFacts:
     compiled: CompiledModel | None = None  # the model is an EP context (compiled ahead)
 
 
+@dataclass(frozen=True)
+class PerfCount:
+    """One node of OpenVINO's InferRequest.get_profiling_info() for one inference (times in seconds)."""
+
+    node_name: str
+    node_type: str
+    exec_type: str
+    status: str  # EXECUTED | NOT_RUN | OPTIMIZED_OUT
+    real_time_s: float
+    cpu_time_s: float
+
+
+@dataclass
+class RawProfile:
+    """What a profiling session's runtime produced, unparsed (app.run.op_profile parses it)."""
+
+    engine: str
+    trace_path: str | None = None  # ONNX Runtime: the end_profiling() JSON trace
+    ep_csv_path: str | None = None  # QNN EP: the profiling_file_path CSV (when the EP wrote one)
+    # OpenVINO: per profiled inference, get_profiling_info()
+    perf_counts: list[list[PerfCount]] = field(default_factory=list)
+    # The accelerator's subgraphs as ORT assigned them: each a list of (node name, op type), in graph order
+    partitions: list[list[tuple[str, str]]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
 class EngineSession(ABC):
     facts: SessionFacts
     placement: Placement | None
@@ -126,6 +154,13 @@ class EngineSession(ABC):
         With io_binding the inputs are bound once and outputs preallocated, so
         the loop measures compute without per-call input copies.
         """
+
+    def after_profiled_run(self) -> None:  # noqa: B027 - optional hook
+        """In a profiling session: collect what the runtime holds for the inference just run (OpenVINO)."""
+
+    def end_profile(self) -> RawProfile | None:
+        """In a profiling session: stop profiling and hand over the raw profile (None: this engine has none)."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

@@ -28,9 +28,10 @@ from app.engines import (
     ort_errors,
     ort_facts,
     ort_policy,
+    ort_profile,
     static_inputs,
 )
-from app.engines.base import Engine, EngineSession, Placement, SessionFacts, SessionSettings
+from app.engines.base import Engine, EngineSession, Placement, RawProfile, SessionFacts, SessionSettings
 from app.engines.ort_options import CPU, DML, QNN, QNN_SOC, merge_options, precision
 
 ENGINE = "onnxruntime"
@@ -50,6 +51,7 @@ class OrtSession(EngineSession):
         self.settings = settings or SessionSettings()
         self._outputs = [o.name for o in sess.get_outputs()]
         self._keepalive: list[Any] = []  # OrtValues that bound numpy memory must outlive the binding
+        self.options: dict[str, str] = {}  # the EP options the session was created with
 
     def output_names(self) -> list[str]:
         return list(self._outputs)
@@ -104,6 +106,11 @@ class OrtSession(EngineSession):
             return "dml", device_id
         return "cpu", 0  # CPU-memory EPs: CPU, QNN (HTP shares host memory), OpenVINO
 
+    def end_profile(self) -> RawProfile | None:
+        if not self.settings.profile_dir:
+            return None
+        return ort_profile.end(self.sess, self.target.provider, self.options)
+
     def close(self) -> None:
         self._keepalive.clear()
         self.sess = None  # type: ignore[assignment]
@@ -125,6 +132,7 @@ class OnnxRuntimeEngine(Engine):
         if compiled is not None:  # an EP context compiled ahead: check it can load here, never re-cache it
             notes += ort_compile.check_loadable(compiled, model_path, target, isolated=not ort_compat.safe_in_process())
         plan = None if compiled else ort_facts.plan_cache(model_path, target, options, settings)
+        options = ort_profile.ep_options(target.provider, options, settings)  # after the cache key
         fixed = None if compiled else _fixed_copy(model_path, target, settings)
         t0 = time.perf_counter()
         sess = self._create_cached(model_path, target, options, settings, plan, notes, fixed)
@@ -134,6 +142,7 @@ class OnnxRuntimeEngine(Engine):
             session.facts.effective_options["fixed_input_dims"] = ", ".join(fixed[1])
         if compiled is not None:
             compiled.load_s, session.facts.compiled, session.facts.cache = load_s, compiled, "hit"
+        session.options = options
         return session
 
     def _create_cached(self, model_path: str, target: Target, options: dict[str, str], settings: SessionSettings,
@@ -201,6 +210,7 @@ def _session_options(target: Target, settings: SessionSettings, plan: ort_facts.
         so.add_free_dimension_override_by_name(dim, int(value))
     if strict:
         so.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
+    ort_profile.enable(so, settings)
     if plan is not None and plan.state == "miss":
         so.add_session_config_entry("ep.context_enable", "1")
         so.add_session_config_entry("ep.context_file_path", str(plan.context_path))

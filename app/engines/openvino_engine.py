@@ -20,7 +20,15 @@ import openvino as ov
 from app.common.cpuinfo import cpu_model_name
 from app.common.errors import ModelError, TargetError, UserError
 from app.common.targets import READY, UNAVAILABLE, Target
-from app.engines.base import Engine, EngineSession, Placement, SessionFacts, SessionSettings
+from app.engines.base import (
+    Engine,
+    EngineSession,
+    PerfCount,
+    Placement,
+    RawProfile,
+    SessionFacts,
+    SessionSettings,
+)
 from app.engines.ort_options import ov_precision_name
 
 ENGINE = "openvino"
@@ -67,6 +75,8 @@ class OpenVinoSession(EngineSession):
         self._outputs = list(compiled.outputs)
         self._request = compiled.create_infer_request()
         self._keepalive: list[Any] = []  # numpy arrays whose memory the request's tensors share
+        self._profiled: Any = None  # a profiling session: the request whose perf counts are collected
+        self._perf_counts: list[list[PerfCount]] = []
 
     def output_names(self) -> list[str]:
         return [_port_name(port, i, "output") for i, port in enumerate(self._outputs)]
@@ -91,7 +101,17 @@ class OpenVinoSession(EngineSession):
         # share_outputs=True: hand back views of the output tensors, no copy per inference.
         runner = functools.partial(request.infer, None, False, True)
         runner.fetch_outputs = functools.partial(_fetch, request, len(self._outputs))  # type: ignore[attr-defined]
+        self._profiled = request
         return runner
+
+    def after_profiled_run(self) -> None:
+        if self.settings.profile_dir and self._profiled is not None:
+            self._perf_counts.append(perf_counts(self._profiled))
+
+    def end_profile(self) -> RawProfile | None:
+        if not self.settings.profile_dir:
+            return None
+        return RawProfile(engine=ENGINE, perf_counts=self._perf_counts)
 
     def close(self) -> None:
         self._keepalive.clear()
@@ -247,7 +267,15 @@ def _config(target: Target, settings: SessionSettings) -> dict[str, str]:
     if settings.cache_dir:
         Path(settings.cache_dir).expanduser().mkdir(parents=True, exist_ok=True)
         config["CACHE_DIR"] = str(Path(settings.cache_dir).expanduser())
+    if settings.profile_dir:  # a profiling session (--op-profile)
+        config["PERF_COUNT"] = "YES"
     return config
+
+
+def perf_counts(request: Any) -> list[PerfCount]:
+    """InferRequest.get_profiling_info() of the last inference as plain data (seconds)."""
+    return [PerfCount(p.node_name, p.node_type, p.exec_type, p.status.name, p.real_time.total_seconds(),
+                      p.cpu_time.total_seconds()) for p in request.get_profiling_info()]
 
 
 def _compile(model: Any, device: str, config: dict[str, str]) -> Any:

@@ -17,6 +17,7 @@ import numpy as np
 
 from app.common.errors import ErrorKind, UserError
 from app.record.conditions import Conditions
+from app.record.op_schema import EpCounter, OpGroupTime, OpNodeTime, OpProfile, OpSource, OpStatus  # noqa: F401
 from app.record.selection import CompiledModelInfo, PolicyChoiceInfo
 from app.record.typed import FloatArray, Section
 
@@ -42,6 +43,7 @@ class Phase(str, enum.Enum):
     WARMUP = "warmup"
     MEASURE = "measure"
     OUTPUT_CHECK = "output_check"
+    OP_PROFILE = "op_profile"  # --op-profile: the separate profiling session after the timed loop
 
     def __str__(self) -> str:  # "load", not "Phase.LOAD", in f-strings on every Python version
         return self.value
@@ -172,6 +174,8 @@ class RunSettings(Section):
     stall_timeout_s: float = 600.0
     # --quiet-check: before warm-up, wait up to this long for other processes' CPU use to settle.
     quiet_check_s: float | None = None
+    # After the timed loop, profile each operator in a separate session (the record's op_profile section).
+    op_profile: bool = False
 
     ALWAYS = ("iterations", "duration_s", "threads", "cache_dir", "until_steady")
 
@@ -432,6 +436,7 @@ class RunRecord(Section):
     telemetry: Telemetry = field(default_factory=Telemetry)
     energy: Energy | None = None
     conditions: Conditions | None = None  # app/record/conditions.py; None in records before it existed
+    op_profile: OpProfile | None = None  # --op-profile (app.record.op_schema); None: not asked for
     warnings: list[RunWarning] = field(default_factory=list)
     error: RunError | None = None
     worker_pid: int | None = None

@@ -252,14 +252,16 @@ def _sustained(r: RunRecord) -> str:
     return f"<p>{esc(text)}</p>"
 
 
-def run_details(r: RunRecord, name: str, is_baseline: bool) -> str:
-    """One run's section: overview, phases, latency, placement, outputs, telemetry, energy, warnings."""
+def run_details(r: RunRecord, name: str, is_baseline: bool, theme: str = "auto") -> str:
+    """One run's section: overview, phases, latency, placement, outputs, operators, telemetry, energy, warnings."""
+    from app.report.ops_html import op_profile_html  # it builds on this module's table()
+
     inputs = [[i.name, i.dtype, i.shape, i.source] for i in r.inputs]
     warns = "".join(f'<li class="warn">{esc(w.text)}</li>' for w in r.warnings)
     parts = [
         f"<details open><summary>{esc(name)}{' (baseline)' if is_baseline else ''}</summary>",
         _overview(r), "<h3>Phases</h3>", _phases(r), "<h3>Latency</h3>", _latency(r), _sustained(r),
-        "<h3>Placement and precision</h3>", _placement(r), "<h3>Output check</h3>", _output_check(r),
+        "<h3>Placement and precision</h3>", _placement(r), "<h3>Output check</h3>", _output_check(r), op_profile_html(r, theme),
         "<h3>Inputs</h3>", table(["input", "dtype", "shape", "source"], inputs),
         "<h3>Telemetry and energy</h3>", _telemetry(r), _energy(r),
         "<h3>Settings</h3>", table(["setting", "value"], [[k, v] for k, v in r.settings.to_json().items()]),
@@ -271,6 +273,8 @@ def run_details(r: RunRecord, name: str, is_baseline: bool) -> str:
 def render_report(records: list[RunRecord], names: list[str], baseline: int = 0, *, theme: str = "auto",
                   title: str | None = None, generated_utc: str | None = None) -> str:
     """The whole report page as one HTML string."""
+    from app.report.ops_html import type_diff_html
+
     if theme not in THEMES:
         raise ValueError("theme must be auto, light or dark")
     rows = compare_rows(records, names, baseline)
@@ -289,8 +293,8 @@ def render_report(records: list[RunRecord], names: list[str], baseline: int = 0,
     parts += ["<h2>Comparison</h2>", _comparison_table(rows, records, baseline),
               "<h2>What differs between the runs</h2>", _differences_table(records, names, baseline),
               "<h2>Charts</h2>", latency_cdf_svg(records, names, theme=theme),
-              metric_bars_svg(rows, theme=theme), "<h2>Runs</h2>"]
-    parts += [run_details(r, name, i == baseline) for i, (name, r) in enumerate(zip(names, records, strict=True))]
+              metric_bars_svg(rows, theme=theme), type_diff_html(records, names, baseline, theme), "<h2>Runs</h2>"]
+    parts += [run_details(r, name, i == baseline, theme) for i, (name, r) in enumerate(zip(names, records, strict=True))]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -33,9 +33,27 @@ class Palette:
     throughput: str
     series: tuple[str, ...]  # one per run / device curve, in order
     phases: dict[str, str] = field(default_factory=dict)  # phase -> translucent fill (#RRGGBBAA)
+    devices: dict[str, str] = field(default_factory=dict)  # device kind (DEVICE_KINDS) -> operator bar colour
 
     def series_color(self, i: int) -> str:
         return self.series[i % len(self.series)]
+
+    def device_color(self, device: str) -> str:
+        """The colour of an operator that ran on `device` ('CPU', 'NPU', 'Hexagon HTP emulator', ...)."""
+        return self.devices[device_kind(device)]
+
+
+# Operator charts colour each bar by the kind of device its op ran on: the same in the app, a PNG, SVG, HTML.
+DEVICE_KINDS = ("CPU", "GPU", "NPU", "other")
+_NPU_WORDS = ("NPU", "HTP", "HEXAGON", "VPU", "DSP")
+
+
+def device_kind(device: str) -> str:
+    """'CPU', 'GPU', 'NPU' (an NPU, or its emulator: 'Hexagon HTP emulator') or 'other'."""
+    up = device.upper()
+    if any(w in up for w in _NPU_WORDS):
+        return "NPU"
+    return next((k for k in ("GPU", "CPU") if k in up), "other")
 
 
 LIGHT = Palette(
@@ -45,6 +63,7 @@ LIGHT = Palette(
     series=("#2f6fde", "#e8710a", "#0f9d58", "#d93025", "#7b3fd0", "#00838f", "#c2185b", "#6d4c41"),
     phases={"load": "#9e9e9e22", "compile": "#ff980033", "first_inference": "#9c27b022",
             "warmup": "#ffc10733", "measure": "#4caf5018", "output_check": "#03a9f422"},
+    devices={"CPU": "#2f6fde", "GPU": "#e8710a", "NPU": "#0f9d58", "other": "#7b3fd0"},
 )
 
 DARK = Palette(
@@ -54,6 +73,7 @@ DARK = Palette(
     series=("#6ea8ff", "#ffab40", "#4cd08a", "#ff6b6b", "#c29bff", "#4dd0e1", "#f06292", "#bcaaa4"),
     phases={"load": "#9e9e9e22", "compile": "#ff980033", "first_inference": "#ce93d822",
             "warmup": "#ffd54f2a", "measure": "#81c78418", "output_check": "#4fc3f722"},
+    devices={"CPU": "#6ea8ff", "GPU": "#ffab40", "NPU": "#4cd08a", "other": "#c29bff"},
 )
 
 PALETTES = {"light": LIGHT, "dark": DARK}

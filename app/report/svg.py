@@ -44,6 +44,7 @@ def _palette_css(p: Palette) -> str:
              f".apc-gap{{fill:none;stroke:{p.muted};stroke-dasharray:4 3}}"]
     for i, c in enumerate(p.series):
         rules += [f".apc-l{i}{{stroke:{c};fill:none;stroke-width:2}}", f".apc-b{i}{{fill:{c}}}"]
+    rules += [f".apc-d{kind}{{fill:{c}}}" for kind, c in p.devices.items()]  # operator bars, by device kind
     return "".join(rules)
 
 
@@ -217,9 +218,25 @@ def metric_bars_svg(rows: list[ComparisonRow], *, theme: str = "auto", width: in
 
 
 def comparison_svg(records: list[RunRecord], names: list[str], rows: list[ComparisonRow], *, theme: str = "auto",
-                   width: int = 760) -> str:
-    """Both charts in one SVG file (for `aipcprof compare --svg`); groups, not nested <svg> (SVG Tiny)."""
+                   width: int = 760, baseline: int = 0) -> str:
+    """Both charts in one SVG file (for `aipcprof compare --svg`); groups, not nested <svg> (SVG Tiny). When a
+    run has an operator profile, the op-type difference of the baseline and another run follows."""
+    from app.report.ops_compare import profiled, type_diff
+    from app.report.ops_svg import top_ops_body, type_diff_body
+
     cdf, h1 = _cdf_body(records, names, width, 300)
     bars, h2 = _bars_body(rows, width)
     body = ["<g>", *cdf, f'</g><g transform="translate(0,{h1})">', *bars, "</g>"]
-    return _svg(width, h1 + h2, "Comparison charts", body, theme)
+    diff = type_diff(records, names, baseline)
+    height = h1 + h2
+    if diff is not None:
+        ops_body, h3 = type_diff_body(diff, width)
+        body += [f'<g transform="translate(0,{height})">', *ops_body, "</g>"]
+        height += h3
+        shown = profiled(records) if diff.message else []
+        if shown:  # nothing to compare: the slowest operators of the first run that has them
+            top_body, h4 = top_ops_body(records[shown[0]].op_profile, width,
+                                        title=f"Slowest operators on {names[shown[0]]} (time per inference)")
+            body += [f'<g transform="translate(0,{height})">', *top_body, "</g>"]
+            height += h4
+    return _svg(width, height, "Comparison charts", body, theme)

@@ -17,6 +17,7 @@ from app.record.schema import (
     InputInfo,
     LatencyStats,
     ModelInfo,
+    OpProfile,
     OutputCheck,
     Phase,
     PhaseTiming,
@@ -101,6 +102,9 @@ class RecordBuilder:
     def set_output_check(self, check: OutputCheck) -> None:
         self.record.output_check = check
 
+    def set_op_profile(self, profile: OpProfile) -> None:
+        self.record.op_profile = profile
+
     def cancelled(self) -> None:
         self._cancelled = True
 
@@ -126,6 +130,7 @@ class RecordBuilder:
         r.worker_log = native_log.kept(r.worker_log)
         _placement_warnings(r)
         _output_warnings(r)
+        _op_profile_gap(r)
         return r
 
     def _telemetry(self, sampler, count: int) -> None:
@@ -158,6 +163,15 @@ def _conditions(r: RunRecord, quiet: QuietCheck | None) -> None:
         conditions.finish(r, quiet)
     except Exception as e:  # the conditions must never cost the user their record
         r.warn(WarningKind.OTHER, f"measurement conditions could not be judged: {e.__class__.__name__}: {e}")
+def _op_profile_gap(r: RunRecord) -> None:
+    """--op-profile: the gap to the timed p50; a run that ended before the profiling pass says so."""
+    from app.record.ops import set_gap
+
+    if r.op_profile is not None:
+        set_gap(r.op_profile, r.latency.p50)
+    elif r.settings.op_profile:
+        r.op_profile = OpProfile(available=False, reason=f"the run ended ({r.status.value}) before the "
+                                                         f"operator-profile pass")
 
 
 def _sustained(r: RunRecord) -> Sustained | None:

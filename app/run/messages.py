@@ -16,7 +16,16 @@ from typing import Any, get_args
 
 from app.common.errors import ErrorKind
 from app.record.conditions import Conditions, QuietCheck
-from app.record.schema import InputInfo, ModelInfo, OutputCheck, Phase, Placement, SessionInfo, SteadyState
+from app.record.schema import (
+    InputInfo,
+    ModelInfo,
+    OpProfile,
+    OutputCheck,
+    Phase,
+    Placement,
+    SessionInfo,
+    SteadyState,
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,10 @@ class ConditionsMeasured:
     """The counters' view of the measured loop (app.run.conditions.window_section)."""
 
     value: Conditions
+class OpProfiled:
+    """--op-profile: the operator profile from the separate profiling session (app.run.op_profile)."""
+
+    value: OpProfile
 
 
 @dataclass(frozen=True)
@@ -114,5 +127,6 @@ class WorkerDone:
 
 
 WorkerMessage = (PhaseStarted | PhaseEnded | LatencyBatch | ModelIdentity | InputsResolved | SessionOpened
-                 | SteadyReached | OutputChecked | QuietProgress | ConditionsMeasured | WorkerFailed | WorkerDone)
+                 | SteadyReached | OutputChecked | QuietProgress | ConditionsMeasured | OpProfiled | WorkerFailed
+                 | WorkerDone)
 MESSAGE_TYPES: tuple[type, ...] = get_args(WorkerMessage)  # every message class

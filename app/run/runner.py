@@ -44,6 +44,7 @@ from app.run.messages import (
     InputsResolved,
     LatencyBatch,
     ModelIdentity,
+    OpProfiled,
     OutputChecked,
     Phase,
     PhaseEnded,
@@ -246,6 +247,8 @@ class ProfileRun:
                 if msg.result is not None:
                     b.set_quiet_check(msg.result)
                 return [RunSettling(msg.other_cpu, msg.waited_s, msg.bound_s)]
+            case OpProfiled():
+                b.set_op_profile(msg.value)
             case WorkerFailed():
                 self._ending_since = time.monotonic()
                 return [self._failed(msg.message, msg.hint, msg.kind, detail=msg.detail)]

@@ -16,6 +16,7 @@ from app.record.schema import RunSettings
 class RunSpec(RunSettings):
     model_path: str = ""
     log_path: str | None = None  # where the worker's native stdout/stderr go (set by the runner)
+    profile_dir: str | None = None  # --op-profile: keep the runtime's raw profile files here (--trace); else a temp dir
 
     def validate(self) -> RunSpec:
         """The checks a spec built without RunOptions (tests, tools) must pass too; RunOptions has the full set."""

@@ -59,6 +59,7 @@ class RunOptions:
     cache_dir: str | None = _SETTINGS.cache_dir  # EP context / compiled-model cache folder
     stall_timeout_s: float = _SETTINGS.stall_timeout_s  # seconds without progress before the worker is declared hung
     quiet_check_s: float | None = _SETTINGS.quiet_check_s  # wait up to this long for a quiet machine (None: don't)
+    op_profile: bool = _SETTINGS.op_profile  # profile each operator after the timed loop (separate session)
 
     def validate(self, labels: Mapping[str, str] | None = None) -> RunOptions:
         """Raise OptionError for the first bad value, naming it with `labels` (default: the CLI's flags)."""
@@ -122,6 +123,7 @@ class RunOptions:
             seed=self.seed, ep_options=dict(self.ep_options), strict=self.strict, threads=self.threads,
             io_binding=self.io_binding, check_outputs=self.check_outputs, cache_dir=self.cache_dir,
             until_steady=self.until_steady, stall_timeout_s=self.stall_timeout_s, quiet_check_s=self.quiet_check_s,
+            op_profile=self.op_profile,
         ).validate()
 
     def copy(self, **changes) -> RunOptions:
@@ -190,6 +192,7 @@ CLI_LABELS: dict[str, str] = {
     "ep_options": "--ep-option", "strict": "--strict", "threads": "--threads", "io_binding": "--io-binding",
     "check_outputs": "--no-output-check", "cache_dir": "--cache-dir", "stall_timeout_s": "--timeout",
     "quiet_check_s": "--quiet-check",
+    "op_profile": "--op-profile",
 }
 GUI_LABELS: dict[str, str] = {
     "warmup": "Warm-up", "iterations": "Iterations", "duration_s": "Duration", "by_duration": "Measure",
@@ -197,6 +200,7 @@ GUI_LABELS: dict[str, str] = {
     "seed": "Seed", "ep_options": "Other options", "strict": "Strict", "threads": "Threads",
     "io_binding": "IO binding", "check_outputs": "Output check", "cache_dir": "Cache folder",
     "stall_timeout_s": "Stall timeout", "quiet_check_s": "Wait for a quiet machine",
+    "op_profile": "Operator profile",
 }
 
 

@@ -13,11 +13,15 @@ measured loop, and streams messages (app.run.messages) to the parent over a Pipe
     QuietProgress(other_cpu, waited_s, ...)      --quiet-check: a reading while waiting (result on the last)
     ConditionsMeasured(value)                    after measure: other processes' CPU, steal, clocks, throttling
     OutputChecked(value)                         the comparison with ONNX Runtime CPU
+    OpProfiled(value)                            --op-profile: the operator profile (OpProfile)
     WorkerFailed(message, hint, kind, detail)    the run failed (kind: ErrorKind); the last message
     WorkerDone()                                 completed or cancelled; the last message
 
 The phases, in this order: load, compile, first_inference, settle (only with
-quiet_check_s), warmup, measure, and output_check (only with check_outputs). `Phase.START` is the parent's
+quiet_check_s), warmup, measure, output_check (only with check_outputs), and
+op_profile (only with --op-profile: a separate session with the runtime's
+profiler on, after the timed session is closed; app.run.op_profile).
+`Phase.START` is the parent's
 state before the first of them, never sent.
 
 A vendor driver that segfaults or hangs takes down this process only; the
@@ -37,6 +41,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import deque
 from dataclasses import asdict
 from multiprocessing.connection import Connection
 from typing import Any
@@ -55,6 +60,7 @@ from app.run.messages import (
     InputsResolved,
     LatencyBatch,
     ModelIdentity,
+    OpProfiled,
     OutputChecked,
     Phase,
     PhaseEnded,
@@ -71,6 +77,7 @@ BATCH_SECONDS = 0.033  # inference time one LatencyBatch covers: ~30 chart updat
 MAX_BATCH = 8192
 PARENT_POLL_S = 0.2  # how often the watchdog looks for the parent
 PARENT_GONE_EXIT = 0  # nobody is left to read the exit status
+RECENT_FOR_PROFILE = 1000  # --op-profile: measured durations kept to size the profiling pass
 
 
 class _Cancelled(Exception):
@@ -184,6 +191,8 @@ class _Worker:
         self.conn = conn
         self.cancel = cancel_event
         self.parent_pid = parent_pid
+        # --op-profile: the last measured durations (ns), to size the profiling pass from their median
+        self.recent: deque[int] | None = deque(maxlen=RECENT_FOR_PROFILE) if spec.op_profile else None
 
     def _check_cancel(self) -> None:
         if self.cancel.is_set():
@@ -231,6 +240,11 @@ class _Worker:
             check = self._phase(Phase.OUTPUT_CHECK, lambda: _output_check(spec, target, prepared, outputs, compiled))
             self.conn.send(OutputChecked(OutputCheck.from_json(to_json(check), "output_check")))
         session.close()
+        if spec.op_profile:
+            p50 = float(np.median(self.recent)) / 1e9 if self.recent else None
+            # sent inside the phase: a cancel during the pass still delivers the profile's reason
+            self._phase(Phase.OP_PROFILE, lambda: self.conn.send(OpProfiled(
+                _op_profile(spec, target, settings, prepared, p50, self.cancel.is_set))))
 
     def _settle(self, meter: ConditionsMeter) -> None:
         """--quiet-check: wait (bounded) for other processes to quieten; every reading goes to the parent."""
@@ -261,6 +275,8 @@ class _Worker:
                 ends[i] = clock()
             durations = [e - s for s, e in zip(starts, ends)]
             self.conn.send(LatencyBatch(starts, durations))
+            if self.recent is not None:
+                self.recent.extend(durations)
             if remaining is not None:
                 remaining -= n
                 if remaining <= 0:
@@ -303,6 +319,18 @@ class _SteadyWatch:
     def summary(self) -> dict:
         return {"reached": True, "rel_ci": self.rel_ci, "after_inferences": self.count,
                 "after_s": time.perf_counter() - self.t0}
+
+
+def _op_profile(spec: RunSpec, target, settings, prepared, p50_s: float | None, stop):
+    """The operator profile, from a separate session after the timed loop; a failure is the section's reason."""
+    from app.record.schema import OpProfile
+    from app.run.op_profile import run_pass, runs_for
+
+    try:
+        return run_pass(spec.model_path, target, settings, prepared.feeds, io_binding=spec.io_binding,
+                        runs=runs_for(p50_s), keep_dir=spec.profile_dir, stop=stop)
+    except Exception as e:  # noqa: BLE001 - profiling must never cost the user the run they measured
+        return OpProfile(available=False, reason=f"the profiling pass failed: {e.__class__.__name__}: {e}")
 
 
 def _session_opened(session) -> SessionOpened:

@@ -189,7 +189,8 @@ class RunSetupState:
                 "until_steady": "" if o.until_steady is None else o.until_steady, "seed": o.seed,
                 "threads": o.threads or 0, "io_binding": o.io_binding, "check_outputs": o.check_outputs,
                 "strict": o.strict, "cache_dir": o.cache_dir or "", "timeout": o.stall_timeout_s,
-                "quiet_check": "" if o.quiet_check_s is None else o.quiet_check_s, "extra": self.ep_text}
+                "quiet_check": "" if o.quiet_check_s is None else o.quiet_check_s,
+                "op_profile": o.op_profile, "extra": self.ep_text}
 
     def restore_settings(self, values: Mapping[str, object]) -> None:
         """Options saved by to_settings; a missing or corrupt value keeps its default, the others still apply."""
@@ -205,6 +206,7 @@ class RunSetupState:
             io_binding=_read(values, "io_binding", _bool, d.io_binding),
             check_outputs=_read(values, "check_outputs", _bool, d.check_outputs),
             strict=_read(values, "strict", _bool, d.strict), cache_dir=cache or None,
+            op_profile=_read(values, "op_profile", _bool, d.op_profile),
             stall_timeout_s=_read(values, "timeout", float, d.stall_timeout_s),
             quiet_check_s=_read(values, "quiet_check", float, None))
         for problem in options.problems(self.labels):  # e.g. a hand-edited warmup=-5: the default instead

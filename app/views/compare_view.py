@@ -16,9 +16,11 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -29,10 +31,13 @@ from PySide6.QtWidgets import (
 from app.common.errors import UserError
 from app.record.schema import RunRecord
 from app.report import comparison as cmp
+from app.report import ops_compare
+from app.report import palette as pal
 from app.views import export, theme
 from app.views.banner import Banner
-from app.views.compare_charts import BarsWidget, CdfPlot, cdf_points
+from app.views.compare_charts import BarsWidget, CdfPlot, cdf_points, run_color
 from app.views.compare_tables import RUN_COLUMNS, fill_diffs, fill_runs, new_table
+from app.views.ops_charts import OpTypeDiffWidget
 from app.views.plain import esc, plain, rich, tip
 
 EXPORTS = (("png", "Save PNG…", "The comparison as a 1600 x 1000 picture (title, charts, table)", "PNG image (*.png)"),
@@ -141,9 +146,11 @@ class CompareView(QWidget):
         diff_lay.addWidget(self.diff_table)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(charts)
+        split.addWidget(self._build_op_types())
         split.addWidget(self.table)
         split.addWidget(diffs)
-        split.setSizes([420, 160, 200])
+        split.setSizes([420, 260, 160, 200])
+        self.split = split
         lay = QVBoxLayout(body)
         lay.setContentsMargins(4, 4, 4, 4)
         for w in (self.title, self.warnings, self.status):
@@ -152,6 +159,27 @@ class CompareView(QWidget):
         lay.addWidget(self.toolbar)
         lay.addWidget(split, 1)
         return body
+
+    def _build_op_types(self) -> QGroupBox:
+        """The op-type difference chart: the baseline against one other run with an operator profile."""
+        self.op_types_box = QGroupBox("Operator types")
+        self.op_other = QComboBox()
+        self.op_other.setToolTip("The run whose op-type times are set against the baseline's.")
+        self.op_other.currentIndexChanged.connect(self._on_op_other_current_index_changed)
+        self.op_diff = OpTypeDiffWidget(pal.DARK if theme.is_dark() else pal.LIGHT)
+        head = QHBoxLayout()
+        head.addWidget(QLabel("Baseline vs:"))
+        head.addWidget(self.op_other)
+        head.addStretch(1)
+        lay = QVBoxLayout(self.op_types_box)
+        lay.addLayout(head)
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QScrollArea.Shape.NoFrame)
+        area.setWidget(self.op_diff)
+        lay.addWidget(area, 1)
+        self._op_others: list[int] = []
+        return self.op_types_box
 
     # -- data --------------------------------------------------------------
     def set_runs(self, records: list[RunRecord], names: list[str], files: list | None = None, baseline: int = 0,
@@ -208,10 +236,36 @@ class CompareView(QWidget):
             self.warnings.setToolTip(tip("\n".join(lines)))
         else:
             self.warnings.setVisible(False)
+        self._fill_op_types()
         line = cmp.recommendation_line(records, names, base)
         color = self.colors.ok if line.startswith("Recommended") else self.colors.warn
         self.recommendation.setText(f"<b style='color:{color}'>{esc(line)}</b>")
         self._fill_diffs()
+
+    def _fill_op_types(self, other: int | None = None) -> None:
+        """The op-type chart of the baseline against `other` (default: the first run with a profile); hidden
+        when no run asked for an operator profile, a reason when they cannot be compared."""
+        diff = ops_compare.type_diff(self.records, self.names, self.baseline, other)
+        self.op_types_box.setVisible(diff is not None)
+        if diff is None:
+            return
+        self._op_others = ops_compare.candidates(self.records, self.baseline)
+        self.op_other.blockSignals(True)
+        self.op_other.clear()
+        self.op_other.addItems([self.names[i] for i in self._op_others])
+        self.op_other.setCurrentIndex(self._op_others.index(diff.b) if diff.b in self._op_others else -1)
+        self.op_other.blockSignals(False)
+        self.op_other.setEnabled(len(self._op_others) > 1)
+        self.op_diff.set_colors(pal.DARK if theme.is_dark() else pal.LIGHT)
+        if diff.message:
+            self.op_diff.set_message(diff.message)
+        else:
+            self.op_diff.set_changes(diff.changes, diff.names, (run_color(self.colors, diff.a),
+                                                                run_color(self.colors, diff.b)), diff.note)
+
+    def _on_op_other_current_index_changed(self, index: int) -> None:
+        if 0 <= index < len(self._op_others):
+            self._fill_op_types(self._op_others[index])
 
     def _fill_diffs(self) -> None:
         n = fill_diffs(self.diff_table, self.records, self.names, self.baseline, self.colors, self.show_all.isChecked())

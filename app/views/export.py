@@ -24,12 +24,18 @@ from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QHeaderView, QL
 
 from app import __version__
 from app.common.errors import UserError
+from app.record.ops import OpBy
 from app.record.schema import RunRecord
 from app.record.typed import to_json
 from app.report import comparison as cmp
+from app.report import ops_compare
+from app.report import palette as pal
+from app.report.ops_bars import chart_bars
+from app.state.ops_view import ChartSection
 from app.views import theme
-from app.views.compare_charts import BarsWidget, CdfPlot
+from app.views.compare_charts import BarsWidget, CdfPlot, run_color
 from app.views.compare_tables import RUN_COLUMNS, diff_rows, fill_runs, new_table
+from app.views.ops_charts import OpBarsWidget, OpTypeDiffWidget
 from app.views.plain import plain
 
 PNG_SIZE = (1600, 1000)
@@ -130,12 +136,47 @@ class ComparisonFigure(QWidget):
         self.bars.set_rows(rows)
         charts.addWidget(self.cdf, 1)
         charts.addWidget(self.bars, 1)
+        self.op_types = self._op_types(records, names, baseline, c, dark)
+        if self.op_types is not None:
+            charts.addWidget(self.op_types, 1)
         lay.addLayout(charts, 1)
         lay.addWidget(self._table(rows, baseline, c))
         if len(rows) > MAX_TABLE_ROWS:
             lay.addWidget(self._muted(f"… and {len(rows) - MAX_TABLE_ROWS} more runs (the CSV and the HTML report "
                                       "have them all)", c))
         lay.addWidget(self._differences(records, names, c))
+
+    def _op_types(self, records: list[RunRecord], names: list[str], baseline: int, c: theme.ChartColors,
+                  dark: bool) -> QWidget | None:
+        """The op-type difference chart (baseline vs the first other run with a profile), when any run asked for
+        an operator profile; when the two cannot be compared, the reason and the slowest operators of the first
+        run that has a profile."""
+        diff = ops_compare.type_diff(records, names, baseline, top=6)
+        if diff is None:
+            return None
+        colors = pal.DARK if dark else pal.LIGHT
+        w = OpTypeDiffWidget(colors)
+        w.setFont(self.font())
+        if not diff.message:
+            w.set_changes(diff.changes, diff.names, (run_color(c, diff.a), run_color(c, diff.b)), diff.note)
+            w.setMinimumHeight(0)  # the figure has a fixed size: the chart takes what the row gives it
+            return w
+        w.set_message(diff.message)
+        shown = ops_compare.profiled(records)
+        if not shown:
+            return w
+        bars = OpBarsWidget(colors)
+        bars.setFont(self.font())
+        i = shown[0]
+        bars.set_sections([ChartSection("", tuple(chart_bars(records[i].op_profile, OpBy.NODE, 8)))],
+                          f"Slowest operators on {names[i]} (time per inference)")
+        box = QWidget()
+        box_lay = QVBoxLayout(box)
+        box_lay.setContentsMargins(0, 0, 0, 0)
+        box_lay.addWidget(w)
+        box_lay.addWidget(bars, 2)
+        box.diff, box.bars = w, bars  # for tests
+        return box
 
     @staticmethod
     def _muted(text: str, c: theme.ChartColors) -> QLabel:
@@ -244,7 +285,8 @@ def write_text_export(kind: str, path: str | os.PathLike, records: list[RunRecor
     if kind == "svg":
         from app.report.svg import comparison_svg
 
-        text = comparison_svg(records, names, cmp.compare_rows(records, names, baseline), theme=theme_name)
+        text = comparison_svg(records, names, cmp.compare_rows(records, names, baseline), theme=theme_name,
+                              baseline=baseline)
     elif kind == "csv":
         text = cmp.to_csv(cmp.compare_rows(records, names, baseline))
     elif kind == "json":

@@ -44,6 +44,7 @@ from app.views.history_controller import HistoryController
 from app.views.history_panel import HistoryPanel
 from app.views.jobs import JobRunner
 from app.views.model_panel import ModelPanel
+from app.views.ops_panel import OperatorsPanel
 from app.views.plain import tip
 from app.views.results_panel import ResultsPanel
 from app.views.run_controller import RunController
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self.devices_panel = DevicesPanel()
         self.charts = ChartsPanel(self.controller.live)
         self.results = ResultsPanel()
+        self.operators = OperatorsPanel()
         self.history_panel = HistoryPanel()
         self.compare_view = CompareView(self.jobs)
         self.phase_label = QLabel("Idle")
@@ -221,7 +223,13 @@ class MainWindow(QMainWindow):
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.right.setObjectName("RightSplitter")
         self.right.addWidget(self.charts)
-        self.right.addWidget(self.results)
+        self.result_tabs = QTabWidget()
+        self.result_tabs.setDocumentMode(True)
+        self.result_tabs.addTab(self.results, "Summary")
+        self.result_tabs.addTab(self.operators, "Operators")
+        self.result_tabs.setTabToolTip(0, "What the run measured: latency, placement, output check, energy.")
+        self.result_tabs.setTabToolTip(1, "Where the time goes, operator by operator (runs with Operator profile).")
+        self.right.addWidget(self.result_tabs)
         self.right.setStretchFactor(0, 3)
         self.right.setStretchFactor(1, 2)
         self.views = QTabWidget()
@@ -284,6 +292,7 @@ class MainWindow(QMainWindow):
         c.ticked.connect(self._on_controller_ticked)
         c.run_stored.connect(lambda _entry: self.history_controller.refresh())
         self.compare_view.exported.connect(self._on_compare_view_exported)
+        self.results.record_shown.connect(self.operators.show_record)
         self.model_panel.open_requested.connect(self.open_dialog)
         self.charts.follow_changed.connect(lambda following: self.follow_action.setEnabled(not following))
         # The run setup's height changes (Advanced unfolded, an inline error): give its pane the room.
@@ -399,6 +408,7 @@ class MainWindow(QMainWindow):
         self.charts.restyle()
         self.banner.restyle()
         self.setup_panel.restyle()
+        self.operators.restyle()
 
     def _on_follow_triggered(self) -> None:
         self.charts.follow()

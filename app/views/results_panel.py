@@ -85,6 +85,7 @@ def _fill(t: QTableWidget, rows: list[tuple], tips: list[str] | None = None) -> 
 
 class ResultsPanel(QScrollArea):
     compare_requested = Signal()  # "Compare in detail" on this session's runs
+    record_shown = Signal(object)  # the RunRecord now shown (the Operators tab follows it)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -207,6 +208,7 @@ class ResultsPanel(QScrollArea):
         self._fill_placement(r)
         self._fill_outputs(r)
         self.warnings.setText("\n".join(f"⚠ {w.text}" for w in r.warnings) if r.warnings else "No warnings.")
+        self.record_shown.emit(r)
 
     def set_saved_path(self, path: str) -> None:
         """The record reached the disk (written in the background after the run)."""

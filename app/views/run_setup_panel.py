@@ -126,6 +126,10 @@ class RunSetupPanel(QWidget):
         self.strict = QCheckBox("Strict: fail instead of falling back to the CPU")
         self.strict.setToolTip("session.disable_cpu_ep_fallback=1: a node the accelerator cannot run is an "
                                "error, so a number is never silently a CPU number.")
+        self.op_profile = QCheckBox(f"{labels['op_profile']}: time each operator after measuring")
+        self.op_profile.setToolTip("After the measured loop, a separate session with the runtime's profiler on "
+                                   "times every operator (aipcprof run --op-profile): the Operators tab of the "
+                                   "results. The measured figures never include profiling overhead.")
 
         form = QFormLayout()
         form.addRow("Target:", self.target_combo)
@@ -140,6 +144,7 @@ class RunSetupPanel(QWidget):
         form.addRow(f"{labels['by_duration']}:", count_row)
         form.addRow("", time_row)
         form.addRow("", self.strict)
+        form.addRow("", self.op_profile)
 
         self.qnn_mode = QComboBox()
         self.qnn_mode.addItems(QNN_MODES)
@@ -188,8 +193,8 @@ class RunSetupPanel(QWidget):
         for spin in (self.warmup, self.iterations, self.duration, self.until_steady, self.seed, self.threads,
                      self.stall_timeout, self.quiet_check):
             spin.valueChanged.connect(self._push)
-        for box in (self.by_count, self.by_time, self.strict, self.until_steady_on, self.io_binding,
-                    self.check_outputs, self.quiet_check_on):
+        for box in (self.by_count, self.by_time, self.strict, self.op_profile, self.until_steady_on,
+                    self.io_binding, self.check_outputs, self.quiet_check_on):
             box.toggled.connect(self._push)
         self.cache_dir.textChanged.connect(self._push)
         self.extra.textChanged.connect(self._on_extra_edited)
@@ -280,7 +285,7 @@ class RunSetupPanel(QWidget):
                          "ep_options": self.extra, "strict": self.strict, "threads": self.threads,
                          "io_binding": self.io_binding, "check_outputs": self.check_outputs,
                          "cache_dir": self.cache_dir, "stall_timeout_s": self.stall_timeout,
-                         "quiet_check_s": self.quiet_check}
+                         "quiet_check_s": self.quiet_check, "op_profile": self.op_profile}
 
     # -- the Advanced section --------------------------------------------
     def set_advanced_open(self, open_: bool) -> None:
@@ -383,7 +388,8 @@ class RunSetupPanel(QWidget):
             seed=self.seed.value(), threads=self.threads.value() or None, strict=self.strict.isChecked(),
             io_binding=self.io_binding.isChecked(), check_outputs=self.check_outputs.isChecked(),
             cache_dir=self.cache_dir.text().strip() or None, stall_timeout_s=float(self.stall_timeout.value()),
-            quiet_check_s=float(self.quiet_check.value()) if self.quiet_check_on.isChecked() else None)
+            quiet_check_s=float(self.quiet_check.value()) if self.quiet_check_on.isChecked() else None,
+            op_profile=self.op_profile.isChecked())
 
     def _on_extra_edited(self, text: str) -> None:
         if not self._syncing:
@@ -409,6 +415,7 @@ class RunSetupPanel(QWidget):
             self.seed.setValue(o.seed)
             self.threads.setValue(o.threads or 0)
             self.strict.setChecked(o.strict)
+            self.op_profile.setChecked(o.op_profile)
             self.io_binding.setChecked(o.io_binding)
             self.check_outputs.setChecked(o.check_outputs)
             self.stall_timeout.setValue(o.stall_timeout_s)

@@ -13,9 +13,12 @@ import pytest
 from app.common.errors import ErrorKind, InputSpecError, ModelError, UserError
 from app.record import io as rec
 from app.record.conditions import Conditions, CpuShare, QuietCheck
+from app.record.ops import complete
 from app.record.schema import (
     InputInfo,
     ModelInfo,
+    OpNodeTime,
+    OpProfile,
     OutputCheck,
     PhaseTiming,
     RunError,
@@ -31,6 +34,7 @@ from app.run.messages import (
     InputsResolved,
     LatencyBatch,
     ModelIdentity,
+    OpProfiled,
     OutputChecked,
     Phase,
     PhaseEnded,
@@ -64,6 +68,7 @@ SAMPLES = {
     OutputChecked: OutputChecked(OutputCheck(reference="ort/cpu")),
     QuietProgress: QuietProgress(0.02, 2.5, 30.0, QuietCheck(30.0, 2.5, True, 0.02)),
     ConditionsMeasured: ConditionsMeasured(Conditions(window_s=1.0, other_cpu=CpuShare(0.4), worker_cpu=CpuShare(0.5))),
+    OpProfiled: OpProfiled(OpProfile(available=False, reason="the onnxruntime engine gives no per-operator data")),
     WorkerFailed: WorkerFailed("ValueError: boom", "", ErrorKind.INTERNAL, detail="ValueError: boom"),
     WorkerDone: WorkerDone(),
 }
@@ -151,17 +156,20 @@ FULL_RUN = [
                                   steal=CpuShare(None, "no steal column"))),
     PhaseStarted(Phase.OUTPUT_CHECK, 6_000_010), PhaseEnded(Phase.OUTPUT_CHECK, 6_000_010, 6_000_020),
     OutputChecked(OutputCheck(reference="ort/cpu", skipped="this run is the reference (ort/cpu)")),
+    PhaseStarted(Phase.OP_PROFILE, 6_000_030), PhaseEnded(Phase.OP_PROFILE, 6_000_030, 6_000_040),
+    OpProfiled(complete(OpProfile(available=True, runs_profiled=2, sum_of_ops_p50_s=0.0009, nodes=[
+        OpNodeTime(name="add", op_type="Add", device="CPU", calls=2, total_s=0.0018)]))),
     WorkerDone(),
 ]
 
 
 def test_runner_handles_every_message_type():
     assert {type(m) for m in FULL_RUN} == set(MESSAGE_TYPES) - {WorkerFailed}  # WorkerFailed: tests below
-    events, record = _feed(FULL_RUN, until_steady=0.05)
+    events, record = _feed(FULL_RUN, until_steady=0.05, op_profile=True)
     assert record.status == "completed" and record.error is None
     # phases: in run order, plain str keys (JSON-ready), extra kept
     assert list(record.phases) == ["load", "compile", "first_inference", "settle", "warmup", "measure",
-                                   "output_check"]
+                                   "output_check", "op_profile"]
     assert all(type(k) is str for k in record.phases)
     assert record.phases["warmup"] == PhaseTiming(seconds=1e-8, t0_ns=70, t1_ns=80, count=2)
     assert record.model.name == "m" and record.model.path == "m.onnx"
@@ -172,6 +180,8 @@ def test_runner_handles_every_message_type():
     assert record.latency.max == pytest.approx(1.2e-3)
     assert record.steady_state.reached and record.steady_state.after_inferences == 5
     assert record.output_check.reference == "ort/cpu"
+    # the op profile's gap is taken against the timed p50 (1.0 ms) when the record is finished
+    assert record.op_profile.inference_s == pytest.approx(1e-3) and record.op_profile.gap_s == pytest.approx(1e-4)
     assert record.worker_pid == 4242
     assert record.conditions.other_cpu.value == 0.4 and record.conditions.steal.reason == "no steal column"
     assert record.conditions.quiet_check == QuietCheck(30.0, 2.5, True, 0.01)
@@ -187,7 +197,7 @@ def test_runner_handles_every_message_type():
         (0.30, 0.5, 30.0), (0.01, 2.5, 30.0)]
     assert [e.phase for e in events if isinstance(e, RunPhaseStarted)] == [
         Phase.LOAD, Phase.COMPILE, Phase.FIRST_INFERENCE, Phase.SETTLE, Phase.WARMUP, Phase.MEASURE,
-        Phase.OUTPUT_CHECK]
+        Phase.OUTPUT_CHECK, Phase.OP_PROFILE]
     first = next(e for e in events if isinstance(e, RunLatencies))
     assert first.kind is RunEventKind.LATENCIES and first.durations_ns.dtype == np.int64
     assert first.starts_ns.tolist() == [1_000_000, 2_000_000, 3_000_000]
@@ -208,6 +218,14 @@ def test_runner_reports_worker_failure(kind, detail):
     assert record.status == "failed"
     assert record.error == RunError(message="it failed.", hint="fix it", kind=kind, phase="load", detail=detail)
     assert ErrorKind.parse(record.to_json()["error"]["kind"]) is kind
+
+
+def test_op_profile_asked_for_but_never_reached_says_why():
+    _, record = _feed([PhaseStarted(Phase.LOAD, 1), WorkerFailed("it failed.", "", ErrorKind.MODEL)], op_profile=True)
+    assert record.op_profile.available is False
+    assert record.op_profile.reason == "the run ended (failed) before the operator-profile pass"
+    _, plain = _feed([PhaseStarted(Phase.LOAD, 1), WorkerFailed("it failed.", "", ErrorKind.MODEL)])
+    assert plain.op_profile is None  # not asked for: no section
 
 
 def test_runner_reports_a_crash_when_the_pipe_closes_early():
