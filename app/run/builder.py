@@ -163,6 +163,8 @@ def _conditions(r: RunRecord, quiet: QuietCheck | None) -> None:
         conditions.finish(r, quiet)
     except Exception as e:  # the conditions must never cost the user their record
         r.warn(WarningKind.OTHER, f"measurement conditions could not be judged: {e.__class__.__name__}: {e}")
+
+
 def _op_profile_gap(r: RunRecord) -> None:
     """--op-profile: the gap to the timed p50; a run that ended before the profiling pass says so."""
     from app.record.ops import set_gap

@@ -105,6 +105,9 @@ class ConditionsMeasured:
     """The counters' view of the measured loop (app.run.conditions.window_section)."""
 
     value: Conditions
+
+
+@dataclass(frozen=True)
 class OpProfiled:
     """--op-profile: the operator profile from the separate profiling session (app.run.op_profile)."""
 

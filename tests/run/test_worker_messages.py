@@ -190,7 +190,7 @@ def test_runner_handles_every_message_type():
 
     # events: phases, latency batches, then the end; nothing for session facts (they are in the record)
     kinds = [type(e) for e in events]
-    assert kinds.count(RunPhaseStarted) == kinds.count(RunPhaseEnded) == 7
+    assert kinds.count(RunPhaseStarted) == kinds.count(RunPhaseEnded) == 8
     assert kinds.count(RunLatencies) == 2 and kinds[-1] is RunEnded and kinds.count(RunEnded) == 1
     assert set(kinds) == {RunPhaseStarted, RunPhaseEnded, RunLatencies, RunSettling, RunEnded}
     assert [(e.other_cpu, e.waited_s, e.bound_s) for e in events if isinstance(e, RunSettling)] == [
