@@ -162,3 +162,19 @@ def test_run_pass_failure_is_the_reason_not_a_crash(tmp_path):
 
     p = run_pass(str(tmp_path / "gone.onnx"), find_target("ort/cpu"), SessionSettings(), _conv_feeds())
     assert not p.available and p.reason.startswith("the profiling session failed: model file not found")
+
+
+def test_hostile_node_names_never_reach_the_terminal_raw(tmp_path, capsys):
+    from app.record.ops import complete
+    from app.record.schema import OpNodeTime
+
+    evil = "\x1b]0;owned\x07conv\x1b[2J"
+    p = complete(OpProfile(available=True, source=OpSource.ORT_TRACE, runs_profiled=1, notes=[evil], nodes=[
+        OpNodeTime(name=evil, op_type=evil, provider="CPUExecutionProvider", device="CPU", calls=1, total_s=0.001)]))
+    path = tmp_path / "evil.json"
+    rec.save(RunRecord(target=TargetInfo(id="ort/cpu"), op_profile=p), path)
+    for by in ("node", "type", "device"):
+        assert main(["ops", str(path), "--by", by]) == 0
+        out = capsys.readouterr().out
+        assert "\x1b" not in out and "\x07" not in out and "conv" in out
+    assert "\x1b" not in format_run(rec.load(path))
