@@ -23,6 +23,8 @@ import time
 
 from _common import ROOT, app_run, build_model
 
+from app.record import ops
+
 GOAL = 0.15  # |sum / p50 - 1| on ort/cpu and ov/cpu
 CPU_TARGETS = ("ort/cpu", "ov/cpu")
 
@@ -40,13 +42,50 @@ def row(name: str, model, target: str, iterations: int, extra: dict) -> str:
     p = r.op_profile
     if not p.available:
         return f"| {name} | {target} | {r.latency.p50 * 1e3:.3f} ms | unavailable: {p.reason} | | | | |"
-    ops_s = p.sum_of_ops_p50_s
+    ops_s = ops.ops_time_for_gap(p)  # median inference's op sum; OpenVINO: the mean (running means only)
     ratio = ops_s / r.latency.p50
     verdict = "(emulator: not judged)" if emulated else ("ok" if abs(ratio - 1) <= GOAL else "OUTSIDE 15%")
     types = ", ".join(f"{g.key} {g.share:.0%}" for g in p.by_type[:3])
     wall = p.profiled_inference_s
     return (f"| {name} | {target} | {r.latency.p50 * 1e3:.3f} ms | {ops_s * 1e3:.3f} ms | {ratio:.3f} {verdict} | "
             f"{p.gap_s * 1e3:+.3f} ms | {wall * 1e3:.3f} ms ({p.sum_of_ops_s / wall:.2f}) | {types} |")
+
+
+def ort_profiler_cost(rounds: int = 3, runs: int = 300) -> None:
+    """ONNX Runtime's own profiler cost: one session with and one without enable_profiling, alternated."""
+    import json
+    import statistics
+    import tempfile
+
+    import numpy as np
+    import onnxruntime as ort
+
+    model = str(build_model("transformer_block"))
+    feeds = {"x": np.random.default_rng(0).random((1, 128, 64), dtype=np.float32)}
+    walls: dict[bool, list[float]] = {False: [], True: []}
+    nodes = 0
+    for _ in range(rounds):
+        for profiling in (False, True):
+            so = ort.SessionOptions()
+            so.add_free_dimension_override_by_name("seq", 128)
+            if profiling:
+                so.enable_profiling, so.profile_file_prefix = True, tempfile.mkdtemp() + "/t"
+            sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+            for _ in range(50):
+                sess.run(None, feeds)
+            w = []
+            for _ in range(runs):
+                t0 = time.perf_counter_ns()
+                sess.run(None, feeds)
+                w.append(time.perf_counter_ns() - t0)
+            walls[profiling].append(statistics.median(w) / 1e3)
+            if profiling:
+                with open(sess.end_profiling()) as f:
+                    nodes = len({e["name"] for e in json.load(f) if e.get("cat") == "Node"})
+    off, on = statistics.median(walls[False]), statistics.median(walls[True])
+    print(f"\nORT profiler cost, transformer_block seq 128 on the CPU EP ({nodes} nodes): median wall "
+          f"{off:.1f} us without, {on:.1f} us with enable_profiling ({(on - off) / nodes:+.1f} us per node; "
+          f"rounds: {', '.join(f'{a:.0f}/{b:.0f}' for a, b in zip(walls[False], walls[True], strict=True))} us)")
 
 
 def main() -> None:
@@ -57,12 +96,14 @@ def main() -> None:
     args = ap.parse_args()
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}: op sum (median profiled inference) vs timed p50")
     ap_threads = {"threads": args.threads} if args.threads else {}
-    print("| model | target | timed p50 | op sum | sum / p50 | gap (p50 - sum) | profiled wall (mean sum / it) "
+    print("| model | target | timed p50 | op sum (median; ov: mean) | sum / p50 | gap (p50 - sum) | profiled wall (mean sum / it) "
           "| top op types |")
     print("|---|---|---|---|---|---|---|---|")
     for name, model, extra in models():
         for target in args.targets.split(","):
             print(row(name, model, target, args.iterations, {**extra, **ap_threads}), flush=True)
+    if "ort/cpu" in args.targets.split(","):
+        ort_profiler_cost()
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """Record the operator-profile fixtures in tests/data/op_profile/ from the real runtimes on this machine.
 
-    python scripts/record_op_profiles.py [OUT_FOLDER]
+    python scripts/record_op_profiles.py [OUT_FOLDER [CASE ...]]
 
 Each case opens a profiling session through the app's own engines (the code
 `aipcprof run --op-profile` uses), runs DROP + KEPT inferences and copies what
 the runtime wrote: ONNX Runtime's trace JSON, the QNN EP's CSV and ORT's
-assignment of nodes to QNN partitions, OpenVINO's per-run perf counts.
+assignment of nodes to QNN partitions, OpenVINO's per-run perf counts and the
+runtime model's originalLayersNames.
 """
 
 from __future__ import annotations
@@ -82,15 +83,18 @@ def record(name: str, out: Path) -> None:
             shutil.copy(raw.ep_csv_path, out / f"{name}.csv")
         if raw.partitions and target.provider != "CPUExecutionProvider":
             (out / f"{name}.partitions.json").write_text(json.dumps(raw.partitions, indent=1) + "\n")
+        if raw.originals:
+            (out / f"{name}.originals.json").write_text(json.dumps(raw.originals, indent=1) + "\n")
         if raw.perf_counts:
-            (out / f"{name}.counts.json").write_text(json.dumps([[dataclasses.asdict(c) for c in run] for run in raw.perf_counts], indent=1) + "\n")
+            counts = [[dataclasses.asdict(c) for c in run] for run in raw.perf_counts]
+            (out / f"{name}.counts.json").write_text(json.dumps(counts, indent=1) + "\n")
     print(f"{name}: recorded on {target_id} ({DROP} + {KEPT} inferences)")
 
 
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "data" / "op_profile"
     out.mkdir(parents=True, exist_ok=True)
-    for name in CASES:
+    for name in sys.argv[2:] or CASES:
         record(name, out)
 
 

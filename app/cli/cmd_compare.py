@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
         recommendation,
         recommendation_line,
     )
-    from app.report.ops_text import compare_lines
+    from app.report.ops_text import compare_json, compare_lines
 
     records, names, files = load_runs(args.runs)
     rows = compare_rows(records, names, args.baseline)
@@ -171,7 +171,8 @@ def run(args: argparse.Namespace) -> ExitStatus:
         best = recommendation(records, names, args.baseline)
         print(json.dumps(to_json({"rows": [asdict(r) for r in rows], "warnings": warnings,
                                   "differences": [asdict(d) for d in diffs],
-                                  "recommendation": asdict(best) if best else None, "written": written}),
+                                  "recommendation": asdict(best) if best else None, "written": written,
+                                  "op_types": compare_json(records, names, args.baseline)}),
                          indent=1, allow_nan=False))
         return ExitStatus.OK
     print(format_table(rows))  # record text is untrusted: every line below goes through terminal_safe

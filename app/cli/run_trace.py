@@ -7,6 +7,7 @@ them and the record (app.report.chrome_trace), then the folder is removed.
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
 import sys
@@ -32,7 +33,9 @@ class TraceRequest:
         if path is None:
             return None
         rec.check_writable(path, "--trace")
-        return cls(path, tempfile.mkdtemp(prefix="aipcprof-trace-"))
+        folder = tempfile.mkdtemp(prefix="aipcprof-trace-")
+        atexit.register(shutil.rmtree, folder, True)  # also when the run never gets to write()
+        return cls(path, folder)
 
     def write(self, record: RunRecord) -> None:
         """Write the trace (a failure now is one line on stderr: the run and its record are kept)."""
@@ -40,11 +43,13 @@ class TraceRequest:
         from app.report.chrome_trace import build
         from app.run.op_ort import TraceError, load_events
 
+        p = record.op_profile
+        raw, events = (p.trace_file if p is not None else None), None
+        if p is not None:
+            p.trace_file = None  # the raw file goes with the folder; set again once the trace is written
         try:
-            p = record.op_profile
-            events = None
-            if p is not None and p.trace_file and Path(p.trace_file).is_file():
-                events = load_events(Path(p.trace_file).read_text(encoding="utf-8"), p.trace_file)
+            if raw and Path(raw).is_file():
+                events = load_events(Path(raw).read_text(encoding="utf-8"), raw)
             rec.write_atomic(self.path, json.dumps(build(record, events), allow_nan=False), "--trace")
             if p is not None:
                 p.trace_file = self.path

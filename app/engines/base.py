@@ -131,6 +131,8 @@ class RawProfile:
     ep_csv_path: str | None = None  # QNN EP: the profiling_file_path CSV (when the EP wrote one)
     # OpenVINO: per profiled inference, get_profiling_info()
     perf_counts: list[list[PerfCount]] = field(default_factory=list)
+    # OpenVINO: each runtime node's originalLayersNames (the model's layers it was made from), by node name
+    originals: dict[str, list[str]] = field(default_factory=dict)
     # The accelerator's subgraphs as ORT assigned them: each a list of (node name, op type), in graph order
     partitions: list[list[tuple[str, str]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -111,7 +111,7 @@ class OpenVinoSession(EngineSession):
     def end_profile(self) -> RawProfile | None:
         if not self.settings.profile_dir:
             return None
-        return RawProfile(engine=ENGINE, perf_counts=self._perf_counts)
+        return RawProfile(engine=ENGINE, perf_counts=self._perf_counts, originals=original_layers(self.compiled))
 
     def close(self) -> None:
         self._keepalive.clear()
@@ -270,6 +270,20 @@ def _config(target: Target, settings: SessionSettings) -> dict[str, str]:
     if settings.profile_dir:  # a profiling session (--op-profile)
         config["PERF_COUNT"] = "YES"
     return config
+
+
+def original_layers(compiled: Any) -> dict[str, list[str]]:
+    """Each runtime node's originalLayersNames: the model layers OpenVINO made it from ({} if not reported)."""
+    out = {}
+    try:
+        for op in compiled.get_runtime_model().get_ordered_ops():
+            info = op.get_rt_info()
+            if "originalLayersNames" in info:
+                names = [n for n in info["originalLayersNames"].astype(str).split(",") if n]
+                out[op.get_friendly_name()] = names
+    except Exception:  # noqa: BLE001 - a device without a runtime model: no mapping, the op types stay OpenVINO's
+        return {}
+    return out
 
 
 def perf_counts(request: Any) -> list[PerfCount]:

@@ -54,6 +54,9 @@ class OpNodeTime(Section):
 
     name: str
     op_type: str = ""
+    # The model's (ONNX) op type of the node this row was made from, when the runtime names its own
+    # (OpenVINO: Convolution made from a Conv -> "Conv"); "" when op_type is already the model's or unknown
+    model_op_type: str = ""
     provider: str = ""  # the EP (CPUExecutionProvider, QNNExecutionProvider) or "OpenVINO"
     device: str = ""  # CPU, NPU, GPU, ... (the target's device for its EP; "CPU" for the CPU EP)
     exec_type: str = ""  # the kernel the runtime picked (OpenVINO: brgconv_avx512_bf16, jit_avx512_FP32, ...)

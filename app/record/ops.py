@@ -227,10 +227,19 @@ class OpTypeChange:
         return _div(self.a_s, self.b_s) if self.a_s and self.b_s else None
 
 
+def model_type_times(profile: OpProfile) -> dict[str, float | None]:
+    """Time per inference by the model's op type (`model_op_type`, else `op_type`): comparable across engines."""
+    groups: dict[str, list[OpNodeTime]] = {}
+    for n in profile.top:
+        if n.status in (OpStatus.EXECUTED, OpStatus.PARTITION):
+            groups.setdefault(n.model_op_type or n.op_type or "?", []).append(n)
+    return {k: _sum(n.time_s for n in members) for k, members in groups.items()}
+
+
 def type_changes(a: OpProfile, b: OpProfile, top: int | None = None) -> list[OpTypeChange]:
-    """Op types of two profiles, the largest absolute change in time per inference first."""
-    ta = {g.key: g.time_s for g in a.by_type}
-    tb = {g.key: g.time_s for g in b.by_type}
+    """Op types of two profiles (the model's types, so ORT's Conv meets OpenVINO's Convolution made from a
+    Conv), the largest absolute change in time per inference first."""
+    ta, tb = model_type_times(a), model_type_times(b)
     changes = [OpTypeChange(t, ta.get(t), tb.get(t)) for t in {**ta, **tb}]
     changes.sort(key=lambda c: (-abs(c.delta_s), c.op_type))
     return changes[:top] if top is not None else changes

@@ -128,6 +128,19 @@ def change_lines(a: RunRecord, b: RunRecord, a_name: str = "", b_name: str = "",
     return lines
 
 
+def compare_json(records: list[RunRecord], names: list[str], baseline: int) -> list[dict]:
+    """The op-type changes of every run with a profile against the baseline's, for `compare --json`."""
+    base = records[baseline].op_profile
+    out = []
+    for i, r in enumerate(records):
+        p = r.op_profile
+        if i == baseline or base is None or p is None or not (base.available and p.available):
+            continue
+        out += [{"run": names[i], "op_type": c.op_type, "baseline_s": c.a_s, "run_s": c.b_s, "ratio": c.ratio}
+                for c in ops.type_changes(base, p)]
+    return out
+
+
 def compare_lines(records: list[RunRecord], names: list[str], baseline: int) -> list[str]:
     """change_lines of every run against the baseline (runs without an op profile are left out)."""
     base = records[baseline]

@@ -30,7 +30,7 @@ from app.common.errors import UserError
 from app.common.targets import Target
 from app.record import ops
 from app.record.schema import OpProfile, OpSource
-from app.run import op_openvino, op_ort, op_qnn
+from app.run import op_model_types, op_openvino, op_ort, op_qnn
 from app.run.op_partitions import attach_partitions
 
 DROP_RUNS = 2  # the profiling session's own warm-up: first calls, allocations, caches
@@ -83,7 +83,7 @@ def run_pass(model_path: str, target: Target, settings: Any, feeds: dict, *, io_
             raw = session.end_profile()
         finally:
             session.close()
-        profile = from_raw(raw, target, DROP_RUNS, wall[DROP_RUNS:])
+        profile = from_raw(raw, target, DROP_RUNS, wall[DROP_RUNS:], model_path)
         if keep_dir is None:
             profile.trace_file = None
     except (UserError, op_ort.TraceError, op_qnn.QnnCsvError, op_openvino.PerfCountError, OSError) as e:
@@ -112,8 +112,11 @@ def _profiled_runs(session, feeds: dict, io_binding: bool, count: int, stop: Cal
     return wall
 
 
-def from_raw(raw, target: Target, drop_runs: int, wall_s: list[float]) -> OpProfile:
-    """The profile section from an engine's RawProfile (None: the engine has no profiler)."""
+def from_raw(raw, target: Target, drop_runs: int, wall_s: list[float], model_path: str | None = None) -> OpProfile:
+    """The profile section from an engine's RawProfile (None: the engine has no profiler).
+
+    `model_path`: the model, to name OpenVINO's runtime nodes by the model's nodes and op types.
+    """
     if raw is None:
         return OpProfile(available=False, engine=target.engine,
                          reason=f"{target.id}: the {target.engine or '?'} engine gives no per-operator data")
@@ -121,6 +124,8 @@ def from_raw(raw, target: Target, drop_runs: int, wall_s: list[float]) -> OpProf
         profile = _from_ort(raw, target, drop_runs)
     else:
         nodes = op_openvino.parse_counts(raw.perf_counts, drop_runs, device_of(target)(target.provider))
+        if model_path and raw.originals:
+            op_model_types.attach(nodes, raw.originals, model_path)
         profile = OpProfile(available=True, source=OpSource.OPENVINO_PERF_COUNTS,
                             sources=[OpSource.OPENVINO_PERF_COUNTS], runs_profiled=len(raw.perf_counts) - drop_runs,
                             nodes=nodes, profiled_inference_s=statistics.fmean(wall_s) if wall_s else None,

@@ -49,7 +49,8 @@ def test_run_records_the_profile_after_the_timed_loop(runs, target):
 def test_run_summary_prints_top_ops_and_splits(runs, capsys):
     text = format_run(rec.load(runs["ort/cpu"]))
     assert "operator profile (ort-trace, " in text and "vs measured p50" in text
-    assert "    by type: Conv " in text and "    by device: CPU (CPUExecutionProvider) " in text
+    by_type = next(line for line in text.splitlines() if line.startswith("    by type: "))
+    assert "Conv " in by_type and "    by device: CPU (CPUExecutionProvider) " in text  # order: load decides
 
 
 def test_summary_says_unavailable_with_the_reason():
@@ -92,7 +93,8 @@ def test_compare_prints_op_type_changes(runs, capsys):
     assert main(["compare", str(runs["ort/cpu"]), str(runs["ov/cpu"])]) == 0
     out = capsys.readouterr().out
     assert "op types ort/cpu vs ov/cpu" in out
-    assert any(line.strip().startswith("Conv: ") and " on ort/cpu, " in line for line in out.splitlines())
+    conv = next(line.strip() for line in out.splitlines() if line.strip().startswith("Conv: "))
+    assert " on ort/cpu, " in conv and conv.endswith("x)") and " on ov/cpu (" in conv
 
 
 def test_unwritable_trace_is_one_line_before_the_run(zoo, tmp_path, capsys):
@@ -162,3 +164,30 @@ def test_run_pass_failure_is_the_reason_not_a_crash(tmp_path):
 
     p = run_pass(str(tmp_path / "gone.onnx"), find_target("ort/cpu"), SessionSettings(), _conv_feeds())
     assert not p.available and p.reason.startswith("the profiling session failed: model file not found")
+
+
+def test_hostile_node_names_never_reach_the_terminal_raw(tmp_path, capsys):
+    from app.record.ops import complete
+    from app.record.schema import OpNodeTime
+
+    evil = "\x1b]0;owned\x07conv\x1b[2J"
+    p = complete(OpProfile(available=True, source=OpSource.ORT_TRACE, runs_profiled=1, notes=[evil], nodes=[
+        OpNodeTime(name=evil, op_type=evil, provider="CPUExecutionProvider", device="CPU", calls=1, total_s=0.001)]))
+    path = tmp_path / "evil.json"
+    rec.save(RunRecord(target=TargetInfo(id="ort/cpu"), op_profile=p), path)
+    for by in ("node", "type", "device"):
+        assert main(["ops", str(path), "--by", by]) == 0
+        out = capsys.readouterr().out
+        assert "\x1b" not in out and "\x07" not in out and "conv" in out
+    assert "\x1b" not in format_run(rec.load(path))
+
+
+def test_compare_json_lists_op_type_changes(runs, capsys):
+    assert main(["compare", str(runs["ort/cpu"]), str(runs["ov/cpu"]), "--json"]) == 0
+    changes = json.loads(capsys.readouterr().out)["op_types"]
+    a, b = rec.load(runs["ort/cpu"]).op_profile, rec.load(runs["ov/cpu"]).op_profile
+    assert {c["op_type"] for c in changes} == set(ops.model_type_times(a)) | set(ops.model_type_times(b))
+    conv = next(c for c in changes if c["op_type"] == "Conv")  # OpenVINO's Convolution nodes made from Conv
+    assert conv["baseline_s"] == next(g.time_s for g in a.by_type if g.key == "Conv")
+    assert conv["run_s"] == pytest.approx(sum(n.time_s for n in b.top if n.model_op_type == "Conv"))
+    assert conv["ratio"] == pytest.approx(conv["baseline_s"] / conv["run_s"])
