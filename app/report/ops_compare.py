@@ -77,8 +77,8 @@ def type_diff(records: list[RunRecord], names: list[str], baseline: int, other: 
     pa, pb = records[baseline].op_profile, records[b].op_profile
     changes = ops.type_changes(pa, pb, top)
     note = ""
-    if not {g.key for g in pa.by_type} & {g.key for g in pb.by_type}:
+    if not ops.model_type_times(pa).keys() & ops.model_type_times(pb).keys():
         engines = f" ({pa.engine or '?'} and {pb.engine or '?'})" if pa.engine != pb.engine else ""
-        note = (f"No op type in common{engines}: OpenVINO reports its own op types (Convolution, FullyConnected), "
-                "ONNX Runtime the model's (Conv, Gemm).") if engines else "No op type in common."
+        note = (f"No op type in common{engines}: none of the runtime's nodes could be traced back to a node "
+                "of the model.") if engines else "No op type in common."
     return TypeDiff(baseline, b, pair, changes, note=note)
