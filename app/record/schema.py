@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.common.errors import ErrorKind, UserError
+from app.common.modes import Concurrency, RunMode
 from app.record.typed import FloatArray, Section
 
 SCHEMA = "aipcprof.run"
@@ -159,8 +160,10 @@ class RunSettings(Section):
     until_steady: float | None = None
     # Wall-clock limit without progress (compile or one inference) before the worker is declared hung.
     stall_timeout_s: float = 600.0
+    mode: RunMode = RunMode.LATENCY
+    requests: int | None = None  # throughput mode: requests in flight (None: the engine's optimal number)
 
-    ALWAYS = ("iterations", "duration_s", "threads", "cache_dir", "until_steady")
+    ALWAYS = ("iterations", "duration_s", "threads", "cache_dir", "until_steady", "requests")
 
     def settings_only(self) -> RunSettings:
         """Just the settings (a RunSpec without its model path), for the record."""
@@ -368,6 +371,30 @@ class Energy(Section):
 
 
 @dataclass
+class Throughput(Section):
+    """A throughput run (`--mode throughput`): several requests in flight on one engine.
+
+    `latency` holds the per-request latencies under this load (queueing included);
+    this section holds the rate and how the engine was driven.
+    """
+
+    concurrency: Concurrency
+    requests: int  # requests in flight
+    requests_source: str = ""  # "--requests", "OPTIMAL_NUMBER_OF_INFER_REQUESTS", "default: one per ..."
+    streams: int | None = None  # the engine's execution streams (OpenVINO NUM_STREAMS), when it has them
+    threads: int | None = None  # inference threads the engine reports (or was given)
+    engine_settings: dict[str, str] = field(default_factory=dict)  # what the engine reports it ran with
+    inferences: int = 0  # completed in the measured window
+    window_s: float | None = None  # first request's start to the last one's end
+    inferences_per_s: float | None = None  # inferences / window_s
+    batch: int | None = None  # samples per inference (axis 0 shared by every input)
+    samples_per_s: float | None = None  # inferences_per_s * batch
+    batch_reason: str = ""  # why batch is unknown
+
+    ALWAYS = ("streams", "threads", "window_s", "inferences_per_s", "batch", "samples_per_s")
+
+
+@dataclass
 class RunWarning(Section):
     kind: WarningKind
     text: str
@@ -416,6 +443,7 @@ class RunRecord(Section):
     output_check: OutputCheck | None = None
     telemetry: Telemetry = field(default_factory=Telemetry)
     energy: Energy | None = None
+    throughput: Throughput | None = None  # throughput mode only
     warnings: list[RunWarning] = field(default_factory=list)
     error: RunError | None = None
     worker_pid: int | None = None

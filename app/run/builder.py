@@ -28,6 +28,7 @@ from app.record.schema import (
     Sustained,
     TargetInfo,
     Telemetry,
+    Throughput,
     ToolInfo,
     WarningKind,
 )
@@ -37,6 +38,7 @@ from app.run.host import host_info, versions
 from app.run.latency_store import LatencyStore
 from app.run.runspec import RunSpec
 from app.run.stats import downsample_latencies
+from app.run.throughput import finish_throughput
 
 
 class RecordBuilder:
@@ -55,6 +57,7 @@ class RecordBuilder:
             settings=spec.settings_only(),
         )
         self._t0_ns: int | None = None  # start of the first measured inference
+        self._end_ns: int | None = None  # end of the last measured inference (throughput: the window's end)
         self.latencies = LatencyStore(expected=spec.iterations)  # None for a timed run: room for exact_limit
         self._cancelled = False
 
@@ -72,6 +75,8 @@ class RecordBuilder:
         if self._t0_ns is None:
             self._t0_ns = int(starts_ns[0])
         self.latencies.add((starts_ns - self._t0_ns) / 1e9, durations_ns / 1e9)
+        end = int((starts_ns + durations_ns).max())
+        self._end_ns = end if self._end_ns is None else max(self._end_ns, end)
 
     def set_inputs(self, inputs: list[InputInfo]) -> None:
         self.record.inputs = list(inputs)
@@ -86,6 +91,9 @@ class RecordBuilder:
         self.record.session = session
         for note in session.notes:
             self.record.warn(WarningKind.ENGINE_NOTE, note)
+
+    def set_throughput(self, setup: Throughput) -> None:
+        self.record.throughput = setup
 
     def set_steady(self, steady: SteadyState) -> None:
         self.record.steady_state = steady
@@ -104,6 +112,7 @@ class RecordBuilder:
         r = self.record
         r.latency = _latency_section(self.latencies, self._t0_ns)
         count = self.latencies.count
+        finish_throughput(r, self._t0_ns, self._end_ns)
         r.status = RunStatus.FAILED if r.error else (RunStatus.CANCELLED if self._cancelled else RunStatus.COMPLETED)
         if self.spec.until_steady and r.steady_state is None and r.status is RunStatus.COMPLETED:
             r.steady_state = SteadyState(reached=False, rel_ci=self.spec.until_steady)

@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from app.common.errors import ErrorKind
-from app.record.schema import InputInfo, ModelInfo, OutputCheck, Phase, Placement, SessionInfo, SteadyState
+from app.record.schema import (
+    InputInfo,
+    ModelInfo,
+    OutputCheck,
+    Phase,
+    Placement,
+    SessionInfo,
+    SteadyState,
+    Throughput,
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,13 @@ class SteadyReached:
 
 
 @dataclass(frozen=True)
+class RequestsStarted:
+    """Throughput mode, before the measured loop: how many requests are in flight and how the engine runs them."""
+
+    value: Throughput
+
+
+@dataclass(frozen=True)
 class OutputChecked:
     """The comparison of each output with ONNX Runtime CPU."""
 
@@ -96,5 +112,5 @@ class WorkerDone:
 
 
 WorkerMessage = (PhaseStarted | PhaseEnded | LatencyBatch | ModelIdentity | InputsResolved | SessionOpened
-                 | SteadyReached | OutputChecked | WorkerFailed | WorkerDone)
+                 | SteadyReached | RequestsStarted | OutputChecked | WorkerFailed | WorkerDone)
 MESSAGE_TYPES: tuple[type, ...] = get_args(WorkerMessage)  # every message class

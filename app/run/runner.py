@@ -46,6 +46,7 @@ from app.run.messages import (
     Phase,
     PhaseEnded,
     PhaseStarted,
+    RequestsStarted,
     SessionOpened,
     SteadyReached,
     WorkerDone,
@@ -226,6 +227,8 @@ class ProfileRun:
                 b.set_session(msg.session, msg.placement)
             case SteadyReached():
                 b.set_steady(msg.value)
+            case RequestsStarted():
+                b.set_throughput(msg.value)
             case OutputChecked():
                 b.set_output_check(msg.value)
             case WorkerFailed():

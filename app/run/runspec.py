@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from app.common.errors import UserError
-from app.record.schema import RunSettings
+from app.record.schema import RunMode, RunSettings
 
 
 @dataclass
@@ -17,9 +17,12 @@ class RunSpec(RunSettings):
     model_path: str = ""
     log_path: str | None = None  # where the worker's native stdout/stderr go (set by the runner)
 
+    def __post_init__(self) -> None:
+        self.mode = RunMode(self.mode)  # a spec from a dict or a tool may carry the plain value
+
     def validate(self) -> RunSpec:
         """The checks a spec built without RunOptions (tests, tools) must pass too; RunOptions has the full set."""
-        from app.run.spec_builder import MAX_SECONDS, max_thread_count
+        from app.run.spec_builder import MAX_SECONDS, max_thread_count, mode_problems
 
         if not self.model_path:
             raise UserError("no model given.", hint="Pass an .onnx file.")
@@ -43,6 +46,8 @@ class RunSpec(RunSettings):
             raise UserError(f"--timeout {self.stall_timeout_s}: must be more than 0 seconds.")
         if not self.stall_timeout_s <= MAX_SECONDS:
             raise UserError(f"--timeout {self.stall_timeout_s}: must be at most {MAX_SECONDS:g} seconds (7 days).")
+        for _option, value, rule, hint in mode_problems(self.mode, self.requests, lambda f: f"--{f}"):
+            raise UserError(f"--requests {value}: {rule}", hint=hint)
         return self
 
     def to_dict(self) -> dict:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.common.errors import UserError
-from app.record.schema import RunSettings
+from app.record.schema import RunMode, RunSettings
 
 if TYPE_CHECKING:
     from app.run.runspec import RunSpec
@@ -55,6 +55,8 @@ class RunOptions:
     check_outputs: bool = _SETTINGS.check_outputs  # compare the outputs with ORT CPU
     cache_dir: str | None = _SETTINGS.cache_dir  # EP context / compiled-model cache folder
     stall_timeout_s: float = _SETTINGS.stall_timeout_s  # seconds without progress before the worker is declared hung
+    mode: RunMode = _SETTINGS.mode  # latency: one request at a time; throughput: several in flight
+    requests: int | None = _SETTINGS.requests  # throughput mode: requests in flight (None: the engine's choice)
 
     def validate(self, labels: Mapping[str, str] | None = None) -> RunOptions:
         """Raise OptionError for the first bad value, naming it with `labels` (default: the CLI's flags)."""
@@ -98,6 +100,8 @@ class RunOptions:
             bad("stall_timeout_s", self.stall_timeout_s, "must be more than 0 seconds.")
         elif not self.stall_timeout_s <= MAX_SECONDS:
             bad("stall_timeout_s", self.stall_timeout_s, _AT_MOST_A_WEEK)
+        out += [OptionError(option, f"{name(option)} {value}: {rule}", hint=hint)
+                for option, value, rule, hint in mode_problems(self.mode, self.requests, name)]
         return out
 
     def build(self, model_path: str, target_id: str, labels: Mapping[str, str] | None = None) -> RunSpec:
@@ -115,6 +119,7 @@ class RunOptions:
             seed=self.seed, ep_options=dict(self.ep_options), strict=self.strict, threads=self.threads,
             io_binding=self.io_binding, check_outputs=self.check_outputs, cache_dir=self.cache_dir,
             until_steady=self.until_steady, stall_timeout_s=self.stall_timeout_s,
+            mode=RunMode(self.mode), requests=self.requests,
         ).validate()
 
     def copy(self, **changes) -> RunOptions:
@@ -129,6 +134,23 @@ MAX_SECONDS = 7 * 24 * 3600.0  # --duration / --timeout: a week; beyond it (or i
 MAX_SEED = 2**63 - 1  # stored in the record and read back as an int64 by other tools
 THREADS_PER_CORE = 4  # --threads above this many per logical core only costs memory (each thread has a stack)
 _AT_MOST_A_WEEK = f"must be at most {MAX_SECONDS:g} seconds (7 days)."
+
+
+MAX_REQUESTS = 256  # --requests: more in flight than this only queues (and holds one set of outputs each)
+
+
+def mode_problems(mode: RunMode, requests: int | None, name) -> list[tuple[str, object, str, str]]:
+    """(option, value, rule, hint) for a bad --mode/--requests pair; `name` turns a field into its label."""
+    if requests is None:
+        return []
+    if RunMode(mode) is not RunMode.THROUGHPUT:
+        return [("requests", requests, f"only applies to {name('mode')} throughput.",
+                 f"Add {name('mode')} throughput, or leave {name('requests')} out.")]
+    if requests < 1:
+        return [("requests", requests, "must be 1 or more.", "Leave it out to let the engine choose.")]
+    if requests > MAX_REQUESTS:
+        return [("requests", requests, f"must be at most {MAX_REQUESTS}.", "Leave it out to let the engine choose.")]
+    return []
 
 
 def max_thread_count() -> int:
@@ -171,13 +193,14 @@ CLI_LABELS: dict[str, str] = {
     "until_steady": "--until-steady", "shapes": "--shape", "dims": "--dim", "inputs": "--input", "seed": "--seed",
     "ep_options": "--ep-option", "strict": "--strict", "threads": "--threads", "io_binding": "--io-binding",
     "check_outputs": "--no-output-check", "cache_dir": "--cache-dir", "stall_timeout_s": "--timeout",
+    "mode": "--mode", "requests": "--requests",
 }
 GUI_LABELS: dict[str, str] = {
     "warmup": "Warm-up", "iterations": "Iterations", "duration_s": "Duration", "by_duration": "Measure",
     "until_steady": "Stop when steady", "shapes": "Shape", "dims": "Dimension", "inputs": "Input data",
     "seed": "Seed", "ep_options": "Other options", "strict": "Strict", "threads": "Threads",
     "io_binding": "IO binding", "check_outputs": "Output check", "cache_dir": "Cache folder",
-    "stall_timeout_s": "Stall timeout",
+    "stall_timeout_s": "Stall timeout", "mode": "Mode", "requests": "Requests in flight",
 }
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from app.common.errors import ErrorKind, InputSpecError, ModelError, UserError
+from app.common.modes import Concurrency
 from app.record import io as rec
 from app.record.schema import (
     InputInfo,
@@ -21,6 +22,7 @@ from app.record.schema import (
     RunWarning,
     SessionInfo,
     SteadyState,
+    Throughput,
     WarningKind,
 )
 from app.run import worker
@@ -33,6 +35,7 @@ from app.run.messages import (
     Phase,
     PhaseEnded,
     PhaseStarted,
+    RequestsStarted,
     SessionOpened,
     SteadyReached,
     WorkerDone,
@@ -57,6 +60,7 @@ SAMPLES = {
     InputsResolved: InputsResolved([InputInfo(name="x", dtype="float32", shape=[1, 3], source="synthetic")]),
     SessionOpened: SessionOpened(SessionInfo(providers=["CPUExecutionProvider"], precision="fp32"), None),
     SteadyReached: SteadyReached(SteadyState(reached=True, rel_ci=0.05, after_inferences=100, after_s=0.1)),
+    RequestsStarted: RequestsStarted(Throughput(concurrency=Concurrency.ASYNC_QUEUE, requests=4, streams=2)),
     OutputChecked: OutputChecked(OutputCheck(reference="ort/cpu")),
     WorkerFailed: WorkerFailed("ValueError: boom", "", ErrorKind.INTERNAL, detail="ValueError: boom"),
     WorkerDone: WorkerDone(),
@@ -135,6 +139,7 @@ FULL_RUN = [
     PhaseStarted(Phase.FIRST_INFERENCE, 50), PhaseEnded(Phase.FIRST_INFERENCE, 50, 60),
     PhaseStarted(Phase.WARMUP, 70), PhaseEnded(Phase.WARMUP, 70, 80, {"count": 2}),
     PhaseStarted(Phase.MEASURE, 90),
+    RequestsStarted(Throughput(concurrency=Concurrency.THREADS_ONE_SESSION, requests=1, requests_source="--requests")),
     LatencyBatch([1_000_000, 2_000_000, 3_000_000], [900_000, 950_000, 1_000_000]),
     LatencyBatch([4_000_000, 5_000_000], [1_100_000, 1_200_000]),
     SteadyReached(SteadyState(reached=True, rel_ci=0.05, after_inferences=5, after_s=0.01)),
