@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from app.common.targets import Target
+from app.engines.requests import RequestPool
 
 
 @dataclass
@@ -34,6 +35,8 @@ class SessionSettings:
     guessed_dims: dict[str, list[int]] = field(default_factory=dict)
     # The model's own quantisation, e.g. "int8 (QOperator, dynamic quantisation)" (app.model.model_card).
     quant_label: str = ""
+    throughput: bool = False  # --mode throughput: the engine is set up for several requests in flight
+    requests: int | None = None  # --requests (None: the engine's choice)
 
 
 @dataclass
@@ -92,6 +95,10 @@ class EngineSession(ABC):
         With io_binding the inputs are bound once and outputs preallocated, so
         the loop measures compute without per-call input copies.
         """
+
+    @abstractmethod
+    def request_pool(self, feeds: dict[str, np.ndarray], io_binding: bool = False) -> RequestPool:
+        """Throughput mode: the requests that run `feeds` in flight together (app.engines.requests)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

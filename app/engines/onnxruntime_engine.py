@@ -20,9 +20,10 @@ import onnxruntime as ort
 
 from app.common.errors import ModelError, TargetError, UserError
 from app.common.targets import Target
-from app.engines import ort_discovery, ort_errors, ort_facts, static_inputs
+from app.engines import ort_discovery, ort_errors, ort_facts, ort_requests, static_inputs
 from app.engines.base import Engine, EngineSession, Placement, SessionFacts, SessionSettings
 from app.engines.ort_options import CPU, DML, QNN, QNN_SOC, merge_options, precision
+from app.engines.requests import RequestPool
 
 ENGINE = "onnxruntime"
 CUDA_LIKE = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "NvTensorRTRTXExecutionProvider")
@@ -41,6 +42,7 @@ class OrtSession(EngineSession):
         self.settings = settings or SessionSettings()
         self._outputs = [o.name for o in sess.get_outputs()]
         self._keepalive: list[Any] = []  # OrtValues that bound numpy memory must outlive the binding
+        self.requests_source = ""  # throughput mode: where the request count came from (ort_requests)
 
     def output_names(self) -> list[str]:
         return list(self._outputs)
@@ -85,6 +87,9 @@ class OrtSession(EngineSession):
             binding.bind_ortvalue_output(name, value)
         return binding
 
+    def request_pool(self, feeds: dict[str, np.ndarray], io_binding: bool = False) -> RequestPool:
+        return ort_requests.request_pool(self, feeds, io_binding)
+
     def _io_device(self) -> tuple[str, int]:
         provider = self.target.provider
         device_id = int(self.target.default_options.get("device_id",
@@ -110,6 +115,9 @@ class OnnxRuntimeEngine(Engine):
         _check_target(target)
         if not Path(model_path).is_file():
             raise ModelError(f"model file not found: {model_path}.", hint="Check the path.")
+        requests_source = ""
+        if settings.throughput:
+            settings, requests_source = ort_requests.throughput_settings(target, settings)
         options = merge_options(target, settings.ep_options)
         plan = ort_facts.plan_cache(model_path, target, options, settings)
         notes: list[str] = []
@@ -118,6 +126,7 @@ class OnnxRuntimeEngine(Engine):
         session = _session(sess, target, options, settings, plan, notes, model_path)
         if fixed is not None:  # unnamed dims set in a copy of the model, so the EP sees static shapes
             session.facts.effective_options["fixed_input_dims"] = ", ".join(fixed[1])
+        session.requests_source = requests_source
         return session
 
     def _create_cached(self, model_path: str, target: Target, options: dict[str, str], settings: SessionSettings,

@@ -22,6 +22,7 @@ from app.common.errors import ModelError, TargetError, UserError
 from app.common.targets import READY, UNAVAILABLE, Target
 from app.engines.base import Engine, EngineSession, Placement, SessionFacts, SessionSettings
 from app.engines.ort_options import ov_precision_name
+from app.engines.requests import RequestPool
 
 ENGINE = "openvino"
 DEFAULT_OPTIONS = {"PERFORMANCE_HINT": "LATENCY"}
@@ -31,6 +32,7 @@ MATMUL_LAYERS = frozenset({"Convolution", "GroupConvolution", "Deconvolution", "
 INT8 = frozenset({"u8", "i8", "u4", "i4"})
 # Recorded with the effective options: how the measured loop feeds this engine.
 INPUT_BINDING = "inputs set once on one InferRequest (plain and io_binding alike)"
+INPUT_BINDING_QUEUE = "inputs set once on each InferRequest of the AsyncInferQueue (plain and io_binding alike)"
 _NO_RULE = re.compile(r"No conversion rule found for operations:\s*([^\n]+)")
 _UNSUPPORTED_PROP = re.compile(r"Unsupported property (\S+) by (\S+) plugin")
 _WRONG_VALUE = re.compile(r"Wrong value (\S*?)\s*for property key (\S+?)\.")
@@ -93,6 +95,11 @@ class OpenVinoSession(EngineSession):
         runner.fetch_outputs = functools.partial(_fetch, request, len(self._outputs))  # type: ignore[attr-defined]
         return runner
 
+    def request_pool(self, feeds: dict[str, np.ndarray], io_binding: bool = False) -> RequestPool:
+        from app.engines.openvino_requests import AsyncQueuePool  # noqa: PLC0415 - throughput mode only
+
+        return AsyncQueuePool(self.compiled, feeds, self.settings.requests)
+
     def close(self) -> None:
         self._keepalive.clear()
         self._request = None
@@ -148,7 +155,7 @@ class OpenVinoEngine(Engine):
             raise _shape_error(str(e.__context__ or e), model_path, settings.input_shapes, settings) or e from None
         facts = SessionFacts(providers=_execution_devices(compiled, target.provider),
                              precision=_precision(compiled), cache=_cache_state(compiled, settings.cache_dir, before),
-                             effective_options={**{k: str(v) for k, v in config.items()}, "input_binding": INPUT_BINDING},
+                             effective_options={**{k: str(v) for k, v in config.items()}, "input_binding": INPUT_BINDING_QUEUE if settings.throughput else INPUT_BINDING},
                              notes=notes)
         return OpenVinoSession(compiled, target, facts, _placement(compiled, target.provider), model_path, settings)
 
@@ -241,13 +248,24 @@ def _reshape(model: Any, shapes: dict[str, list[int]]) -> list[str]:
 
 
 def _config(target: Target, settings: SessionSettings) -> dict[str, str]:
-    config = {**DEFAULT_OPTIONS, **target.default_options, **{k: str(v) for k, v in settings.ep_options.items()}}
+    config = {**DEFAULT_OPTIONS, **target.default_options, **_mode_options(settings),
+              **{k: str(v) for k, v in settings.ep_options.items()}}
     if settings.threads:
         config["INFERENCE_NUM_THREADS"] = str(settings.threads)
     if settings.cache_dir:
         Path(settings.cache_dir).expanduser().mkdir(parents=True, exist_ok=True)
         config["CACHE_DIR"] = str(Path(settings.cache_dir).expanduser())
     return config
+
+
+def _mode_options(settings: SessionSettings) -> dict[str, str]:
+    """Throughput mode: the THROUGHPUT hint (as benchmark_app -hint throughput), sized for --requests when given."""
+    if not settings.throughput:
+        return {}
+    options = {"PERFORMANCE_HINT": "THROUGHPUT"}
+    if settings.requests:
+        options["PERFORMANCE_HINT_NUM_REQUESTS"] = str(settings.requests)
+    return options
 
 
 def _compile(model: Any, device: str, config: dict[str, str]) -> Any:

@@ -8,6 +8,7 @@ measured loop, and streams messages (app.run.messages) to the parent over a Pipe
     ModelIdentity(value)                         after load: name, sha256, opsets, ...
     InputsResolved(value)                        after load: the inputs as fed
     SessionOpened(value)                         after compile: session facts and placement
+    RequestsStarted(value)                       throughput mode: requests in flight, how the engine runs them
     LatencyBatch(starts_ns, durations_ns)        a batch of measured inferences (lists of ints)
     SteadyReached(value)                         --until-steady: the p50 settled, measuring stopped
     OutputChecked(value)                         the comparison with ONNX Runtime CPU
@@ -41,7 +42,16 @@ from typing import Any
 import numpy as np
 
 from app.common.errors import ErrorKind, UserError
-from app.record.schema import InputInfo, ModelInfo, OutputCheck, Placement, SessionInfo, SteadyState
+from app.record.schema import (
+    InputInfo,
+    ModelInfo,
+    OutputCheck,
+    Placement,
+    RunMode,
+    SessionInfo,
+    SteadyState,
+    Throughput,
+)
 from app.record.typed import to_json
 from app.run import native_log
 from app.run.messages import (
@@ -52,6 +62,7 @@ from app.run.messages import (
     Phase,
     PhaseEnded,
     PhaseStarted,
+    RequestsStarted,
     SessionOpened,
     SteadyReached,
     WorkerDone,
@@ -200,17 +211,47 @@ class _Worker:
             ep_options=dict(spec.ep_options), strict=spec.strict, threads=spec.threads,
             dim_overrides=prepared.dim_overrides, input_shapes=prepared.input_shapes, cache_dir=spec.cache_dir,
             guessed_dims=prepared.guessed, quant_label=prepared.quant_label,
+            throughput=spec.mode is RunMode.THROUGHPUT, requests=spec.requests,
         )
-        session = self._phase(Phase.COMPILE, lambda: engine_for(target).open(spec.model_path, target, settings))
+
+        def compile_session():  # in throughput mode the requests are set up here too (a session each, maybe)
+            session = engine_for(target).open(spec.model_path, target, settings)
+            return session, session.request_pool(prepared.feeds, spec.io_binding) if settings.throughput else None
+
+        session, pool = self._phase(Phase.COMPILE, compile_session)
         self.conn.send(_session_opened(session))
         outputs = self._phase(Phase.FIRST_INFERENCE, lambda: session.run(prepared.feeds))
-        runner = session.make_runner(prepared.feeds, io_binding=spec.io_binding)
-        self._phase(Phase.WARMUP, lambda: self._warmup(runner), {"count": spec.warmup})
-        self._phase(Phase.MEASURE, lambda: self._measure(runner))
+        if pool is not None:
+            self._in_flight(pool)
+        else:
+            runner = session.make_runner(prepared.feeds, io_binding=spec.io_binding)
+            self._phase(Phase.WARMUP, lambda: self._warmup(runner), {"count": spec.warmup})
+            self._phase(Phase.MEASURE, lambda: self._measure(runner))
         if spec.check_outputs:
             check = self._phase(Phase.OUTPUT_CHECK, lambda: _output_check(spec, target, prepared, outputs))
             self.conn.send(OutputChecked(OutputCheck.from_json(to_json(check), "output_check")))
         session.close()
+
+    def _in_flight(self, pool) -> None:
+        """Throughput mode: warm-up and the measured window with the pool's requests in flight."""
+        from app.run import in_flight
+
+        self.conn.send(RequestsStarted(_throughput_setup(pool.info)))
+        spec = self.spec
+        self._phase(Phase.WARMUP, lambda: in_flight.warm_up(pool, spec.warmup, self.cancel.is_set, BATCH_SECONDS),
+                    {"count": spec.warmup})
+        steady = _SteadyWatch(spec.until_steady) if spec.until_steady else None
+
+        def on_batch(starts: list[int], durations: list[int]) -> bool:
+            self.conn.send(LatencyBatch(starts, durations))
+            if steady is not None and steady.update(durations):
+                self.conn.send(SteadyReached(SteadyState.from_json(steady.summary(), "steady_state")))
+                return True
+            return self.cancel.is_set()  # keep what was measured; the parent marks the run cancelled
+
+        self._phase(Phase.MEASURE, lambda: in_flight.measure(pool, spec.iterations, spec.duration_s, on_batch,
+                                                             BATCH_SECONDS))
+        pool.close()
 
     def _warmup(self, runner) -> None:
         for _ in range(self.spec.warmup):
@@ -276,6 +317,12 @@ class _SteadyWatch:
     def summary(self) -> dict:
         return {"reached": True, "rel_ci": self.rel_ci, "after_inferences": self.count,
                 "after_s": time.perf_counter() - self.t0}
+
+
+def _throughput_setup(info) -> Throughput:
+    """The engine's RequestPoolInfo as the record's throughput section (the rate is filled in by the parent)."""
+    return Throughput(concurrency=info.concurrency, requests=info.requests, requests_source=info.requests_source,
+                      streams=info.streams, threads=info.threads, engine_settings=dict(info.engine_settings))
 
 
 def _session_opened(session) -> SessionOpened:
