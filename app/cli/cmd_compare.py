@@ -156,6 +156,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
         compare_rows,
         differences,
         format_table,
+        power_lines,
         recommendation,
         recommendation_line,
     )
@@ -174,6 +175,8 @@ def run(args: argparse.Namespace) -> ExitStatus:
         return ExitStatus.OK
     print(format_table(rows))  # record text is untrusted: every line below goes through terminal_safe
     print(terminal_safe(recommendation_line(records, names, args.baseline)))
+    for line in power_lines(rows):
+        print(terminal_safe(line))
     for d in diffs:
         values = ", ".join(f"{n}={_short(v)}" for n, v in zip(names, d.values, strict=True))
         print(terminal_safe(f"DIFFERS {d.section}.{d.key}: {values}"))

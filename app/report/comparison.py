@@ -22,15 +22,17 @@ from app.common.fmt import (
     fmt_error,
     fmt_mj,
     fmt_ms,
+    fmt_per_joule,
     fmt_rate,
     fmt_share,
     fmt_speedup,
+    fmt_watts,
     number,
 )
 from app.common.text import terminal_safe
-from app.record.schema import RunRecord, RunStatus
+from app.record.schema import RunMode, RunRecord, RunStatus
 from app.record.typed import to_json
-from app.report import facts
+from app.report import efficiency, facts
 
 
 class CheckState(str, enum.Enum):
@@ -68,6 +70,11 @@ class ComparisonRow:
     output_check: CheckState
     precision: str | None  # None when nothing was measured
     energy_mj_per_inference: float | None
+    mode: RunMode = RunMode.LATENCY  # throughput: p50/p99 are latencies under load, throughput the wall rate
+    requests: int | None = None  # throughput mode: requests in flight
+    inferences_per_joule: float | None = None  # perf per watt (app.report.efficiency)
+    mean_power_w: float | None = None  # over the measured window
+    power_covers: str = ""  # what that power covers, or why perf per watt is N/A
 
     def cell(self, column: str, *, times: str = TIMES) -> str:
         """The column's value as table text: format_cell, plus why a value is missing or thin."""
@@ -76,6 +83,8 @@ class ComparisonRow:
             return self.placement_note
         if column == "precision" and self.inferences == 0:
             return facts.NOT_MEASURED
+        if column == "mode" and self.requests:
+            return f"{self.mode.value}, {self.requests} in flight"
         text = format_cell(column, value, times=times)
         if column in _SAMPLE_STATS:
             n = self.inferences
@@ -182,8 +191,16 @@ def compare_rows(records: list[RunRecord], names: list[str], baseline: int = 0) 
             accelerator_share=share.value, placement_note=share.note,
             max_abs_error=max_err, min_cosine=min_cos, output_check=output_check_state(r),
             precision=facts.shown_precision(r), energy_mj_per_inference=jpi * 1e3 if jpi is not None else None,
+            **_mode_and_power(r),
         ))
     return rows
+
+
+def _mode_and_power(r: RunRecord) -> dict:
+    ppw = efficiency.perf_per_watt(r)
+    return {"mode": r.settings.mode, "requests": r.throughput.requests if r.throughput else None,
+            "inferences_per_joule": ppw.inferences_per_joule, "mean_power_w": ppw.mean_power_w,
+            "power_covers": ppw.covers if ppw.available else f"{NA}: {ppw.reason}"}
 
 
 def _shapes(r: RunRecord) -> list[tuple[str, list[int] | None]]:
@@ -202,6 +219,9 @@ def comparability_warnings(records: list[RunRecord], names: list[str], baseline:
             warnings.append(f"{name}: different input shapes from {base_name}: {_shapes(r)} vs {_shapes(base)}.")
         if r.status is not RunStatus.COMPLETED:
             warnings.append(f"{name}: run {r.status.value}; its numbers are partial.")
+        if r.settings.mode is not base.settings.mode:
+            warnings.append(f"{name}: measured in {r.settings.mode} mode, {base_name} in {base.settings.mode} mode; "
+                            "latencies under load and one-at-a-time latencies are not the same measure.")
     if base.status is not RunStatus.COMPLETED:
         warnings.append(f"{base_name}: run {base.status.value}; its numbers are partial.")
     return warnings
@@ -309,6 +329,8 @@ _CELL_FORMATS = {
     "max_abs_error": lambda v, _: fmt_error(v),
     "min_cosine": lambda v, _: fmt_cosine(v),
     "energy_mj_per_inference": lambda v, _: fmt_mj(v / 1e3),
+    "inferences_per_joule": lambda v, _: fmt_per_joule(v, unit="/J"),
+    "mean_power_w": lambda v, _: fmt_watts(v),
 }
 
 
@@ -323,12 +345,23 @@ def format_cell(column: str, value: object, *, times: str = TIMES) -> str:
 
 
 def format_table(rows: list[ComparisonRow]) -> str:
-    shown = ("target", "p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share",
-             "max_abs_error", "precision", "run")
-    headers = ("target", "p50", "p99", "throughput", "speed-up", "on accel", "max err", "precision", "run")
+    shown = ("target", "mode", "p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share",
+             "max_abs_error", "precision", "inferences_per_joule", "run")
+    headers = ("target", "mode", "p50", "p99", "throughput", "speed-up", "on accel", "max err", "precision",
+               "perf/W", "run")
     table = [headers] + [tuple(terminal_safe(row.cell(k)) for k in shown) for row in rows]  # record text
     widths = [max(len(r[i]) for r in table) for i in range(len(headers))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table)
+
+
+def power_lines(rows: list[ComparisonRow]) -> list[str]:
+    """What each run's perf per watt covers, or why it is N/A; runs with the same text share a line."""
+    by_text: dict[str, list[str]] = {}
+    for row in rows:
+        power = (f"{fmt_per_joule(row.inferences_per_joule)} at {fmt_watts(row.mean_power_w)} average, "
+                 f"covers {row.power_covers}" if row.inferences_per_joule is not None else row.power_covers)
+        by_text.setdefault(power, []).append(row.run)
+    return [f"perf per watt ({', '.join(runs)}): {text}" for text, runs in by_text.items()]
 
 
 def to_csv(rows: list[ComparisonRow]) -> str:

@@ -58,6 +58,9 @@ class RunOptions:
     mode: RunMode = _SETTINGS.mode  # latency: one request at a time; throughput: several in flight
     requests: int | None = _SETTINGS.requests  # throughput mode: requests in flight (None: the engine's choice)
 
+    def __post_init__(self) -> None:
+        self.mode = RunMode(self.mode)  # a form or a settings file may hand over the plain value
+
     def validate(self, labels: Mapping[str, str] | None = None) -> RunOptions:
         """Raise OptionError for the first bad value, naming it with `labels` (default: the CLI's flags)."""
         problems = self.problems(labels)

@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from app.record.schema import RunMode
 from app.run.spec_builder import (
     DEFAULTS,
     GUI_LABELS,
@@ -168,8 +169,12 @@ class RunSetupState:
 
     # -- the run ---------------------------------------------------------
     def ep_options_for(self, target) -> dict[str, str]:
-        """Presets that apply to `target`, then the typed options (which win)."""
-        return {**self.presets.options_for(target), **self.options.ep_options}
+        """Presets that apply to `target`, then the typed options (which win). In throughput mode the
+        mode sets OpenVINO's PERFORMANCE_HINT, so the preset's is left out (a typed one still wins)."""
+        presets = self.presets.options_for(target)
+        if self.options.mode is RunMode.THROUGHPUT:
+            presets.pop("PERFORMANCE_HINT", None)
+        return {**presets, **self.options.ep_options}
 
     def build(self, model_path: str, target, dims: Mapping[str, int] | None = None,
               inputs: Mapping[str, str] | None = None, shapes: Mapping[str, list[int]] | None = None):
@@ -189,7 +194,7 @@ class RunSetupState:
                 "until_steady": "" if o.until_steady is None else o.until_steady, "seed": o.seed,
                 "threads": o.threads or 0, "io_binding": o.io_binding, "check_outputs": o.check_outputs,
                 "strict": o.strict, "cache_dir": o.cache_dir or "", "timeout": o.stall_timeout_s,
-                "extra": self.ep_text}
+                "extra": self.ep_text, "mode": o.mode.value, "requests": o.requests or 0}
 
     def restore_settings(self, values: Mapping[str, object]) -> None:
         """Options saved by to_settings; a missing or corrupt value keeps its default, the others still apply."""
@@ -205,7 +210,8 @@ class RunSetupState:
             io_binding=_read(values, "io_binding", _bool, d.io_binding),
             check_outputs=_read(values, "check_outputs", _bool, d.check_outputs),
             strict=_read(values, "strict", _bool, d.strict), cache_dir=cache or None,
-            stall_timeout_s=_read(values, "timeout", float, d.stall_timeout_s))
+            stall_timeout_s=_read(values, "timeout", float, d.stall_timeout_s),
+            mode=_read(values, "mode", RunMode, d.mode), requests=_read(values, "requests", int, 0) or None)
         for problem in options.problems(self.labels):  # e.g. a hand-edited warmup=-5: the default instead
             options = options.copy(**{problem.option: getattr(d, problem.option)})
         self.set_options(options)

@@ -32,6 +32,7 @@ from app.views import theme
 from app.views.banner import Banner
 from app.views.kpi import KpiTile
 from app.views.plain import esc, plain, rich, tip
+from app.views.results_efficiency import PPW_CAPTION, PPW_TIP, fill_ppw_tile, stat_rows
 
 PHASE_TIPS = {"load": "Read and check the model, build inputs.", "compile": "Create the session: graph "
               "partitioning and the EP's compiler (the NPU compile can take minutes).",
@@ -112,6 +113,7 @@ class ResultsPanel(QScrollArea):
             "share": KpiTile(SHARE_CAPTION, "Share of graph nodes the target's accelerator runs.", wrap=True),
             "energy": KpiTile("energy / inference", "Energy over the measured loop / inferences.", wrap=True),
             "precision": KpiTile("precision", "What the target computed in.", wrap=True),
+            "ppw": KpiTile(PPW_CAPTION, PPW_TIP, wrap=True),
         }
         tiles = QHBoxLayout()
         for tile in self.tiles.values():
@@ -120,7 +122,8 @@ class ResultsPanel(QScrollArea):
         self.stats = _table(["Latency", "Value"])
         self.placement = _table(["Provider", "Nodes"])
         self.outputs = _table(["Output", "Max abs error", "Cosine", "OK"])
-        self.compare = _table(["Target", "Status", "p50", "p99", "Throughput", "Speed-up", "On accel", "Precision"])
+        self.compare = _table(["Target", "Status", "Mode", "p50", "p99", "Throughput", "Speed-up", "On accel",
+                               "Precision", "Perf/W"])
         self.warnings = plain(QLabel())
         self.warnings.setWordWrap(True)
         self.warnings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -204,7 +207,9 @@ class ResultsPanel(QScrollArea):
         t["p50"].set(fmt.fmt_ms(lat.p50, compact=True, na=fmt.PENDING))
         t["p50"].set_caption(f"{P50_CAPTION} · {n}" if n else P50_CAPTION)
         t["throughput"].set(fmt.fmt_rate(lat.throughput_per_s, na=fmt.PENDING))
-        t["throughput"].set_caption(f"throughput · {n}" if n else "throughput")
+        caption = f"throughput, {r.throughput.requests} in flight" if r.throughput else "throughput"
+        t["throughput"].set_caption(f"{caption} · {n}" if n else caption)
+        fill_ppw_tile(t["ppw"], r)
         if n:
             t["p99"].set(fmt.PENDING, tip(f"Omitted: {facts.p99_omitted_reason(lat.count)}. Run at least "
                                           f"{facts.MIN_SAMPLES_FOR_P99} inferences for a tail."))
@@ -296,7 +301,10 @@ class ResultsPanel(QScrollArea):
             tips.append(facts.p99_omitted_reason(lat.count) if key == "p99" and facts.count_note(lat.count) else "")
         if _num(lat.throughput_per_s):
             rows.append(("throughput", facts.with_count(fmt.fmt_rate(lat.throughput_per_s), lat.count)))
-        _fill(self.stats, rows, tips)
+            tips.append("Completed inferences / wall time of the measured window" if r.throughput else "")
+        more, more_tips = stat_rows(r)
+        _fill(self.stats, rows + more, tips + more_tips)
+        self.boxes["Latency statistics"].setTitle("Latency under load" if r.throughput else "Latency statistics")
 
     def _fill_placement(self, r: RunRecord) -> None:
         p = r.placement
@@ -332,9 +340,10 @@ class ResultsPanel(QScrollArea):
             return
         base = next((i for i, r in enumerate(records) if r.status is RunStatus.COMPLETED), 0)
         rows = compare_rows(records, [str(i) for i in range(len(records))], base)
-        columns = ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share", "precision")
+        columns = ("mode", "p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share",
+                   "precision", "inferences_per_joule")
         cells = [[row.target, row.status.value, *(row.cell(k, times="×") for k in columns)] for row in rows]
-        cells[base][5] = "baseline"
+        cells[base][6] = "baseline"
         _fill(self.compare, [tuple(c) for c in cells])
         self.compare_box.setTitle(f"Runs this session (speed-up vs run {base + 1}, {records[base].target_id})")
         self.compare_box.setVisible(True)
