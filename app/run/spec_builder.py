@@ -203,7 +203,7 @@ GUI_LABELS: dict[str, str] = {
     "until_steady": "Stop when steady", "shapes": "Shape", "dims": "Dimension", "inputs": "Input data",
     "seed": "Seed", "ep_options": "Other options", "strict": "Strict", "threads": "Threads",
     "io_binding": "IO binding", "check_outputs": "Output check", "cache_dir": "Cache folder",
-    "stall_timeout_s": "Stall timeout", "mode": "Mode", "requests": "Requests in flight",
+    "stall_timeout_s": "Stall timeout", "mode": "Mode", "requests": "Requests",
 }
 
 

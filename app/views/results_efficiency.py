@@ -12,25 +12,21 @@ from app.report import efficiency
 from app.views.kpi import KpiTile
 from app.views.plain import tip
 
-PPW_CAPTION = "perf per watt"
-PPW_TIP = "Inferences per joule over the measured window, and the average power, with what the power covers."
+ENERGY_CAPTION = "energy / inference"
 
 
-def fill_ppw_tile(tile: KpiTile, r: RunRecord) -> None:
-    """'5.00 inf/J' captioned with the average power and what it covers, or N/A captioned with why."""
-    ppw = efficiency.perf_per_watt(r)
-    if ppw.available:
-        tile.set(fmt.fmt_per_joule(ppw.inferences_per_joule, unit=" inf/J"), tip(f"{PPW_TIP}\n{ppw.text()}"))
-        tile.set_caption(f"{PPW_CAPTION} · {fmt.fmt_watts(ppw.mean_power_w)} avg, {ppw.covers}")
+def fill_energy_tile(tile: KpiTile, r: RunRecord) -> None:
+    """Energy per inference, captioned with perf per watt (inferences/J, average power); the tooltip says what
+    the power covers. N/A with the reason in the tooltip (the statistics table shows it in full)."""
+    e, ppw = r.energy, efficiency.perf_per_watt(r)
+    if e and e.available and fmt.number(e.joules_per_inference) is not None and ppw.available:
+        tile.set(fmt.fmt_mj(e.joules_per_inference), tip(f"Covers: {ppw.covers}\nPerf per watt: {ppw.text()}"))
+        tile.set_caption(f"{fmt.fmt_per_joule(ppw.inferences_per_joule, unit=' inf/J')} · "
+                         f"{fmt.fmt_watts(ppw.mean_power_w)} avg")
     else:
-        tile.set(fmt.NA, tip(f"Not available: {ppw.reason}"))
-        tile.set_caption(f"{PPW_CAPTION}: {_short(ppw.reason)}")
-
-
-def _short(reason: str, limit: int = 48) -> str:
-    """The first clause of a reason for a caption (the tooltip has all of it)."""
-    first = reason.split(" (")[0].split(";")[0]
-    return first if len(first) <= limit else first[: limit - 1] + "\u2026"
+        why = ppw.reason if r.measured else (e.reason if e else "") or "no power source for this device"
+        tile.set(fmt.NA, tip(f"Not available: {why}"))
+        tile.set_caption(ENERGY_CAPTION)
 
 
 def stat_rows(r: RunRecord) -> tuple[list[tuple[str, str]], list[str]]:
@@ -49,9 +45,14 @@ def stat_rows(r: RunRecord) -> tuple[list[tuple[str, str]], list[str]]:
             rows.append(("samples/s", f"{fmt.fmt_rate(tp.samples_per_s)} (batch {tp.batch})"))
             tips.append("Inferences per second × the batch (axis 0 of every input).")
     ppw = efficiency.perf_per_watt(r)
-    if r.measured:
-        rows.append(("perf per watt", ppw.text()))
-        tips.append(ppw.text())
+    if r.measured and ppw.available:
+        rows += [("perf per watt", f"{fmt.fmt_per_joule(ppw.inferences_per_joule)}, "
+                                   f"{fmt.fmt_watts(ppw.mean_power_w)} avg"),
+                 ("power covers", f"{ppw.covers}, {fmt.fmt_s(ppw.window_s)} measured")]
+        tips += [ppw.text()] * 2
+    elif r.measured:
+        rows += [("perf per watt", fmt.NA), ("why N/A", ppw.reason)]
+        tips += [ppw.reason] * 2
     return rows, tips
 
 

@@ -32,7 +32,7 @@ from app.views import theme
 from app.views.banner import Banner
 from app.views.kpi import KpiTile
 from app.views.plain import esc, plain, rich, tip
-from app.views.results_efficiency import PPW_CAPTION, PPW_TIP, fill_ppw_tile, stat_rows
+from app.views.results_efficiency import fill_energy_tile, stat_rows
 
 PHASE_TIPS = {"load": "Read and check the model, build inputs.", "compile": "Create the session: graph "
               "partitioning and the EP's compiler (the NPU compile can take minutes).",
@@ -113,7 +113,6 @@ class ResultsPanel(QScrollArea):
             "share": KpiTile(SHARE_CAPTION, "Share of graph nodes the target's accelerator runs.", wrap=True),
             "energy": KpiTile("energy / inference", "Energy over the measured loop / inferences.", wrap=True),
             "precision": KpiTile("precision", "What the target computed in.", wrap=True),
-            "ppw": KpiTile(PPW_CAPTION, PPW_TIP, wrap=True),
         }
         tiles = QHBoxLayout()
         for tile in self.tiles.values():
@@ -209,7 +208,6 @@ class ResultsPanel(QScrollArea):
         t["throughput"].set(fmt.fmt_rate(lat.throughput_per_s, na=fmt.PENDING))
         caption = f"throughput, {r.throughput.requests} in flight" if r.throughput else "throughput"
         t["throughput"].set_caption(f"{caption} · {n}" if n else caption)
-        fill_ppw_tile(t["ppw"], r)
         if n:
             t["p99"].set(fmt.PENDING, tip(f"Omitted: {facts.p99_omitted_reason(lat.count)}. Run at least "
                                           f"{facts.MIN_SAMPLES_FOR_P99} inferences for a tail."))
@@ -219,12 +217,7 @@ class ResultsPanel(QScrollArea):
                          "99th-percentile latency of the whole run: the tail.")
             t["p99"].set_caption(P99_CAPTION)
         self._fill_share_tile(r)
-        e = r.energy
-        if e and e.available and _num(e.joules_per_inference):
-            t["energy"].set(f"{e.joules_per_inference * 1e3:.3f} mJ", tip(f"Covers: {e.covers or '?'}"))
-        else:
-            why = (e.reason if e else "") or "no power source for this device"
-            t["energy"].set("N/A", tip(f"Not available: {why}"))
+        fill_energy_tile(t["energy"], r)
         if r.measured:
             t["precision"].set(r.precision or "N/A", "What the target computed in (from the session).")
             t["precision"].set_caption("precision")

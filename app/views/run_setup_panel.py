@@ -53,7 +53,7 @@ DEVICE_DEFAULT = "device default"  # the precision combo's "no hint" entry
 TARGET_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-MODE_TEXT = {RunMode.LATENCY: "Latency: one request at a time", RunMode.THROUGHPUT: "Throughput: requests in flight"}
+MODE_TEXT = {RunMode.LATENCY: "Latency (one request at a time)", RunMode.THROUGHPUT: "Throughput (requests in flight)"}
 
 
 def _plain(label: QLabel) -> QLabel:
@@ -139,11 +139,8 @@ class RunSetupPanel(QWidget):
         form = QFormLayout()
         form.addRow("Target:", self.target_combo)
         form.addRow("", self.target_info)
-        mode_row = QHBoxLayout()
-        mode_row.addWidget(self.mode, 1)
-        mode_row.addWidget(QLabel(f"{labels['requests']}:"))
-        mode_row.addWidget(self.requests)
-        form.addRow(f"{labels['mode']}:", mode_row)
+        form.addRow(f"{labels['mode']}:", self.mode)
+        form.addRow(f"{labels['requests']}:", self.requests)
         form.addRow(f"{labels['warmup']}:", self.warmup)
         count_row = QHBoxLayout()
         count_row.addWidget(self.by_count)

@@ -40,7 +40,7 @@ def test_options_build_a_throughput_spec():
     (dict(mode=RunMode.THROUGHPUT, requests=-3), CLI_LABELS, "--requests -3: must be 1 or more."),
     (dict(mode=RunMode.THROUGHPUT, requests=257), CLI_LABELS, "--requests 257: must be at most 256."),
     (dict(requests=2), CLI_LABELS, "--requests 2: only applies to --mode throughput."),
-    (dict(mode=RunMode.THROUGHPUT, requests=0), GUI_LABELS, "Requests in flight 0: must be 1 or more."),
+    (dict(mode=RunMode.THROUGHPUT, requests=0), GUI_LABELS, "Requests 0: must be 1 or more."),
 ])
 def test_bad_requests_name_the_option(options, labels, message):
     with pytest.raises(OptionError) as info:
