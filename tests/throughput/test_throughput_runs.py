@@ -114,3 +114,30 @@ def test_a_latency_run_keeps_one_over_the_mean(zoo):
         run.close()
     assert r.throughput is None and r.settings.mode is RunMode.LATENCY
     assert r.latency.throughput_per_s == pytest.approx(1 / r.latency.mean)
+
+
+def test_stop_keeps_what_was_measured(zoo):
+    run = ProfileRun(RunSpec(model_path=str(zoo["conv_net"]), target_id="ov/cpu", mode=RunMode.THROUGHPUT,
+                             warmup=2, iterations=None, duration_s=60.0, check_outputs=False))
+    seen: list[int] = []
+
+    def on_event(ev) -> None:
+        if isinstance(ev, RunLatencies):
+            seen.append(len(ev.durations_ns))
+            if sum(seen) >= 20:
+                run.cancel()  # a second call is a no-op
+
+    run.start()
+    try:
+        r = run.wait(on_event=on_event)
+    finally:
+        run.close()
+    assert r.status == "cancelled" and r.error is None
+    assert 20 <= r.latency.count == sum(seen) and r.phases["measure"].seconds < 30
+    assert r.throughput.inferences == r.latency.count and r.throughput.inferences_per_s > 0
+
+
+def test_until_steady_stops_starting_requests(zoo):
+    r, _ = _run(zoo["conv_net"], "ort/cpu", iterations=5000, until_steady=0.2, requests=2)
+    assert r.steady_state is not None and r.steady_state.reached
+    assert r.latency.count < 5000 and r.throughput.inferences == r.latency.count
