@@ -62,10 +62,14 @@ class ThreadedPool(RequestPool):
 
     def run(self, take: Take, done: Done) -> None:
         errors: list[BaseException] = []
+        # Every thread is running before any starts a request: otherwise, with a short inference, the first
+        # thread could spend the whole budget before the last one is even scheduled (nothing in flight together).
+        ready = threading.Barrier(len(self.runners))
 
         def loop(runner: Callable[[], Any]) -> None:
             clock = time.perf_counter_ns
             try:
+                ready.wait()
                 while not errors and take():
                     start = clock()
                     runner()

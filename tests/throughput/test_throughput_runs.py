@@ -75,7 +75,7 @@ def test_samples_per_second_with_a_batch(zoo):
 
 
 def test_onnxruntime_cpu_runs_threads_on_one_session(zoo):
-    r, _ = _run(zoo["conv_net"], "ort/cpu")
+    r, _ = _run(zoo["conv_net"], "ort/cpu", iterations=300)  # ~0.1 ms each: enough for the threads to overlap
     tp = r.throughput
     expected = physical_cores()
     assert tp.concurrency is Concurrency.THREADS_ONE_SESSION and tp.engine_settings["sessions"] == "1"
@@ -86,7 +86,7 @@ def test_onnxruntime_cpu_runs_threads_on_one_session(zoo):
 
 
 def test_onnxruntime_keeps_the_users_requests_and_threads(zoo):
-    r, _ = _run(zoo["conv_net"], "ort/cpu", requests=3, threads=1, io_binding=True)
+    r, _ = _run(zoo["conv_net"], "ort/cpu", requests=3, threads=1, io_binding=True, iterations=300)
     tp = r.throughput
     assert tp.requests_source == "--requests" and tp.threads == 1 and tp.engine_settings["io_binding"] == "true"
     _check_in_flight(r, 3)
