@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import openvino as ov
 import pytest
@@ -14,11 +16,15 @@ from app.report.text import format_run
 from app.run.runner import ProfileRun, RunLatencies
 from app.run.runspec import RunSpec
 
+# ~2-3 ms per inference on a 2-core CPU: long enough that requests overlap even when other work loads the
+# machine (with a 0.1 ms model a starved issuing thread leaves them running one after another).
+SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample_model.onnx"
+
 
 def _run(model, target: str, **spec) -> tuple[RunRecord, list[RunLatencies]]:
     batches: list[RunLatencies] = []
     run = ProfileRun(RunSpec(model_path=str(model), target_id=target, mode=RunMode.THROUGHPUT,
-                             check_outputs=False, **{"warmup": 4, "iterations": 60, **spec}))
+                             check_outputs=False, **{"warmup": 4, "iterations": 40, **spec}))
     run.start()
     try:
         record = run.wait(on_event=lambda ev: batches.append(ev) if isinstance(ev, RunLatencies) else None)
@@ -36,16 +42,20 @@ def _check_in_flight(r: RunRecord, requests: int) -> None:
     assert 0 < tp.window_s <= measure.seconds
     assert tp.inferences_per_s == pytest.approx(lat.count / tp.window_s)
     assert lat.throughput_per_s == tp.inferences_per_s  # not 1 / mean latency
-    busy = float(np.sum(lat.samples))  # each request's time in flight
-    if requests > 1:  # N always in flight: their latencies add up to about N windows, one at a time to one
-        assert busy > 1.3 * tp.window_s, (busy, tp.window_s)
+    starts, ends = lat.offsets, lat.offsets + lat.samples  # raw per request (small counts: stride 1)
+    order = np.argsort(starts)
+    overlapping = int(np.sum(starts[order][1:] < ends[order][:-1]))  # started before the previous one ended
+    if requests > 1:  # in flight together (not one after another); a loaded machine leaves gaps, so not all
+        assert overlapping >= 0.1 * lat.count, (overlapping, lat.count)
+    else:
+        assert overlapping == 0
     assert f"{requests} requests in flight" in format_run(r)
 
 
-def test_openvino_uses_the_throughput_hint_and_its_optimal_number_of_requests(zoo):
-    r, batches = _run(zoo["conv_net"], "ov/cpu")
+def test_openvino_uses_the_throughput_hint_and_its_optimal_number_of_requests():
+    r, batches = _run(SAMPLE, "ov/cpu")
     core = ov.Core()
-    compiled = core.compile_model(core.read_model(str(zoo["conv_net"])), "CPU", {"PERFORMANCE_HINT": "THROUGHPUT"})
+    compiled = core.compile_model(core.read_model(str(SAMPLE)), "CPU", {"PERFORMANCE_HINT": "THROUGHPUT"})
     optimal = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
     tp = r.throughput
     assert tp.concurrency is Concurrency.ASYNC_QUEUE and tp.requests_source == "OPTIMAL_NUMBER_OF_INFER_REQUESTS"
@@ -54,11 +64,11 @@ def test_openvino_uses_the_throughput_hint_and_its_optimal_number_of_requests(zo
     assert tp.threads == int(compiled.get_property("INFERENCE_NUM_THREADS"))
     assert r.session.effective_options["PERFORMANCE_HINT"] == "THROUGHPUT"
     _check_in_flight(r, optimal)
-    assert sum(len(b.durations_ns) for b in batches) == r.latency.count == 60
+    assert sum(len(b.durations_ns) for b in batches) == r.latency.count == 40
 
 
-def test_openvino_takes_requests_and_streams_them_live(zoo):
-    r, batches = _run(zoo["conv_net"], "ov/cpu", requests=3, iterations=None, duration_s=0.6, warmup=2)
+def test_openvino_takes_requests_and_streams_them_live():
+    r, batches = _run(SAMPLE, "ov/cpu", requests=3, iterations=None, duration_s=0.6, warmup=2)
     tp = r.throughput
     assert tp.requests_source == "--requests" and tp.engine_settings["PERFORMANCE_HINT_NUM_REQUESTS"] == "3"
     _check_in_flight(r, 3)
@@ -74,8 +84,8 @@ def test_samples_per_second_with_a_batch(zoo):
     assert "samples/s (batch 8)" in format_run(r)
 
 
-def test_onnxruntime_cpu_runs_threads_on_one_session(zoo):
-    r, _ = _run(zoo["conv_net"], "ort/cpu", iterations=300)  # ~0.1 ms each: enough for the threads to overlap
+def test_onnxruntime_cpu_runs_threads_on_one_session():
+    r, _ = _run(SAMPLE, "ort/cpu")
     tp = r.throughput
     expected = physical_cores()
     assert tp.concurrency is Concurrency.THREADS_ONE_SESSION and tp.engine_settings["sessions"] == "1"
@@ -85,8 +95,8 @@ def test_onnxruntime_cpu_runs_threads_on_one_session(zoo):
     _check_in_flight(r, expected)
 
 
-def test_onnxruntime_keeps_the_users_requests_and_threads(zoo):
-    r, _ = _run(zoo["conv_net"], "ort/cpu", requests=3, threads=1, io_binding=True, iterations=300)
+def test_onnxruntime_keeps_the_users_requests_and_threads():
+    r, _ = _run(SAMPLE, "ort/cpu", requests=3, threads=1, io_binding=True)
     tp = r.throughput
     assert tp.requests_source == "--requests" and tp.threads == 1 and tp.engine_settings["io_binding"] == "true"
     _check_in_flight(r, 3)
