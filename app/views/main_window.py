@@ -497,6 +497,7 @@ class MainWindow(QMainWindow):
         self.model_loaded.emit(path)
 
     def _on_run_started(self, spec) -> None:
+        self.charts.set_mode(spec.mode)  # throughput mode: the throughput line is the main chart
         self.charts.reset()
         self.progress.setVisible(True)
         queued = self.state.run.queued
