@@ -19,6 +19,7 @@ COMMANDS = {
     "devices": "List every target (engine x provider x device) and the machine's accelerators.",
     "inspect": "Show a model card: inputs, outputs, ops, precision, parameters, MACs.",
     "run": "Profile a model on one target and write a run record.",
+    "sweep": "Run a model over a grid (batch sizes, requests, threads, targets) and find the best point.",
     "compare": "Compare run records side by side.",
     "history": "List, show, rename, delete and import stored runs.",
     "monitor": "Print live telemetry (utilisation, power, temperature) without a model.",
