@@ -23,7 +23,7 @@ from pathlib import Path
 
 from app import __version__
 from app.common.errors import ErrorKind, UserError
-from app.record.schema import ModelInfo, RunError, RunRecord, RunStatus, ToolInfo
+from app.record.schema import ModelInfo, RunError, RunRecord, RunSettings, RunStatus, ToolInfo
 from app.record.sweep import PointStatus, SweepPoint, SweepRecord
 from app.run.runner import ProfileRun, RunEnded, RunEvent
 from app.run.runspec import RunSpec
@@ -66,7 +66,8 @@ def _now() -> str:
 
 def new_record(plan: SweepPlan) -> SweepRecord:
     """The sweep record before any point ran: the grid, every point not run yet."""
-    settings = plan.specs[0].settings_only() if plan.specs else None
+    # A copy: the first point's spec must keep its own dims.
+    settings = RunSettings.from_json(plan.specs[0].settings_only().to_json()) if plan.specs else None
     record = SweepRecord(tool=ToolInfo("aipcprof", __version__), created_utc=_now(),
                          model=ModelInfo(path=plan.model_path, name=Path(plan.model_path).name),
                          targets=list(plan.targets), axes=list(plan.axes), points=list(plan.points))
@@ -110,8 +111,11 @@ class SweepRun:
         """No worker outlives the sweep's owner (window closed mid-sweep)."""
         self._cancelled = True
         if self.run is not None:
-            self.run.close()
-            self._settle(self.run.record)
+            run = self.run
+            run.close()
+            self._settle(run.record)
+        if not self._ended:
+            self._start_next()  # cancelled: marks the sweep as stopped
 
     def poll(self, timeout: float = 0.0) -> list[SweepEvent]:
         if self._ended:
