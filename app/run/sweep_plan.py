@@ -98,8 +98,13 @@ def model_symbolic_dims(model_path: str) -> list[str]:
 
 
 def make_plan(model_path: str, targets: list[str], axes: list[SweepAxis], options: RunOptions, *,
-              yes: bool = False, labels: Mapping[str, str] | None = None) -> SweepPlan:
-    """Check the sweep and build every point's RunSpec; a UserError (one line, exit 2) for bad input."""
+              yes: bool = False, labels: Mapping[str, str] | None = None,
+              ep_options: Mapping[str, Mapping[str, str]] | None = None) -> SweepPlan:
+    """Check the sweep and build every point's RunSpec; a UserError (one line, exit 2) for bad input.
+
+    ep_options: per target, the EP options its points use instead of `options.ep_options` (the app's presets).
+    """
+    cli = labels is None or labels is CLI_LABELS
     labels = CLI_LABELS if labels is None else labels
     targets = list(dict.fromkeys(targets))
     if not targets:
@@ -110,14 +115,15 @@ def make_plan(model_path: str, targets: list[str], axes: list[SweepAxis], option
     if count > MAX_POINTS and not yes:
         sizes = " x ".join([f"{len(targets)} target(s)"] + [f"{len(a.values)} {a.label}" for a in axes])
         raise UserError(f"the grid has {count} points ({sizes}), over {MAX_POINTS}; each point is a whole run.",
-                        hint="Add --yes to run them all, or give fewer values.")
+                        hint="Add --yes to run them all, or give fewer values." if cli else "Give fewer values.")
     _check_dims(model_path, [a for a in axes if a.kind is AxisKind.DIM])
     _check_modes(axes, options, labels)
     plan = SweepPlan(model_path, targets, axes, options)
     for target in targets:
+        shared = options if ep_options is None else options.copy(ep_options=dict(ep_options.get(target, {})))
         for values in _product([a.values for a in axes]):
             plan.points.append(SweepPoint(len(plan.points), target, list(values)))
-            plan.specs.append(point_options(options, axes, values).build(model_path, target, labels))
+            plan.specs.append(point_options(shared, axes, values).build(model_path, target, labels))
     return plan
 
 
