@@ -15,7 +15,7 @@ import io
 from dataclasses import dataclass
 
 from app.common.fmt import NA, fmt_mj, fmt_ms, fmt_per_joule, fmt_rate, fmt_watts, number
-from app.record.schema import RunRecord
+from app.record.schema import RunRecord, RunStatus
 from app.record.sweep import PointStatus, SweepPoint, SweepRecord
 from app.report import facts
 from app.report.efficiency import perf_per_watt
@@ -140,11 +140,13 @@ def _energy_reason(figs: list[PointFigures]) -> str:
 
 # -- the table and the CSV -----------------------------------------------------------------------------
 
-def status_text(p: SweepPoint) -> str:
+def status_text(p: SweepPoint, running: bool = False) -> str:
+    """'completed', 'failed: why', 'cancelled (partial)'; a point not run is 'pending' while the sweep runs."""
     if p.status is PointStatus.FAILED:
         return f"failed: {p.error.message}" if p.error else "failed"
-    return {PointStatus.NOT_RUN: "not run (sweep stopped)", PointStatus.CANCELLED: "cancelled (partial)"}.get(
-        p.status, p.status.value)
+    if p.status is PointStatus.NOT_RUN:
+        return "pending" if running else "not run (sweep stopped)"
+    return "cancelled (partial)" if p.status is PointStatus.CANCELLED else p.status.value
 
 
 def table(record: SweepRecord) -> tuple[list[str], list[list[str]]]:
@@ -152,13 +154,14 @@ def table(record: SweepRecord) -> tuple[list[str], list[list[str]]]:
     figs = all_figures(record)
     samples = per_sample(figs)
     unit = "samples" if samples else "inferences"
+    running = record.status is RunStatus.RUNNING
     headers = ["target", *[a.name for a in record.axes], "status", "n", "p50", "p99", f"{unit}/s",
                "energy/inference", f"{unit}/J", "power"]
     rows = []
     for f in figs:
         p = f.point
         p99 = fmt_ms(f.p99_s) if f.p99_s is not None else (f"{NA} (n={f.count})" if f.measured else NA)
-        rows.append([p.target_id, *[str(v) for v in p.values], status_text(p), f"{f.count:,}" if f.measured else "",
+        rows.append([p.target_id, *[str(v) for v in p.values], status_text(p, running), f"{f.count:,}" if f.measured else "",
                      fmt_ms(f.p50_s), p99, fmt_rate(rate(f, samples), unit=""), fmt_mj(f.j_per_inference),
                      fmt_per_joule(per_joule(f, samples), unit=""), _power(f)])
     return headers, rows

@@ -10,9 +10,11 @@ piece of text escaped, "N/A" with its reason instead of a zero.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 from app.common.fmt import NA, fmt_num
+from app.record.schema import RunStatus
 from app.record.sweep import PointStatus, SweepRecord
 from app.report.svg import N_SERIES, _svg, _text, nice_ticks, short
 from app.report.sweep import PointFigures, all_figures, per_sample, rate
@@ -64,7 +66,7 @@ def chart_data(record: SweepRecord) -> ChartData:
         others = [f"{a.name}={v}" for i, (a, v) in enumerate(zip(record.axes, f.point.values, strict=True)) if i != xi
                   and len(a.values) > 1]
         groups.setdefault(", ".join([f.point.target_id, *others]), []).append(f)
-    panels = []
+    panels, running = [], record.status is RunStatus.RUNNING
     for m in metrics(samples):
         lines = []
         for label, members in groups.items():
@@ -73,7 +75,7 @@ def chart_data(record: SweepRecord) -> ChartData:
                 x = f.point.values[xi]
                 v = m.value(f, samples)  # type: ignore[operator]
                 line.values[xs.index(x)] = v
-                if v is None:
+                if v is None and not (running and f.point.status is PointStatus.NOT_RUN):  # pending: no note
                     missing.setdefault(_why(f, m.key), []).append(str(x))
             line.notes = [f"{x_axis.name}={','.join(at)}: {why}" for why, at in missing.items()]
             lines.append(line)
@@ -103,7 +105,9 @@ def missing_notes(data: ChartData) -> list[str]:
         for line in lines:
             for note in line.notes:
                 by_note.setdefault((metric.key, note), []).append(line.label)
-    return [f"{NA} in {key} ({', '.join(labels)}): {note}" for (key, note), labels in by_note.items()]
+    count = len(data.panels[0][1]) if data.panels else 0
+    return [f"{NA} in {key} ({'every line' if len(labels) == count > 1 else ', '.join(labels)}): {note}"
+            for (key, note), labels in by_note.items()]
 
 
 # -- SVG -----------------------------------------------------------------------------------------------
@@ -167,6 +171,7 @@ def sweep_svg(record: SweepRecord, *, theme: str = "auto") -> str:
                  _text(32, y, short(line.label, 80))]
         y += 18
     for text in missing_notes(data):
-        body.append(_text(12, y, short(text, 110), "apc-muted"))
-        y += 16
+        for row in textwrap.wrap(text, 115, max_lines=4, placeholder=" \u2026"):  # the reason is kept, wrapped
+            body.append(_text(12, y, row, "apc-muted"))
+            y += 16
     return _svg(width, y + 8, f"Sweep of {record.model.display_name}", body, theme)

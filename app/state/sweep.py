@@ -39,7 +39,7 @@ def symbolic_dims(card: Mapping | None) -> list[str]:
     """The symbolic dims of a model card's inputs, in order (ModelCard.inputs: symbolic dims as their names)."""
     if not card:
         return []
-    names = [d for inp in card.get("inputs") or [] for d in inp.get("shape") or [] if isinstance(d, str)]
+    names = [d for inp in card["inputs"] for d in inp["shape"] or [] if isinstance(d, str)]  # ModelCard.to_dict()
     return list(dict.fromkeys(names))
 
 

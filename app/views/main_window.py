@@ -300,7 +300,9 @@ class MainWindow(QMainWindow):
         sp.exported.connect(lambda kind, path: self.statusBar().showMessage(f"Exported sweep {kind.upper()}: {path}",
                                                                           8000))
         self.sweeps.busy_changed.connect(lambda _busy: self._update_actions())
-        self.sweeps.ticked.connect(lambda: self.sweeps.tick_count % 5 == 0 and sp.set_progress(self.sweeps.progress()))
+        self.sweeps.ticked.connect(self._on_sweeps_ticked)
+        self.state.sweep.finished.connect(lambda record: self.phase_label.setText(
+            f"Sweep {record.status.value} · {len(record.points)} points"))
         self.model_panel.open_requested.connect(self.open_dialog)
         self.charts.follow_changed.connect(lambda following: self.follow_action.setEnabled(not following))
         # The run setup's height changes (Advanced unfolded, an inline error): give its pane the room.
@@ -536,6 +538,13 @@ class MainWindow(QMainWindow):
                 self.devices_panel.set_metric_status(statuses)
                 live = sum(1 for s, _ in statuses.values() if s == "ok")
                 self.status_metrics.setText(f"telemetry: {live} of {len(statuses)} metrics live")
+
+    def _on_sweeps_ticked(self) -> None:
+        if self.sweeps.tick_count % 5 == 0:  # ~4 Hz, as the run's phase text
+            text = self.sweeps.progress()
+            self.sweep_panel.set_progress(text)
+            if text and self.phase_label.text() != text.split(" · ")[0]:
+                self.phase_label.setText(text.split(" · ")[0])
 
     def _on_run_finished(self, record: RunRecord) -> None:
         lat = record.latency

@@ -79,7 +79,7 @@ def test_the_chart_has_one_line_per_target_and_gaps_instead_of_zeros(batch_sweep
     assert all(v is not None for line in panels["p50"] + panels["throughput"] for v in line.values)
     assert all(v is None for line in panels["p99"] + panels["energy"] for v in line.values)
     notes = missing_notes(data)
-    assert f"N/A in p99 (ort/cpu, ov/cpu): batch=1,2,4,8: too few inferences for a p99 ({ITERATIONS} < 100)" in notes
+    assert f"N/A in p99 (every line): batch=1,2,4,8: too few inferences for a p99 ({ITERATIONS} < 100)" in notes
     svg = ET.fromstring(sweep_svg(batch_sweep, theme="light"))
     assert len(list(svg.iter(f"{SVG}polyline"))) == 4  # 2 targets x (p50, throughput)
     assert len(list(svg.iter(f"{SVG}circle"))) == 16
