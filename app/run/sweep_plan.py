@@ -40,11 +40,6 @@ class SweepPlan:
     points: list[SweepPoint] = field(default_factory=list)
     specs: list[RunSpec] = field(default_factory=list)  # specs[i] runs points[i]
 
-    @property
-    def x_axis(self) -> SweepAxis:
-        """The axis the charts put on x: the first with more than one value (else the first)."""
-        return next((a for a in self.axes if len(a.values) > 1), self.axes[0])
-
 
 def parse_values(option: str, text: str, example: str) -> list[int]:
     """'1,2,4,8' as whole numbers >= 1, duplicates dropped, in the order given; else one line naming `option`
