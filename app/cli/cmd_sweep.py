@@ -76,16 +76,11 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         stall_timeout_s=args.timeout, mode=RunMode(args.mode))
 
 
-def default_out(model: str) -> Path:
-    from app.record.history import data_dir
-
-    return data_dir() / "sweeps" / f"sweep-{time.strftime('%Y%m%d-%H%M%S')}-{Path(model).stem}.json"
-
-
 def run(args: argparse.Namespace) -> ExitStatus:
     from app.engines.registry import find_target
     from app.model.model_file import check_model_file
     from app.record import io as rec
+    from app.record.sweep import default_path
     from app.run.sweep import SweepRun
     from app.run.sweep_plan import make_plan, parse_axes
 
@@ -95,7 +90,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
     axes = parse_axes(args.dim, args.requests, args.threads)
     plan = make_plan(args.model, args.target or ["ort/cpu"], axes, options, yes=args.yes)
     targets = {t: find_target(t) for t in plan.targets}  # unknown or not ready: one line listing the valid ids
-    out = Path(args.out) if args.out else default_out(args.model)
+    out = Path(args.out) if args.out else default_path(args.model)
     if not args.out:
         out.parent.mkdir(parents=True, exist_ok=True)
     for path, option in ((out, "--out"), (args.csv, "--csv"), (args.svg, "--svg")):
@@ -125,24 +120,47 @@ def run(args: argparse.Namespace) -> ExitStatus:
 
 
 def _report(record: SweepRecord, args: argparse.Namespace, out: Path, cancelled: ExitStatus) -> ExitStatus:
-    from app.record import sweep as sweep_io
     from app.record.io import write_atomic
     from app.report.sweep import summary_lines, table, to_csv
     from app.report.sweep_chart import sweep_svg
 
-    sweep_io.save(record, out)
+    saved = _save(record, out)
     headers, rows = table(record)
     print(format_table(headers, rows))
     for line in summary_lines(record):
         print(terminal_safe(line))
-    print(f"sweep record: {terminal_safe(out)}")
+    if saved is not None:
+        print(f"sweep record: {terminal_safe(saved)}")
     if args.csv:
         print(f"CSV: {terminal_safe(write_atomic(args.csv, to_csv(record), '--csv'))}")
     if args.svg:
         print(f"charts: {terminal_safe(write_atomic(args.svg, sweep_svg(record), '--svg'))}")
     if record.of_status(PointStatus.NOT_RUN, PointStatus.CANCELLED):
         return cancelled
+    if saved != out:
+        return ExitStatus.RUN_FAILED
     return ExitStatus.RUN_FAILED if record.of_status(PointStatus.FAILED) else ExitStatus.OK
+
+
+def _save(record: SweepRecord, out: Path) -> Path | None:
+    """Write the sweep to `out`; if that fails now the points are measured, keep it in the temp folder and say so."""
+    import tempfile
+
+    from app.common.errors import UserError
+    from app.record import sweep as sweep_io
+
+    try:
+        return sweep_io.save(record, out)
+    except UserError as e:
+        print(f"aipcprof: error: {terminal_safe(e)}", file=sys.stderr)
+    where = Path(tempfile.gettempdir()) / f"aipcprof-unsaved-{time.strftime('%Y%m%d-%H%M%S')}-sweep.json"
+    try:
+        sweep_io.save(record, where)
+    except UserError:
+        print("aipcprof: the sweep record could not be saved anywhere.", file=sys.stderr)
+        return None
+    print(f"aipcprof: the sweep record was saved to {terminal_safe(where)} instead.", file=sys.stderr)
+    return where
 
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:

@@ -96,6 +96,26 @@ class SweepRecord(Section):
         return [p for p in self.points if p.status in statuses]
 
 
+def default_path(model_name: str) -> Path:
+    """Where a sweep is kept unless told otherwise: `sweeps/` beside the run history (app.record.history)."""
+    import time
+
+    from app.record.history import data_dir
+
+    return data_dir() / "sweeps" / f"sweep-{time.strftime('%Y%m%d-%H%M%S')}-{Path(model_name).stem or 'model'}.json"
+
+
+def save_default(record: SweepRecord) -> Path:
+    """Save to `default_path` (the folder created); a UserError if it cannot be written."""
+    path = default_path(record.model.display_name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"{path.parent}: cannot create the sweeps folder ({e.strerror}).",
+                        hint="Set AIPCPROF_DATA_DIR to a folder you can write to.") from None
+    return save(record, path, "sweep record")
+
+
 def dumps(record: SweepRecord) -> str:
     return json.dumps(record.to_json(), indent=1, allow_nan=False)
 

@@ -94,10 +94,12 @@ def model_symbolic_dims(model_path: str) -> list[str]:
 
 def make_plan(model_path: str, targets: list[str], axes: list[SweepAxis], options: RunOptions, *,
               yes: bool = False, labels: Mapping[str, str] | None = None,
-              ep_options: Mapping[str, Mapping[str, str]] | None = None) -> SweepPlan:
+              ep_options: Mapping[str, Mapping[str, str]] | None = None,
+              model_dims: list[str] | None = None) -> SweepPlan:
     """Check the sweep and build every point's RunSpec; a UserError (one line, exit 2) for bad input.
 
     ep_options: per target, the EP options its points use instead of `options.ep_options` (the app's presets).
+    model_dims: the model's symbolic dims when the caller has them (the app's model card): the model is not read.
     """
     cli = labels is None or labels is CLI_LABELS
     labels = CLI_LABELS if labels is None else labels
@@ -111,7 +113,7 @@ def make_plan(model_path: str, targets: list[str], axes: list[SweepAxis], option
         sizes = " x ".join([f"{len(targets)} target(s)"] + [f"{len(a.values)} {a.label}" for a in axes])
         raise UserError(f"the grid has {count} points ({sizes}), over {MAX_POINTS}; each point is a whole run.",
                         hint="Add --yes to run them all, or give fewer values." if cli else "Give fewer values.")
-    _check_dims(model_path, [a for a in axes if a.kind is AxisKind.DIM])
+    _check_dims(model_path, [a for a in axes if a.kind is AxisKind.DIM], model_dims)
     _check_modes(axes, options, labels)
     plan = SweepPlan(model_path, targets, axes, options)
     for target in targets:
@@ -142,10 +144,10 @@ def _product(lists: list[list[int]]) -> list[list[int]]:
     return out
 
 
-def _check_dims(model_path: str, dim_axes: list[SweepAxis]) -> None:
+def _check_dims(model_path: str, dim_axes: list[SweepAxis], known: list[str] | None) -> None:
     if not dim_axes:
         return
-    symbolic = model_symbolic_dims(model_path)
+    symbolic = model_symbolic_dims(model_path) if known is None else known
     for axis in dim_axes:
         if axis.name not in symbolic:
             listing = ", ".join(symbolic) if symbolic else "none: every input size is fixed"

@@ -55,8 +55,9 @@ class SweepState:
         self.finished: Event[[SweepRecord]] = Event("sweep.finished")
 
     def plan(self, model_path: str, options: RunOptions, ep_options: Mapping[str, Mapping[str, str]] | None = None,
-             ) -> SweepPlan:
-        """The form as a checked plan over `options` (the run setup's, with the inputs' sizes and data)."""
+             model_dims: list[str] | None = None) -> SweepPlan:
+        """The form as a checked plan over `options` (the run setup's, with the inputs' sizes and data);
+        `model_dims` (the card's symbolic dims) spares reading the model again on the GUI thread."""
         f = self.form
         axes = []
         if f.dim:
@@ -72,7 +73,8 @@ class SweepState:
             raise UserError("No target ticked for the sweep.", hint="Tick one or more targets.")
         if not axes:
             raise UserError("Nothing to sweep.", hint="Give values for a dimension, Requests or Threads.")
-        return make_plan(model_path, f.targets, axes, options, labels=GUI_LABELS, ep_options=ep_options)
+        return make_plan(model_path, f.targets, axes, options, labels=GUI_LABELS, ep_options=ep_options,
+                         model_dims=model_dims)
 
     # -- the controller reports -------------------------------------------------------------------
     def begin(self, record: SweepRecord) -> None:

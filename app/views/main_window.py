@@ -301,6 +301,7 @@ class MainWindow(QMainWindow):
                                                                           8000))
         self.sweeps.busy_changed.connect(lambda _busy: self._update_actions())
         self.sweeps.ticked.connect(self._on_sweeps_ticked)
+        self.sweeps.saved.connect(lambda path: self.statusBar().showMessage(f"Sweep saved: {path}", 8000))
         self.state.sweep.finished.connect(lambda record: self.phase_label.setText(
             f"Sweep {record.status.value} · {len(record.points)} points"))
         self.model_panel.open_requested.connect(self.open_dialog)

@@ -94,7 +94,7 @@ class SweepCharts(QWidget):
         self.plots = {}
         for k, metric in enumerate(metrics(False)):
             plot = SweepPlot(metric.title, colors)
-            plot.setMinimumHeight(170)
+            plot.setMinimumHeight(120)
             self.plots[metric.key] = plot
             grid.addWidget(plot, k // 2, k % 2)
         self.legend = rich(QLabel(""))  # markup of its own; every line label escaped

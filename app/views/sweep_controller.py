@@ -18,6 +18,7 @@ from app.common.errors import UserError
 from app.record.schema import Phase
 from app.run.spec_builder import OptionError
 from app.state import AppState
+from app.state.sweep import symbolic_dims
 from app.views.run_controller import _PHASE_NAMES
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ TICK_MS = 50
 class SweepController(QObject):
     ticked = Signal()
     busy_changed = Signal(bool)
+    saved = Signal(str)  # the finished sweep's record was kept here (sweeps/ beside the run history)
 
     def __init__(self, state: AppState, runs, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -61,7 +63,7 @@ class SweepController(QObject):
                 raise rs.problems[0]
             options = rs.options.copy(dims=inputs.dims(), inputs=inputs.inputs_data(), shapes=inputs.shapes())
             ep = {tid: rs.ep_options_for(t) for tid, t in ready.items()}
-            plan = st.sweep.plan(st.model.path, options, ep)
+            plan = st.sweep.plan(st.model.path, options, ep, symbolic_dims(st.model.card))
         except (OptionError, UserError) as e:
             st.report_error(e.message, e.hint)
             return False
@@ -88,6 +90,17 @@ class SweepController(QObject):
         if self.sweep is not None:
             self.sweep.close()
             self.sweep = None
+
+    def _keep(self, record) -> None:
+        """Every sweep is kept, as `aipcprof sweep` keeps it, written off the GUI thread."""
+        from app.record.sweep import save_default
+
+        jobs = self.runs.jobs
+        if jobs is None:
+            return
+        jobs.submit(lambda: save_default(record), lambda path: self.saved.emit(str(path)),
+                    lambda e: self.state.report_error(f"could not keep the sweep: {e}",
+                                                      "Export it with Sweep record… instead."))
 
     def progress(self) -> str:
         """'Point 3 of 8 · ort/cpu, batch=4 · Measuring… 1.2 s'."""
@@ -121,4 +134,5 @@ class SweepController(QObject):
                     self.timer.stop()
                     self.state.sweep.finish(ev.record)
                     self.busy_changed.emit(False)
+                    self._keep(ev.record)
         self.ticked.emit()

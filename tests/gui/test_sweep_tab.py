@@ -29,7 +29,7 @@ def _setup(window, zoo, targets: list[str], values: str, iterations: int = 30, *
         item.setCheckState(Qt.CheckState.Checked if item.text() in targets else Qt.CheckState.Unchecked)
 
 
-def test_a_batch_sweep_fills_the_tab_live_and_exports(qtbot, window, zoo, tmp_path):
+def test_a_batch_sweep_fills_the_tab_live_and_exports(qtbot, window, zoo, tmp_path, data_dir):
     load_model(qtbot, window, zoo["dynamic_mlp"])
     _setup(window, zoo, ["ort/cpu", "ov/cpu"], "1,2,4,8")
     panel, st = window.sweep_panel, window.state.sweep
@@ -53,6 +53,9 @@ def test_a_batch_sweep_fills_the_tab_live_and_exports(qtbot, window, zoo, tmp_pa
     assert "too few inferences for a p99" in panel.charts.notes.text()
     assert window.run_action.isEnabled() and panel.run_button.isEnabled()
     assert panel.status.text() == "Sweep completed: 8 points."
+    qtbot.waitUntil(lambda: bool(list((data_dir / "sweeps").glob("sweep-*-dynamic_mlp.json"))), timeout=10_000)
+    (kept,) = (data_dir / "sweeps").glob("sweep-*-dynamic_mlp.json")  # kept like `aipcprof sweep` keeps it
+    assert sweep_io.load(kept).to_json() == record.to_json()
     csv_path = panel.export("csv", tmp_path / "s.csv")
     assert csv_path.read_text().count("\n") == 9
     png = panel.export("png", tmp_path / "s.png")
