@@ -301,6 +301,7 @@ class MainWindow(QMainWindow):
                                                                           8000))
         self.sweeps.busy_changed.connect(lambda _busy: self._update_actions())
         self.sweeps.ticked.connect(self._on_sweeps_ticked)
+        self.state.sweep.point_started.connect(lambda _point: self._on_sweeps_ticked(now=True))
         self.sweeps.saved.connect(lambda path: self.statusBar().showMessage(f"Sweep saved: {path}", 8000))
         self.state.sweep.finished.connect(lambda record: self.phase_label.setText(
             f"Sweep {record.status.value} · {len(record.points)} points"))
@@ -540,8 +541,8 @@ class MainWindow(QMainWindow):
                 live = sum(1 for s, _ in statuses.values() if s == "ok")
                 self.status_metrics.setText(f"telemetry: {live} of {len(statuses)} metrics live")
 
-    def _on_sweeps_ticked(self) -> None:
-        if self.sweeps.tick_count % 5 == 0:  # ~4 Hz, as the run's phase text
+    def _on_sweeps_ticked(self, now: bool = False) -> None:
+        if now or self.sweeps.tick_count % 5 == 0:  # ~4 Hz, as the run's phase text; at once for a new point
             text = self.sweeps.progress()
             self.sweep_panel.set_progress(text)
             if text and self.phase_label.text() != text.split(" · ")[0]:

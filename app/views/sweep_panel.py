@@ -52,6 +52,7 @@ class SweepPanel(QWidget):
         self.state = state
         self._build()
         state.started.connect(lambda record: self._show(record))
+        state.point_started.connect(lambda _point: self._fill_table(state.record))
         state.point_finished.connect(lambda _point: self._show(state.record))
         state.finished.connect(self._on_state_finished)
 
@@ -181,6 +182,9 @@ class SweepPanel(QWidget):
             self.table.setRowCount(0)
             return
         headers, rows = table(record)
+        current = self.state.current
+        if current is not None:  # the point in flight, not 'pending'
+            rows[current.index][len(record.axes) + 1] = "running…"
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
         self.table.setRowCount(len(rows))

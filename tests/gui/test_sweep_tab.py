@@ -85,6 +85,9 @@ def test_stop_keeps_the_finished_points(qtbot, window, zoo):
     window.sweep_panel.run_button.click()
     qtbot.waitUntil(lambda: st.record.points[0].status is PointStatus.COMPLETED and st.current is not None,
                     timeout=120_000)
+    status_column = 2  # target, batch, status
+    assert window.sweep_panel.table.item(st.current.index, status_column).text() == "running…"
+    assert window.sweep_panel.table.item(2, status_column).text() == "pending"
     window.sweep_panel.stop_button.click()
     qtbot.waitUntil(lambda: not window.sweeps.busy, timeout=30_000)
     assert st.record.status is RunStatus.CANCELLED
