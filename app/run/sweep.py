@@ -24,7 +24,7 @@ from pathlib import Path
 from app import __version__
 from app.common.errors import ErrorKind, UserError
 from app.record.schema import ModelInfo, RunError, RunRecord, RunSettings, RunStatus, ToolInfo
-from app.record.sweep import PointStatus, SweepPoint, SweepRecord
+from app.record.sweep import AxisKind, PointStatus, SweepPoint, SweepRecord
 from app.run.runner import ProfileRun, RunEnded, RunEvent
 from app.run.runspec import RunSpec
 from app.run.sweep_plan import SweepPlan
@@ -73,8 +73,13 @@ def new_record(plan: SweepPlan) -> SweepRecord:
                          targets=list(plan.targets), axes=list(plan.axes), points=list(plan.points))
     if settings is not None:  # the first point's settings, less what the axes vary
         settings.target_id = ""
-        for axis in plan.axes:
-            settings.dims.pop(axis.name, None)
+        for axis in plan.axes:  # what the axes vary is in each point's run, not here
+            if axis.kind is AxisKind.DIM:
+                settings.dims.pop(axis.name, None)
+            elif axis.kind is AxisKind.REQUESTS:
+                settings.requests = None
+            else:
+                settings.threads = None
         record.settings = settings
     return record
 

@@ -29,6 +29,10 @@ def test_the_form_becomes_a_plan_over_the_run_setup(model):
     assert [a.kind for a in plan.axes] == [AxisKind.DIM, AxisKind.THREADS] and len(plan.points) == 16
     assert plan.specs[0].dims == {"batch": 1} and plan.specs[1].threads == 2 and plan.specs[0].iterations == 7
     assert plan.specs[8].ep_options == {"PERFORMANCE_HINT": "LATENCY"} and plan.specs[0].ep_options == {}
+    from app.run.sweep import new_record
+
+    shared = new_record(plan).settings  # what every point shares: not the swept values
+    assert shared.dims == {} and shared.threads is None and shared.iterations == 7 and plan.specs[0].threads == 1
 
 
 @pytest.mark.parametrize("form, options, message", [
