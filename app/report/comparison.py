@@ -118,6 +118,8 @@ class Recommendation:
     p50_ms: float
     baseline: int
     baseline_target: str
+    by_rate: bool = False  # the baseline is a throughput run: the highest rate is recommended, not the lowest p50
+    rate_per_s: float | None = None
 
 
 # Sections compared key by key for the "what differs" view.
@@ -138,6 +140,20 @@ def _speedup(base_p50: float | None, p50: float | None) -> float | None:
         return None
     ratio = base_p50 / p50
     return ratio if math.isfinite(ratio) and ratio > 0 else None
+
+
+def _by_rate(base: RunRecord, r: RunRecord) -> bool:
+    """A throughput run on either side: compare the rates (a p50 under load is not a one-at-a-time p50;
+    inferences per second mean the same in both modes)."""
+    return efficiency.is_throughput(base) or efficiency.is_throughput(r)
+
+
+def _rate_speedup(base: RunRecord, r: RunRecord) -> float | None:
+    """This run's rate / the baseline's, when both measured enough inferences to compare."""
+    if not (facts.can_compare(base.latency.count) and facts.can_compare(r.latency.count)):
+        return None
+    b, v = _finite(base.latency.throughput_per_s), _finite(r.latency.throughput_per_s)
+    return _speedup(v, b)  # v / b, with the same checks as a p50 ratio
 
 
 def _worst_output(r: RunRecord) -> tuple[float | None, float | None]:
@@ -187,7 +203,8 @@ def compare_rows(records: list[RunRecord], names: list[str], baseline: int = 0) 
             p50_ms=_finite(p50 * 1e3) if p50 is not None else None,
             p99_ms=_finite(p99 * 1e3) if p99 is not None else None,
             throughput_per_s=_finite(r.latency.throughput_per_s),
-            speedup_vs_baseline=_speedup(base_p50, p50) if comparable else None,
+            speedup_vs_baseline=(_rate_speedup(base, r) if _by_rate(base, r) else
+                                 _speedup(base_p50, p50) if comparable else None),
             accelerator_share=share.value, placement_note=share.note,
             max_abs_error=max_err, min_cosine=min_cos, output_check=output_check_state(r),
             precision=facts.shown_precision(r), energy_mj_per_inference=jpi * 1e3 if jpi is not None else None,
@@ -274,19 +291,25 @@ def recommendation(records: list[RunRecord], names: list[str], baseline: int = 0
     """
     rows = compare_rows(records, names, baseline)
     base = records[baseline]
+    by_rate = efficiency.is_throughput(base)
     candidates = []
     for i, (row, r) in enumerate(zip(rows, records, strict=True)):
         share = row.accelerator_share
         on_target = row.placement_note == facts.ON_CPU or (share is not None and share > 0)
         if (row.status is RunStatus.COMPLETED and row.p50_ms and row.output_check.trusted and on_target
                 and facts.can_compare(row.inferences) and _same_workload(r, base)):
-            candidates.append((row.p50_ms, i))
+            rate = row.throughput_per_s  # each mode against its own: a p50 under load is not a latency run's
+            if not by_rate and not efficiency.is_throughput(r):
+                candidates.append((row.p50_ms, i))
+            elif by_rate and rate and efficiency.is_throughput(r):
+                candidates.append((-rate, i))
     if not candidates:
         return None
     _, best = min(candidates)
     row = rows[best]
     return Recommendation(index=best, run=row.run, target=row.target, speedup_vs_baseline=row.speedup_vs_baseline,
-                          p50_ms=row.p50_ms, baseline=baseline, baseline_target=rows[baseline].target)
+                          p50_ms=row.p50_ms, baseline=baseline, baseline_target=rows[baseline].target,
+                          by_rate=by_rate, rate_per_s=row.throughput_per_s)
 
 
 def _same_workload(r: RunRecord, base: RunRecord) -> bool:
@@ -301,17 +324,19 @@ def recommendation_line(records: list[RunRecord], names: list[str], baseline: in
         if small:
             return (f"No recommendation: {', '.join(small)} measured fewer than {facts.MIN_SAMPLES_TO_COMPARE} "
                     "inferences, too few to compare; run longer.")
-        return ("No recommendation: no completed run of the baseline's model passed its output check "
+        kind = "throughput-mode run" if efficiency.is_throughput(records[baseline]) else "run"
+        return (f"No recommendation: no completed {kind} of the baseline's model passed its output check "
                 "with nodes on its target.")
     named = rec.target if rec.run == rec.target else f"{rec.target} ({rec.run})"  # the app names runs by target
-    line = f"Recommended: {named}, p50 {fmt_ms(rec.p50_ms / 1e3)}"
+    line = (f"Recommended: {named}, {fmt_rate(rec.rate_per_s, unit=' inferences/s')} in throughput mode"
+            if rec.by_rate else f"Recommended: {named}, p50 {fmt_ms(rec.p50_ms / 1e3)}")
     if rec.index == baseline:
         return line + " - the baseline itself is the fastest trustworthy run."
     speedup = rec.speedup_vs_baseline
     if not speedup:
         vs = "compared with"
     elif speedup >= 1:
-        vs = f"{fmt_speedup(speedup)} faster than"
+        vs = f"{fmt_speedup(speedup)} {'the rate of' if rec.by_rate else 'faster than'}"
     else:  # the baseline is faster but not trustworthy (output mismatch, nothing on its target, ...)
         vs = f"{fmt_speedup(1 / speedup)} slower than"
     base = rec.baseline_target if names[baseline] == rec.baseline_target else \

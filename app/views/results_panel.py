@@ -121,8 +121,8 @@ class ResultsPanel(QScrollArea):
         self.stats = _table(["Latency", "Value"])
         self.placement = _table(["Provider", "Nodes"])
         self.outputs = _table(["Output", "Max abs error", "Cosine", "OK"])
-        self.compare = _table(["Target", "Status", "Mode", "p50", "p99", "Throughput", "Speed-up", "On accel",
-                               "Precision", "Perf/W"])
+        self.compare = _table(["Target", "Status", "p50", "p99", "Throughput", "Speed-up", "On accel", "Precision",
+                               "Mode", "Perf/W"])
         self.warnings = plain(QLabel())
         self.warnings.setWordWrap(True)
         self.warnings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -333,10 +333,10 @@ class ResultsPanel(QScrollArea):
             return
         base = next((i for i, r in enumerate(records) if r.status is RunStatus.COMPLETED), 0)
         rows = compare_rows(records, [str(i) for i in range(len(records))], base)
-        columns = ("mode", "p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share",
-                   "precision", "inferences_per_joule")
+        columns = ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share", "precision",
+                   "mode", "inferences_per_joule")
         cells = [[row.target, row.status.value, *(row.cell(k, times="×") for k in columns)] for row in rows]
-        cells[base][6] = "baseline"
+        cells[base][5] = "baseline"
         _fill(self.compare, [tuple(c) for c in cells])
         self.compare_box.setTitle(f"Runs this session (speed-up vs run {base + 1}, {records[base].target_id})")
         self.compare_box.setVisible(True)

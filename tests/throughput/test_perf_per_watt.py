@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from app.common.modes import RunMode
+from app.common.targets import Target
 from app.probes.linux_rapl import RaplPowercapProbe
 from app.probes.model import Probe
 from app.probes.sampler import Sampler
@@ -77,9 +78,9 @@ def _sampler(samples) -> Sampler:
     return s
 
 
-def _record(sampler, mode: RunMode = RunMode.THROUGHPUT):
+def _record(sampler, mode: RunMode = RunMode.THROUGHPUT, target: Target | None = None):
     """250 inferences measured over [T0, T0 + 1 s] (4 ms each, back to back), built by the real builder."""
-    b = RecordBuilder(RunSpec(model_path="m.onnx", target_id="ov/cpu", mode=mode))
+    b = RecordBuilder(RunSpec(model_path="m.onnx", target_id=target.id if target else "ov/cpu", mode=mode), target)
     b.set_inputs([InputInfo(name="image", dtype="float32", shape=[1, 3, 8, 8])])
     b.phase(Phase.MEASURE, T0, T0 + S, {})
     starts = T0 + np.arange(250, dtype=np.int64) * 4_000_000
@@ -124,3 +125,14 @@ def test_no_power_source_is_na_with_the_probes_reason(tmp_path):
     assert not ppw.available and "no RAPL powercap zones" in ppw.reason
     assert f"energy, perf per watt: N/A ({ppw.reason})" in format_run(r)
     assert "perf per watt: 0" not in format_run(r)  # never a zero for a missing reading
+
+
+def test_a_device_without_its_own_power_source_gets_the_whole_platforms_labelled_so(tmp_path):
+    """The laptop's NPU has no power reading, its platform has (RAPL psys: 21 J in the 1 s window)."""
+    npu = Target(id="ov/npu", engine="openvino", provider="NPU", device_type="NPU")
+    r = _record(_sampler(_rapl_readings(tmp_path)), target=npu)
+    e = r.energy
+    assert e.available and e.device_type == "NPU" and e.covers == "whole platform (RAPL psys)"
+    assert e.energy_j == pytest.approx(21.0) and "upper bound on what the NPU used" in e.note
+    assert ("perf per watt: 11.90 inferences/J, 21.0 W average over 1.0 s (whole platform (RAPL psys))"
+            in format_run(r))

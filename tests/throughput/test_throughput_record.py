@@ -127,3 +127,20 @@ def test_a_bad_concurrency_value_names_its_key():
     data["throughput"]["concurrency"] = "magic"
     with pytest.raises(ValueError, match=r"throughput.concurrency: 'magic' is not one of"):
         RunRecord.from_json(data, "run")
+
+
+def test_cli_throughput_run_and_compare(tmp_path):
+    out = tmp_path / "thr.json"
+    p = subprocess.run([sys.executable, "-m", "app", "run", str(SAMPLE), "-t", "ov/cpu", "--mode", "throughput",
+                        "--requests", "2", "-n", "40", "--warmup", "2", "--no-output-check", "--no-telemetry",
+                        "-q", "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "throughput mode: 2 requests in flight (--requests), OpenVINO AsyncInferQueue" in p.stdout
+    assert "latency under load, 2 in flight (40 inferences)" in p.stdout
+    assert "energy, perf per watt: N/A (power was not sampled" in p.stdout
+    record = rec.load(out)
+    assert record.throughput.requests == 2 and record.throughput.inferences == 40
+    c = subprocess.run([sys.executable, "-m", "app", "compare", str(out), str(out)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert c.returncode == 0, c.stderr
+    assert "throughput, 2 in flight" in c.stdout and "perf per watt (0: thr.json, 1: thr.json): N/A" in c.stdout
