@@ -125,10 +125,13 @@ def _save_dequantized(path: str) -> None:
 
 
 def _producers(path: str) -> list[tuple[str, str, str]]:
-    """(tensor, node name, op type) for every node output, in graph order."""
+    """(tensor, node name, op type) for every node output, in graph order, dequantised weights left out."""
     from app.model.model_file import load_model  # noqa: PLC0415
 
-    return [(out, n.name, n.op_type) for n in load_model(path).graph.node for out in n.output if out]
+    graph = load_model(path).graph
+    weights = {t.name for t in graph.initializer}
+    return [(out, n.name, n.op_type) for n in graph.node for out in n.output
+            if out and not (n.op_type == "DequantizeLinear" and n.input[0] in weights)]  # weights: not layers
 
 
 def _consumed(got: dict, tensor: str) -> np.ndarray | None:
