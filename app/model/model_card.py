@@ -208,6 +208,12 @@ def quant_label(q: dict) -> str:
     return f"{bits} ({fmt}{', dynamic quantisation' if q.get('dynamic') else ''})"
 
 
+def scheme_text(scheme: dict[str, str]) -> str:
+    """'scheme u8s8 by aipcprof quantize (onnxruntime 1.32.0), calibration: 32 samples from calib'."""
+    return "scheme {scheme} by aipcprof quantize ({tool}), calibration: {calibration}".format_map(
+        {"scheme": "?", "tool": "?", "calibration": "?", **scheme})
+
+
 def _attr(node: onnx.NodeProto, name: str, default: int) -> int:
     return next((a.i for a in node.attribute if a.name == name), default)
 
@@ -284,8 +290,7 @@ def format_card(card: ModelCard) -> str:
     quant = q["format"] if q["format"] == "none" else (
         f"{q['format']}: weights {', '.join(q['weights']) or '?'}, activations {', '.join(q['activations']) or '-'}")
     if q.get("scheme"):
-        quant += "; scheme {scheme} by aipcprof quantize ({tool}), calibration: {calibration}".format_map(
-            {"tool": "?", "calibration": "?", **q["scheme"]})
+        quant += "; " + scheme_text(q["scheme"])
     ext = ", ".join(f"{e['file']} ({fmt_bytes(e['bytes'])}, {e['tensors']} tensors)" for e in card.external_data)
     lines = [
         f"{'Model':<15}{card.path} ({fmt_bytes(card.file_bytes)}{sha})",

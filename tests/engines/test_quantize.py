@@ -119,3 +119,10 @@ def test_synthetic_calibration_is_loud_and_recorded(work, tmp_path, capsys):
     assert "calibration samples: 3/3" in err  # the progress line, through to the last sample
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
     assert meta["aipcprof.quant.calibration"].startswith("synthetic: 3 seeded random samples")
+
+
+def test_a_model_aipcprof_did_not_quantise_has_no_scheme(tmp_path):
+    path = model_zoo.save(model_zoo.qdq_int8(), tmp_path, "qdq")
+    card = inspect_model(path)
+    assert card.quantization["format"] == "QDQ" and card.quantization["scheme"] == {}
+    assert "scheme" not in format_card(card)
