@@ -81,7 +81,7 @@ def _check_nncf() -> None:
 
     if importlib.util.find_spec("nncf") is None:
         raise UserError(NNCF_HINT)
-    raise UserError("--engine nncf: NNCF is installed but this version of aipcprof does not drive it yet.",
+    raise UserError("--engine nncf: NNCF is installed but this version of the profiler does not drive it yet.",
                     hint="Use --engine ort, or NNCF's own nncf.quantize() on the model.")
 
 
