@@ -21,6 +21,8 @@ COMMANDS = {
     "run": "Profile a model on one target and write a run record.",
     "compile": "Compile a model ahead of time for one target's EP (an EP-context model).",
     "sweep": "Run a model over a grid (batch sizes, requests, threads, targets) and find the best point.",
+    "quantize": "Write a quantised (QDQ or dynamic) copy of a float model with ONNX Runtime's tools.",
+    "layerwise": "Find the first intermediate tensor where a model on a target diverges from a reference.",
     "compare": "Compare run records side by side.",
     "ops": "Show the operator profile of a run recorded with --op-profile.",
     "history": "List, show, rename, delete and import stored runs.",
