@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.common.errors import ErrorKind, UserError
+from app.record.accuracy_schema import Accuracy, Task  # noqa: F401
 from app.record.conditions import Conditions
 from app.record.op_schema import EpCounter, OpGroupTime, OpNodeTime, OpProfile, OpSource, OpStatus  # noqa: F401
 from app.record.selection import CompiledModelInfo, PolicyChoiceInfo
@@ -437,6 +438,7 @@ class RunRecord(Section):
     energy: Energy | None = None
     conditions: Conditions | None = None  # app/record/conditions.py; None in records before it existed
     op_profile: OpProfile | None = None  # --op-profile (app.record.op_schema); None: not asked for
+    accuracy: Accuracy | None = None  # aipcprof eval (app.record.accuracy_schema); None: not an eval
     warnings: list[RunWarning] = field(default_factory=list)
     error: RunError | None = None
     worker_pid: int | None = None
