@@ -20,6 +20,7 @@ COMMANDS = {
     "inspect": "Show a model card: inputs, outputs, ops, precision, parameters, MACs.",
     "run": "Profile a model on one target and write a run record.",
     "compile": "Compile a model ahead of time for one target's EP (an EP-context model).",
+    "eval": "Measure accuracy on a labelled data set (and the latency of every inference).",
     "compare": "Compare run records side by side.",
     "ops": "Show the operator profile of a run recorded with --op-profile.",
     "history": "List, show, rename, delete and import stored runs.",

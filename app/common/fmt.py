@@ -179,3 +179,21 @@ def fmt_value(value: object, *, na: str = NA) -> str:
     if isinstance(value, dict | list | tuple):
         return json.dumps(value, sort_keys=True, default=str)
     return str(value)
+
+
+def fmt_pct(share: object, *, digits: int = 1, na: str = NA) -> str:
+    """An accuracy-like 0-1 value as a percentage with `digits` decimals: 0.9321 -> "93.2%"."""
+    v = number(share)
+    return na if v is None else f"{v * 100:.{digits}f}%"
+
+
+def fmt_pp(delta: object, *, na: str = NA) -> str:
+    """A difference of two 0-1 values in percentage points, signed: -0.012 -> "-1.2 pp"."""
+    v = number(delta)
+    return na if v is None else f"{v * 100:+.1f} pp"
+
+
+def fmt_db(value: object, *, na: str = NA) -> str:
+    """A ratio in decibels (SQNR): 35.27 -> "35.3 dB"."""
+    v = number(value)
+    return na if v is None else f"{v:.1f} dB"

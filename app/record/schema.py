@@ -45,6 +45,7 @@ class Phase(str, enum.Enum):
     MEASURE = "measure"
     OUTPUT_CHECK = "output_check"
     OP_PROFILE = "op_profile"  # --op-profile: the separate profiling session after the timed loop
+    SCORE = "score"  # aipcprof eval: the metrics over the data set's outputs (agreement: the reference runs first)
 
     def __str__(self) -> str:  # "load", not "Phase.LOAD", in f-strings on every Python version
         return self.value

@@ -15,6 +15,7 @@ from app.common.fmt import (
 from app.common.text import terminal_safe
 from app.record.schema import InputInfo, Phase, RunRecord
 from app.report import facts, ops_text
+from app.report.accuracy_text import accuracy_lines
 from app.report.conditions import summary_lines
 
 
@@ -99,6 +100,7 @@ def format_run(r: RunRecord) -> str:
         lines.append(f"  energy: N/A ({energy.reason or 'no source'})")
     lines += [f"  {line}" for line in summary_lines(r)]
     lines += ops_text.summary_lines(r)
+    lines += accuracy_lines(r)
     for w in r.warnings:
         lines.append(f"  WARNING: {w.text}")
     return "\n".join(terminal_safe(line) for line in lines)

@@ -17,6 +17,7 @@ class RunSpec(RunSettings):
     model_path: str = ""
     log_path: str | None = None  # where the worker's native stdout/stderr go (set by the runner)
     profile_dir: str | None = None  # --op-profile: keep the runtime's raw profile files here (--trace); else a temp dir
+    eval_spec: dict | None = None  # aipcprof eval: app.run.eval_spec.EvalSpec.to_dict(); None for a plain run
 
     def validate(self) -> RunSpec:
         """The checks a spec built without RunOptions (tests, tools) must pass too; RunOptions has the full set."""

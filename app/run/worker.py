@@ -56,6 +56,7 @@ from app.record.typed import to_json
 from app.run import native_log
 from app.run.conditions import wait_until_quiet, window_section
 from app.run.messages import (
+    AccuracyMeasured,
     ConditionsMeasured,
     InputsResolved,
     LatencyBatch,
@@ -230,11 +231,15 @@ class _Worker:
         if spec.quiet_check_s:
             self._phase(Phase.SETTLE, lambda: self._settle(meter))
         self._phase(Phase.WARMUP, lambda: self._warmup(runner), {"count": spec.warmup})
+        evaluation = _evaluation(spec, self.conn, self.cancel.is_set)  # aipcprof eval: the data set is the measured loop
         before = meter.snapshot()
         try:
-            self._phase(Phase.MEASURE, lambda: self._measure(runner))
+            self._phase(Phase.MEASURE, lambda: self._measure(runner) if evaluation is None
+                        else evaluation.measure(session))
         finally:  # a stopped run keeps its conditions too
             self.conn.send(ConditionsMeasured(window_section(load_between(before, meter.snapshot()))))
+        if evaluation is not None:  # a stopped eval ends above (_Cancelled): its latencies are kept, not scored
+            self._phase(Phase.SCORE, lambda: self.conn.send(AccuracyMeasured(evaluation.score(session.output_names()))))
         if spec.check_outputs:
             compiled = session.facts.compiled
             check = self._phase(Phase.OUTPUT_CHECK, lambda: _output_check(spec, target, prepared, outputs, compiled))
@@ -319,6 +324,12 @@ class _SteadyWatch:
     def summary(self) -> dict:
         return {"reached": True, "rel_ci": self.rel_ci, "after_inferences": self.count,
                 "after_s": time.perf_counter() - self.t0}
+
+
+def _evaluation(spec: RunSpec, conn: _Pipe, cancelled):
+    from app.run.eval_loop import Evaluation
+
+    return Evaluation(spec, conn, cancelled) if spec.eval_spec else None
 
 
 def _op_profile(spec: RunSpec, target, settings, prepared, p50_s: float | None, stop):
