@@ -96,8 +96,9 @@ def decode(layout: DetectionLayout, outputs: list[np.ndarray], score_threshold: 
 def _decode_dense(layout: DetectionLayout, out: np.ndarray, score_threshold: float) -> Detections:
     head = 5 if layout is DetectionLayout.CXCYWH_OBJ else 4
     rows = out.reshape(out.shape[-2], out.shape[-1]) if out.ndim >= 2 else out.reshape(1, -1)
-    if layout is DetectionLayout.CXCYWH and rows.shape[0] < rows.shape[1] and rows.shape[0] > head:
-        rows = rows.T  # [4 + classes, boxes] -> [boxes, 4 + classes]
+    if layout is DetectionLayout.CXCYWH and rows.shape[0] > head and (
+            rows.shape[0] < rows.shape[1] or rows.shape[1] <= head):
+        rows = rows.T  # [4 + classes, boxes] (YOLOv8: 84 x 8400) -> [boxes, 4 + classes]
     if rows.shape[1] <= head:
         raise ValueError(f"layout {layout.value}: each box needs more than {head} values, the output has {rows.shape[1]}")
     cls_scores = rows[:, head:]

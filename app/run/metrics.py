@@ -36,7 +36,8 @@ def wilson(successes: int, n: int, z: float = Z95) -> Interval:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Interval(low=max(0.0, centre - half), high=min(1.0, centre + half))
+    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact at the ends, not 0.9999999999999999
+    return Interval(low=low, high=1.0 if successes == n else min(1.0, centre + half))
 
 
 def _top_k_hits(scores: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
