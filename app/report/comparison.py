@@ -22,6 +22,8 @@ from app.common.fmt import (
     fmt_error,
     fmt_mj,
     fmt_ms,
+    fmt_pct,
+    fmt_pp,
     fmt_rate,
     fmt_share,
     fmt_speedup,
@@ -31,6 +33,7 @@ from app.common.text import terminal_safe
 from app.record.schema import RunRecord, RunStatus
 from app.record.typed import to_json
 from app.report import facts
+from app.report.accuracy_compare import accuracy_cells, data_warnings
 from app.report.conditions import comparison_flags
 
 
@@ -69,6 +72,10 @@ class ComparisonRow:
     output_check: CheckState
     precision: str | None  # None when nothing was measured
     energy_mj_per_inference: float | None
+    accuracy_metric: str = ""  # the eval's headline metric (app.report.accuracy_compare); "" for a plain run
+    accuracy: float | None = None  # 0-1
+    accuracy_delta_vs_baseline: float | None = None  # accuracy - the baseline's, when scored on the same data
+    accuracy_note: str = ""  # why accuracy / its delta is missing
 
     def cell(self, column: str, *, times: str = TIMES) -> str:
         """The column's value as table text: format_cell, plus why a value is missing or thin."""
@@ -77,6 +84,10 @@ class ComparisonRow:
             return self.placement_note
         if column == "precision" and self.inferences == 0:
             return facts.NOT_MEASURED
+        if column in ("accuracy", "accuracy_delta_vs_baseline") and value is None and self.accuracy_note:
+            return f"{NA} ({self.accuracy_note})"
+        if column == "accuracy" and value is not None:
+            return f"{self.accuracy_metric} {format_cell(column, value)}"
         text = format_cell(column, value, times=times)
         if column in _SAMPLE_STATS:
             n = self.inferences
@@ -183,8 +194,15 @@ def compare_rows(records: list[RunRecord], names: list[str], baseline: int = 0) 
             accelerator_share=share.value, placement_note=share.note,
             max_abs_error=max_err, min_cosine=min_cos, output_check=output_check_state(r),
             precision=facts.shown_precision(r), energy_mj_per_inference=jpi * 1e3 if jpi is not None else None,
+            **_accuracy_fields(r, base),
         ))
     return rows
+
+
+def _accuracy_fields(r: RunRecord, base: RunRecord) -> dict:
+    cells = accuracy_cells(r, base)
+    return {"accuracy_metric": cells.metric, "accuracy": cells.value, "accuracy_delta_vs_baseline": cells.delta,
+            "accuracy_note": cells.note}
 
 
 def _shapes(r: RunRecord) -> list[tuple[str, list[int] | None]]:
@@ -205,7 +223,7 @@ def comparability_warnings(records: list[RunRecord], names: list[str], baseline:
             warnings.append(f"{name}: run {r.status.value}; its numbers are partial.")
     if base.status is not RunStatus.COMPLETED:
         warnings.append(f"{base_name}: run {base.status.value}; its numbers are partial.")
-    return warnings + comparison_flags(records, names, baseline)
+    return warnings + data_warnings(records, names, baseline) + comparison_flags(records, names, baseline)
 
 
 def flatten(d: dict | None, prefix: str = "") -> dict[str, object]:
@@ -310,6 +328,8 @@ _CELL_FORMATS = {
     "max_abs_error": lambda v, _: fmt_error(v),
     "min_cosine": lambda v, _: fmt_cosine(v),
     "energy_mj_per_inference": lambda v, _: fmt_mj(v / 1e3),
+    "accuracy": lambda v, _: fmt_pct(v),
+    "accuracy_delta_vs_baseline": lambda v, _: fmt_pp(v),
 }
 
 
@@ -327,6 +347,9 @@ def format_table(rows: list[ComparisonRow]) -> str:
     shown = ("target", "p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share",
              "max_abs_error", "precision", "run")
     headers = ("target", "p50", "p99", "throughput", "speed-up", "on accel", "max err", "precision", "run")
+    if any(row.accuracy_metric for row in rows):  # evals: accuracy beside the speed
+        shown, headers = (*shown[:-1], "accuracy", "accuracy_delta_vs_baseline", "run"), \
+            (*headers[:-1], "accuracy", "Δ accuracy", "run")
     table = [headers] + [tuple(terminal_safe(row.cell(k)) for k in shown) for row in rows]  # record text
     widths = [max(len(r[i]) for r in table) for i in range(len(headers))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table)

@@ -200,3 +200,36 @@ def test_detection_with_coco_labels(tmp_path):
     assert d.per_class_ap50 == {"cat": 1.0, "dog": 1.0, "owl": None}
     assert d.map50 == pytest.approx(1.0) and d.map50_95 == pytest.approx((1.0 + 0.6) / 2)
     assert (d.images, d.ground_truths, d.detections) == (2, 2, 2)
+
+
+def test_compare_shows_accuracy_and_its_delta(digits, tmp_path, capsys):
+    folder, model, split, weights = digits
+    a, b, c, d = (tmp_path / f"{n}.json" for n in "abcd")
+    assert _eval([model, "--data", folder / "arrays", "--labels", folder / "labels.csv"], a) == 0
+    # the same model with its second layer's biases zeroed: a worse model, scored on the same data
+    m = onnx.load(model)
+    for init in m.graph.initializer:
+        if init.name == "b2":
+            init.CopyFrom(onnx.numpy_helper.from_array(np.zeros(10, np.float32), "b2"))
+        if init.name == "w1":
+            w1 = onnx.numpy_helper.to_array(init).copy()
+            w1[:32] = 0  # the top four rows of pixels no longer count
+            init.CopyFrom(onnx.numpy_helper.from_array(w1, "w1"))
+    onnx.save(m, tmp_path / "worse.onnx")
+    assert _eval([tmp_path / "worse.onnx", "--data", folder / "arrays", "--labels", folder / "labels.csv"], b) == 0
+    assert _eval([model, "--data", folder / "by_class", "--preprocess", accuracy_data.IMAGE_RECIPE], c) == 0
+    assert main(["run", str(model), "--shape", "x=1,1,8,8", "-n", "5", "-q", "--no-telemetry", "--out", str(d)]) == 0
+    capsys.readouterr()
+    csv_path = tmp_path / "cmp.csv"
+    assert main(["compare", str(a), str(b), str(c), str(d), "--csv", str(csv_path)]) == 0
+    table = capsys.readouterr().out
+    base, worse = rec.load(a).accuracy.classification.top1, rec.load(b).accuracy.classification.top1
+    assert worse < base  # the damage is measured, not assumed
+    lines = table.splitlines()
+    assert "Δ accuracy" in lines[0]
+    assert f"top-1 {base * 100:.1f}%" in lines[1] and "+0.0 pp" in lines[1]
+    assert f"{(worse - base) * 100:+.1f} pp" in lines[2]
+    assert "N/A (other data)" in lines[3] and "N/A (not an eval)" in lines[4]
+    assert "c.json: accuracy scored on other data" in table
+    header = csv_path.read_text().splitlines()[0]
+    assert header.endswith("accuracy_metric,accuracy,accuracy_delta_vs_baseline,accuracy_note")
