@@ -55,7 +55,9 @@ def test_csv_has_header_and_empty_cells_for_missing():
     text = to_csv(compare_rows([_record("ort/cpu", 0.002)], ["a"]))
     header, row = text.strip().splitlines()
     assert header.startswith("run,model,target")
-    assert row.endswith(",")  # energy missing -> empty cell, not 0
+    cells = dict(zip(header.split(","), row.split(","), strict=True))
+    assert cells["energy_mj_per_inference"] == ""  # energy missing -> empty cell, not 0
+    assert cells["accuracy"] == "" and cells["accuracy_note"] == "not an eval"  # a plain run has no accuracy
 
 
 def test_compare_arrays_detects_wrong_output():
