@@ -203,7 +203,7 @@ def test_runner_handles_every_message_type():
         (0.30, 0.5, 30.0), (0.01, 2.5, 30.0)]
     assert [e.phase for e in events if isinstance(e, RunPhaseStarted)] == [
         Phase.LOAD, Phase.COMPILE, Phase.FIRST_INFERENCE, Phase.SETTLE, Phase.WARMUP, Phase.MEASURE,
-        Phase.OUTPUT_CHECK, Phase.OP_PROFILE]
+        Phase.OUTPUT_CHECK, Phase.OP_PROFILE, Phase.SCORE]
     first = next(e for e in events if isinstance(e, RunLatencies))
     assert first.kind is RunEventKind.LATENCIES and first.durations_ns.dtype == np.int64
     assert first.starts_ns.tolist() == [1_000_000, 2_000_000, 3_000_000]
