@@ -42,6 +42,7 @@ class Phase(str, enum.Enum):
     FIRST_INFERENCE = "first_inference"
     SETTLE = "settle"  # --quiet-check: waiting for other processes to quieten before warm-up
     WARMUP = "warmup"
+    DATA = "data"  # aipcprof eval: reading the data set into memory before the measured loop
     MEASURE = "measure"
     OUTPUT_CHECK = "output_check"
     OP_PROFILE = "op_profile"  # --op-profile: the separate profiling session after the timed loop

@@ -1,7 +1,9 @@
 """The worker's side of `aipcprof eval`: run every sample of the data set, time each inference, score.
 
-`Evaluation.measure` is the measured phase of an eval run: samples are read in
-chunks (reading is not timed), each inference is timed alone with two clock
+`Evaluation.read_ahead` (Phase.DATA) reads the data set into memory first (up
+to PRELOAD_BYTES; beyond, chunks are read between inferences, never inside a
+timed call). `Evaluation.measure` is the measured phase of an eval run:
+each inference is timed alone with two clock
 reads and streamed as LatencyBatch like a plain run's, so the record's
 latency section covers every inference of the data set. `score` (its own
 phase) computes the task's metrics, running the reference target first for
@@ -22,7 +24,8 @@ from app.run.eval_score import check_labels
 from app.run.eval_spec import EvalSpec
 from app.run.messages import LatencyBatch
 
-CHUNK_BYTES = 64 << 20  # samples read ahead of their inferences (then timed one by one)
+PRELOAD_BYTES = 1 << 30  # the data set read before the measured loop (Phase.DATA), so the loop only infers
+CHUNK_BYTES = 64 << 20  # beyond PRELOAD_BYTES: read in chunks between the timed inferences
 BATCH_SECONDS = 0.033
 
 
@@ -58,6 +61,8 @@ class Evaluation:
         self.geometry: list[Geometry | None] = []
         self.outputs: list[list[np.ndarray]] = []  # per sample, every output
         self.feeds_kept: list[dict[str, np.ndarray]] = []  # agreement: the feeds again for the reference
+        self._next = 0  # the next sample of ds.samples to read
+        self._ready: list = []  # read by read_ahead, not run yet
 
     def _read(self, ref: SampleRef) -> tuple[dict[str, np.ndarray], Geometry | None] | None:
         try:
@@ -69,53 +74,79 @@ class Evaluation:
             self.skipped.append(SkippedSample(ref.file, str(e)))
             return None
 
-    def _chunks(self):
+    def _chunk(self, limit: int) -> list:
+        """The samples not read yet, in chunks of about `limit` bytes; bad ones skipped or failed here."""
         chunk, size = [], 0
-        for ref in self.ds.samples:
+        while self._next < len(self.ds.samples):
+            ref = self.ds.samples[self._next]
+            self._next += 1
             got = self._read(ref)
             if got is None:
                 continue
             chunk.append((ref, *got))
             size += sum(a.nbytes for a in got[0].values())
-            if size >= CHUNK_BYTES:
+            if size >= limit:
+                break
+        return chunk
+
+    def read_ahead(self) -> None:
+        """Phase.DATA: read the data set into memory before the measured loop, up to PRELOAD_BYTES
+        (a bigger one is read on in CHUNK_BYTES chunks during the loop, between timed inferences)."""
+        self._ready = self._chunk(PRELOAD_BYTES)
+
+    def _all_chunks(self):
+        if self._ready:
+            yield self._ready
+            self._ready = []
+        while self._next < len(self.ds.samples):
+            chunk = self._chunk(CHUNK_BYTES)
+            if chunk:
                 yield chunk
-                chunk, size = [], 0
-        if chunk:
-            yield chunk
 
     def measure(self, session) -> None:
         """Every sample once, each inference timed alone; stops early (keeping what ran) when cancelled."""
-        clock = time.perf_counter_ns
-        keep_feeds = self.ev.task_enum is Task.AGREEMENT and self.ev.reference != self.spec.target_id
-        run = session.run
-        for chunk in self._chunks():
-            starts, durations, batch_t0 = [], [], clock()
-            for ref, feeds, geo in chunk:
-                t0 = clock()
-                outs = run(feeds)
-                t1 = clock()
-                starts.append(t0)
-                durations.append(t1 - t0)
+        if self._ready:  # labels that do not fit the output fail before anything is measured (one untimed run)
+            check_labels(self.ev, self.ds, session.output_names(), session.run(self._ready[0][1]))
+        for chunk in self._all_chunks():
+            done = self._run_chunk(session.run, chunk)
+            for (ref, feeds, geo), outs in done:
                 self.used.append(ref)
                 self.geometry.append(geo)
                 self.outputs.append(outs)
-                if keep_feeds:
+                if self._keep_feeds:
                     self.feeds_kept.append(feeds)
-                if len(self.used) == 1:  # labels that do not fit the output fail now, not after the data set
-                    check_labels(self.ev, self.ds, session.output_names(), outs)
-                if t1 - batch_t0 >= BATCH_SECONDS * 1e9:
-                    self.conn.send(LatencyBatch(starts, durations))
-                    starts, durations, batch_t0 = [], [], clock()
-                    if self.cancelled():
-                        return
-            if starts:
-                self.conn.send(LatencyBatch(starts, durations))
             if self.cancelled():
                 return
         if not self.used:
             raise UserError(f"--data {self.ev.data}: every sample was bad ({len(self.skipped)} skipped), "
                             f"e.g. {self.skipped[0].file}: {self.skipped[0].reason}." if self.skipped else
                             f"--data {self.ev.data}: no samples to run.")
+
+    @property
+    def _keep_feeds(self) -> bool:
+        return self.ev.task_enum is Task.AGREEMENT and self.ev.reference != self.spec.target_id
+
+    def _run_chunk(self, run, chunk: list) -> list:
+        """The timed loop over samples in memory: two clock reads around each call, one append."""
+        clock = time.perf_counter_ns
+        batch_ns = int(BATCH_SECONDS * 1e9)
+        done, starts, durations = [], [], []
+        batch_t0 = clock()
+        for item in chunk:
+            t0 = clock()
+            outs = run(item[1])
+            t1 = clock()
+            starts.append(t0)
+            durations.append(t1 - t0)
+            done.append((item, outs))
+            if t1 - batch_t0 >= batch_ns:
+                self.conn.send(LatencyBatch(starts, durations))
+                starts, durations, batch_t0 = [], [], clock()
+                if self.cancelled():
+                    break
+        if starts:
+            self.conn.send(LatencyBatch(starts, durations))
+        return done
 
     def dataset_info(self) -> DatasetInfo:
         ds = self.ds

@@ -232,6 +232,8 @@ class _Worker:
             self._phase(Phase.SETTLE, lambda: self._settle(meter))
         self._phase(Phase.WARMUP, lambda: self._warmup(runner), {"count": spec.warmup})
         evaluation = _evaluation(spec, self.conn, self.cancel.is_set)  # aipcprof eval: the data set is the measured loop
+        if evaluation is not None:
+            self._phase(Phase.DATA, evaluation.read_ahead)
         before = meter.snapshot()
         try:
             self._phase(Phase.MEASURE, lambda: self._measure(runner) if evaluation is None
