@@ -233,3 +233,34 @@ def test_compare_shows_accuracy_and_its_delta(digits, tmp_path, capsys):
     assert "c.json: accuracy scored on other data" in table
     header = csv_path.read_text().splitlines()[0]
     assert header.endswith("accuracy_metric,accuracy,accuracy_delta_vs_baseline,accuracy_note")
+
+
+def test_cancel_keeps_the_latencies_measured(tmp_path):
+    """Stopping an eval (Ctrl-C, the app's Stop) works as for a run: the worker ends, the latencies stay."""
+    from app.record.schema import RunStatus
+    from app.run.eval_setup import eval_run_spec
+    from app.run.eval_spec import EvalSpec
+    from app.run.runner import ProfileRun, RunLatencies
+    from app.run.runspec import RunSpec
+    from tests import model_zoo
+
+    model = model_zoo.save(model_zoo.conv_net(size=64), tmp_path, "conv")
+    data = tmp_path / "d"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(1500):  # far more than runs before the cancel arrives
+        np.save(data / f"{i:04d}.npy", rng.standard_normal((1, 3, 64, 64)).astype(np.float32))
+    spec = eval_run_spec(RunSpec(model_path=str(model), target_id="ort/cpu", warmup=1),
+                         EvalSpec(task="agreement", data=str(data)))
+    run = ProfileRun(spec)
+    run.start()
+    try:
+        def on_event(ev):
+            if isinstance(ev, RunLatencies):
+                run.cancel()
+
+        record = run.wait(on_event=on_event)
+    finally:
+        run.close()
+    assert record.status is RunStatus.CANCELLED
+    assert 0 < record.latency.count < 1500 and record.accuracy is None
