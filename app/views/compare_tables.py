@@ -35,8 +35,9 @@ from app.views.theme import ChartColors
 RUN_COLUMNS = (("run", "Run"), ("target", "Target"), ("host", "Host"), ("status", "Status"), ("p50_ms", "p50"),
                ("p99_ms", "p99"), ("throughput_per_s", "Throughput"), ("speedup_vs_baseline", "Speed-up"),
                ("accelerator_share", "On accel"), ("output_check", "Output check"), ("max_abs_error", "Max err"),
-               ("precision", "Precision"), ("energy_mj_per_inference", "Energy / inf"), ("accuracy", "Accuracy"),
-               ("accuracy_delta_vs_baseline", "\u0394 accuracy"))
+               ("precision", "Precision"), ("energy_mj_per_inference", "Energy / inf"),
+               ("accuracy", "Accuracy"), ("accuracy_delta_vs_baseline", "\u0394 accuracy"))
+_ACCURACY_COLUMNS = ("accuracy", "accuracy_delta_vs_baseline")  # shown only when an eval is compared
 TIPS = {"speedup_vs_baseline": "baseline p50 / this run's p50: 2.00× is twice as fast as the baseline",
         "accelerator_share": "share of the graph's nodes placed on the target's device (0 %: CPU fallback)",
         "max_abs_error": "worst absolute output difference from the ONNX Runtime CPU reference",
@@ -109,6 +110,10 @@ def fill_runs(t: QTableWidget, rows: list[ComparisonRow], baseline: int, colors:
                 font.setBold(True)
                 item.setFont(font)
             t.setItem(r, c, item)
+    evals = any(row.accuracy_metric for row in rows)
+    for c, (key, _) in enumerate(RUN_COLUMNS):
+        if key in _ACCURACY_COLUMNS:
+            t.setColumnHidden(c, not evals)
 
 
 def _show(v) -> str:
