@@ -264,3 +264,32 @@ def test_cancel_keeps_the_latencies_measured(tmp_path):
         run.close()
     assert record.status is RunStatus.CANCELLED
     assert 0 < record.latency.count < 1500 and record.accuracy is None
+
+
+def test_binary_and_multilabel_match_numpy(digits, tmp_path):
+    """Binary: 'is it a zero' from logit 0 (threshold 0 on the logit); multilabel: every class's logit >= 0."""
+    from app.run import metrics
+
+    folder, model, split, weights = digits
+    logits = accuracy_data.predict(weights, split.x_test)
+    m = onnx.load(model)
+    m.graph.initializer.append(onnx.numpy_helper.from_array(np.array([0], np.int64), "zero"))
+    m.graph.node.append(helper.make_node("Gather", ["logits", "zero"], ["is_zero"], axis=1))
+    m.graph.output.append(helper.make_tensor_value_info("is_zero", TensorProto.FLOAT, ["N", 1]))
+    onnx.save(m, tmp_path / "two.onnx")
+    (tmp_path / "bin.csv").write_text("".join(f"{i:04d}.npy,{int(y == 0)}\n" for i, y in enumerate(split.y_test)))
+    out = tmp_path / "b.json"
+    assert _eval([tmp_path / "two.onnx", "--data", folder / "arrays", "--labels", tmp_path / "bin.csv",
+                  "--task", "binary", "--output", "is_zero", "--threshold", "0"], out) == 0
+    got = rec.load(out).accuracy.binary.overall
+    want = metrics.label_scores(logits[:, 0], split.y_test == 0, 0.0)
+    assert got.positives == int((split.y_test == 0).sum()) and got.precision == pytest.approx(want.precision)
+    assert got.recall == pytest.approx(want.recall) and got.roc_auc == pytest.approx(want.roc_auc, abs=1e-9)
+    assert got.roc_auc > 0.95  # a trained model separates zeros: a real, high AUC
+    out = tmp_path / "m.json"
+    assert _eval([model, "--data", folder / "arrays", "--labels", folder / "labels.csv", "--task", "multilabel",
+                  "--threshold", "0"], out) == 0
+    ml = rec.load(out).accuracy.binary
+    want = metrics.multilabel(logits, np.eye(10, dtype=bool)[split.y_test], 0.0)
+    assert len(ml.per_label) == 10 and ml.macro_f1 == pytest.approx(want.macro_f1, abs=1e-6)
+    assert ml.overall.precision == pytest.approx(want.overall.precision, abs=1e-6)
