@@ -23,6 +23,7 @@ COMMANDS = {
     "sweep": "Run a model over a grid (batch sizes, requests, threads, targets) and find the best point.",
     "quantize": "Write a quantised (QDQ or dynamic) copy of a float model with ONNX Runtime's tools.",
     "layerwise": "Find the first intermediate tensor where a model on a target diverges from a reference.",
+    "eval": "Measure accuracy on a labelled data set (and the latency of every inference).",
     "compare": "Compare run records side by side.",
     "ops": "Show the operator profile of a run recorded with --op-profile.",
     "history": "List, show, rename, delete and import stored runs.",

@@ -197,3 +197,21 @@ def fmt_per_joule(per_j: object, *, unit: str = " inferences/J", na: str = NA) -
     if abs(v) >= 100:
         return f"{v:,.0f}{unit}"
     return f"{v:.3g}{unit}" if abs(v) < 1 else f"{v:.2f}{unit}"
+
+
+def fmt_pct(share: object, *, digits: int = 1, na: str = NA) -> str:
+    """An accuracy-like 0-1 value as a percentage with `digits` decimals: 0.9321 -> "93.2%"."""
+    v = number(share)
+    return na if v is None else f"{v * 100:.{digits}f}%"
+
+
+def fmt_pp(delta: object, *, na: str = NA) -> str:
+    """A difference of two 0-1 values in percentage points, signed: -0.012 -> "-1.2 pp"."""
+    v = number(delta)
+    return na if v is None else f"{v * 100:+.1f} pp"
+
+
+def fmt_db(value: object, *, na: str = NA) -> str:
+    """A ratio in decibels (SQNR): 35.27 -> "35.3 dB"."""
+    v = number(value)
+    return na if v is None else f"{v:.1f} dB"

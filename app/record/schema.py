@@ -17,6 +17,7 @@ import numpy as np
 
 from app.common.errors import ErrorKind, UserError
 from app.common.modes import Concurrency, RunMode
+from app.record.accuracy_schema import Accuracy, Task  # noqa: F401
 from app.record.conditions import Conditions
 from app.record.op_schema import EpCounter, OpGroupTime, OpNodeTime, OpProfile, OpSource, OpStatus  # noqa: F401
 from app.record.selection import CompiledModelInfo, PolicyChoiceInfo
@@ -42,9 +43,11 @@ class Phase(str, enum.Enum):
     FIRST_INFERENCE = "first_inference"
     SETTLE = "settle"  # --quiet-check: waiting for other processes to quieten before warm-up
     WARMUP = "warmup"
+    DATA = "data"  # aipcprof eval: reading the data set into memory before the measured loop
     MEASURE = "measure"
     OUTPUT_CHECK = "output_check"
     OP_PROFILE = "op_profile"  # --op-profile: the separate profiling session after the timed loop
+    SCORE = "score"  # aipcprof eval: the metrics over the data set's outputs (agreement: the reference runs first)
 
     def __str__(self) -> str:  # "load", not "Phase.LOAD", in f-strings on every Python version
         return self.value
@@ -465,6 +468,7 @@ class RunRecord(Section):
     conditions: Conditions | None = None  # app/record/conditions.py; None in records before it existed
     op_profile: OpProfile | None = None  # --op-profile (app.record.op_schema); None: not asked for
     throughput: Throughput | None = None  # throughput mode only
+    accuracy: Accuracy | None = None  # aipcprof eval (app.record.accuracy_schema); None: not an eval
     warnings: list[RunWarning] = field(default_factory=list)
     error: RunError | None = None
     worker_pid: int | None = None

@@ -22,7 +22,9 @@ from app.common.fmt import (
     fmt_error,
     fmt_mj,
     fmt_ms,
+    fmt_pct,
     fmt_per_joule,
+    fmt_pp,
     fmt_rate,
     fmt_share,
     fmt_speedup,
@@ -33,6 +35,7 @@ from app.common.text import terminal_safe
 from app.record.schema import RunMode, RunRecord, RunStatus
 from app.record.typed import to_json
 from app.report import efficiency, facts
+from app.report.accuracy_compare import accuracy_cells, data_warnings
 from app.report.conditions import comparison_flags
 
 
@@ -76,6 +79,10 @@ class ComparisonRow:
     inferences_per_joule: float | None = None  # perf per watt (app.report.efficiency)
     mean_power_w: float | None = None  # over the measured window
     power_covers: str = ""  # what that power covers, or why perf per watt is N/A
+    accuracy_metric: str = ""  # the eval's headline metric (app.report.accuracy_compare); "" for a plain run
+    accuracy: float | None = None  # 0-1
+    accuracy_delta_vs_baseline: float | None = None  # accuracy - the baseline's, when scored on the same data
+    accuracy_note: str = ""  # why accuracy / its delta is missing
 
     def cell(self, column: str, *, times: str = TIMES) -> str:
         """The column's value as table text: format_cell, plus why a value is missing or thin."""
@@ -86,6 +93,10 @@ class ComparisonRow:
             return facts.NOT_MEASURED
         if column == "mode" and self.requests:
             return f"{self.mode.value}, {self.requests} in flight"
+        if column in ("accuracy", "accuracy_delta_vs_baseline") and value is None and self.accuracy_note:
+            return f"{NA} ({self.accuracy_note})"
+        if column == "accuracy" and value is not None:
+            return f"{self.accuracy_metric} {format_cell(column, value)}"
         text = format_cell(column, value, times=times)
         if column in _SAMPLE_STATS:
             n = self.inferences
@@ -210,6 +221,7 @@ def compare_rows(records: list[RunRecord], names: list[str], baseline: int = 0) 
             max_abs_error=max_err, min_cosine=min_cos, output_check=output_check_state(r),
             precision=facts.shown_precision(r), energy_mj_per_inference=jpi * 1e3 if jpi is not None else None,
             **_mode_and_power(r),
+            **_accuracy_fields(r, base),
         ))
     return rows
 
@@ -219,6 +231,12 @@ def _mode_and_power(r: RunRecord) -> dict:
     return {"mode": r.settings.mode, "requests": r.throughput.requests if r.throughput else None,
             "inferences_per_joule": ppw.inferences_per_joule, "mean_power_w": ppw.mean_power_w,
             "power_covers": ppw.covers if ppw.available else f"{NA}: {ppw.reason}"}
+
+
+def _accuracy_fields(r: RunRecord, base: RunRecord) -> dict:
+    cells = accuracy_cells(r, base)
+    return {"accuracy_metric": cells.metric, "accuracy": cells.value, "accuracy_delta_vs_baseline": cells.delta,
+            "accuracy_note": cells.note}
 
 
 def _shapes(r: RunRecord) -> list[tuple[str, list[int] | None]]:
@@ -242,7 +260,7 @@ def comparability_warnings(records: list[RunRecord], names: list[str], baseline:
                             "latencies under load and one-at-a-time latencies are not the same measure.")
     if base.status is not RunStatus.COMPLETED:
         warnings.append(f"{base_name}: run {base.status.value}; its numbers are partial.")
-    return warnings + comparison_flags(records, names, baseline)
+    return warnings + data_warnings(records, names, baseline) + comparison_flags(records, names, baseline)
 
 
 def flatten(d: dict | None, prefix: str = "") -> dict[str, object]:
@@ -357,6 +375,8 @@ _CELL_FORMATS = {
     "energy_mj_per_inference": lambda v, _: fmt_mj(v / 1e3),
     "inferences_per_joule": lambda v, _: fmt_per_joule(v, unit="/J"),
     "mean_power_w": lambda v, _: fmt_watts(v),
+    "accuracy": lambda v, _: fmt_pct(v),
+    "accuracy_delta_vs_baseline": lambda v, _: fmt_pp(v),
 }
 
 
@@ -375,6 +395,9 @@ def format_table(rows: list[ComparisonRow]) -> str:
              "max_abs_error", "precision", "inferences_per_joule", "run")
     headers = ("target", "mode", "p50", "p99", "throughput", "speed-up", "on accel", "max err", "precision",
                "perf/W", "run")
+    if any(row.accuracy_metric for row in rows):  # evals: accuracy beside the speed
+        shown, headers = (*shown[:-1], "accuracy", "accuracy_delta_vs_baseline", "run"), \
+            (*headers[:-1], "accuracy", "Δ accuracy", "run")
     table = [headers] + [tuple(terminal_safe(row.cell(k)) for k in shown) for row in rows]  # record text
     widths = [max(len(r[i]) for r in table) for i in range(len(headers))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table)

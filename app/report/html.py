@@ -102,6 +102,8 @@ def report_title(records: list[RunRecord]) -> str:
 def _comparison_table(rows: list[ComparisonRow], records: list[RunRecord], baseline: int) -> str:
     headers = ["#", "run", "target", "device", "status", "mode", "p50", "p99", "throughput", "speed-up vs baseline",
                "on accelerator", "output check", "precision", "energy / inference", "perf per watt"]
+    evals = any(row.accuracy_metric for row in rows)  # accuracy columns only where an eval is compared
+    headers += ["accuracy", "\u0394 accuracy vs baseline"] if evals else []
     body, classes = [], []
     for i, (row, r) in enumerate(zip(rows, records, strict=True)):
         body.append([
@@ -110,6 +112,7 @@ def _comparison_table(rows: list[ComparisonRow], records: list[RunRecord], basel
                                                        "speedup_vs_baseline", "accelerator_share")),
             _check_cell(row.output_check), row.cell("precision"), row.cell("energy_mj_per_inference"),
             efficiency.perf_per_watt(r).text(),
+            *((row.cell("accuracy"), row.cell("accuracy_delta_vs_baseline")) if evals else ()),
         ])
         classes.append("base" if i == baseline else "")
     return table(headers, body, classes)

@@ -14,6 +14,7 @@ from app.common.fmt import (
 from app.common.text import terminal_safe
 from app.record.schema import InputInfo, Phase, RunRecord
 from app.report import efficiency, facts, ops_text
+from app.report.accuracy_text import accuracy_lines
 from app.report.conditions import summary_lines
 
 
@@ -101,6 +102,7 @@ def format_run(r: RunRecord) -> str:
         lines.append(f"  energy, perf per watt: N/A ({why})")
     lines += [f"  {line}" for line in summary_lines(r)]
     lines += ops_text.summary_lines(r)
+    lines += accuracy_lines(r)
     for w in r.warnings:
         lines.append(f"  WARNING: {w.text}")
     return "\n".join(terminal_safe(line) for line in lines)

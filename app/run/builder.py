@@ -12,6 +12,7 @@ from app import __version__
 from app.common.errors import ErrorKind
 from app.record.conditions import Conditions, QuietCheck
 from app.record.schema import (
+    Accuracy,
     Energy,
     HostInfo,
     InputInfo,
@@ -113,6 +114,9 @@ class RecordBuilder:
 
     def set_op_profile(self, profile: OpProfile) -> None:
         self.record.op_profile = profile
+
+    def set_accuracy(self, accuracy: Accuracy) -> None:
+        self.record.accuracy = accuracy
 
     def cancelled(self) -> None:
         self._cancelled = True

@@ -17,6 +17,7 @@ from typing import Any, get_args
 from app.common.errors import ErrorKind
 from app.record.conditions import Conditions, QuietCheck
 from app.record.schema import (
+    Accuracy,
     InputInfo,
     ModelInfo,
     OpProfile,
@@ -123,6 +124,13 @@ class OpProfiled:
 
 
 @dataclass(frozen=True)
+class AccuracyMeasured:
+    """aipcprof eval: the accuracy section, scored after the data set ran (app.run.eval_loop)."""
+
+    value: Accuracy
+
+
+@dataclass(frozen=True)
 class WorkerFailed:
     """The run failed in the worker; it exits next. `detail` keeps the last traceback line of an INTERNAL error."""
 
@@ -139,5 +147,6 @@ class WorkerDone:
 
 WorkerMessage = (PhaseStarted | PhaseEnded | LatencyBatch | ModelIdentity | InputsResolved | SessionOpened
                  | SteadyReached | RequestsStarted | OutputChecked | QuietProgress | ConditionsMeasured | OpProfiled
+                 | AccuracyMeasured
                  | WorkerFailed | WorkerDone)
 MESSAGE_TYPES: tuple[type, ...] = get_args(WorkerMessage)  # every message class

@@ -40,6 +40,7 @@ from app.record.schema import RunRecord
 from app.run import native_log
 from app.run.builder import RecordBuilder
 from app.run.messages import (
+    AccuracyMeasured,
     ConditionsMeasured,
     InputsResolved,
     LatencyBatch,
@@ -252,6 +253,8 @@ class ProfileRun:
                 return [RunSettling(msg.other_cpu, msg.waited_s, msg.bound_s)]
             case OpProfiled():
                 b.set_op_profile(msg.value)
+            case AccuracyMeasured():
+                b.set_accuracy(msg.value)
             case WorkerFailed():
                 self._ending_since = time.monotonic()
                 return [self._failed(msg.message, msg.hint, msg.kind, detail=msg.detail)]

@@ -67,6 +67,7 @@ from app.record.typed import to_json
 from app.run import native_log
 from app.run.conditions import wait_until_quiet, window_section
 from app.run.messages import (
+    AccuracyMeasured,
     ConditionsMeasured,
     InputsResolved,
     LatencyBatch,
@@ -251,7 +252,7 @@ class _Worker:
         else:
             runner = session.make_runner(prepared.feeds, io_binding=spec.io_binding)
             self._phase(Phase.WARMUP, lambda: self._warmup(runner), {"count": spec.warmup})
-            self._measured(meter, lambda: self._measure(runner))
+            self._latency_loop(session, runner, meter)
         if spec.check_outputs:
             compiled = session.facts.compiled
             check = self._phase(Phase.OUTPUT_CHECK, lambda: _output_check(spec, target, prepared, outputs, compiled))
@@ -269,6 +270,17 @@ class _Worker:
         result = wait_until_quiet(meter, bound, cancelled=self.cancel.is_set,
                                   progress=lambda level, waited: self.conn.send(QuietProgress(level, waited, bound)))
         self.conn.send(QuietProgress(result.other_cpu, result.waited_s, bound, result))
+
+    def _latency_loop(self, session, runner, meter: ConditionsMeter) -> None:
+        """Latency mode: the measured loop, or with `aipcprof eval` the data set as the measured loop."""
+        evaluation = _evaluation(self.spec, self.conn, self.cancel.is_set)
+        if evaluation is None:
+            self._measured(meter, lambda: self._measure(runner))
+            return
+        self._phase(Phase.DATA, evaluation.read_ahead)
+        self._measured(meter, lambda: evaluation.measure(session))
+        # a stopped eval ends above (_Cancelled): its latencies are kept, not scored
+        self._phase(Phase.SCORE, lambda: self.conn.send(AccuracyMeasured(evaluation.score(session.output_names()))))
 
     def _measured(self, meter: ConditionsMeter, measure) -> None:
         """The measure phase, with the machine's load counted around it (app.run.conditions)."""
@@ -367,6 +379,12 @@ class _SteadyWatch:
     def summary(self) -> dict:
         return {"reached": True, "rel_ci": self.rel_ci, "after_inferences": self.count,
                 "after_s": time.perf_counter() - self.t0}
+
+
+def _evaluation(spec: RunSpec, conn: _Pipe, cancelled):
+    from app.run.eval_loop import Evaluation
+
+    return Evaluation(spec, conn, cancelled) if spec.eval_spec else None
 
 
 def _op_profile(spec: RunSpec, target, settings, prepared, p50_s: float | None, stop):

@@ -53,7 +53,7 @@ MODEL_HINT = "Model loaded: pick a target and press Run (F5)."
 LATENCY_LINE = "latency line"  # key of the latency curve among the drawn telemetry series
 PHASE_NAMES = {Phase.COMPILE: "compile", Phase.FIRST_INFERENCE: "first inference", Phase.WARMUP: "warm-up",
                Phase.MEASURE: "measure", Phase.LOAD: "load", Phase.OUTPUT_CHECK: "output check",
-               Phase.OP_PROFILE: "operator profile"}
+               Phase.OP_PROFILE: "operator profile", Phase.DATA: "data set", Phase.SCORE: "score"}
 
 
 class LinesLabel(QLabel):

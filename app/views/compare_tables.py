@@ -35,12 +35,16 @@ from app.views.theme import ChartColors
 RUN_COLUMNS = (("run", "Run"), ("target", "Target"), ("host", "Host"), ("status", "Status"), ("p50_ms", "p50"),
                ("p99_ms", "p99"), ("throughput_per_s", "Throughput"), ("speedup_vs_baseline", "Speed-up"),
                ("accelerator_share", "On accel"), ("output_check", "Output check"), ("max_abs_error", "Max err"),
-               ("precision", "Precision"), ("energy_mj_per_inference", "Energy / inf"))
+               ("precision", "Precision"), ("energy_mj_per_inference", "Energy / inf"),
+               ("accuracy", "Accuracy"), ("accuracy_delta_vs_baseline", "\u0394 accuracy"))
+_ACCURACY_COLUMNS = ("accuracy", "accuracy_delta_vs_baseline")  # shown only when an eval is compared
 TIPS = {"speedup_vs_baseline": "baseline p50 / this run's p50 (with a throughput-mode run on either side: this run's "
                                "rate / the baseline's): 2.00× is twice as fast as the baseline",
         "accelerator_share": "share of the graph's nodes placed on the target's device (0 %: CPU fallback)",
         "max_abs_error": "worst absolute output difference from the ONNX Runtime CPU reference",
-        "energy_mj_per_inference": "energy per inference, when a power source covers the device"}
+        "energy_mj_per_inference": "energy per inference, when a power source covers the device",
+        "accuracy": "aipcprof eval: the task's headline metric on its data set",
+        "accuracy_delta_vs_baseline": "accuracy minus the baseline's, in percentage points (same data only)"}
 
 
 def new_table(headers: list[str]) -> QTableWidget:
@@ -62,7 +66,8 @@ def cell_text(key: str, v) -> str:
 
 # Columns whose text depends on the rest of the row (a count beside a small sample's statistics, why a share
 # or a precision is missing): ComparisonRow.cell, as in the CLI table and the HTML report.
-_ROW_CELLS = ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share", "precision")
+_ROW_CELLS = ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share", "precision",
+              "accuracy", "accuracy_delta_vs_baseline")
 
 
 def _swatch(color: str) -> QIcon:
@@ -92,7 +97,7 @@ def fill_runs(t: QTableWidget, rows: list[ComparisonRow], baseline: int, colors:
             elif key in TIPS:
                 item.setToolTip(TIPS[key])
             if key in ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share",
-                       "max_abs_error", "energy_mj_per_inference"):
+                       "max_abs_error", "energy_mj_per_inference", "accuracy", "accuracy_delta_vs_baseline"):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if text.startswith(NA) or text in (facts.NOT_MEASURED, facts.ON_CPU):
                 item.setForeground(QBrush(QColor(colors.muted)))
@@ -106,6 +111,10 @@ def fill_runs(t: QTableWidget, rows: list[ComparisonRow], baseline: int, colors:
                 font.setBold(True)
                 item.setFont(font)
             t.setItem(r, c, item)
+    evals = any(row.accuracy_metric for row in rows)
+    for c, (key, _) in enumerate(RUN_COLUMNS):
+        if key in _ACCURACY_COLUMNS:
+            t.setColumnHidden(c, not evals)
 
 
 def _show(v) -> str:

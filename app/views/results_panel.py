@@ -43,7 +43,7 @@ PHASE_TIPS = {"load": "Read and check the model, build inputs.", "compile": "Cre
               "warmup": "Unmeasured inferences before the measured loop.",
               "measure": "The measured loop.", "output_check": "Compare outputs with ONNX Runtime CPU."}
 PHASE_NAMES = {"load": "load", "compile": "compile", "first_inference": "first inference", "settle": "settle", "warmup": "warm-up",
-               "measure": "measure", "output_check": "output check"}
+               "measure": "measure", "output_check": "output check", "data": "read data set", "score": "score accuracy"}
 P50_CAPTION, P99_CAPTION = "p50 (whole run)", "p99 (whole run)"
 SHARE_CAPTION = "on the accelerator"
 STAT_ROWS = (("count", "inferences"), ("min", "min"), ("p50", "p50 (median)"), ("p90", "p90"), ("p95", "p95"),

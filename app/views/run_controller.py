@@ -25,7 +25,8 @@ TICK_MS = 33  # ~30 Hz: smooth charts, short ticks
 _PHASE_NAMES = {Phase.START: "Starting worker", Phase.LOAD: "Loading model", Phase.COMPILE: "Compiling",
                 Phase.FIRST_INFERENCE: "First inference", Phase.SETTLE: "Waiting for a quiet machine",
                 Phase.WARMUP: "Warming up", Phase.MEASURE: "Measuring",
-                Phase.OUTPUT_CHECK: "Checking outputs vs CPU", Phase.OP_PROFILE: "Profiling operators"}
+                Phase.OUTPUT_CHECK: "Checking outputs vs CPU", Phase.OP_PROFILE: "Profiling operators",
+                Phase.DATA: "Reading the data set", Phase.SCORE: "Scoring accuracy"}
 
 
 class RunController(QObject):

@@ -13,6 +13,7 @@ import pytest
 from app.common.errors import ErrorKind, InputSpecError, ModelError, UserError
 from app.common.modes import Concurrency
 from app.record import io as rec
+from app.record.accuracy_schema import Accuracy, ClassificationMetrics, Task
 from app.record.conditions import Conditions, CpuShare, QuietCheck
 from app.record.ops import complete
 from app.record.schema import (
@@ -32,6 +33,7 @@ from app.record.schema import (
 from app.run import worker
 from app.run.messages import (
     MESSAGE_TYPES,
+    AccuracyMeasured,
     ConditionsMeasured,
     InputsResolved,
     LatencyBatch,
@@ -74,6 +76,7 @@ SAMPLES = {
     ConditionsMeasured: ConditionsMeasured(Conditions(window_s=1.0, other_cpu=CpuShare(0.4), worker_cpu=CpuShare(0.5))),
     OpProfiled: OpProfiled(OpProfile(available=False, reason="the onnxruntime engine gives no per-operator data")),
     WorkerFailed: WorkerFailed("ValueError: boom", "", ErrorKind.INTERNAL, detail="ValueError: boom"),
+    AccuracyMeasured: AccuracyMeasured(Accuracy(Task.AGREEMENT, notes=["a note"])),
     WorkerDone: WorkerDone(),
 }
 
@@ -164,6 +167,8 @@ FULL_RUN = [
     PhaseStarted(Phase.OP_PROFILE, 6_000_030), PhaseEnded(Phase.OP_PROFILE, 6_000_030, 6_000_040),
     OpProfiled(complete(OpProfile(available=True, runs_profiled=2, sum_of_ops_p50_s=0.0009, nodes=[
         OpNodeTime(name="add", op_type="Add", device="CPU", calls=2, total_s=0.0018)]))),
+    PhaseStarted(Phase.SCORE, 6_000_050), PhaseEnded(Phase.SCORE, 6_000_050, 6_000_060),
+    AccuracyMeasured(Accuracy(Task.CLASSIFICATION, classification=ClassificationMetrics(samples=5, top1=0.8))),
     WorkerDone(),
 ]
 
@@ -174,7 +179,7 @@ def test_runner_handles_every_message_type():
     assert record.status == "completed" and record.error is None
     # phases: in run order, plain str keys (JSON-ready), extra kept
     assert list(record.phases) == ["load", "compile", "first_inference", "settle", "warmup", "measure",
-                                   "output_check", "op_profile"]
+                                   "output_check", "op_profile", "score"]
     assert all(type(k) is str for k in record.phases)
     assert record.phases["warmup"] == PhaseTiming(seconds=1e-8, t0_ns=70, t1_ns=80, count=2)
     assert record.model.name == "m" and record.model.path == "m.onnx"
@@ -188,6 +193,7 @@ def test_runner_handles_every_message_type():
     # the op profile's gap is taken against the timed p50 (1.0 ms) when the record is finished
     assert record.op_profile.inference_s == pytest.approx(1e-3) and record.op_profile.gap_s == pytest.approx(1e-4)
     assert record.worker_pid == 4242
+    assert record.accuracy.classification.top1 == 0.8 and record.accuracy.headline == ("top-1", 0.8)
     assert record.conditions.other_cpu.value == 0.4 and record.conditions.steal.reason == "no steal column"
     assert record.conditions.quiet_check == QuietCheck(30.0, 2.5, True, 0.01)
     assert [w.kind for w in record.warnings_of(WarningKind.BUSY_MACHINE)] == [WarningKind.BUSY_MACHINE]
@@ -195,14 +201,14 @@ def test_runner_handles_every_message_type():
 
     # events: phases, latency batches, then the end; nothing for session facts (they are in the record)
     kinds = [type(e) for e in events]
-    assert kinds.count(RunPhaseStarted) == kinds.count(RunPhaseEnded) == 8
+    assert kinds.count(RunPhaseStarted) == kinds.count(RunPhaseEnded) == 9
     assert kinds.count(RunLatencies) == 2 and kinds[-1] is RunEnded and kinds.count(RunEnded) == 1
     assert set(kinds) == {RunPhaseStarted, RunPhaseEnded, RunLatencies, RunSettling, RunEnded}
     assert [(e.other_cpu, e.waited_s, e.bound_s) for e in events if isinstance(e, RunSettling)] == [
         (0.30, 0.5, 30.0), (0.01, 2.5, 30.0)]
     assert [e.phase for e in events if isinstance(e, RunPhaseStarted)] == [
         Phase.LOAD, Phase.COMPILE, Phase.FIRST_INFERENCE, Phase.SETTLE, Phase.WARMUP, Phase.MEASURE,
-        Phase.OUTPUT_CHECK, Phase.OP_PROFILE]
+        Phase.OUTPUT_CHECK, Phase.OP_PROFILE, Phase.SCORE]
     first = next(e for e in events if isinstance(e, RunLatencies))
     assert first.kind is RunEventKind.LATENCIES and first.durations_ns.dtype == np.int64
     assert first.starts_ns.tolist() == [1_000_000, 2_000_000, 3_000_000]

@@ -61,6 +61,7 @@ def test_csv_has_header_and_empty_cells_for_missing():
     (row,) = csv.DictReader(io.StringIO(text))
     assert row["energy_mj_per_inference"] == row["inferences_per_joule"] == ""  # missing -> empty cell, not 0
     assert row["power_covers"].startswith("N/A: ")  # and why
+    assert row["accuracy"] == "" and row["accuracy_note"] == "not an eval"  # a plain run has no accuracy
 
 
 def test_compare_arrays_detects_wrong_output():
