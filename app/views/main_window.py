@@ -535,6 +535,8 @@ class MainWindow(QMainWindow):
         self.phase_label.setText(f"{record.status.value.capitalize()} · {record.latency.count:,} inferences")
         if not self.controller.busy:
             self.progress.setVisible(False)
+            # the history save starts after this drawing (RunController.SAVE_DELAY_MS); "Run saved" follows
+            self.statusBar().showMessage(f"Run {record.status.value} on {record.target_id}; keeping it in the history…")
         self.run_finished.emit(record)
 
     def _on_run_saved(self, path: str) -> None:
