@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 import time
 
 LONG = 512  # lists of at least this many numbers are encoded in chunks
@@ -30,13 +31,14 @@ CHUNK = 1024  # numbers per C-encoder call: ~0.5 ms with the GIL held
 def dumps_indent1(obj, allow_nan: bool = True) -> str:
     """The same text as `json.dumps(obj, indent=1, allow_nan=allow_nan)`."""
     lists: list[list] = []
-    skeleton = _cut(obj, lists)
+    token = secrets.token_hex(8)  # markers no string in the record can equal (model text is untrusted)
+    skeleton = _cut(obj, lists, token)
     if not lists:
         return json.dumps(obj, indent=1, allow_nan=allow_nan)
     text = json.dumps(skeleton, indent=1, allow_nan=allow_nan)
     parts, pos = [], 0
     for i, values in enumerate(lists):
-        mark = json.dumps(_marker(i))
+        mark = json.dumps(_marker(token, i))
         at = text.index(mark, pos)
         indent = line_start = text.rfind("\n", 0, at) + 1
         while text[indent] == " ":  # the line's leading spaces
@@ -48,19 +50,19 @@ def dumps_indent1(obj, allow_nan: bool = True) -> str:
     return "".join(parts)
 
 
-def _marker(i: int) -> str:
-    return f"\x00jsontext list {i}\x00"  # a NUL never survives json.dumps unescaped, so never clashes
+def _marker(token: str, i: int) -> str:
+    return f"\x00jsontext {token} {i}\x00"
 
 
-def _cut(obj, lists: list[list]):
+def _cut(obj, lists: list[list], token: str):
     """A copy of the tree's dicts and lists with each long list of plain numbers replaced by a marker."""
     if isinstance(obj, dict):
-        return {k: _cut(v, lists) for k, v in obj.items()}
+        return {k: _cut(v, lists, token) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         if len(obj) >= LONG and all(type(v) in (float, int) for v in obj):
             lists.append(obj)
-            return _marker(len(lists) - 1)
-        return [_cut(v, lists) for v in obj]
+            return _marker(token, len(lists) - 1)
+        return [_cut(v, lists, token) for v in obj]
     return obj
 
 

@@ -58,3 +58,9 @@ def test_another_thread_keeps_getting_the_gil():
     done.set()
     t.join()
     assert len(gaps) > 5 and max(gaps) < 0.1, f"a thread waited {max(gaps) * 1e3:.0f} ms for the GIL"
+
+
+def test_text_that_looks_like_a_marker_is_written_as_it_is():
+    """Record text is untrusted (model node names): a string shaped like the splice marker stays a string."""
+    obj = {"name": "\x00jsontext list 0\x00", "values": [1.5] * 600, "note": "\x00jsontext 0\x00"}
+    assert jsontext.dumps_indent1(obj) == json.dumps(obj, indent=1)
