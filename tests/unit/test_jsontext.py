@@ -54,10 +54,17 @@ def test_another_thread_keeps_getting_the_gil():
 
     t = threading.Thread(target=ticker)
     t.start()
+    time.sleep(0.05)
+    before = len(gaps)
+    start = time.perf_counter()
     jsontext.dumps_indent1(big)
+    took = time.perf_counter() - start
+    during = len(gaps) - before
     done.set()
     t.join()
-    assert len(gaps) > 5 and max(gaps) < 0.1, f"a thread waited {max(gaps) * 1e3:.0f} ms for the GIL"
+    # One C call holding the GIL (json.dumps without indent) would let the ticker in once or twice; a busy
+    # machine stretches single gaps, so count the ticks that got in rather than timing the longest wait.
+    assert during >= 10, f"the other thread ran {during} times in {took * 1e3:.0f} ms of encoding"
 
 
 def test_text_that_looks_like_a_marker_is_written_as_it_is():
