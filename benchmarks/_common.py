@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -38,6 +41,21 @@ def _run(spec) -> object:
         return run.wait()
     finally:
         run.close()
+
+
+def benchmark_app(model: Path, *args: str) -> str:
+    """OpenVINO's benchmark_app on the CPU (the one installed beside this Python), its report as text."""
+    exe = shutil.which("benchmark_app") or str(Path(sys.executable).with_name("benchmark_app"))
+    return subprocess.run([exe, "-m", str(model), "-d", "CPU", *args], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def benchmark_app_figure(report: str, pattern: str, what: str) -> float:
+    """One number from benchmark_app's report, e.g. pattern r"Median:\\s+([\\d.]+)\\s+ms"."""
+    match = re.search(pattern, report)
+    if not match:
+        raise SystemExit(f"could not find the {what} in benchmark_app's output:\n" + report)
+    return float(match.group(1))
 
 
 # -- the real desktop window, driven the way a user drives it (gui_responsiveness.py, soak.py) --------------

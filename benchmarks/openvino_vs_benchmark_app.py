@@ -8,24 +8,15 @@ Goal (issue #2): app p50 / benchmark_app median <= 1.05.
 from __future__ import annotations
 
 import argparse
-import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
-from _common import app_run, build_model
+from _common import app_run, benchmark_app, benchmark_app_figure, build_model
 
 
 def benchmark_app_median(model: Path, iterations: int) -> float:
-    exe = shutil.which("benchmark_app") or str(Path(sys.executable).with_name("benchmark_app"))
-    out = subprocess.run([exe, "-m", str(model), "-d", "CPU", "-hint", "latency", "-niter", str(iterations),
-                          "-api", "sync"], capture_output=True, text=True, check=True).stdout
-    match = re.search(r"Median:\s+([\d.]+)\s+ms", out)
-    if not match:
-        raise SystemExit("could not find the median in benchmark_app's output:\n" + out)
-    return float(match.group(1)) / 1e3
+    out = benchmark_app(model, "-hint", "latency", "-niter", str(iterations), "-api", "sync")
+    return benchmark_app_figure(out, r"Median:\s+([\d.]+)\s+ms", "median") / 1e3
 
 
 def main() -> None:

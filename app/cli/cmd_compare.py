@@ -157,6 +157,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
         compare_rows,
         differences,
         format_table,
+        power_lines,
         recommendation,
         recommendation_line,
     )
@@ -177,6 +178,8 @@ def run(args: argparse.Namespace) -> ExitStatus:
         return ExitStatus.OK
     print(format_table(rows))  # record text is untrusted: every line below goes through terminal_safe
     print(terminal_safe(recommendation_line(records, names, args.baseline)))
+    for line in power_lines(rows):
+        print(terminal_safe(line))
     for line in compare_lines(records, names, args.baseline):  # --op-profile runs: op types that changed most
         print(terminal_safe(line))
     for d in diffs:

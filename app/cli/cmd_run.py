@@ -13,7 +13,7 @@ from pathlib import Path
 from app.cli import run_trace
 from app.common.errors import ExitStatus, UserError
 from app.common.text import terminal_safe
-from app.record.schema import Phase, RunRecord, RunStatus
+from app.record.schema import Phase, RunMode, RunRecord, RunStatus
 from app.run.spec_builder import (
     CLI_LABELS,
     DEFAULTS,
@@ -39,6 +39,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--until-steady", nargs="?", type=float, const=UNTIL_STEADY_DEFAULT, default=d.until_steady,
                    metavar="REL", help=f"stop once the p50 is known to ±REL (default {UNTIL_STEADY_DEFAULT:g} = "
                                        f"{UNTIL_STEADY_DEFAULT:.0%}%); --iterations/--duration stay the upper bound")
+    p.add_argument("--mode", choices=[m.value for m in RunMode], default=d.mode.value,
+                   help="latency: one request at a time (default); throughput: several in flight")
+    p.add_argument("--requests", type=int, default=d.requests, metavar="N",
+                   help="throughput mode: requests in flight (default: the engine's optimal number)")
     p.add_argument("--shape", action="append", metavar="INPUT=d0,d1,..", help="an input's whole shape")
     p.add_argument("--dim", action="append", metavar="SYMBOL=N", help="bind a symbolic dim everywhere it appears")
     p.add_argument("--input", action="append", metavar="NAME=FILE.npy|.npz|VALUE", help="real data for an input")
@@ -77,7 +81,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         seed=args.seed, ep_options=parse_key_values(args.ep_option, "--ep-option"), strict=args.strict,
         threads=args.threads, io_binding=args.io_binding, check_outputs=args.check_outputs,
         cache_dir=args.cache_dir, stall_timeout_s=args.timeout, quiet_check_s=args.quiet_check,
-        op_profile=args.op_profile or args.trace is not None,
+        op_profile=args.op_profile or args.trace is not None, mode=RunMode(args.mode), requests=args.requests,
     )
 
 

@@ -179,3 +179,21 @@ def fmt_value(value: object, *, na: str = NA) -> str:
     if isinstance(value, dict | list | tuple):
         return json.dumps(value, sort_keys=True, default=str)
     return str(value)
+
+
+def fmt_watts(watts: object, *, na: str = NA) -> str:
+    """An average power: 12.345 -> "12.3 W", 0.0456 -> "0.0456 W" (3 significant digits below 1 W)."""
+    v = number(watts)
+    if v is None:
+        return na
+    return f"{v:.1f} W" if abs(v) >= 1 else f"{v:.3g} W"
+
+
+def fmt_per_joule(per_j: object, *, unit: str = " inferences/J", na: str = NA) -> str:
+    """Work per joule (perf per watt): 5 -> "5.00 inferences/J", 1234.5 -> "1,234 inferences/J"."""
+    v = number(per_j)
+    if v is None:
+        return na
+    if abs(v) >= 100:
+        return f"{v:,.0f}{unit}"
+    return f"{v:.3g}{unit}" if abs(v) < 1 else f"{v:.2f}{unit}"

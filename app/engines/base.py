@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from app.common.targets import Target
+from app.engines.requests import RequestPool
 
 
 @dataclass
@@ -36,6 +37,8 @@ class SessionSettings:
     quant_label: str = ""
     # A profiling session (--op-profile): the runtime's profiler on, its files written into this folder.
     profile_dir: str | None = None
+    throughput: bool = False  # --mode throughput: the engine is set up for several requests in flight
+    requests: int | None = None  # --requests (None: the engine's choice)
 
 
 @dataclass
@@ -163,6 +166,10 @@ class EngineSession(ABC):
     def end_profile(self) -> RawProfile | None:
         """In a profiling session: stop profiling and hand over the raw profile (None: this engine has none)."""
         return None
+
+    @abstractmethod
+    def request_pool(self, feeds: dict[str, np.ndarray], io_binding: bool = False) -> RequestPool:
+        """Throughput mode: the requests that run `feeds` in flight together (app.engines.requests)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

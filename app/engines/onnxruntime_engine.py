@@ -29,10 +29,12 @@ from app.engines import (
     ort_facts,
     ort_policy,
     ort_profile,
+    ort_requests,
     static_inputs,
 )
 from app.engines.base import Engine, EngineSession, Placement, RawProfile, SessionFacts, SessionSettings
 from app.engines.ort_options import CPU, DML, QNN, QNN_SOC, merge_options, precision
+from app.engines.requests import RequestPool
 
 ENGINE = "onnxruntime"
 CUDA_LIKE = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "NvTensorRTRTXExecutionProvider")
@@ -52,6 +54,7 @@ class OrtSession(EngineSession):
         self._outputs = [o.name for o in sess.get_outputs()]
         self._keepalive: list[Any] = []  # OrtValues that bound numpy memory must outlive the binding
         self.options: dict[str, str] = {}  # the EP options the session was created with
+        self.requests_source = ""  # throughput mode: where the request count came from (ort_requests)
 
     def output_names(self) -> list[str]:
         return list(self._outputs)
@@ -96,6 +99,9 @@ class OrtSession(EngineSession):
             binding.bind_ortvalue_output(name, value)
         return binding
 
+    def request_pool(self, feeds: dict[str, np.ndarray], io_binding: bool = False) -> RequestPool:
+        return ort_requests.request_pool(self, feeds, io_binding)
+
     def _io_device(self) -> tuple[str, int]:
         provider = self.target.provider
         device_id = int(self.target.default_options.get("device_id",
@@ -126,6 +132,9 @@ class OnnxRuntimeEngine(Engine):
         _check_target(target)
         if not Path(model_path).is_file():
             raise ModelError(f"model file not found: {model_path}.", hint="Check the path.")
+        requests_source = ""
+        if settings.throughput:
+            settings, requests_source = ort_requests.throughput_settings(target, settings)
         options = _options(target, settings)
         notes: list[str] = []
         compiled = ort_compile.read_compiled(model_path)
@@ -143,6 +152,7 @@ class OnnxRuntimeEngine(Engine):
         if compiled is not None:
             compiled.load_s, session.facts.compiled, session.facts.cache = load_s, compiled, "hit"
         session.options = options
+        session.requests_source = requests_source
         return session
 
     def _create_cached(self, model_path: str, target: Target, options: dict[str, str], settings: SessionSettings,

@@ -30,6 +30,7 @@ from app.engines.base import (
     SessionSettings,
 )
 from app.engines.ort_options import ov_precision_name
+from app.engines.requests import RequestPool
 
 ENGINE = "openvino"
 DEFAULT_OPTIONS = {"PERFORMANCE_HINT": "LATENCY"}
@@ -39,6 +40,7 @@ MATMUL_LAYERS = frozenset({"Convolution", "GroupConvolution", "Deconvolution", "
 INT8 = frozenset({"u8", "i8", "u4", "i4"})
 # Recorded with the effective options: how the measured loop feeds this engine.
 INPUT_BINDING = "inputs set once on one InferRequest (plain and io_binding alike)"
+INPUT_BINDING_QUEUE = "inputs set once on each InferRequest of the AsyncInferQueue (plain and io_binding alike)"
 _NO_RULE = re.compile(r"No conversion rule found for operations:\s*([^\n]+)")
 _UNSUPPORTED_PROP = re.compile(r"Unsupported property (\S+) by (\S+) plugin")
 _WRONG_VALUE = re.compile(r"Wrong value (\S*?)\s*for property key (\S+?)\.")
@@ -113,6 +115,11 @@ class OpenVinoSession(EngineSession):
             return None
         return RawProfile(engine=ENGINE, perf_counts=self._perf_counts, originals=original_layers(self.compiled))
 
+    def request_pool(self, feeds: dict[str, np.ndarray], io_binding: bool = False) -> RequestPool:
+        from app.engines.openvino_requests import AsyncQueuePool  # noqa: PLC0415 - throughput mode only
+
+        return AsyncQueuePool(self.compiled, feeds, self.settings.requests)
+
     def close(self) -> None:
         self._keepalive.clear()
         self._request = None
@@ -168,7 +175,7 @@ class OpenVinoEngine(Engine):
             raise _shape_error(str(e.__context__ or e), model_path, settings.input_shapes, settings) or e from None
         facts = SessionFacts(providers=_execution_devices(compiled, target.provider),
                              precision=_precision(compiled), cache=_cache_state(compiled, settings.cache_dir, before),
-                             effective_options={**{k: str(v) for k, v in config.items()}, "input_binding": INPUT_BINDING},
+                             effective_options={**{k: str(v) for k, v in config.items()}, "input_binding": INPUT_BINDING_QUEUE if settings.throughput else INPUT_BINDING},
                              notes=notes)
         return OpenVinoSession(compiled, target, facts, _placement(compiled, target.provider), model_path, settings)
 
@@ -261,7 +268,8 @@ def _reshape(model: Any, shapes: dict[str, list[int]]) -> list[str]:
 
 
 def _config(target: Target, settings: SessionSettings) -> dict[str, str]:
-    config = {**DEFAULT_OPTIONS, **target.default_options, **{k: str(v) for k, v in settings.ep_options.items()}}
+    config = {**DEFAULT_OPTIONS, **target.default_options, **_mode_options(settings),
+              **{k: str(v) for k, v in settings.ep_options.items()}}
     if settings.threads:
         config["INFERENCE_NUM_THREADS"] = str(settings.threads)
     if settings.cache_dir:
@@ -290,6 +298,16 @@ def perf_counts(request: Any) -> list[PerfCount]:
     """InferRequest.get_profiling_info() of the last inference as plain data (seconds)."""
     return [PerfCount(p.node_name, p.node_type, p.exec_type, p.status.name, p.real_time.total_seconds(),
                       p.cpu_time.total_seconds()) for p in request.get_profiling_info()]
+
+
+def _mode_options(settings: SessionSettings) -> dict[str, str]:
+    """Throughput mode: the THROUGHPUT hint (as benchmark_app -hint throughput), sized for --requests when given."""
+    if not settings.throughput:
+        return {}
+    options = {"PERFORMANCE_HINT": "THROUGHPUT"}
+    if settings.requests:
+        options["PERFORMANCE_HINT_NUM_REQUESTS"] = str(settings.requests)
+    return options
 
 
 def _compile(model: Any, device: str, config: dict[str, str]) -> Any:

@@ -40,6 +40,7 @@ QOPERATOR = frozenset({"QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInt
 # Activations quantised at run time (quantize_dynamic): QOperator with a per-inference scale.
 DYNAMIC = frozenset({"DynamicQuantizeLinear", "DynamicQuantizeMatMul", "DynamicQuantizeLSTM"})
 _QOP_WEIGHT = {"QLinearConv": 3, "QLinearMatMul": 3, "MatMulInteger": 1, "ConvInteger": 1, "QGemm": 3}
+QUANT_META = "aipcprof.quant."  # written by app/engines/quantize.py
 _SHORT = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "float64": "fp64"}
 
 
@@ -185,7 +186,12 @@ def quantization(model: onnx.ModelProto) -> dict:
         acts.add("uint8 (dynamic)")  # DynamicQuantizeLinear: scale and zero point computed per inference
     return {"format": fmt, "weights": sorted(weights), "activations": sorted(acts),
             "quantize_nodes": ops["QuantizeLinear"], "dequantize_nodes": ops["DequantizeLinear"],
-            "qoperator_nodes": sum(ops[o] for o in QOPERATOR), "dynamic": dynamic}
+            "qoperator_nodes": sum(ops[o] for o in QOPERATOR), "dynamic": dynamic, "scheme": quant_scheme(model)}
+
+
+def quant_scheme(model: onnx.ModelProto) -> dict[str, str]:
+    """What `aipcprof quantize` wrote into the metadata (scheme, calibration, tool); {} for other models."""
+    return {p.key.removeprefix(QUANT_META): p.value for p in model.metadata_props if p.key.startswith(QUANT_META)}
 
 
 def quant_label(q: dict) -> str:
@@ -200,6 +206,12 @@ def quant_label(q: dict) -> str:
     if "4" in bits and "8" not in bits:
         bits += " weights"
     return f"{bits} ({fmt}{', dynamic quantisation' if q.get('dynamic') else ''})"
+
+
+def scheme_text(scheme: dict[str, str]) -> str:
+    """'scheme u8s8 by aipcprof quantize (onnxruntime 1.32.0), calibration: 32 samples from calib'."""
+    return "scheme {scheme} by aipcprof quantize ({tool}), calibration: {calibration}".format_map(
+        {"scheme": "?", "tool": "?", "calibration": "?", **scheme})
 
 
 def _attr(node: onnx.NodeProto, name: str, default: int) -> int:
@@ -277,6 +289,8 @@ def format_card(card: ModelCard) -> str:
     q = card.quantization
     quant = q["format"] if q["format"] == "none" else (
         f"{q['format']}: weights {', '.join(q['weights']) or '?'}, activations {', '.join(q['activations']) or '-'}")
+    if q.get("scheme"):
+        quant += "; " + scheme_text(q["scheme"])
     ext = ", ".join(f"{e['file']} ({fmt_bytes(e['bytes'])}, {e['tensors']} tensors)" for e in card.external_data)
     lines = [
         f"{'Model':<15}{card.path} ({fmt_bytes(card.file_bytes)}{sha})",

@@ -12,13 +12,16 @@ import math
 
 import numpy as np
 
-from app.probes.model import CPU, OK
+from app.probes.model import CPU, OK, SYSTEM
 from app.probes.series import Series
 from app.probes.window import downsample, energy_from_counter, energy_from_power, summarize
 
 CONTEXT_NS = 1_000_000_000  # keep 1 s of context either side of the window in the record
 WHOLE_DOMAIN_NOTE = ("whole-domain energy: includes idle power and any other work on that device "
                      "during the run")
+PLATFORM = "system"  # the device key of whole-platform readings (RAPL psys)
+PLATFORM_NOTE = ("no power source covers the {kind} itself: this is the whole platform's power (the {kind}, the CPU, "
+                 "memory, display...), an upper bound on what the {kind} used")
 
 
 def _clean(values: np.ndarray) -> list:
@@ -79,18 +82,32 @@ def energy_section(series: dict[str, Series], t0_ns: int, t1_ns: int, inferences
             devices.setdefault(s.device, {})[s.metric] = s
     results = {dev: r for dev, m in devices.items() if (r := _device_energy(m, t0_ns, t1_ns)) is not None}
     window_s = (t1_ns - t0_ns) * 1e-9
-    if not results or window_s <= 0:
-        grouped: dict[tuple[str, str], list[str]] = {}
-        for m in devices.values():
-            for s in m.values():
-                if s.status != OK:
-                    grouped.setdefault((s.status, s.reason), []).append(s.key)
-        why = "; ".join(f"{', '.join(keys)}: {status} ({reason})" for (status, reason), keys in grouped.items()) \
-            or "no reading in the measured window"
-        if not devices:
-            why = f"no power or energy source covers the {kind} on this machine"
-        return {"available": False, "device_type": kind, "reason": why}
-    note = WHOLE_DOMAIN_NOTE
+    if results and window_s > 0:
+        return _energy(kind, results, window_s, inferences)
+    platform = _platform_energy(series, t0_ns, t1_ns) if kind != SYSTEM and window_s > 0 else None
+    if platform is not None:  # no source for the device itself, but the whole platform's power is measured
+        return _energy(kind, {PLATFORM: platform}, window_s, inferences, PLATFORM_NOTE.format(kind=kind))
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for m in devices.values():
+        for s in m.values():
+            if s.status != OK:
+                grouped.setdefault((s.status, s.reason), []).append(s.key)
+    why = "; ".join(f"{', '.join(keys)}: {status} ({reason})" for (status, reason), keys in grouped.items()) \
+        or "no reading in the measured window"
+    if not devices:
+        why = f"no power or energy source covers the {kind} on this machine"
+    return {"available": False, "device_type": kind, "reason": why}
+
+
+def _platform_energy(series: dict[str, Series], t0_ns: int, t1_ns: int) -> dict | None:
+    """The whole platform's energy (RAPL psys), for a device no power source covers."""
+    platform = {s.metric: s for s in series.values()
+                if s.kind == SYSTEM and s.device == PLATFORM and s.metric in ("energy", "power", "power_avg")}
+    return _device_energy(platform, t0_ns, t1_ns) if platform else None
+
+
+def _energy(kind: str, results: dict[str, dict], window_s: float, inferences: int, extra_note: str = "") -> dict:
+    note = WHOLE_DOMAIN_NOTE + (f"; {extra_note}" if extra_note else "")
     if kind == CPU:  # several packages: they add up
         chosen = list(results.values())
     else:  # several GPUs/NPUs: the busiest one is the target unless device_key said which

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.common.errors import ErrorKind, UserError
+from app.common.modes import Concurrency, RunMode
 from app.record.conditions import Conditions
 from app.record.op_schema import EpCounter, OpGroupTime, OpNodeTime, OpProfile, OpSource, OpStatus  # noqa: F401
 from app.record.selection import CompiledModelInfo, PolicyChoiceInfo
@@ -176,8 +177,10 @@ class RunSettings(Section):
     quiet_check_s: float | None = None
     # After the timed loop, profile each operator in a separate session (the record's op_profile section).
     op_profile: bool = False
+    mode: RunMode = RunMode.LATENCY
+    requests: int | None = None  # throughput mode: requests in flight (None: the engine's optimal number)
 
-    ALWAYS = ("iterations", "duration_s", "threads", "cache_dir", "until_steady")
+    ALWAYS = ("iterations", "duration_s", "threads", "cache_dir", "until_steady", "requests")
 
     def settings_only(self) -> RunSettings:
         """Just the settings (a RunSpec without its model path), for the record."""
@@ -387,6 +390,30 @@ class Energy(Section):
 
 
 @dataclass
+class Throughput(Section):
+    """A throughput run (`--mode throughput`): several requests in flight on one engine.
+
+    `latency` holds the per-request latencies under this load (queueing included);
+    this section holds the rate and how the engine was driven.
+    """
+
+    concurrency: Concurrency
+    requests: int  # requests in flight
+    requests_source: str = ""  # "--requests", "OPTIMAL_NUMBER_OF_INFER_REQUESTS", "default: one per ..."
+    streams: int | None = None  # the engine's execution streams (OpenVINO NUM_STREAMS), when it has them
+    threads: int | None = None  # inference threads the engine reports (or was given)
+    engine_settings: dict[str, str] = field(default_factory=dict)  # what the engine reports it ran with
+    inferences: int = 0  # completed in the measured window
+    window_s: float | None = None  # first request's start to the last one's end
+    inferences_per_s: float | None = None  # inferences / window_s
+    batch: int | None = None  # samples per inference (axis 0 shared by every input)
+    samples_per_s: float | None = None  # inferences_per_s * batch
+    batch_reason: str = ""  # why batch is unknown
+
+    ALWAYS = ("streams", "threads", "window_s", "inferences_per_s", "batch", "samples_per_s")
+
+
+@dataclass
 class RunWarning(Section):
     kind: WarningKind
     text: str
@@ -437,6 +464,7 @@ class RunRecord(Section):
     energy: Energy | None = None
     conditions: Conditions | None = None  # app/record/conditions.py; None in records before it existed
     op_profile: OpProfile | None = None  # --op-profile (app.record.op_schema); None: not asked for
+    throughput: Throughput | None = None  # throughput mode only
     warnings: list[RunWarning] = field(default_factory=list)
     error: RunError | None = None
     worker_pid: int | None = None

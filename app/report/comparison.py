@@ -22,15 +22,17 @@ from app.common.fmt import (
     fmt_error,
     fmt_mj,
     fmt_ms,
+    fmt_per_joule,
     fmt_rate,
     fmt_share,
     fmt_speedup,
+    fmt_watts,
     number,
 )
 from app.common.text import terminal_safe
-from app.record.schema import RunRecord, RunStatus
+from app.record.schema import RunMode, RunRecord, RunStatus
 from app.record.typed import to_json
-from app.report import facts
+from app.report import efficiency, facts
 from app.report.conditions import comparison_flags
 
 
@@ -69,6 +71,11 @@ class ComparisonRow:
     output_check: CheckState
     precision: str | None  # None when nothing was measured
     energy_mj_per_inference: float | None
+    mode: RunMode = RunMode.LATENCY  # throughput: p50/p99 are latencies under load, throughput the wall rate
+    requests: int | None = None  # throughput mode: requests in flight
+    inferences_per_joule: float | None = None  # perf per watt (app.report.efficiency)
+    mean_power_w: float | None = None  # over the measured window
+    power_covers: str = ""  # what that power covers, or why perf per watt is N/A
 
     def cell(self, column: str, *, times: str = TIMES) -> str:
         """The column's value as table text: format_cell, plus why a value is missing or thin."""
@@ -77,6 +84,8 @@ class ComparisonRow:
             return self.placement_note
         if column == "precision" and self.inferences == 0:
             return facts.NOT_MEASURED
+        if column == "mode" and self.requests:
+            return f"{self.mode.value}, {self.requests} in flight"
         text = format_cell(column, value, times=times)
         if column in _SAMPLE_STATS:
             n = self.inferences
@@ -110,6 +119,8 @@ class Recommendation:
     p50_ms: float
     baseline: int
     baseline_target: str
+    by_rate: bool = False  # the baseline is a throughput run: the highest rate is recommended, not the lowest p50
+    rate_per_s: float | None = None
 
 
 # Sections compared key by key for the "what differs" view.
@@ -130,6 +141,20 @@ def _speedup(base_p50: float | None, p50: float | None) -> float | None:
         return None
     ratio = base_p50 / p50
     return ratio if math.isfinite(ratio) and ratio > 0 else None
+
+
+def _by_rate(base: RunRecord, r: RunRecord) -> bool:
+    """A throughput run on either side: compare the rates (a p50 under load is not a one-at-a-time p50;
+    inferences per second mean the same in both modes)."""
+    return efficiency.is_throughput(base) or efficiency.is_throughput(r)
+
+
+def _rate_speedup(base: RunRecord, r: RunRecord) -> float | None:
+    """This run's rate / the baseline's, when both measured enough inferences to compare."""
+    if not (facts.can_compare(base.latency.count) and facts.can_compare(r.latency.count)):
+        return None
+    b, v = _finite(base.latency.throughput_per_s), _finite(r.latency.throughput_per_s)
+    return _speedup(v, b)  # v / b, with the same checks as a p50 ratio
 
 
 def _worst_output(r: RunRecord) -> tuple[float | None, float | None]:
@@ -179,12 +204,21 @@ def compare_rows(records: list[RunRecord], names: list[str], baseline: int = 0) 
             p50_ms=_finite(p50 * 1e3) if p50 is not None else None,
             p99_ms=_finite(p99 * 1e3) if p99 is not None else None,
             throughput_per_s=_finite(r.latency.throughput_per_s),
-            speedup_vs_baseline=_speedup(base_p50, p50) if comparable else None,
+            speedup_vs_baseline=(_rate_speedup(base, r) if _by_rate(base, r) else
+                                 _speedup(base_p50, p50) if comparable else None),
             accelerator_share=share.value, placement_note=share.note,
             max_abs_error=max_err, min_cosine=min_cos, output_check=output_check_state(r),
             precision=facts.shown_precision(r), energy_mj_per_inference=jpi * 1e3 if jpi is not None else None,
+            **_mode_and_power(r),
         ))
     return rows
+
+
+def _mode_and_power(r: RunRecord) -> dict:
+    ppw = efficiency.perf_per_watt(r)
+    return {"mode": r.settings.mode, "requests": r.throughput.requests if r.throughput else None,
+            "inferences_per_joule": ppw.inferences_per_joule, "mean_power_w": ppw.mean_power_w,
+            "power_covers": ppw.covers if ppw.available else f"{NA}: {ppw.reason}"}
 
 
 def _shapes(r: RunRecord) -> list[tuple[str, list[int] | None]]:
@@ -203,6 +237,9 @@ def comparability_warnings(records: list[RunRecord], names: list[str], baseline:
             warnings.append(f"{name}: different input shapes from {base_name}: {_shapes(r)} vs {_shapes(base)}.")
         if r.status is not RunStatus.COMPLETED:
             warnings.append(f"{name}: run {r.status.value}; its numbers are partial.")
+        if r.settings.mode is not base.settings.mode:
+            warnings.append(f"{name}: measured in {r.settings.mode} mode, {base_name} in {base.settings.mode} mode; "
+                            "latencies under load and one-at-a-time latencies are not the same measure.")
     if base.status is not RunStatus.COMPLETED:
         warnings.append(f"{base_name}: run {base.status.value}; its numbers are partial.")
     return warnings + comparison_flags(records, names, baseline)
@@ -255,19 +292,25 @@ def recommendation(records: list[RunRecord], names: list[str], baseline: int = 0
     """
     rows = compare_rows(records, names, baseline)
     base = records[baseline]
+    by_rate = efficiency.is_throughput(base)
     candidates = []
     for i, (row, r) in enumerate(zip(rows, records, strict=True)):
         share = row.accelerator_share
         on_target = row.placement_note == facts.ON_CPU or (share is not None and share > 0)
         if (row.status is RunStatus.COMPLETED and row.p50_ms and row.output_check.trusted and on_target
                 and facts.can_compare(row.inferences) and _same_workload(r, base)):
-            candidates.append((row.p50_ms, i))
+            rate = row.throughput_per_s  # each mode against its own: a p50 under load is not a latency run's
+            if not by_rate and not efficiency.is_throughput(r):
+                candidates.append((row.p50_ms, i))
+            elif by_rate and rate and efficiency.is_throughput(r):
+                candidates.append((-rate, i))
     if not candidates:
         return None
     _, best = min(candidates)
     row = rows[best]
     return Recommendation(index=best, run=row.run, target=row.target, speedup_vs_baseline=row.speedup_vs_baseline,
-                          p50_ms=row.p50_ms, baseline=baseline, baseline_target=rows[baseline].target)
+                          p50_ms=row.p50_ms, baseline=baseline, baseline_target=rows[baseline].target,
+                          by_rate=by_rate, rate_per_s=row.throughput_per_s)
 
 
 def _same_workload(r: RunRecord, base: RunRecord) -> bool:
@@ -282,17 +325,19 @@ def recommendation_line(records: list[RunRecord], names: list[str], baseline: in
         if small:
             return (f"No recommendation: {', '.join(small)} measured fewer than {facts.MIN_SAMPLES_TO_COMPARE} "
                     "inferences, too few to compare; run longer.")
-        return ("No recommendation: no completed run of the baseline's model passed its output check "
+        kind = "throughput-mode run" if efficiency.is_throughput(records[baseline]) else "run"
+        return (f"No recommendation: no completed {kind} of the baseline's model passed its output check "
                 "with nodes on its target.")
     named = rec.target if rec.run == rec.target else f"{rec.target} ({rec.run})"  # the app names runs by target
-    line = f"Recommended: {named}, p50 {fmt_ms(rec.p50_ms / 1e3)}"
+    line = (f"Recommended: {named}, {fmt_rate(rec.rate_per_s, unit=' inferences/s')} in throughput mode"
+            if rec.by_rate else f"Recommended: {named}, p50 {fmt_ms(rec.p50_ms / 1e3)}")
     if rec.index == baseline:
         return line + " - the baseline itself is the fastest trustworthy run."
     speedup = rec.speedup_vs_baseline
     if not speedup:
         vs = "compared with"
     elif speedup >= 1:
-        vs = f"{fmt_speedup(speedup)} faster than"
+        vs = f"{fmt_speedup(speedup)} {'the rate of' if rec.by_rate else 'faster than'}"
     else:  # the baseline is faster but not trustworthy (output mismatch, nothing on its target, ...)
         vs = f"{fmt_speedup(1 / speedup)} slower than"
     base = rec.baseline_target if names[baseline] == rec.baseline_target else \
@@ -310,6 +355,8 @@ _CELL_FORMATS = {
     "max_abs_error": lambda v, _: fmt_error(v),
     "min_cosine": lambda v, _: fmt_cosine(v),
     "energy_mj_per_inference": lambda v, _: fmt_mj(v / 1e3),
+    "inferences_per_joule": lambda v, _: fmt_per_joule(v, unit="/J"),
+    "mean_power_w": lambda v, _: fmt_watts(v),
 }
 
 
@@ -324,12 +371,23 @@ def format_cell(column: str, value: object, *, times: str = TIMES) -> str:
 
 
 def format_table(rows: list[ComparisonRow]) -> str:
-    shown = ("target", "p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share",
-             "max_abs_error", "precision", "run")
-    headers = ("target", "p50", "p99", "throughput", "speed-up", "on accel", "max err", "precision", "run")
+    shown = ("target", "mode", "p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share",
+             "max_abs_error", "precision", "inferences_per_joule", "run")
+    headers = ("target", "mode", "p50", "p99", "throughput", "speed-up", "on accel", "max err", "precision",
+               "perf/W", "run")
     table = [headers] + [tuple(terminal_safe(row.cell(k)) for k in shown) for row in rows]  # record text
     widths = [max(len(r[i]) for r in table) for i in range(len(headers))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table)
+
+
+def power_lines(rows: list[ComparisonRow]) -> list[str]:
+    """What each run's perf per watt covers, or why it is N/A; runs with the same text share a line."""
+    by_text: dict[str, list[str]] = {}
+    for row in rows:
+        power = (f"{fmt_per_joule(row.inferences_per_joule)} at {fmt_watts(row.mean_power_w)} average, "
+                 f"covers {row.power_covers}" if row.inferences_per_joule is not None else row.power_covers)
+        by_text.setdefault(power, []).append(row.run)
+    return [f"perf per watt ({', '.join(runs)}): {text}" for text, runs in by_text.items()]
 
 
 def to_csv(rows: list[ComparisonRow]) -> str:

@@ -41,13 +41,21 @@ def _c(v: float | None) -> str:
     return NA if v is None else f"{v:.1f} °C"
 
 
+def _cpu_line(c: Conditions) -> str:
+    shares = (c.other_cpu, c.worker_cpu, c.profiler_cpu, c.steal)
+    reasons = {s.reason for s in shares}
+    if all(s.value is None for s in shares) and len(reasons) == 1:  # one reason said once, not four times
+        return f"conditions: CPU shares {NA} ({reasons.pop() or 'not measured'})"
+    return (f"conditions: other processes {share_text(c.other_cpu)} of the CPU, this run {share_text(c.worker_cpu)}, "
+            f"the profiler {share_text(c.profiler_cpu)}, steal {share_text(c.steal)}")
+
+
 def summary_lines(r: RunRecord) -> list[str]:
     """'conditions: ...' lines for the CLI summary (no line when the run measured nothing)."""
     c = r.conditions
     if c is None:
         return []
-    lines = [f"conditions: other processes {share_text(c.other_cpu)} of the CPU, this run {share_text(c.worker_cpu)}, "
-             f"the profiler {share_text(c.profiler_cpu)}, steal {share_text(c.steal)}"]
+    lines = [_cpu_line(c)]
     throttle = (f"{c.throttle_events} event(s)" if c.throttle_events is not None
                 else f"{NA} ({c.throttle_reason or 'not read'})")
     lines.append(f"  clock: {_clock_text(c)}; throttling: {throttle}")

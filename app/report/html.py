@@ -19,14 +19,13 @@ from app.common.fmt import (
     fmt_metric,
     fmt_mj,
     fmt_ms,
-    fmt_rate,
     fmt_s,
     fmt_share,
     fmt_value,
     number,
 )
 from app.record.schema import RunRecord, WarningKind
-from app.report import facts
+from app.report import efficiency, facts
 from app.report.comparison import (
     CheckState,
     ComparisonRow,
@@ -101,15 +100,16 @@ def report_title(records: list[RunRecord]) -> str:
 
 
 def _comparison_table(rows: list[ComparisonRow], records: list[RunRecord], baseline: int) -> str:
-    headers = ["#", "run", "target", "device", "status", "p50", "p99", "throughput", "speed-up vs baseline",
-               "on accelerator", "output check", "precision", "energy / inference"]
+    headers = ["#", "run", "target", "device", "status", "mode", "p50", "p99", "throughput", "speed-up vs baseline",
+               "on accelerator", "output check", "precision", "energy / inference", "perf per watt"]
     body, classes = [], []
     for i, (row, r) in enumerate(zip(rows, records, strict=True)):
         body.append([
             str(i), row.run + ("  (baseline)" if i == baseline else ""), row.target, r.target.device_name or None,
-            row.status.value, *(row.cell(k) for k in ("p50_ms", "p99_ms", "throughput_per_s",
+            row.status.value, *(row.cell(k) for k in ("mode", "p50_ms", "p99_ms", "throughput_per_s",
                                                        "speedup_vs_baseline", "accelerator_share")),
             _check_cell(row.output_check), row.cell("precision"), row.cell("energy_mj_per_inference"),
+            efficiency.perf_per_watt(r).text(),
         ])
         classes.append("base" if i == baseline else "")
     return table(headers, body, classes)
@@ -179,8 +179,9 @@ def _latency(r: RunRecord) -> str:
              for k in keys]
     note = (f'<p class="muted">p99 omitted: {esc(facts.p99_omitted_reason(lat.count))}.</p>'
             if facts.is_small_sample(lat.count) else "")
-    return table(["count", *keys, "throughput"],
-                 [[lat.count, *cells, facts.with_count(fmt_rate(lat.throughput_per_s), lat.count)]]) + note
+    mode = (f"<p>Throughput mode: {esc(efficiency.requests_text(r))}; latencies are per request, under that "
+            f"load.</p>" if efficiency.requests_text(r) else "")
+    return mode + table(["count", *keys, "throughput"], [[lat.count, *cells, efficiency.throughput_text(r)]]) + note
 
 
 def _placement(r: RunRecord) -> str:
@@ -234,7 +235,8 @@ def _energy(r: RunRecord) -> str:
     if e is None or jpi is None:
         return f"<p>Energy: {NA} ({cell((e.reason if e else '') or 'no power or energy source')}).</p>"
     return (f"<p>Energy: {esc(fmt_mj(jpi))} per inference, covering {cell(e.covers or None)} "
-            f"({cell(e.method or e.source or None)}). {cell(e.note)}</p>")
+            f"({cell(e.method or e.source or None)}). {cell(e.note)}</p>"
+            f"<p>Perf per watt: {esc(efficiency.perf_per_watt(r).text())}.</p>")
 
 
 def _sustained(r: RunRecord) -> str:

@@ -8,13 +8,12 @@ from app.common.fmt import (
     fmt_error,
     fmt_mj,
     fmt_ms,
-    fmt_rate,
     fmt_s,
     fmt_share,
 )
 from app.common.text import terminal_safe
 from app.record.schema import InputInfo, Phase, RunRecord
-from app.report import facts, ops_text
+from app.report import efficiency, facts, ops_text
 from app.report.conditions import summary_lines
 
 
@@ -52,15 +51,16 @@ def format_run(r: RunRecord) -> str:
     if parts:
         lines.append("  phases: " + ", ".join(parts))
     lat = r.latency
+    if efficiency.requests_text(r):
+        lines.append(f"  throughput mode: {efficiency.requests_text(r)}")
     if lat.count:
         small = facts.is_small_sample(lat.count)
         tail = f"p99 omitted: {facts.p99_omitted_reason(lat.count)}" if small else f"p99 {fmt_ms(lat.p99)}"
-        lines.append(f"  latency ({lat.count} inferences): p50 {fmt_ms(lat.p50)}  p90 {fmt_ms(lat.p90)}  "
-                     f"{tail}  mean {fmt_ms(lat.mean)} ± {fmt_ms(lat.std)}  "
+        lines.append(f"  {efficiency.latency_label(r)} ({lat.count} inferences): p50 {fmt_ms(lat.p50)}  "
+                     f"p90 {fmt_ms(lat.p90)}  {tail}  mean {fmt_ms(lat.mean)} ± {fmt_ms(lat.std)}  "
                      f"min {fmt_ms(lat.min)}  max {fmt_ms(lat.max)}")
         if lat.throughput_per_s is not None:
-            rate = fmt_rate(lat.throughput_per_s, unit=' inferences/s')
-            lines.append(f"  throughput: {facts.with_count(rate, lat.count)}")
+            lines.append(f"  throughput: {efficiency.throughput_text(r)}")
     steady = r.steady_state
     if steady:
         lines.append(f"  steady state (p50 ±{steady.rel_ci:.1%}): "
@@ -92,11 +92,13 @@ def format_run(r: RunRecord) -> str:
                          f"cosine {fmt_cosine(out.cosine_similarity)}{'' if out.ok else '  MISMATCH'}")
         else:
             lines.append(f"  output '{out.name}' vs {oc.reference}: {'ok' if out.ok else 'MISMATCH'}")
-    energy = r.energy
+    energy, ppw = r.energy, efficiency.perf_per_watt(r)
     if energy and energy.available and energy.joules_per_inference is not None:
         lines.append(f"  energy: {fmt_mj(energy.joules_per_inference)}/inference ({energy.covers})")
-    elif energy:
-        lines.append(f"  energy: N/A ({energy.reason or 'no source'})")
+        lines.append(f"  perf per watt: {ppw.text()}")
+    elif energy or r.measured:
+        why = ppw.reason if r.measured else (energy.reason or "no source")
+        lines.append(f"  energy, perf per watt: N/A ({why})")
     lines += [f"  {line}" for line in summary_lines(r)]
     lines += ops_text.summary_lines(r)
     for w in r.warnings:

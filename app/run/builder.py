@@ -23,6 +23,7 @@ from app.record.schema import (
     PhaseTiming,
     Placement,
     RunError,
+    RunMode,
     RunRecord,
     RunStatus,
     SessionInfo,
@@ -30,6 +31,7 @@ from app.record.schema import (
     Sustained,
     TargetInfo,
     Telemetry,
+    Throughput,
     ToolInfo,
     WarningKind,
 )
@@ -39,6 +41,7 @@ from app.run.host import host_info, versions
 from app.run.latency_store import LatencyStore
 from app.run.runspec import RunSpec
 from app.run.stats import downsample_latencies
+from app.run.throughput import finish_throughput
 
 
 class RecordBuilder:
@@ -57,6 +60,7 @@ class RecordBuilder:
             settings=spec.settings_only(),
         )
         self._t0_ns: int | None = None  # start of the first measured inference
+        self._end_ns: int | None = None  # end of the last measured inference (throughput: the window's end)
         self.latencies = LatencyStore(expected=spec.iterations)  # None for a timed run: room for exact_limit
         self._cancelled = False
         self._quiet: QuietCheck | None = None  # --quiet-check's result
@@ -75,6 +79,8 @@ class RecordBuilder:
         if self._t0_ns is None:
             self._t0_ns = int(starts_ns[0])
         self.latencies.add((starts_ns - self._t0_ns) / 1e9, durations_ns / 1e9)
+        end = int((starts_ns + durations_ns).max())
+        self._end_ns = end if self._end_ns is None else max(self._end_ns, end)
 
     def set_inputs(self, inputs: list[InputInfo]) -> None:
         self.record.inputs = list(inputs)
@@ -89,6 +95,9 @@ class RecordBuilder:
         self.record.session = session
         for note in session.notes:
             self.record.warn(WarningKind.ENGINE_NOTE, note)
+
+    def set_throughput(self, setup: Throughput) -> None:
+        self.record.throughput = setup
 
     def set_steady(self, steady: SteadyState) -> None:
         self.record.steady_state = steady
@@ -116,6 +125,7 @@ class RecordBuilder:
         r = self.record
         r.latency = _latency_section(self.latencies, self._t0_ns)
         count = self.latencies.count
+        finish_throughput(r, self._t0_ns, self._end_ns)
         r.status = RunStatus.FAILED if r.error else (RunStatus.CANCELLED if self._cancelled else RunStatus.COMPLETED)
         if self.spec.until_steady and r.steady_state is None and r.status is RunStatus.COMPLETED:
             r.steady_state = SteadyState(reached=False, rel_ci=self.spec.until_steady)
@@ -171,6 +181,9 @@ def _op_profile_gap(r: RunRecord) -> None:
 
     if r.op_profile is not None:
         set_gap(r.op_profile, r.latency.p50)
+        if r.op_profile.available and r.settings.mode is RunMode.THROUGHPUT:
+            r.op_profile.notes.append("the operators were profiled one request at a time; the timed p50 is per "
+                                      "request with several in flight, so the gap includes the queueing")
     elif r.settings.op_profile:
         r.op_profile = OpProfile(available=False, reason=f"the run ended ({r.status.value}) before the "
                                                          f"operator-profile pass")

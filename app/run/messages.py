@@ -26,6 +26,7 @@ from app.record.schema import (
     Placement,
     SessionInfo,
     SteadyState,
+    Throughput,
 )
 
 
@@ -87,6 +88,13 @@ class SteadyReached:
 
 
 @dataclass(frozen=True)
+class RequestsStarted:
+    """Throughput mode, before the measured loop: how many requests are in flight and how the engine runs them."""
+
+    value: Throughput
+
+
+@dataclass(frozen=True)
 class OutputChecked:
     """The comparison of each output with ONNX Runtime CPU."""
 
@@ -133,6 +141,6 @@ class WorkerDone:
 
 
 WorkerMessage = (PhaseStarted | PhaseEnded | LatencyBatch | ModelIdentity | InputsResolved | SessionOpened
-                 | SteadyReached | OutputChecked | QuietProgress | ConditionsMeasured | OpProfiled | WorkerFailed
-                 | WorkerDone)
+                 | SteadyReached | RequestsStarted | OutputChecked | QuietProgress | ConditionsMeasured | OpProfiled
+                 | WorkerFailed | WorkerDone)
 MESSAGE_TYPES: tuple[type, ...] = get_args(WorkerMessage)  # every message class

@@ -51,6 +51,7 @@ from app.run.messages import (
     PhaseEnded,
     PhaseStarted,
     QuietProgress,
+    RequestsStarted,
     SessionOpened,
     SteadyReached,
     WorkerDone,
@@ -247,6 +248,8 @@ class ProfileRun:
                 b.set_session(msg.session, msg.placement)
             case SteadyReached():
                 b.set_steady(msg.value)
+            case RequestsStarted():
+                b.set_throughput(msg.value)
             case OutputChecked():
                 b.set_output_check(msg.value)
             case ConditionsMeasured():

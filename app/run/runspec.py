@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from app.common.errors import UserError
-from app.record.schema import RunSettings
+from app.record.schema import RunMode, RunSettings
 
 
 @dataclass
@@ -18,9 +18,12 @@ class RunSpec(RunSettings):
     log_path: str | None = None  # where the worker's native stdout/stderr go (set by the runner)
     profile_dir: str | None = None  # --op-profile: keep the runtime's raw profile files here (--trace); else a temp dir
 
+    def __post_init__(self) -> None:
+        self.mode = RunMode(self.mode)  # a spec from a dict or a tool may carry the plain value
+
     def validate(self) -> RunSpec:
         """The checks a spec built without RunOptions (tests, tools) must pass too; RunOptions has the full set."""
-        from app.run.spec_builder import MAX_SECONDS, max_thread_count, quiet_check_problem
+        from app.run.spec_builder import MAX_SECONDS, max_thread_count, mode_problems, quiet_check_problem
 
         if not self.model_path:
             raise UserError("no model given.", hint="Pass an .onnx file.")
@@ -46,6 +49,8 @@ class RunSpec(RunSettings):
             raise UserError(f"--timeout {self.stall_timeout_s}: must be at most {MAX_SECONDS:g} seconds (7 days).")
         if quiet_check_problem(self.quiet_check_s):
             raise UserError(f"--quiet-check {self.quiet_check_s}: {quiet_check_problem(self.quiet_check_s)}")
+        for _option, value, rule, hint in mode_problems(self.mode, self.requests, lambda f: f"--{f}"):
+            raise UserError(f"--requests {value}: {rule}", hint=hint)
         return self
 
     def to_dict(self) -> dict:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.common.errors import UserError
-from app.record.schema import RunSettings
+from app.record.schema import RunMode, RunSettings
 
 if TYPE_CHECKING:
     from app.run.runspec import RunSpec
@@ -60,6 +60,11 @@ class RunOptions:
     stall_timeout_s: float = _SETTINGS.stall_timeout_s  # seconds without progress before the worker is declared hung
     quiet_check_s: float | None = _SETTINGS.quiet_check_s  # wait up to this long for a quiet machine (None: don't)
     op_profile: bool = _SETTINGS.op_profile  # profile each operator after the timed loop (separate session)
+    mode: RunMode = _SETTINGS.mode  # latency: one request at a time; throughput: several in flight
+    requests: int | None = _SETTINGS.requests  # throughput mode: requests in flight (None: the engine's choice)
+
+    def __post_init__(self) -> None:
+        self.mode = RunMode(self.mode)  # a form or a settings file may hand over the plain value
 
     def validate(self, labels: Mapping[str, str] | None = None) -> RunOptions:
         """Raise OptionError for the first bad value, naming it with `labels` (default: the CLI's flags)."""
@@ -106,6 +111,8 @@ class RunOptions:
         problem = quiet_check_problem(self.quiet_check_s)
         if problem:
             bad("quiet_check_s", self.quiet_check_s, problem)
+        out += [OptionError(option, f"{name(option)} {value}: {rule}", hint=hint)
+                for option, value, rule, hint in mode_problems(self.mode, self.requests, name)]
         return out
 
     def build(self, model_path: str, target_id: str, labels: Mapping[str, str] | None = None) -> RunSpec:
@@ -123,7 +130,7 @@ class RunOptions:
             seed=self.seed, ep_options=dict(self.ep_options), strict=self.strict, threads=self.threads,
             io_binding=self.io_binding, check_outputs=self.check_outputs, cache_dir=self.cache_dir,
             until_steady=self.until_steady, stall_timeout_s=self.stall_timeout_s, quiet_check_s=self.quiet_check_s,
-            op_profile=self.op_profile,
+            op_profile=self.op_profile, mode=RunMode(self.mode), requests=self.requests,
         ).validate()
 
     def copy(self, **changes) -> RunOptions:
@@ -149,6 +156,23 @@ def quiet_check_problem(seconds: float | None) -> str:
     if not seconds <= MAX_QUIET_CHECK_S:
         return f"must be at most {MAX_QUIET_CHECK_S:g} seconds."
     return ""
+
+
+MAX_REQUESTS = 256  # --requests: more in flight than this only queues (and holds one set of outputs each)
+
+
+def mode_problems(mode: RunMode, requests: int | None, name) -> list[tuple[str, object, str, str]]:
+    """(option, value, rule, hint) for a bad --mode/--requests pair; `name` turns a field into its label."""
+    if requests is None:
+        return []
+    if RunMode(mode) is not RunMode.THROUGHPUT:
+        return [("requests", requests, f"only applies to {name('mode')} throughput.",
+                 f"Add {name('mode')} throughput, or leave {name('requests')} out.")]
+    if requests < 1:
+        return [("requests", requests, "must be 1 or more.", "Leave it out to let the engine choose.")]
+    if requests > MAX_REQUESTS:
+        return [("requests", requests, f"must be at most {MAX_REQUESTS}.", "Leave it out to let the engine choose.")]
+    return []
 
 
 def max_thread_count() -> int:
@@ -193,6 +217,7 @@ CLI_LABELS: dict[str, str] = {
     "check_outputs": "--no-output-check", "cache_dir": "--cache-dir", "stall_timeout_s": "--timeout",
     "quiet_check_s": "--quiet-check",
     "op_profile": "--op-profile",
+    "mode": "--mode", "requests": "--requests",
 }
 GUI_LABELS: dict[str, str] = {
     "warmup": "Warm-up", "iterations": "Iterations", "duration_s": "Duration", "by_duration": "Measure",
@@ -200,7 +225,7 @@ GUI_LABELS: dict[str, str] = {
     "seed": "Seed", "ep_options": "Other options", "strict": "Strict", "threads": "Threads",
     "io_binding": "IO binding", "check_outputs": "Output check", "cache_dir": "Cache folder",
     "stall_timeout_s": "Stall timeout", "quiet_check_s": "Wait for a quiet machine",
-    "op_profile": "Operator profile",
+    "op_profile": "Operator profile", "mode": "Mode", "requests": "Requests",
 }
 
 

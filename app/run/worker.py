@@ -8,6 +8,7 @@ measured loop, and streams messages (app.run.messages) to the parent over a Pipe
     ModelIdentity(value)                         after load: name, sha256, opsets, ...
     InputsResolved(value)                        after load: the inputs as fed
     SessionOpened(value)                         after compile: session facts and placement
+    RequestsStarted(value)                       throughput mode: requests in flight, how the engine runs them
     LatencyBatch(starts_ns, durations_ns)        a batch of measured inferences (int64 arrays)
     SteadyReached(value)                         --until-steady: the p50 settled, measuring stopped
     QuietProgress(other_cpu, waited_s, ...)      --quiet-check: a reading while waiting (result on the last)
@@ -35,6 +36,7 @@ the worker at once; either way it exits quietly, with no traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -51,7 +53,16 @@ import numpy as np
 
 from app.common.errors import ErrorKind, UserError
 from app.probes.conditions import ConditionsMeter, load_between
-from app.record.schema import InputInfo, ModelInfo, OutputCheck, Placement, SessionInfo, SteadyState
+from app.record.schema import (
+    InputInfo,
+    ModelInfo,
+    OutputCheck,
+    Placement,
+    RunMode,
+    SessionInfo,
+    SteadyState,
+    Throughput,
+)
 from app.record.selection import CompiledModelInfo, PolicyChoiceInfo
 from app.record.typed import to_json
 from app.run import native_log
@@ -67,6 +78,7 @@ from app.run.messages import (
     PhaseEnded,
     PhaseStarted,
     QuietProgress,
+    RequestsStarted,
     SessionOpened,
     SteadyReached,
     WorkerDone,
@@ -222,20 +234,25 @@ class _Worker:
             ep_options=dict(spec.ep_options), strict=spec.strict, threads=spec.threads,
             dim_overrides=prepared.dim_overrides, input_shapes=prepared.input_shapes, cache_dir=spec.cache_dir,
             guessed_dims=prepared.guessed, quant_label=prepared.quant_label,
+            throughput=spec.mode is RunMode.THROUGHPUT, requests=spec.requests,
         )
-        session = self._phase(Phase.COMPILE, lambda: engine_for(target).open(spec.model_path, target, settings))
+
+        def compile_session():  # in throughput mode the requests are set up here too (a session each, maybe)
+            session = engine_for(target).open(spec.model_path, target, settings)
+            return session, session.request_pool(prepared.feeds, spec.io_binding) if settings.throughput else None
+
+        session, pool = self._phase(Phase.COMPILE, compile_session)
         self.conn.send(_session_opened(session))
         outputs = self._phase(Phase.FIRST_INFERENCE, lambda: session.run(prepared.feeds))
-        runner = session.make_runner(prepared.feeds, io_binding=spec.io_binding)
         meter = ConditionsMeter(profiler_pid=self.parent_pid)
         if spec.quiet_check_s:
             self._phase(Phase.SETTLE, lambda: self._settle(meter))
-        self._phase(Phase.WARMUP, lambda: self._warmup(runner), {"count": spec.warmup})
-        before = meter.snapshot()
-        try:
-            self._phase(Phase.MEASURE, lambda: self._measure(runner))
-        finally:  # a stopped run keeps its conditions too
-            self.conn.send(ConditionsMeasured(window_section(load_between(before, meter.snapshot()))))
+        if pool is not None:
+            self._in_flight(pool, meter)
+        else:
+            runner = session.make_runner(prepared.feeds, io_binding=spec.io_binding)
+            self._phase(Phase.WARMUP, lambda: self._warmup(runner), {"count": spec.warmup})
+            self._measured(meter, lambda: self._measure(runner))
         if spec.check_outputs:
             compiled = session.facts.compiled
             check = self._phase(Phase.OUTPUT_CHECK, lambda: _output_check(spec, target, prepared, outputs, compiled))
@@ -253,6 +270,37 @@ class _Worker:
         result = wait_until_quiet(meter, bound, cancelled=self.cancel.is_set,
                                   progress=lambda level, waited: self.conn.send(QuietProgress(level, waited, bound)))
         self.conn.send(QuietProgress(result.other_cpu, result.waited_s, bound, result))
+
+    def _measured(self, meter: ConditionsMeter, measure) -> None:
+        """The measure phase, with the machine's load counted around it (app.run.conditions)."""
+        before = meter.snapshot()
+        try:
+            self._phase(Phase.MEASURE, measure)
+        finally:  # a stopped run keeps its conditions too
+            self.conn.send(ConditionsMeasured(window_section(load_between(before, meter.snapshot()))))
+
+    def _in_flight(self, pool, meter: ConditionsMeter) -> None:
+        """Throughput mode: warm-up and the measured window with the pool's requests in flight."""
+        from app.run import in_flight
+
+        self.conn.send(RequestsStarted(_throughput_setup(pool.info)))
+        spec = self.spec
+        self._phase(Phase.WARMUP, lambda: in_flight.warm_up(pool, spec.warmup, self.cancel.is_set, BATCH_SECONDS),
+                    {"count": spec.warmup})
+        steady = _SteadyWatch(spec.until_steady) if spec.until_steady else None
+
+        def on_batch(starts: list[int], durations: list[int]) -> bool:
+            self.conn.send(LatencyBatch(starts, durations))
+            if self.recent is not None:
+                self.recent.extend(durations)
+            if steady is not None and steady.update(durations):
+                self.conn.send(SteadyReached(SteadyState.from_json(steady.summary(), "steady_state")))
+                return True
+            return self.cancel.is_set()  # keep what was measured; the parent marks the run cancelled
+
+        self._measured(meter, lambda: in_flight.measure(pool, spec.iterations, spec.duration_s, on_batch,
+                                                        BATCH_SECONDS))
+        pool.close()
 
     def _warmup(self, runner) -> None:
         for _ in range(self.spec.warmup):
@@ -331,10 +379,16 @@ def _op_profile(spec: RunSpec, target, settings, prepared, p50_s: float | None, 
     from app.run.op_profile import run_pass, runs_for
 
     try:
+        # one request at a time whatever the run's mode: a per-operator breakdown of one inference
+        settings = dataclasses.replace(settings, throughput=False, requests=None)
         return run_pass(spec.model_path, target, settings, prepared.feeds, io_binding=spec.io_binding,
                         runs=runs_for(p50_s), keep_dir=spec.profile_dir, stop=stop)
     except Exception as e:  # noqa: BLE001 - profiling must never cost the user the run they measured
         return OpProfile(available=False, reason=f"the profiling pass failed: {e.__class__.__name__}: {e}")
+def _throughput_setup(info) -> Throughput:
+    """The engine's RequestPoolInfo as the record's throughput section (the rate is filled in by the parent)."""
+    return Throughput(concurrency=info.concurrency, requests=info.requests, requests_source=info.requests_source,
+                      streams=info.streams, threads=info.threads, engine_settings=dict(info.engine_settings))
 
 
 def _session_opened(session) -> SessionOpened:

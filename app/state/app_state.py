@@ -20,6 +20,7 @@ from app.state.inputs import InputSetupState
 from app.state.live_run import LiveRunState
 from app.state.model import ModelState
 from app.state.run_setup import RunSetupState
+from app.state.sweep import SweepState
 
 
 class View(IntEnum):
@@ -28,6 +29,7 @@ class View(IntEnum):
     LIVE = 0  # live charts of the run, then its results
     HISTORY = 1
     COMPARISON = 2
+    SWEEP = 3  # a grid of runs: charts against the swept value
 
 
 class AppState:
@@ -40,6 +42,7 @@ class AppState:
         self.run_setup = RunSetupState()
         self.run = LiveRunState()
         self.history = HistoryState()
+        self.sweep = SweepState()  # the Sweep tab's grid and its record as it fills
         self.view = View.LIVE
         self.view_changed: Event[[View]] = Event("view_changed")
         self.error: Event[[str, str]] = Event("error")  # message, hint: shown inline, the app keeps working

@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from app.record.schema import RunMode
 from app.run.spec_builder import (
     DEFAULTS,
     GUI_LABELS,
@@ -168,8 +169,12 @@ class RunSetupState:
 
     # -- the run ---------------------------------------------------------
     def ep_options_for(self, target) -> dict[str, str]:
-        """Presets that apply to `target`, then the typed options (which win)."""
-        return {**self.presets.options_for(target), **self.options.ep_options}
+        """Presets that apply to `target`, then the typed options (which win). In throughput mode the
+        mode sets OpenVINO's PERFORMANCE_HINT, so the preset's is left out (a typed one still wins)."""
+        presets = self.presets.options_for(target)
+        if self.options.mode is RunMode.THROUGHPUT:
+            presets.pop("PERFORMANCE_HINT", None)
+        return {**presets, **self.options.ep_options}
 
     def build(self, model_path: str, target, dims: Mapping[str, int] | None = None,
               inputs: Mapping[str, str] | None = None, shapes: Mapping[str, list[int]] | None = None):
@@ -190,7 +195,7 @@ class RunSetupState:
                 "threads": o.threads or 0, "io_binding": o.io_binding, "check_outputs": o.check_outputs,
                 "strict": o.strict, "cache_dir": o.cache_dir or "", "timeout": o.stall_timeout_s,
                 "quiet_check": "" if o.quiet_check_s is None else o.quiet_check_s,
-                "op_profile": o.op_profile, "extra": self.ep_text}
+                "op_profile": o.op_profile, "extra": self.ep_text, "mode": o.mode.value, "requests": o.requests or 0}
 
     def restore_settings(self, values: Mapping[str, object]) -> None:
         """Options saved by to_settings; a missing or corrupt value keeps its default, the others still apply."""
@@ -208,7 +213,8 @@ class RunSetupState:
             strict=_read(values, "strict", _bool, d.strict), cache_dir=cache or None,
             op_profile=_read(values, "op_profile", _bool, d.op_profile),
             stall_timeout_s=_read(values, "timeout", float, d.stall_timeout_s),
-            quiet_check_s=_read(values, "quiet_check", float, None))
+            quiet_check_s=_read(values, "quiet_check", float, None),
+            mode=_read(values, "mode", RunMode, d.mode), requests=_read(values, "requests", int, 0) or None)
         for problem in options.problems(self.labels):  # e.g. a hand-edited warmup=-5: the default instead
             options = options.copy(**{problem.option: getattr(d, problem.option)})
         self.set_options(options)

@@ -35,6 +35,11 @@ PLOTS = {
 GRID = {"latency": (0, 0, 3), "throughput": (0, 1, 1), "utilisation": (1, 0, 2), "power": (1, 1, 1),
         "temperature": (1, 2, 1), "memory": (1, 3, 1)}
 COLUMN_SHARE = (5, 4)  # the latency column is a little wider
+# Throughput mode: the same column with the rates as its main chart and the latencies (per request, under load)
+# below it in the small one.
+THROUGHPUT_TITLES = {"latency": "Latency per request (under load)", "throughput": "Throughput"}
+THROUGHPUT_TIP = ("Completed inferences per second of wall time with several requests in flight, per ~33 ms batch: "
+                  "the main figure of a throughput run.")
 UTIL_PAD = 10.0  # % below 0 and above the top, so the 0 and 100 labels are inside the axis
 
 
@@ -96,6 +101,14 @@ def build_plot(columns: list[pg.GraphicsLayout], name: str) -> pg.PlotItem:
     else:
         left.setStyle(maxTextLevel=0)  # short plots: labels on major ticks only
     return plot
+
+
+def set_main_chart(columns: list, main: str) -> None:
+    """Give `main` ("latency" or "throughput") the big share of the left column, the other the small one."""
+    big, small = GRID["latency"][2], GRID["throughput"][2]
+    layout = columns[GRID["latency"][0]].layout
+    layout.setRowStretchFactor(GRID["latency"][1], big if main == "latency" else small)
+    layout.setRowStretchFactor(GRID["throughput"][1], big if main == "throughput" else small)
 
 
 def is_bottom(name: str) -> bool:

@@ -18,10 +18,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from app.record.schema import Phase
+from app.record.schema import Phase, RunMode
 from app.views import theme
 from app.views.chart_plots import (
     PLOTS,
+    THROUGHPUT_TIP,
+    THROUGHPUT_TITLES,
     PaintCounter,
     build_columns,
     build_plot,
@@ -29,6 +31,7 @@ from app.views.chart_plots import (
     line_curve,
     min_view_height,
     set_collapsed,
+    set_main_chart,
     set_util_range,
     style_axes,
     title_html,
@@ -147,7 +150,8 @@ class ChartsPanel(QWidget):
     def _build_plots(self) -> None:
         c = self.colors
         first = None
-        columns = build_columns(self.view)
+        columns = self._columns = build_columns(self.view)
+        self.mode = RunMode.LATENCY
         for name in PLOTS:
             plot = build_plot(columns, name)
             if first is None:
@@ -168,6 +172,20 @@ class ChartsPanel(QWidget):
         lat.getViewBox().sigXRangeChanged.connect(self._on_latency_range_changed)  # zoom/pan: re-decimate
         self._set_overlay("latency", self._idle_hint)
         self._set_title("latency", [("●", c.latency, "inference"), ("━", c.p50, "p50"), ("━", c.p99, "p99")])
+
+    def set_mode(self, mode: RunMode) -> None:
+        """Throughput mode: the throughput line is the main chart (big, thick), latency per request the small one."""
+        if mode is self.mode:
+            return
+        self.mode, c = mode, self.colors
+        throughput = mode is RunMode.THROUGHPUT
+        set_main_chart(self._columns, "throughput" if throughput else "latency")
+        self.curves["throughput"].setPen(pg.mkPen(c.throughput, width=2.5 if throughput else 1.5))
+        self.plots["throughput"].setToolTip(THROUGHPUT_TIP if throughput else PLOTS["throughput"][2])
+        self._titles.clear()
+        self._set_title("latency", [("●", c.latency, "request" if throughput else "inference"),
+                                    ("━", c.p50, "p50"), ("━", c.p99, "p99")])
+        self._set_title("throughput", [])
 
     def _add(self, key: str, plot_name: str, curve: pg.PlotCurveItem) -> pg.PlotCurveItem:
         self.curves[key] = curve
@@ -426,7 +444,8 @@ class ChartsPanel(QWidget):
             self.missing_label.setVisible(bool(lines))
 
     def _set_title(self, name: str, entries: list[tuple[str, str, str]]) -> None:
-        html = title_html(PLOTS[name][0], entries)
+        title = THROUGHPUT_TITLES.get(name, PLOTS[name][0]) if self.mode is RunMode.THROUGHPUT else PLOTS[name][0]
+        html = title_html(title, entries)
         if self._titles.get(name) != html:
             self._titles[name] = html
             self.plots[name].setTitle(html, size="9pt", color=self.colors.foreground)

@@ -36,7 +36,8 @@ RUN_COLUMNS = (("run", "Run"), ("target", "Target"), ("host", "Host"), ("status"
                ("p99_ms", "p99"), ("throughput_per_s", "Throughput"), ("speedup_vs_baseline", "Speed-up"),
                ("accelerator_share", "On accel"), ("output_check", "Output check"), ("max_abs_error", "Max err"),
                ("precision", "Precision"), ("energy_mj_per_inference", "Energy / inf"))
-TIPS = {"speedup_vs_baseline": "baseline p50 / this run's p50: 2.00× is twice as fast as the baseline",
+TIPS = {"speedup_vs_baseline": "baseline p50 / this run's p50 (with a throughput-mode run on either side: this run's "
+                               "rate / the baseline's): 2.00× is twice as fast as the baseline",
         "accelerator_share": "share of the graph's nodes placed on the target's device (0 %: CPU fallback)",
         "max_abs_error": "worst absolute output difference from the ONNX Runtime CPU reference",
         "energy_mj_per_inference": "energy per inference, when a power source covers the device"}

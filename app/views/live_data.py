@@ -93,7 +93,7 @@ class LiveData:
         y_ms = durations_ns / 1e6
         self.latency.append(x, y_ms)
         self.count += int(starts_ns.size)
-        end_s = float(x[-1] + y_ms[-1] / 1e3)
+        end_s = float(np.max(x + y_ms / 1e3))  # requests in flight: the last to start need not end last
         # Completed inferences per wall second between batch ends (gaps included).
         begin = self._last_end_s if self._last_end_s is not None else float(x[0])
         if end_s > begin:

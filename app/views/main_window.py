@@ -35,6 +35,7 @@ from app.record.history import RunHistory
 from app.record.schema import RunRecord
 from app.report import facts
 from app.state import AppState, InputMemory, View
+from app.state.sweep import symbolic_dims
 from app.views import theme
 from app.views.banner import Banner
 from app.views.charts_panel import ChartsPanel
@@ -48,6 +49,8 @@ from app.views.plain import tip
 from app.views.results_panel import ResultsPanel
 from app.views.run_controller import RunController
 from app.views.run_setup_panel import RunSetupPanel
+from app.views.sweep_controller import SweepController
+from app.views.sweep_panel import SweepPanel
 from app.views.workflow import Workflow
 
 MAX_RECENT = 10
@@ -102,6 +105,7 @@ class MainWindow(QMainWindow):
         self.history = RunHistory(runs_dir)
         self.history_jobs = JobRunner(self, max_threads=1)  # one writer at a time on the history folder
         self.controller = RunController(self.history, self, jobs=self.history_jobs)
+        self.sweeps = SweepController(self.state, self.controller, self)
         self._build_widgets()
         self.workflow = Workflow(self.state, self.jobs, self.controller, self.model_panel, self)
         self.history_controller = HistoryController(self.state, self.history, self.history_jobs, self.history_panel,
@@ -128,6 +132,7 @@ class MainWindow(QMainWindow):
         self._compare_view = None  # the Comparison tab's view, built on first use (see compare_view)
         self.compare_page = QWidget()  # its tab: holds the view once built
         QVBoxLayout(self.compare_page).setContentsMargins(0, 0, 0, 0)
+        self.sweep_panel = SweepPanel(self.state.sweep)
         self.phase_label = QLabel("Idle")
         self.phase_label.setMinimumWidth(240)
         self.phase_label.setToolTip("Current phase of the run and its elapsed time.")
@@ -192,7 +197,8 @@ class MainWindow(QMainWindow):
         for a in (self.run_action, self.run_all_action, self.stop_action):
             run_menu.addAction(a)
         view_menu = menu.addMenu("&View")
-        for i, (text, key) in enumerate((("&Live Run", "Ctrl+1"), ("&History", "Ctrl+2"), ("&Comparison", "Ctrl+3"))):
+        for i, (text, key) in enumerate((("&Live Run", "Ctrl+1"), ("&History", "Ctrl+2"), ("&Comparison", "Ctrl+3"),
+                                                  ("&Sweep", "Ctrl+4"))):
             view_menu.addAction(self._action(text, lambda _=False, i=i: self.state.show_view(View(i)), [key]))
         view_menu.addSeparator()
         view_menu.addAction(self.follow_action)
@@ -240,7 +246,10 @@ class MainWindow(QMainWindow):
         self.views.addTab(self.compare_page, "Comparison")
         self.views.setTabToolTip(0, "Live charts of the run, then its results (Ctrl+1).")
         self.views.setTabToolTip(1, "Every run kept on this PC: rename, delete, import, compare (Ctrl+2).")
+        self.views.addTab(self.sweep_panel, "Sweep")
         self.views.setTabToolTip(2, "Two or more runs side by side, and exports to share (Ctrl+3).")
+        self.views.setTabToolTip(3, "A grid of runs (batch sizes, requests, threads, targets) charted against the "
+                                    "swept value, with the best points (Ctrl+4).")
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
         self.main_split.setObjectName("MainSplitter")
         self.main_split.addWidget(self.left)
@@ -270,6 +279,7 @@ class MainWindow(QMainWindow):
         m.loaded.connect(self._on_model_loaded)
         m.failed.connect(lambda _path, message, _hint: self.model_failed.emit(message))
         m.changed.connect(self._update_actions)
+        m.card_changed.connect(lambda card, _reinspected: self.sweep_panel.set_dims(symbolic_dims(card)))
 
         rs = st.run_setup
         rs.targets_changed.connect(self._on_targets_changed)
@@ -294,6 +304,17 @@ class MainWindow(QMainWindow):
         c.run_stored.connect(lambda _entry: self.history_controller.refresh())
         self.views.currentChanged.connect(self._on_views_current_changed)
         self.results.record_shown.connect(self.operators.show_record)
+        sp = self.sweep_panel
+        sp.run_requested.connect(self.sweeps.run)
+        sp.stop_requested.connect(self.sweeps.stop)
+        sp.exported.connect(lambda kind, path: self.statusBar().showMessage(f"Exported sweep {kind.upper()}: {path}",
+                                                                          8000))
+        self.sweeps.busy_changed.connect(lambda _busy: self._update_actions())
+        self.sweeps.ticked.connect(self._on_sweeps_ticked)
+        self.state.sweep.point_started.connect(lambda _point: self._on_sweeps_ticked(now=True))
+        self.sweeps.saved.connect(lambda path: self.statusBar().showMessage(f"Sweep saved: {path}", 8000))
+        self.state.sweep.finished.connect(lambda record: self.phase_label.setText(
+            f"Sweep {record.status.value} · {len(record.points)} points"))
         self.model_panel.open_requested.connect(self.open_dialog)
         self.charts.follow_changed.connect(lambda following: self.follow_action.setEnabled(not following))
         # The run setup's height changes (Advanced unfolded, an inline error): give its pane the room.
@@ -423,6 +444,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         """Closing mid-run stops the worker at once: no child process outlives the window."""
         self.save_settings()
+        self.sweeps.shutdown()
         self.controller.shutdown()
         self.jobs.wait(5000)
         self.history_jobs.wait(10_000)  # a run record being written finishes (atomic: never half a file)
@@ -480,6 +502,8 @@ class MainWindow(QMainWindow):
     # -- the state, shown ------------------------------------------------
     def _on_targets_changed(self, targets: list) -> None:
         self.devices_panel.set_targets(targets)
+        current = self.state.run_setup.current_target()
+        self.sweep_panel.set_targets([t.id for t in targets if t.ready], current.id if current else None)
         ready = sum(t.ready for t in targets)
         self.status_targets.setText(f"{ready} of {len(targets)} targets ready")
         self.status_targets.setToolTip("\n".join(f"{t.id}: {'ready' if t.ready else t.reason}" for t in targets))
@@ -498,6 +522,7 @@ class MainWindow(QMainWindow):
         self.model_loaded.emit(path)
 
     def _on_run_started(self, spec) -> None:
+        self.charts.set_mode(spec.mode)  # throughput mode: the throughput line is the main chart
         self.charts.reset()
         self.progress.setVisible(True)
         queued = self.state.run.queued
@@ -526,6 +551,13 @@ class MainWindow(QMainWindow):
                 self.devices_panel.set_metric_status(statuses)
                 live = sum(1 for s, _ in statuses.values() if s == "ok")
                 self.status_metrics.setText(f"telemetry: {live} of {len(statuses)} metrics live")
+
+    def _on_sweeps_ticked(self, now: bool = False) -> None:
+        if now or self.sweeps.tick_count % 5 == 0:  # ~4 Hz, as the run's phase text; at once for a new point
+            text = self.sweeps.progress()
+            self.sweep_panel.set_progress(text)
+            if text and self.phase_label.text() != text.split(" · ")[0]:
+                self.phase_label.setText(text.split(" · ")[0])
 
     def _on_run_finished(self, record: RunRecord) -> None:
         lat = record.latency
@@ -571,8 +603,10 @@ class MainWindow(QMainWindow):
                                      else f"Exported {kind.upper()}: {path}", 8000)
 
     def _update_actions(self) -> None:
-        busy = self.state.run.busy or self.controller.busy
+        sweeping = self.sweeps.busy
+        busy = self.state.run.busy or self.controller.busy or sweeping
         ready = self.state.model.ready
+        self.sweep_panel.set_can_run(ready and not (self.state.run.busy or self.controller.busy), sweeping)
         self.run_action.setEnabled(ready and self.state.run_setup.current_target() is not None and not busy)
         self.run_all_action.setEnabled(ready and bool(self.state.run_setup.ready_targets()) and not busy)
         self.stop_action.setEnabled(busy)

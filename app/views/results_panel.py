@@ -34,6 +34,7 @@ from app.views.banner import Banner
 from app.views.conditions_view import ConditionsBox, fill_banner
 from app.views.kpi import KpiTile
 from app.views.plain import esc, plain, rich, tip
+from app.views.results_efficiency import fill_energy_tile, stat_rows
 
 PHASE_TIPS = {"load": "Read and check the model, build inputs.", "compile": "Create the session: graph "
               "partitioning and the EP's compiler (the NPU compile can take minutes).",
@@ -130,7 +131,8 @@ class ResultsPanel(QScrollArea):
         self.stats = _table(["Latency", "Value"])
         self.placement = _table(["Provider", "Nodes"])
         self.outputs = _table(["Output", "Max abs error", "Cosine", "OK"])
-        self.compare = _table(["Target", "Status", "p50", "p99", "Throughput", "Speed-up", "On accel", "Precision"])
+        self.compare = _table(["Target", "Status", "p50", "p99", "Throughput", "Speed-up", "On accel", "Precision",
+                               "Mode", "Perf/W"])
         self.warnings = plain(QLabel())
         self.warnings.setWordWrap(True)
         self.warnings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -223,7 +225,8 @@ class ResultsPanel(QScrollArea):
         t["p50"].set(fmt.fmt_ms(lat.p50, compact=True, na=fmt.PENDING))
         t["p50"].set_caption(f"{P50_CAPTION} · {n}" if n else P50_CAPTION)
         t["throughput"].set(fmt.fmt_rate(lat.throughput_per_s, na=fmt.PENDING))
-        t["throughput"].set_caption(f"throughput · {n}" if n else "throughput")
+        caption = f"throughput, {r.throughput.requests} in flight" if r.throughput else "throughput"
+        t["throughput"].set_caption(f"{caption} · {n}" if n else caption)
         if n:
             t["p99"].set(fmt.PENDING, tip(f"Omitted: {facts.p99_omitted_reason(lat.count)}. Run at least "
                                           f"{facts.MIN_SAMPLES_FOR_P99} inferences for a tail."))
@@ -233,12 +236,7 @@ class ResultsPanel(QScrollArea):
                          "99th-percentile latency of the whole run: the tail.")
             t["p99"].set_caption(P99_CAPTION)
         self._fill_share_tile(r)
-        e = r.energy
-        if e and e.available and _num(e.joules_per_inference):
-            t["energy"].set(f"{e.joules_per_inference * 1e3:.3f} mJ", tip(f"Covers: {e.covers or '?'}"))
-        else:
-            why = (e.reason if e else "") or "no power source for this device"
-            t["energy"].set("N/A", tip(f"Not available: {why}"))
+        fill_energy_tile(t["energy"], r)
         if r.measured:
             t["precision"].set(r.precision or "N/A", "What the target computed in (from the session).")
             t["precision"].set_caption("precision")
@@ -315,7 +313,10 @@ class ResultsPanel(QScrollArea):
             tips.append(facts.p99_omitted_reason(lat.count) if key == "p99" and facts.count_note(lat.count) else "")
         if _num(lat.throughput_per_s):
             rows.append(("throughput", facts.with_count(fmt.fmt_rate(lat.throughput_per_s), lat.count)))
-        _fill(self.stats, rows, tips)
+            tips.append("Completed inferences / wall time of the measured window" if r.throughput else "")
+        more, more_tips = stat_rows(r)
+        _fill(self.stats, rows + more, tips + more_tips)
+        self.boxes["Latency statistics"].setTitle("Latency under load" if r.throughput else "Latency statistics")
 
     def _fill_placement(self, r: RunRecord) -> None:
         p = r.placement
@@ -351,7 +352,8 @@ class ResultsPanel(QScrollArea):
             return
         base = next((i for i, r in enumerate(records) if r.status is RunStatus.COMPLETED), 0)
         rows = compare_rows(records, [str(i) for i in range(len(records))], base)
-        columns = ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share", "precision")
+        columns = ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share", "precision",
+                   "mode", "inferences_per_joule")
         cells = [[row.target, row.status.value, *(row.cell(k, times="×") for k in columns)] for row in rows]
         cells[base][5] = "baseline"
         _fill(self.compare, [tuple(c) for c in cells])

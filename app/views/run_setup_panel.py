@@ -36,8 +36,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.record.schema import RunMode
 from app.run.spec_builder import (
     MAX_QUIET_CHECK_S,
+    MAX_REQUESTS,
     QUIET_CHECK_DEFAULT_S,
     UNTIL_STEADY_DEFAULT,
     RunOptions,
@@ -56,6 +58,9 @@ from app.views import theme
 
 DEVICE_DEFAULT = "device default"  # the precision combo's "no hint" entry
 TARGET_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+MODE_TEXT = {RunMode.LATENCY: "Latency (one request at a time)", RunMode.THROUGHPUT: "Throughput (requests in flight)"}
 
 
 def _plain(label: QLabel) -> QLabel:
@@ -123,6 +128,17 @@ class RunSetupPanel(QWidget):
         self.duration.setDecimals(1)
         self.duration.setSuffix(" s")
         self.duration.setToolTip("Measure for this long (good for thermals and power).")
+        self.mode = QComboBox()
+        for m in RunMode:
+            self.mode.addItem(MODE_TEXT[m], m)
+        self.mode.setToolTip("Latency: one request at a time. Throughput: several requests in flight "
+                             "(OpenVINO THROUGHPUT hint and AsyncInferQueue; ONNX Runtime threads), the rate is "
+                             "the main figure.")
+        self.requests = QSpinBox()
+        self.requests.setRange(0, MAX_REQUESTS)
+        self.requests.setSpecialValueText("auto")
+        self.requests.setToolTip("Requests in flight in throughput mode; auto: OpenVINO's optimal number, "
+                                 "or for ONNX Runtime one per physical core (CPU) / 2 (other EPs).")
         self.strict = QCheckBox("Strict: fail instead of falling back to the CPU")
         self.strict.setToolTip("session.disable_cpu_ep_fallback=1: a node the accelerator cannot run is an "
                                "error, so a number is never silently a CPU number.")
@@ -134,6 +150,8 @@ class RunSetupPanel(QWidget):
         form = QFormLayout()
         form.addRow("Target:", self.target_combo)
         form.addRow("", self.target_info)
+        form.addRow(f"{labels['mode']}:", self.mode)
+        form.addRow(f"{labels['requests']}:", self.requests)
         form.addRow(f"{labels['warmup']}:", self.warmup)
         count_row = QHBoxLayout()
         count_row.addWidget(self.by_count)
@@ -190,8 +208,9 @@ class RunSetupPanel(QWidget):
         lay.addWidget(self.problem)
         lay.addStretch(1)
 
+        self.mode.currentIndexChanged.connect(self._push)
         for spin in (self.warmup, self.iterations, self.duration, self.until_steady, self.seed, self.threads,
-                     self.stall_timeout, self.quiet_check):
+                     self.stall_timeout, self.quiet_check, self.requests):
             spin.valueChanged.connect(self._push)
         for box in (self.by_count, self.by_time, self.strict, self.op_profile, self.until_steady_on,
                     self.io_binding, self.check_outputs, self.quiet_check_on):
@@ -285,7 +304,8 @@ class RunSetupPanel(QWidget):
                          "ep_options": self.extra, "strict": self.strict, "threads": self.threads,
                          "io_binding": self.io_binding, "check_outputs": self.check_outputs,
                          "cache_dir": self.cache_dir, "stall_timeout_s": self.stall_timeout,
-                         "quiet_check_s": self.quiet_check, "op_profile": self.op_profile}
+                         "quiet_check_s": self.quiet_check, "op_profile": self.op_profile, "mode": self.mode,
+                         "requests": self.requests}
 
     # -- the Advanced section --------------------------------------------
     def set_advanced_open(self, open_: bool) -> None:
@@ -389,7 +409,11 @@ class RunSetupPanel(QWidget):
             io_binding=self.io_binding.isChecked(), check_outputs=self.check_outputs.isChecked(),
             cache_dir=self.cache_dir.text().strip() or None, stall_timeout_s=float(self.stall_timeout.value()),
             quiet_check_s=float(self.quiet_check.value()) if self.quiet_check_on.isChecked() else None,
-            op_profile=self.op_profile.isChecked())
+            op_profile=self.op_profile.isChecked(),
+            mode=self._mode(), requests=(self.requests.value() or None) if self._mode() is RunMode.THROUGHPUT else None)
+
+    def _mode(self) -> RunMode:
+        return RunMode(self.mode.currentData())  # Qt hands the str-based enum back as a plain str
 
     def _on_extra_edited(self, text: str) -> None:
         if not self._syncing:
@@ -421,6 +445,8 @@ class RunSetupPanel(QWidget):
             self.stall_timeout.setValue(o.stall_timeout_s)
             self.quiet_check_on.setChecked(o.quiet_check_s is not None)
             self.quiet_check.setValue(o.quiet_check_s if o.quiet_check_s is not None else QUIET_CHECK_DEFAULT_S)
+            self.mode.setCurrentIndex(list(RunMode).index(o.mode))
+            self.requests.setValue(o.requests or 0)
             if (self.cache_dir.text().strip() or None) != o.cache_dir:
                 self.cache_dir.setText(o.cache_dir or "")
             if self.extra.text() != self.setup.ep_text:
@@ -456,6 +482,11 @@ class RunSetupPanel(QWidget):
         self.duration.setEnabled(self.by_time.isChecked())
         self.until_steady.setEnabled(self.until_steady_on.isChecked())
         self.quiet_check.setEnabled(self.quiet_check_on.isChecked())
+        throughput = self._mode() is RunMode.THROUGHPUT
+        self.requests.setEnabled(throughput)
+        self.ov_hint.setEnabled(not throughput)
+        self.ov_hint.setToolTip("In throughput mode the mode sets PERFORMANCE_HINT=THROUGHPUT." if throughput else
+                                "OpenVINO PERFORMANCE_HINT: LATENCY (one request) or THROUGHPUT (streams).")
 
     def restyle(self) -> None:
         self.problem.restyle()

@@ -97,3 +97,13 @@ def test_aipcprof_compare_prints_the_flag(tmp_path, capsys):
     out = capsys.readouterr()
     assert "measured under different conditions from" in out.out + out.err
     assert "busy machine (other processes 38% of the CPU)" in out.out + out.err
+
+
+def test_a_window_too_short_for_every_share_says_its_reason_once():
+    why = "the window (0.10 s) holds 22 CPU ticks; 50 are needed for a share (measure longer)"
+    r = RunRecord(target=TargetInfo(id="ort/cpu"))
+    r.conditions = Conditions(window_s=0.1, other_cpu=CpuShare(None, why), worker_cpu=CpuShare(None, why),
+                              profiler_cpu=CpuShare(None, why), steal=CpuShare(None, why))
+    assert summary_lines(r)[0] == f"conditions: CPU shares N/A ({why})"
+    r.conditions.steal = CpuShare(None, "no steal column")  # different reasons: each share says its own
+    assert summary_lines(r)[0].count(why) == 3 and "steal N/A (no steal column)" in summary_lines(r)[0]

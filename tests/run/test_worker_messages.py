@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from app.common.errors import ErrorKind, InputSpecError, ModelError, UserError
+from app.common.modes import Concurrency
 from app.record import io as rec
 from app.record.conditions import Conditions, CpuShare, QuietCheck
 from app.record.ops import complete
@@ -25,6 +26,7 @@ from app.record.schema import (
     RunWarning,
     SessionInfo,
     SteadyState,
+    Throughput,
     WarningKind,
 )
 from app.run import worker
@@ -40,6 +42,7 @@ from app.run.messages import (
     PhaseEnded,
     PhaseStarted,
     QuietProgress,
+    RequestsStarted,
     SessionOpened,
     SteadyReached,
     WorkerDone,
@@ -65,6 +68,7 @@ SAMPLES = {
     InputsResolved: InputsResolved([InputInfo(name="x", dtype="float32", shape=[1, 3], source="synthetic")]),
     SessionOpened: SessionOpened(SessionInfo(providers=["CPUExecutionProvider"], precision="fp32"), None),
     SteadyReached: SteadyReached(SteadyState(reached=True, rel_ci=0.05, after_inferences=100, after_s=0.1)),
+    RequestsStarted: RequestsStarted(Throughput(concurrency=Concurrency.ASYNC_QUEUE, requests=4, streams=2)),
     OutputChecked: OutputChecked(OutputCheck(reference="ort/cpu")),
     QuietProgress: QuietProgress(0.02, 2.5, 30.0, QuietCheck(30.0, 2.5, True, 0.02)),
     ConditionsMeasured: ConditionsMeasured(Conditions(window_s=1.0, other_cpu=CpuShare(0.4), worker_cpu=CpuShare(0.5))),
@@ -148,6 +152,7 @@ FULL_RUN = [
     QuietProgress(0.01, 2.5, 30.0, QuietCheck(30.0, 2.5, True, 0.01)), PhaseEnded(Phase.SETTLE, 61, 65),
     PhaseStarted(Phase.WARMUP, 70), PhaseEnded(Phase.WARMUP, 70, 80, {"count": 2}),
     PhaseStarted(Phase.MEASURE, 90),
+    RequestsStarted(Throughput(concurrency=Concurrency.THREADS_ONE_SESSION, requests=1, requests_source="--requests")),
     LatencyBatch([1_000_000, 2_000_000, 3_000_000], [900_000, 950_000, 1_000_000]),
     LatencyBatch([4_000_000, 5_000_000], [1_100_000, 1_200_000]),
     SteadyReached(SteadyState(reached=True, rel_ci=0.05, after_inferences=5, after_s=0.01)),

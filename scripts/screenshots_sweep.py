@@ -1,0 +1,83 @@
+"""Render the Sweep tab offscreen: a batch sweep filling live, then finished.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots_sweep.py [--out docs/screenshots]
+
+The zoo's dynamic_mlp (x[batch, 16], a symbolic batch dim) swept over batch=1,2,4,8 on
+ort/cpu and ov/cpu, 300 inferences a point: 20-sweep-running.png once three points have
+finished, 21-sweep.png at the end, and 21-sweep-charts.png (the PNG export). Settings,
+run records and the model go to a temporary folder, never the user's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from screenshots import shoot, wait_for  # noqa: E402 - the sibling script (this folder is on sys.path when run)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    p.add_argument("--targets", default="ort/cpu,ov/cpu")
+    p.add_argument("--size", default="1440x900")
+    args = p.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    width, height = (int(v) for v in args.size.split("x"))
+
+    from PySide6.QtCore import QSettings, Qt
+
+    from app.gui import _make_app
+    from app.state import View
+    from app.views import theme
+    from app.views.main_window import MainWindow
+    from tests import model_zoo
+
+    app = _make_app()
+    theme.apply(app)
+    tmp = Path(tempfile.mkdtemp(prefix="aipcprof-shots-"))
+    os.environ["AIPCPROF_DATA_DIR"] = str(tmp / "data")
+    settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
+    model = model_zoo.save(model_zoo.dynamic_mlp(), tmp, "dynamic_mlp")
+    window = MainWindow(settings, sample_model=None)
+    window.resize(width, height)
+    window.show()
+    targets: list = []
+    window.targets_loaded.connect(targets.append)
+    window.start_background()
+    wait_for(app, lambda: targets, 60, "target discovery")
+    loaded: list = []
+    window.model_loaded.connect(loaded.append)
+    window.workflow.open_model(str(model))
+    wait_for(app, lambda: loaded, 60, "the model card")
+    window.state.run_setup.update(iterations=300, warmup=10)
+    window.views.setCurrentIndex(int(View.SWEEP))
+    panel = window.sweep_panel
+    panel.dim_values.setText("1,2,4,8")
+    wanted = args.targets.split(",")
+    for i in range(panel.targets.count()):
+        item = panel.targets.item(i)
+        item.setCheckState(Qt.CheckState.Checked if item.text() in wanted else Qt.CheckState.Unchecked)
+    panel.run_button.click()
+    st = window.state.sweep
+    wait_for(app, lambda: st.record is not None and sum(p.status.value != "not_run" for p in st.record.points) >= 3
+             and st.current is not None, 300, "three points")
+    shoot(app, window, out / "20-sweep-running.png")
+    wait_for(app, lambda: not window.sweeps.busy, 600, "the end of the sweep")
+    shoot(app, window, out / "21-sweep.png")
+    (out / "21-sweep-charts.png").write_bytes(panel.png_bytes())
+    print(f"wrote {out / '21-sweep-charts.png'}")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
