@@ -56,3 +56,66 @@ def benchmark_app_figure(report: str, pattern: str, what: str) -> float:
     if not match:
         raise SystemExit(f"could not find the {what} in benchmark_app's output:\n" + report)
     return float(match.group(1))
+
+
+# -- the real desktop window, driven the way a user drives it (gui_responsiveness.py, soak.py) --------------
+
+def wait_for(pred, timeout_s: float, what: str = "the desktop app") -> None:
+    """Run the real event loop (as app.exec() does) until pred() holds; exit when it does not in time."""
+    import time
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    end = time.monotonic() + timeout_s
+    loop = QEventLoop()
+    check = QTimer()
+    check.setInterval(20)
+    check.timeout.connect(lambda: loop.quit() if pred() or time.monotonic() > end else None)
+    check.start()
+    if not pred():
+        loop.exec()
+    check.stop()
+    if not pred():
+        raise SystemExit(f"benchmark: {what} timed out")
+
+
+def open_window(tmp: Path):
+    """(app, MainWindow) at 1440 x 900, settings and run records under `tmp` (never the user's history)."""
+    import os
+
+    from PySide6.QtCore import QSettings
+
+    from app.gui import _make_app
+    from app.views import theme
+    from app.views.main_window import MainWindow
+
+    app = _make_app()
+    theme.apply(app)
+    os.environ["AIPCPROF_DATA_DIR"] = str(tmp / "data")
+    window = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), tmp / "runs", sample_model=None)
+    window.resize(1440, 900)
+    window.show()
+    return app, window
+
+
+def start_timed_run(window, model: Path, seconds: float, warmup: int = 100, check_outputs: bool = True) -> list:
+    """Wait for the targets, open `model`, run it on ort/cpu for `seconds`; returns the list that receives
+    the finished batch of records (empty until the run ends)."""
+    targets: list = []
+    window.targets_loaded.connect(targets.append)
+    window.start_background()
+    wait_for(lambda: targets, 120, "target discovery")
+    loaded: list = []
+    window.model_loaded.connect(loaded.append)
+    window.workflow.open_model(str(model))
+    wait_for(lambda: loaded, 60, "opening the model")
+    panel = window.setup_panel
+    panel.select_target("ort/cpu")
+    panel.by_time.setChecked(True)
+    panel.duration.setValue(seconds)
+    panel.warmup.setValue(warmup)
+    panel.check_outputs.setChecked(check_outputs)
+    finished: list = []
+    window.all_runs_finished.connect(finished.append)
+    window.workflow.run_selected()
+    return finished

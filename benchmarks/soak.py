@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import ROOT, build_model
+from _common import ROOT, build_model, open_window, start_timed_run, wait_for
 
 GOAL_MB_PER_HOUR = 10.0
 
@@ -130,45 +130,9 @@ def soak_gui(model: Path, duration: float, interval: float, settle: float) -> bo
 
 def gui_child(model: str, duration: float, tmp: str) -> int:
     """In the sampled process: the real window runs the model for `duration` s, then quits."""
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
-
-    from app.gui import _make_app
-    from app.views.main_window import MainWindow
-
-    app = _make_app()
-    window = MainWindow(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat), sample_model=None)
-    window.resize(1440, 900)
-    window.show()
-
-    def wait(pred, timeout_s: float) -> None:
-        end = time.monotonic() + timeout_s
-        loop = QEventLoop()
-        check = QTimer()
-        check.setInterval(50)
-        check.timeout.connect(lambda: loop.quit() if pred() or time.monotonic() > end else None)
-        check.start()
-        if not pred():
-            loop.exec()
-        check.stop()
-        if not pred():
-            raise SystemExit("soak: the desktop app timed out")
-
-    targets: list = []
-    window.targets_loaded.connect(targets.append)
-    window.start_background()
-    wait(lambda: targets, 120)
-    loaded: list = []
-    window.model_loaded.connect(loaded.append)
-    window.workflow.open_model(model)
-    wait(lambda: loaded, 60)
-    window.setup_panel.select_target("ort/cpu")
-    window.setup_panel.by_time.setChecked(True)
-    window.setup_panel.duration.setValue(duration)
-    window.setup_panel.check_outputs.setChecked(False)
-    finished: list = []
-    window.all_runs_finished.connect(finished.append)
-    window.workflow.run_selected()
-    wait(lambda: finished, duration + 300)
+    app, window = open_window(Path(tmp))
+    finished = start_timed_run(window, Path(model), duration, check_outputs=False)
+    wait_for(lambda: finished, duration + 300, "the soak run")
     window.close()
     app.processEvents()
     records = finished[0]

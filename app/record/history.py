@@ -55,6 +55,7 @@ from typing import Any, TypeVar
 
 from app.common.errors import UserError
 from app.record import io as rec
+from app.record import jsontext
 from app.record.schema import HistoryInfo, RunRecord, RunStatus
 from app.record.typed import RecordFormatError, Section
 
@@ -139,7 +140,7 @@ def default_root() -> Path:
 def fingerprint(record: RunRecord) -> str:
     """Content hash of a record without its history metadata: the same run imported twice is one run."""
     body = {k: v for k, v in record.to_json().items() if k != "history"}
-    return hashlib.sha256(json.dumps(body, indent=1).encode("utf-8")).hexdigest()
+    return hashlib.sha256(jsontext.dumps_indent1(body).encode("utf-8")).hexdigest()  # = json.dumps(indent=1)
 
 
 def default_name(record: RunRecord) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from app.common.errors import UserError
+from app.record import jsontext
 from app.record.schema import RunRecord, check_schema
 from app.record.typed import RecordFormatError
 from app.record.upgrade import upgrade
@@ -35,7 +36,7 @@ class OutputError(UserError):
 
 
 def dumps(record: RunRecord) -> str:
-    return json.dumps(record.to_json(), indent=1, allow_nan=False)
+    return jsontext.dumps_indent1(record.to_json(), allow_nan=False)  # = json.dumps(indent=1), faster
 
 
 def check_writable(path: str | os.PathLike, option: str = "--out") -> Path:

@@ -10,9 +10,14 @@ min, max, mean, std) and in a log-spaced histogram whose bins are 0.1% wide
 
 Memory is allocated (and touched) once per mode, never grown: the exact buffers
 when the first batch arrives (sized for `expected` inferences when the run says
-how many), the bucket series and the histogram when the store goes bounded. So
-the process's RSS is flat from then on, at any inference rate. A full bucket
-series folds in place (pairs of buckets merge, the stride doubles).
+how many), the bucket series when the store goes bounded. So the process's RSS
+is flat from then on, at any inference rate. A full bucket series folds in place
+(pairs of buckets merge, the stride doubles).
+
+A run that may outgrow `exact_limit` (no `expected` count, or more than the
+limit) keeps the histogram and moments from its first batch, a few tens of µs per
+batch: counting two million kept latencies at once when the store goes bounded
+took ~95 ms, a stall of the GUI's event loop (the GUI builds the record live).
 """
 
 from __future__ import annotations
@@ -46,14 +51,17 @@ class LatencyStore:
         self._offsets: np.ndarray | None = None  # float32 s since the first inference
         self._n = 0  # points used in the buffers
         self.count = 0
-        self._hist: np.ndarray | None = None  # set in bounded mode
+        # Counted from the first batch when the run may go bounded (see the module docstring).
+        self._hist: np.ndarray | None = None
+        self._may_bound = expected is None or expected > exact_limit
+        self._bounded = False
         self._open = [0, -math.inf, 0.0]  # bounded mode: inferences in the unfinished bucket, its max, first offset
         self._moments = [0.0, 0.0, math.inf, -math.inf]  # sum, sum of squares, min, max
         self.stride = 1
 
     @property
     def bounded(self) -> bool:
-        return self._hist is not None
+        return self._bounded
 
     def add(self, offsets_s: np.ndarray, durations_s: np.ndarray) -> None:
         durations = np.asarray(durations_s, np.float32).ravel()
@@ -61,8 +69,12 @@ class LatencyStore:
         if not durations.size:
             return
         self.count += durations.size
-        if self.bounded:
+        if self._hist is None and (self._may_bound or self.count > self.exact_limit):
+            self._hist = np.zeros(N_BINS, np.int64)
+            self._count_in(self._durations[:self._n] if self._durations is not None else durations[:0])
+        if self._hist is not None:
             self._count_in(durations)
+        if self._bounded:
             self._bucket(offsets, durations)
             return
         if self.count > self.exact_limit:
@@ -84,14 +96,11 @@ class LatencyStore:
         self._durations, self._offsets = durations, offsets
 
     def _go_bounded(self, offsets: np.ndarray, durations: np.ndarray) -> None:
-        """Past exact_limit: histogram and moments of everything so far, then bucket maxima only."""
+        """Past exact_limit (histogram and moments already hold everything so far): bucket maxima only."""
         n = self._n
-        kept_d = self._durations[:n] if self._durations is not None else durations[:0]
-        kept_o = self._offsets[:n] if self._offsets is not None else offsets[:0]
-        self._hist = np.zeros(N_BINS, np.int64)
-        self._count_in(kept_d)
-        self._count_in(durations)
-        old_d, old_o = kept_d, kept_o
+        old_d = self._durations[:n] if self._durations is not None else durations[:0]
+        old_o = self._offsets[:n] if self._offsets is not None else offsets[:0]
+        self._bounded = True
         self._durations, self._offsets, self._n = _buffer(self.series_limit), _buffer(self.series_limit), 0
         self._bucket(old_o, old_d)  # the exact buffers are dropped after this
         self._bucket(offsets, durations)
@@ -160,7 +169,7 @@ class LatencyStore:
         return durations, offsets
 
     def stats(self) -> dict:
-        if not self.bounded:
+        if not self._bounded:
             return latency_stats(self.series()[0])
         total, squares, lo, hi = self._moments
         n = self.count

@@ -3,7 +3,7 @@
 The worker (app.run.worker) sends these over a multiprocessing Pipe; the parent
 (app.run.runner.ProfileRun) dispatches on the class. They are plain picklable
 data: lists, dicts, numbers, strings and the enums below. Latencies travel as
-one `LatencyBatch` per ~33 ms of inference, never one message per inference.
+one `LatencyBatch` per ~25 ms of inference, never one message per inference.
 
 `Phase` (app.record.schema) names the steps of a run; the worker, the runner,
 the record's `phases` section, the CLI progress and the GUI all use it.
@@ -11,6 +11,7 @@ the record's `phases` section, the CLI progress and the GUI all use it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
@@ -50,10 +51,12 @@ class PhaseEnded:
 
 @dataclass(frozen=True)
 class LatencyBatch:
-    """A batch of measured inferences: start times and durations in perf_counter ns."""
+    """A batch of measured inferences: start times and durations in perf_counter ns.
 
-    starts_ns: list[int]
-    durations_ns: list[int]
+    The worker sends `array("q")`s (pickled as raw bytes, cheap to unpickle in the GUI); any int sequence works."""
+
+    starts_ns: Sequence[int]
+    durations_ns: Sequence[int]
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ import dataclasses
 import multiprocessing as mp
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -136,7 +137,10 @@ class RunEnded(RunEvent):
 
 
 class ProfileRun:
-    def __init__(self, spec: RunSpec, *, sampler=None, target=None) -> None:
+    def __init__(self, spec: RunSpec, *, sampler=None, target=None, finish_in_thread: bool = False) -> None:
+        """finish_in_thread (the desktop app): the record is built on a helper thread after the worker exits
+        (latency statistics, drift analysis and the telemetry summary of a long run take tens to hundreds of
+        ms), and a later poll() returns RunEnded; the GUI's event loop keeps turning meanwhile."""
         self.spec = spec.validate()
         # --input files are checked here, in the parent (CLI and desktop app), from their headers
         # only: a file declaring terabytes is refused before a worker is spawned to run out of memory.
@@ -154,6 +158,8 @@ class ProfileRun:
         self._cancel_requested_at: float | None = None
         self._ending_since: float | None = None  # worker said done/error; waiting for it to exit
         self.record: RunRecord | None = None
+        self._finish_in_thread = finish_in_thread
+        self._finishing: tuple[threading.Thread, dict] | None = None  # the record being built off this thread
 
     # -- lifecycle -------------------------------------------------------
     def start(self) -> None:
@@ -182,13 +188,15 @@ class ProfileRun:
 
     def cancel(self) -> None:
         """Stop: the worker finishes its current inference batch, then exits; the partial record is kept."""
-        if self._cancel_requested_at is None and not self.finished:
+        if self._cancel_requested_at is None and not self.finished and self._finishing is None:
             self._cancel.set()
             self._cancel_requested_at = time.monotonic()
             self.builder.cancelled()
 
     # -- event pump ------------------------------------------------------
     def poll(self, timeout: float = 0.0) -> list[RunEvent]:
+        if self._finishing is not None:
+            return self._collect_record(timeout)
         if self.finished or self._conn is None:
             return []
         if self._ending_since is not None:
@@ -223,7 +231,7 @@ class ProfileRun:
         """Apply one worker message to the record; return what the CLI/GUI should see."""
         b = self.builder
         match msg:
-            case LatencyBatch():  # the hot path: one per ~33 ms of inference
+            case LatencyBatch():  # the hot path: one per ~25 ms of inference
                 starts, durations = np.asarray(msg.starts_ns, np.int64), np.asarray(msg.durations_ns, np.int64)
                 b.add_latencies(starts, durations)
                 return [RunLatencies(starts, durations)]
@@ -277,7 +285,7 @@ class ProfileRun:
         self._proc.join(timeout)
         if self._proc.is_alive() and time.monotonic() - self._ending_since < CANCEL_GRACE_S:
             return []
-        return [self._end()]
+        return self._end()
 
     def _on_worker_gone(self) -> list[RunEvent]:
         """The pipe closed without WorkerDone: the worker crashed (signal or exit code)."""
@@ -285,7 +293,7 @@ class ProfileRun:
         code = self._proc.exitcode
         if self._cancel_requested_at is not None and code in (-signal.SIGTERM, -signal.SIGINT):
             # Stopped on request: the SIGTERM/Ctrl-C that stopped the CLI reached the worker's process group too.
-            return [self._end()]
+            return self._end()
         if code is not None and code < 0:
             try:
                 cause = f"killed by signal {signal.Signals(-code).name}"
@@ -296,20 +304,20 @@ class ProfileRun:
         failed = self._failed(f"the inference worker {cause} during phase '{self._phase}'.",
                               "A runtime or driver crashed; the partial results are kept. "
                               "Try another target or update the driver.", ErrorKind.WORKER_CRASHED)
-        return [failed, self._end()]
+        return [failed, *self._end()]
 
     def _check_health(self) -> list[RunEvent]:
         now = time.monotonic()
         if self._cancel_requested_at is not None and now - self._cancel_requested_at > CANCEL_GRACE_S:
             self._kill()
-            return [self._end()]
+            return self._end()
         if now - self._last_progress > self.spec.stall_timeout_s:
             self._kill()
             failed = self._failed(
                 f"no progress for {self.spec.stall_timeout_s:g} s during phase '{self._phase}'; the worker was stopped.",
                 "The runtime may be hung compiling or running; raise --timeout for very large models.",
                 ErrorKind.TIMEOUT)
-            return [failed, self._end()]
+            return [failed, *self._end()]
         return []
 
     def _kill(self) -> None:
@@ -320,15 +328,42 @@ class ProfileRun:
                 self._proc.kill()
                 self._proc.join(timeout=2)
 
-    def _end(self) -> RunEnded:
+    def _end(self) -> list[RunEvent]:
+        """[RunEnded], or [] while the record is built on a helper thread (finish_in_thread)."""
         self._kill()  # no-op when the worker already exited
         if self._conn is not None:
             self._conn.close()
-        self.record = self.builder.finish(self.sampler)
-        return RunEnded(self.record)
+        if not self._finish_in_thread:
+            self.record = self.builder.finish(self.sampler)
+            return [RunEnded(self.record)]
+        done: dict = {}
+
+        def build() -> None:
+            try:
+                done["record"] = self.builder.finish(self.sampler)
+            except BaseException as e:  # noqa: BLE001 - raised again on the polling thread
+                done["error"] = e
+
+        thread = threading.Thread(target=build, name="aipcprof-record", daemon=True)
+        self._finishing = (thread, done)
+        thread.start()
+        return []
+
+    def _collect_record(self, timeout: float) -> list[RunEvent]:
+        thread, done = self._finishing
+        thread.join(timeout)
+        if thread.is_alive():
+            return []
+        self._finishing = None
+        if "error" in done:
+            raise done["error"]
+        self.record = done["record"]
+        return [RunEnded(self.record)]
 
     def close(self) -> None:
         """Make sure no worker outlives its owner (window closed mid-run)."""
+        if self._finishing is not None:
+            self._collect_record(None)
         if not self.finished:
             self.cancel()
             self._kill()

@@ -41,7 +41,7 @@ from app.views.kpi import KpiStrip
 from app.views.live_data import LiveData, Series
 from app.views.plain import tip
 
-KPI_EVERY_N_FRAMES = 6  # numbers change ~5 times a second: readable, and label relayouts stay cheap
+KPI_EVERY_N_FRAMES = 8  # numbers change ~5 times a second: readable, and label relayouts stay cheap
 SLOW_PERIOD_S = 0.2  # telemetry curves, overlays and the 'why missing' list: ~5 Hz
 REGION_HALF_HEIGHT = 1e7  # phase shading spans any plausible y range (ms, W, degC, GiB...)
 OPEN_PHASE_END = 1e7  # a phase still running is shaded to the right edge (no per-frame resize)

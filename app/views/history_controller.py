@@ -13,7 +13,9 @@ in state.report_error (the window's inline banner).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
@@ -23,10 +25,12 @@ from app.common.errors import UserError
 from app.record.history import HistoryEntry, RunHistory
 from app.record.schema import RunRecord
 from app.state import AppState, Event, View
-from app.views.compare_view import CompareView
 from app.views.history_panel import HistoryPanel
 from app.views.jobs import JobRunner
 from app.views.results_panel import ResultsPanel
+
+if TYPE_CHECKING:
+    from app.views.compare_view import CompareView
 
 
 def _target(r: RunRecord) -> str:
@@ -43,12 +47,12 @@ def session_names(records: list[RunRecord]) -> list[str]:
 
 class HistoryController:
     def __init__(self, state: AppState, store: RunHistory, jobs: JobRunner, panel: HistoryPanel,
-                 compare_view: CompareView, results: ResultsPanel, dialog_parent: QWidget | None = None) -> None:
+                 compare_view: Callable[[], CompareView], results: ResultsPanel, dialog_parent: QWidget | None = None) -> None:
         self.state = state
         self.store = store
         self.jobs = jobs
         self.panel = panel
-        self.compare_view = compare_view
+        self._compare_view = compare_view  # built on first use (window start-up stays light)
         self.results = results
         self.dialog_parent = dialog_parent
         self.comparison_shown: Event[[int]] = Event("comparison_shown")  # number of runs compared
@@ -248,6 +252,6 @@ class HistoryController:
 
     def show_comparison(self, records: list[RunRecord], names: list[str], files: list | None = None,
                         cdfs: list | None = None) -> None:
-        self.compare_view.set_runs(records, names, files, cdfs=cdfs)
+        self._compare_view().set_runs(records, names, files, cdfs=cdfs)
         self.state.show_view(View.COMPARISON)
         self.comparison_shown.emit(len(records))

@@ -39,7 +39,6 @@ from app.state.sweep import symbolic_dims
 from app.views import theme
 from app.views.banner import Banner
 from app.views.charts_panel import ChartsPanel
-from app.views.compare_view import CompareView
 from app.views.devices_panel import DevicesPanel
 from app.views.history_controller import HistoryController
 from app.views.history_panel import HistoryPanel
@@ -110,7 +109,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self.workflow = Workflow(self.state, self.jobs, self.controller, self.model_panel, self)
         self.history_controller = HistoryController(self.state, self.history, self.history_jobs, self.history_panel,
-                                                    self.compare_view, self.results, self)
+                                                    lambda: self.compare_view, self.results, self)
         self._build_actions()
         self._build_layout()
         self._connect()
@@ -130,7 +129,9 @@ class MainWindow(QMainWindow):
         self.results = ResultsPanel()
         self.operators = OperatorsPanel()
         self.history_panel = HistoryPanel()
-        self.compare_view = CompareView(self.jobs)
+        self._compare_view = None  # the Comparison tab's view, built on first use (see compare_view)
+        self.compare_page = QWidget()  # its tab: holds the view once built
+        QVBoxLayout(self.compare_page).setContentsMargins(0, 0, 0, 0)
         self.sweep_panel = SweepPanel(self.state.sweep)
         self.phase_label = QLabel("Idle")
         self.phase_label.setMinimumWidth(240)
@@ -242,7 +243,7 @@ class MainWindow(QMainWindow):
         self.views.setDocumentMode(True)
         self.views.addTab(self.right, "Live Run")
         self.views.addTab(self.history_panel, "History")
-        self.views.addTab(self.compare_view, "Comparison")
+        self.views.addTab(self.compare_page, "Comparison")
         self.views.setTabToolTip(0, "Live charts of the run, then its results (Ctrl+1).")
         self.views.setTabToolTip(1, "Every run kept on this PC: rename, delete, import, compare (Ctrl+2).")
         self.views.addTab(self.sweep_panel, "Sweep")
@@ -301,7 +302,7 @@ class MainWindow(QMainWindow):
         c = self.controller
         c.ticked.connect(self._on_controller_ticked)
         c.run_stored.connect(lambda _entry: self.history_controller.refresh())
-        self.compare_view.exported.connect(self._on_compare_view_exported)
+        self.views.currentChanged.connect(self._on_views_current_changed)
         self.results.record_shown.connect(self.operators.show_record)
         sp = self.sweep_panel
         sp.run_requested.connect(self.sweeps.run)
@@ -567,6 +568,8 @@ class MainWindow(QMainWindow):
         self.phase_label.setText(f"{record.status.value.capitalize()} · {record.latency.count:,} inferences")
         if not self.controller.busy:
             self.progress.setVisible(False)
+            # the history save starts after this drawing (RunController.SAVE_DELAY_MS); "Run saved" follows
+            self.statusBar().showMessage(f"Run {record.status.value} on {record.target_id}; keeping it in the history…")
         self.run_finished.emit(record)
 
     def _on_run_saved(self, path: str) -> None:
@@ -579,6 +582,21 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(False)
         self._update_actions()
         self.all_runs_finished.emit(records)
+
+    @property
+    def compare_view(self):
+        """The Comparison tab's CompareView, built (and its modules imported: ~8 % of a cold start) on first use."""
+        if self._compare_view is None:
+            from app.views.compare_view import CompareView
+
+            self._compare_view = CompareView(self.jobs)
+            self._compare_view.exported.connect(self._on_compare_view_exported)
+            self.compare_page.layout().addWidget(self._compare_view)
+        return self._compare_view
+
+    def _on_views_current_changed(self, index: int) -> None:
+        if self.views.widget(index) is self.compare_page:
+            _ = self.compare_view  # shown: build it now
 
     def _on_compare_view_exported(self, kind: str, path: str) -> None:
         self.statusBar().showMessage("Comparison image copied to the clipboard" if kind == "clipboard"

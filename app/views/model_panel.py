@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.common.fmt import fmt_bytes, fmt_si
-from app.model.model_card import scheme_text
 from app.state.inputs import IMAGE_PRESETS, MAX_DIM, InputSetupState, InputSlots, is_dynamic
 from app.views import theme
 from app.views.plain import WrapLabel, breakable, tip
@@ -199,6 +198,8 @@ class ModelPanel(QWidget):
         quant = q["format"] if q["format"] == "none" else (
             f"{q['format']} — weights {', '.join(q['weights']) or '?'}, activations {', '.join(q['activations']) or '-'}")
         if q.get("scheme"):
+            from app.model.model_card import scheme_text  # imports onnx: not before the first paint
+
             quant += f" — {scheme_text(q['scheme'])}"
         mix = ", ".join(f"{k} {v['share']:.0%}" for k, v in c["precision"].items()) or "no weights"
         if c["macs"] is None:

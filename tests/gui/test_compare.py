@@ -55,7 +55,7 @@ def test_two_real_runs_compare_and_export(qtbot, window, zoo, tmp_path):
     with qtbot.waitSignal(window.comparison_shown, timeout=15_000):
         panel.buttons["compare"].click()
     view = window.compare_view
-    assert window.views.currentWidget() is view
+    assert window.views.currentWidget() is window.compare_page and view.parent() is window.compare_page  # in front
     assert view.table.rowCount() == 2
     assert {view.table.item(r, 1).text() for r in range(2)} == {"ort/cpu", "ov/cpu"}
     assert len(view.cdf.curves) == 2  # one latency CDF per run

@@ -159,7 +159,7 @@ def test_compare_in_detail_after_run_on_all_targets(qtbot, window, zoo):
         window.results.compare_button.click()
     assert shown.args == [2]
     view = window.compare_view
-    assert window.views.currentWidget() is view
+    assert window.views.currentWidget() is window.compare_page and view.parent() is window.compare_page  # in front
     assert len(view.cdf.curves) == 2 and view.table.rowCount() == 2
     assert [view.table.item(r, 0).text() for r in range(2)] == ["ort/cpu", "ov/cpu"]  # one model: the targets
     assert view.table.item(0, 8).text() == "on CPU" and view.table.item(1, 8).text() == "on CPU"

@@ -41,3 +41,22 @@ def test_bounded_mode_keeps_memory_flat_and_percentiles_close():
     assert durations.size <= 4_000 and durations.size == offsets.size
     assert store.stride in (16, 32) and durations.max() == pytest.approx(0.25)  # the spike survives
     assert np.all(np.diff(offsets) > 0)
+
+
+def test_going_bounded_does_not_count_the_kept_latencies_at_once():
+    """The GUI builds the record on its event loop: the switch to bounded mode must not histogram the
+    two million kept latencies in one go (~95 ms measured), so an open-ended run counts from its first batch."""
+    lat = _latencies(30_000)
+    store = LatencyStore(exact_limit=10_000, series_limit=4_000)
+    counted: list[int] = []
+    real = store._count_in
+    store._count_in = lambda d: (counted.append(int(np.asarray(d).size)), real(d))[1]
+    _feed(store, lat, batch=1000)
+    assert store.bounded and max(counted) == 1000  # never more than one batch at a time
+    assert store.stats()["p50"] == pytest.approx(latency_stats(lat)["p50"], rel=1e-3)
+
+
+def test_a_run_that_fits_the_exact_limit_keeps_no_histogram():
+    store = LatencyStore(exact_limit=10_000, expected=5_000)
+    _feed(store, _latencies(5_000))
+    assert not store.bounded and store.nbytes() == 2 * 4 * 5_000
