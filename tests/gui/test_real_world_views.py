@@ -305,15 +305,15 @@ def test_the_window_fits_a_laptop_and_nothing_overlaps(qtbot, window, gui_models
     assert table.horizontalScrollBar().isHidden() or not table.horizontalScrollBar().isVisible()
     visible_rows = (table.height() - table.horizontalHeader().height()) / table.verticalHeader().defaultSectionSize()
     assert visible_rows >= table.rowCount()  # no row hidden under a scroll bar
+    charts = window.charts
+
+    def legend_clear() -> bool:  # asked until the layouts have settled (slow on a loaded machine)
+        view_bottom = charts.view.mapTo(charts, charts.view.rect().bottomLeft()).y()
+        legend_top = charts.phase_legend.mapTo(charts, charts.phase_legend.rect().topLeft()).y()
+        return view_bottom < legend_top
+
     for size in ((1280, 800), (window.minimumSizeHint().width(), window.minimumSizeHint().height())):
         window.resize(*size)
-        charts = window.charts
-
-        def legend_clear() -> bool:  # asked until the layouts have settled (slow on a loaded machine)
-            view_bottom = charts.view.mapTo(charts, charts.view.rect().bottomLeft()).y()
-            legend_top = charts.phase_legend.mapTo(charts, charts.phase_legend.rect().topLeft()).y()
-            return view_bottom < legend_top
-
         try:
             qtbot.waitUntil(legend_clear, timeout=3_000)
         except qtbot.TimeoutError:
