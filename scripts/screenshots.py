@@ -42,6 +42,40 @@ def shoot(app, window, path: Path) -> None:
     print(f"wrote {path}")
 
 
+def open_window(width: int, height: int, sample_model: Path | None, **settings_values):
+    """The app, a themed main window shown at width x height with its targets discovered, and a temporary
+    folder that holds its settings and run history (never the user's): (app, window, tmp)."""
+    from PySide6.QtCore import QSettings
+
+    from app.gui import _make_app
+    from app.views import theme
+    from app.views.main_window import MainWindow
+
+    app = _make_app()
+    theme.apply(app)
+    tmp = Path(tempfile.mkdtemp(prefix="aipcprof-shots-"))
+    os.environ["AIPCPROF_DATA_DIR"] = str(tmp / "data")
+    settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
+    for key, value in settings_values.items():
+        settings.setValue(key, value)
+    window = MainWindow(settings, sample_model=sample_model)
+    window.resize(width, height)
+    window.show()
+    targets: list = []
+    window.targets_loaded.connect(targets.append)
+    window.start_background()
+    wait_for(app, lambda: targets, 60, "target discovery")
+    return app, window, tmp
+
+
+def open_model(app, window, path: Path | str) -> None:
+    """Open a model in the window and wait for its card."""
+    loaded: list = []
+    window.model_loaded.connect(loaded.append)
+    window.workflow.open_model(str(path))
+    wait_for(app, lambda: loaded, 60, "the model card")
+
+
 def compare(app, window, out: Path, suffix: str, finished: list) -> None:
     """A second run (ov/cpu), the History tab with both, their comparison, and the exported PNG."""
     if not window.setup_panel.select_target("ov/cpu"):
@@ -83,32 +117,14 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     width, height = (int(v) for v in args.size.split("x"))
 
-    from PySide6.QtCore import QSettings
-
-    from app.gui import _make_app
     from app.views import theme
-    from app.views.main_window import MainWindow
 
-    app = _make_app()
-    theme.apply(app)
-    tmp = Path(tempfile.mkdtemp(prefix="aipcprof-shots-"))
-    os.environ["AIPCPROF_DATA_DIR"] = str(tmp / "data")  # a history of its own, never the user's
-    settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings, sample_model=Path(args.model))
-    window.resize(width, height)
-    window.show()
-    targets: list = []
-    window.targets_loaded.connect(targets.append)
-    window.start_background()
-    wait_for(app, lambda: targets, 60, "target discovery")
+    app, window, tmp = open_window(width, height, sample_model=Path(args.model))
     suffix = "-dark" if theme.is_dark() else ""
     if not args.only_results:
         shoot(app, window, out / "01-empty.png")
 
-    loaded: list = []
-    window.model_loaded.connect(loaded.append)
-    window.workflow.open_model(args.model)
-    wait_for(app, lambda: loaded, 60, "the model card")
+    open_model(app, window, args.model)
     window.setup_panel.select_target("ort/cpu")
     if not args.only_results:
         shoot(app, window, out / "02-model-loaded.png")

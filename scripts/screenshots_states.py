@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from screenshots import wait_for  # noqa: E402 - the sibling script (this folder is on sys.path when run)
+from screenshots import open_window, wait_for  # noqa: E402 - the sibling script (this folder is on sys.path when run)
 
 
 def shoot(app, window, path: Path) -> None:
@@ -47,32 +46,16 @@ def main() -> int:
     width, height = (int(v) for v in args.size.split("x"))
     only = {s.strip() for s in args.only.split(",") if s.strip()}
 
-    from PySide6.QtCore import QSettings
     from record_op_profiles import two_partitions  # the sibling script's two-QNN-partition model
 
-    from app.gui import _make_app
-    from app.views import theme
-    from app.views.main_window import MainWindow
     from tests import model_zoo
     from tests.gui import models
 
-    app = _make_app()
-    theme.apply(app)
-    tmp = Path(tempfile.mkdtemp(prefix="aipcprof-shots-"))
-    os.environ["AIPCPROF_DATA_DIR"] = str(tmp / "data")
-    settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
-    settings.setValue("first_launch_done", True)
+    app, window, tmp = open_window(width, height, sample_model=None, first_launch_done=True)
     paths = {name: model_zoo.save(build(), tmp, name) for name, build in (
         ("open_image_net", models.open_image_net), ("scaled_image_net", models.scaled_image_net),
         ("reshape_trap", models.reshape_trap), ("conv_net", model_zoo.conv_net),
         ("two_partitions", two_partitions))}
-    window = MainWindow(settings, sample_model=None)
-    window.resize(width, height)
-    window.show()
-    targets: list = []
-    window.targets_loaded.connect(targets.append)
-    window.start_background()
-    wait_for(app, lambda: targets, 60, "target discovery")
     loaded: list = []
     window.model_loaded.connect(loaded.append)
     finished: list = []

@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from screenshots import shoot, wait_for  # noqa: E402 - the sibling script (this folder is on sys.path when run)
+from screenshots import open_model, open_window, shoot, wait_for  # noqa: E402 - the sibling script (this folder is on sys.path when run)
 
 
 def main() -> int:
@@ -33,31 +32,14 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     width, height = (int(v) for v in args.size.split("x"))
 
-    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtCore import Qt
 
-    from app.gui import _make_app
     from app.state import View
-    from app.views import theme
-    from app.views.main_window import MainWindow
     from tests import model_zoo
 
-    app = _make_app()
-    theme.apply(app)
-    tmp = Path(tempfile.mkdtemp(prefix="aipcprof-shots-"))
-    os.environ["AIPCPROF_DATA_DIR"] = str(tmp / "data")
-    settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
+    app, window, tmp = open_window(width, height, sample_model=None)
     model = model_zoo.save(model_zoo.dynamic_mlp(), tmp, "dynamic_mlp")
-    window = MainWindow(settings, sample_model=None)
-    window.resize(width, height)
-    window.show()
-    targets: list = []
-    window.targets_loaded.connect(targets.append)
-    window.start_background()
-    wait_for(app, lambda: targets, 60, "target discovery")
-    loaded: list = []
-    window.model_loaded.connect(loaded.append)
-    window.workflow.open_model(str(model))
-    wait_for(app, lambda: loaded, 60, "the model card")
+    open_model(app, window, model)
     window.state.run_setup.update(iterations=300, warmup=10)
     window.views.setCurrentIndex(int(View.SWEEP))
     panel = window.sweep_panel

@@ -3,8 +3,8 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots_throughput.py [--out docs/screenshots]
 
 The sample model on ov/cpu in throughput mode (OpenVINO's optimal number of requests),
-measured for 6 s: 17-throughput-running.png (throughput is the main chart) and
-18-throughput-results.png (requests in flight, latency under load, perf per watt).
+measured for 6 s: 23-throughput-running.png (throughput is the main chart) and
+24-throughput-results.png (requests in flight, latency under load, perf per watt).
 Settings and run records go to a temporary folder, never the user's.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from screenshots import shoot, wait_for  # noqa: E402 - the sibling script (this folder is on sys.path when run)
+from screenshots import open_model, open_window, shoot, wait_for  # noqa: E402 - the sibling script (this folder is on sys.path when run)
 
 
 def main() -> int:
@@ -34,30 +33,11 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     width, height = (int(v) for v in args.size.split("x"))
 
-    from PySide6.QtCore import QSettings
-
-    from app.gui import _make_app
     from app.record.schema import RunMode
-    from app.views import theme
-    from app.views.main_window import MainWindow
 
-    app = _make_app()
-    theme.apply(app)
-    tmp = Path(tempfile.mkdtemp(prefix="aipcprof-shots-"))
-    os.environ["AIPCPROF_DATA_DIR"] = str(tmp / "data")
-    settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
     model = ROOT / "resources" / "sample_model.onnx"
-    window = MainWindow(settings, sample_model=model)
-    window.resize(width, height)
-    window.show()
-    targets: list = []
-    window.targets_loaded.connect(targets.append)
-    window.start_background()
-    wait_for(app, lambda: targets, 60, "target discovery")
-    loaded: list = []
-    window.model_loaded.connect(loaded.append)
-    window.workflow.open_model(str(model))
-    wait_for(app, lambda: loaded, 60, "the model card")
+    app, window, _tmp = open_window(width, height, sample_model=model)
+    open_model(app, window, model)
     panel = window.setup_panel
     if not panel.select_target(args.target):
         raise SystemExit(f"{args.target} is not available here")
@@ -71,9 +51,9 @@ def main() -> int:
     wait_for(app, lambda: c.phase == "measure" and c.live.count > 0, 60, "the measured loop")
     t = time.monotonic()
     wait_for(app, lambda: time.monotonic() - t > 3.5, 10, "3.5 s of measurement")
-    shoot(app, window, out / "17-throughput-running.png")
+    shoot(app, window, out / "23-throughput-running.png")
     wait_for(app, lambda: finished, 120, "the end of the run")
-    shoot(app, window, out / "18-throughput-results.png")
+    shoot(app, window, out / "24-throughput-results.png")
     window.close()
     return 0
 
