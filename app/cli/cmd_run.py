@@ -14,6 +14,7 @@ from app.cli import run_trace
 from app.common.errors import ExitStatus, UserError
 from app.common.text import terminal_safe
 from app.record.schema import Phase, RunMode, RunRecord, RunStatus
+from app.run import genai_spec
 from app.run.spec_builder import (
     CLI_LABELS,
     DEFAULTS,
@@ -29,12 +30,17 @@ from app.run.spec_builder import (
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = DEFAULTS  # every default comes from RunOptions (the GUI uses the same)
-    p.add_argument("model", metavar="MODEL", help="path to an .onnx file")
-    p.add_argument("--target", "-t", default="ort/cpu", help="target id from `aipcprof devices` (default ort/cpu)")
-    p.add_argument("--warmup", type=int, default=d.warmup, help=f"warm-up inferences, not measured (default {d.warmup})")
+    p.add_argument("model", metavar="MODEL", help="path to an .onnx file, or a generative model folder "
+                                                  "(genai_config.json; docs/genai.md)")
+    p.add_argument("--target", "-t", default=None,
+                   help="target id from `aipcprof devices` (default ort/cpu; genai/cpu for a generative model)")
+    p.add_argument("--warmup", type=int, default=None,
+                   help=f"warm-up inferences, not measured (default {d.warmup}; generative: generations per "
+                        f"prompt length, default {genai_spec.DEFAULT_WARMUP})")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--iterations", "-n", type=int, default=d.iterations,
-                       help=f"measured inferences (default {d.iterations})")
+    group.add_argument("--iterations", "-n", type=int, default=None,
+                       help=f"measured inferences (default {d.iterations}; generative: generations per prompt "
+                            f"length, default {genai_spec.DEFAULT_ITERATIONS})")
     group.add_argument("--duration", "-d", type=float, metavar="S", help="measure for S seconds instead")
     p.add_argument("--until-steady", nargs="?", type=float, const=UNTIL_STEADY_DEFAULT, default=d.until_steady,
                    metavar="REL", help=f"stop once the p50 is known to ±REL (default {UNTIL_STEADY_DEFAULT:g} = "
@@ -69,13 +75,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", "-o", metavar="RUN.json", help="write the run record here (atomically)")
     p.add_argument("--json", action="store_true", help="print the run record as JSON instead of a summary")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    g = p.add_argument_group("generative models (a folder with genai_config.json; docs/genai.md)")
+    g.add_argument("--prompt-tokens", metavar="N,N,..", help="prompt lengths in tokens (default "
+                   f"{','.join(map(str, genai_spec.DEFAULT_PROMPT_TOKENS))})")
+    g.add_argument("--gen-tokens", type=int, default=None, metavar="N",
+                   help=f"tokens to generate per prompt (default {genai_spec.DEFAULT_GEN_TOKENS})")
+    g.add_argument("--prompt-file", metavar="FILE", help="text to build the prompts from, in place of the "
+                                                         "synthetic one (cut or repeated to each length in tokens)")
 
 
 def options_from_args(args: argparse.Namespace) -> RunOptions:
     """The parsed command line as RunOptions (the string forms parsed, nothing validated yet)."""
     by_duration = args.duration is not None
     return RunOptions(
-        warmup=args.warmup, iterations=args.iterations, by_duration=by_duration,
+        warmup=DEFAULTS.warmup if args.warmup is None else args.warmup,
+        iterations=DEFAULTS.iterations if args.iterations is None else args.iterations, by_duration=by_duration,
         duration_s=args.duration if by_duration else DEFAULTS.duration_s, until_steady=args.until_steady,
         shapes=parse_shapes(args.shape), dims=parse_dims(args.dim), inputs=parse_inputs(args.input),
         seed=args.seed, ep_options=parse_key_values(args.ep_option, "--ep-option"), strict=args.strict,
@@ -86,15 +100,23 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
 
 
 def build_spec(args: argparse.Namespace):
-    return options_from_args(args).build(args.model, args.target, CLI_LABELS)
+    for flag, value in (("--prompt-tokens", args.prompt_tokens), ("--gen-tokens", args.gen_tokens),
+                        ("--prompt-file", args.prompt_file)):
+        if value is not None:
+            raise UserError(f"{flag}: applies to a generative model folder (genai_config.json), not an .onnx file.")
+    return options_from_args(args).build(args.model, args.target or "ort/cpu", CLI_LABELS)
 
 
 def run(args: argparse.Namespace) -> ExitStatus:
     from app.engines.registry import find_target
+    from app.model.genai_folder import is_genai_path
     from app.model.model_file import check_model_file
     from app.record import io as rec
-    from app.run.runner import ProfileRun
 
+    if is_genai_path(args.model):  # a folder, its genai_config.json, or a .onnx inside one (docs/genai.md)
+        from app.cli import run_genai
+
+        return run_genai.run(args)
     spec = build_spec(args)
     check_model_file(spec.model_path)
     target = find_target(spec.target_id)  # unknown or not-ready target: one line listing the valid ids
@@ -103,9 +125,15 @@ def run(args: argparse.Namespace) -> ExitStatus:
     trace = run_trace.TraceRequest.check(args.trace)  # --trace: checked here too, not after the run
     if trace:
         spec.profile_dir = trace.folder
+    return execute(spec, target, args, None if args.quiet else _Progress(spec), trace)
+
+
+def execute(spec, target, args: argparse.Namespace, progress, trace=None) -> ExitStatus:
+    """Run `spec` in a worker with telemetry, Ctrl-C/SIGTERM kept as a partial record; save and print it."""
+    from app.run.runner import ProfileRun
+
     sampler = None if args.no_telemetry else _start_sampler()
     run = ProfileRun(spec, sampler=sampler, target=target)
-    progress = None if args.quiet else _Progress(spec)
     stop = _StopSignal()
     with stop:
         try:

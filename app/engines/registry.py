@@ -18,6 +18,7 @@ from app.engines.base import Engine
 ENGINES = {
     "onnxruntime": ("app.engines.onnxruntime_engine", "OnnxRuntimeEngine", "onnxruntime", "ort/cpu", "CPUExecutionProvider"),
     "openvino": ("app.engines.openvino_engine", "OpenVinoEngine", "openvino", "ov/cpu", "CPU"),
+    "onnxruntime-genai": ("app.engines.genai_engine", "GenAIEngine", "onnxruntime-genai", "genai/cpu", "cpu"),
 }
 
 _lock = threading.RLock()
@@ -26,7 +27,7 @@ _engines: dict[str, Engine] = {}
 
 
 def engine(name: str) -> Engine:
-    """The engine instance called `name` ("onnxruntime" | "openvino"), created once."""
+    """The engine instance called `name` ("onnxruntime" | "openvino" | "onnxruntime-genai"), created once."""
     with _lock:
         if name not in _engines:
             if name not in ENGINES:

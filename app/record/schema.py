@@ -19,6 +19,7 @@ from app.common.errors import ErrorKind, UserError
 from app.common.modes import Concurrency, RunMode
 from app.record.accuracy_schema import Accuracy, Task  # noqa: F401
 from app.record.conditions import Conditions
+from app.record.genai_schema import GenAI, GenAIModel, GenAIPromptResult, GenAISettings  # noqa: F401
 from app.record.op_schema import EpCounter, OpGroupTime, OpNodeTime, OpProfile, OpSource, OpStatus  # noqa: F401
 from app.record.selection import CompiledModelInfo, PolicyChoiceInfo
 from app.record.typed import FloatArray, Section
@@ -469,6 +470,7 @@ class RunRecord(Section):
     op_profile: OpProfile | None = None  # --op-profile (app.record.op_schema); None: not asked for
     throughput: Throughput | None = None  # throughput mode only
     accuracy: Accuracy | None = None  # aipcprof eval (app.record.accuracy_schema); None: not an eval
+    genai: GenAI | None = None  # a generative model's run (app.record.genai_schema); None: not one
     warnings: list[RunWarning] = field(default_factory=list)
     error: RunError | None = None
     worker_pid: int | None = None

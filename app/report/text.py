@@ -41,6 +41,10 @@ def selection_lines(r: RunRecord) -> list[str]:
 def format_run(r: RunRecord) -> str:
     """The record as lines for a terminal; record text is untrusted, so each line is terminal_safe
     (a control character in a model name shows as `\\x1b`, never reaches the terminal)."""
+    if r.genai is not None:  # a generative model: prompt lengths, TTFT and tokens/s (app.report.genai_text)
+        from app.report.genai_text import format_genai_run
+
+        return format_genai_run(r)
     lines = []
     t = r.target
     lines.append(f"{r.model.display_name} on {t.id} ({t.device_name or t.device_type})  status: {r.status.value}")

@@ -38,6 +38,7 @@ from app.record.schema import (
 )
 from app.record.typed import to_json
 from app.run import native_log
+from app.run.genai_build import GenAICollector
 from app.run.host import host_info, versions
 from app.run.latency_store import LatencyStore
 from app.run.runspec import RunSpec
@@ -65,6 +66,7 @@ class RecordBuilder:
         self.latencies = LatencyStore(expected=spec.iterations)  # None for a timed run: room for exact_limit
         self._cancelled = False
         self._quiet: QuietCheck | None = None  # --quiet-check's result
+        self.genai = GenAICollector()  # a generative model's generations (app.run.genai_build)
 
     # -- stream handlers -------------------------------------------------
     def started(self, pid: int) -> None:
@@ -140,6 +142,7 @@ class RecordBuilder:
             r.warn(WarningKind.CANCELLED, f"cancelled by the user after {count} measured inferences; "
                                           f"partial results.")
         self._telemetry(sampler, count)
+        r.genai = self.genai.finish(sampler, r.device_type)
         _conditions(r, self._quiet)
         r.worker_log = native_log.kept(r.worker_log)
         _placement_warnings(r)

@@ -17,6 +17,7 @@ from typing import Any, get_args
 
 from app.common.errors import ErrorKind
 from app.record.conditions import Conditions, QuietCheck
+from app.record.genai_schema import GenAI
 from app.record.schema import (
     Accuracy,
     InputInfo,
@@ -134,6 +135,43 @@ class AccuracyMeasured:
 
 
 @dataclass(frozen=True)
+class GenAIStarted:
+    """A generative model's run, before warm-up: its card, the settings as run, the provider (no results yet)."""
+
+    value: GenAI
+
+
+@dataclass(frozen=True)
+class GenerationMeasured:
+    """One measured generation (app.run.genai_loop): its moments in the worker's perf_counter ns.
+
+    Its decode steps went out before it as `LatencyBatch`es; `decode_ns` repeats their durations so the
+    record can group them by prompt length."""
+
+    prompt_tokens: int
+    iteration: int
+    t0_ns: int  # before the generator was created
+    prefill_t0_ns: int  # append_tokens(prompt)
+    prefill_t1_ns: int
+    first_token_ns: int  # the first generated token in hand
+    last_token_ns: int
+    decode_ns: Sequence[int]  # each later token's generate_next_token() + get_next_tokens()
+    rss_bytes: int | None  # the worker's resident memory at the last token
+    peak_rss_bytes: int | None  # the worker's peak resident memory so far
+    text: str  # the generated text (untrusted)
+
+
+@dataclass(frozen=True)
+class GeneratedText:
+    """Text generated since the last piece, for the live view (only when a token takes long enough)."""
+
+    prompt_tokens: int
+    iteration: int
+    text: str
+    new_generation: bool = False  # the first piece of a generation
+
+
+@dataclass(frozen=True)
 class WorkerFailed:
     """The run failed in the worker; it exits next. `detail` keeps the last traceback line of an INTERNAL error."""
 
@@ -150,6 +188,6 @@ class WorkerDone:
 
 WorkerMessage = (PhaseStarted | PhaseEnded | LatencyBatch | ModelIdentity | InputsResolved | SessionOpened
                  | SteadyReached | RequestsStarted | OutputChecked | QuietProgress | ConditionsMeasured | OpProfiled
-                 | AccuracyMeasured
+                 | AccuracyMeasured | GenAIStarted | GenerationMeasured | GeneratedText
                  | WorkerFailed | WorkerDone)
 MESSAGE_TYPES: tuple[type, ...] = get_args(WorkerMessage)  # every message class

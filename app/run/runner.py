@@ -11,6 +11,8 @@ dataclass per kind, each with typed fields:
     RunPhaseEnded(phase, t0_ns, t1_ns)            a phase finished
     RunLatencies(starts_ns, durations_ns)         a batch of inferences (int64 numpy arrays, perf_counter ns)
     RunSettling(other_cpu, waited_s, bound_s)     --quiet-check: other processes' CPU share while waiting
+    RunGeneration(prompt_tokens, iteration, ...)  a generative model: one measured generation's moments
+    RunText(prompt_tokens, iteration, text, ...)  a generative model: text generated since the last piece
     RunFailed(message, hint, error_kind, phase)   the run failed; RunEnded follows
     RunEnded(record)                              the run record (any status); always the last event
 
@@ -43,6 +45,9 @@ from app.run.builder import RecordBuilder
 from app.run.messages import (
     AccuracyMeasured,
     ConditionsMeasured,
+    GenAIStarted,
+    GeneratedText,
+    GenerationMeasured,
     InputsResolved,
     LatencyBatch,
     ModelIdentity,
@@ -71,6 +76,8 @@ class RunEventKind(str, Enum):
     PHASE_ENDED = "phase_ended"
     LATENCIES = "latencies"
     SETTLING = "settling"
+    GENERATION = "generation"
+    TEXT = "text"
     FAILED = "failed"
     ENDED = "ended"
 
@@ -119,6 +126,29 @@ class RunSettling(RunEvent):
     other_cpu: float | None  # share of all CPUs other processes used over the last step (None: unknown)
     waited_s: float
     bound_s: float
+
+
+@dataclass(frozen=True)
+class RunGeneration(RunEvent):
+    """A generative model's measured generation: prefill and decode, on the worker's perf_counter ns."""
+
+    kind: ClassVar[RunEventKind] = RunEventKind.GENERATION
+    prompt_tokens: int
+    iteration: int
+    t0_ns: int
+    prefill_t0_ns: int
+    prefill_t1_ns: int
+    first_token_ns: int
+    last_token_ns: int
+
+
+@dataclass(frozen=True)
+class RunText(RunEvent):
+    kind: ClassVar[RunEventKind] = RunEventKind.TEXT
+    prompt_tokens: int
+    iteration: int
+    text: str  # untrusted: shown as plain text
+    new_generation: bool
 
 
 @dataclass(frozen=True)
@@ -263,6 +293,14 @@ class ProfileRun:
                 b.set_op_profile(msg.value)
             case AccuracyMeasured():
                 b.set_accuracy(msg.value)
+            case GenAIStarted():
+                b.genai.started(msg.value)
+            case GenerationMeasured():
+                b.genai.add(msg)
+                return [RunGeneration(msg.prompt_tokens, msg.iteration, msg.t0_ns, msg.prefill_t0_ns,
+                                      msg.prefill_t1_ns, msg.first_token_ns, msg.last_token_ns)]
+            case GeneratedText():
+                return [RunText(msg.prompt_tokens, msg.iteration, msg.text, msg.new_generation)]
             case WorkerFailed():
                 self._ending_since = time.monotonic()
                 return [self._failed(msg.message, msg.hint, msg.kind, detail=msg.detail)]

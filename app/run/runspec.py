@@ -18,6 +18,7 @@ class RunSpec(RunSettings):
     log_path: str | None = None  # where the worker's native stdout/stderr go (set by the runner)
     profile_dir: str | None = None  # --op-profile: keep the runtime's raw profile files here (--trace); else a temp dir
     eval_spec: dict | None = None  # aipcprof eval: app.run.eval_spec.EvalSpec.to_dict(); None for a plain run
+    genai_spec: dict | None = None  # a generative model folder: app.run.genai_spec.GenAISpec.to_dict()
 
     def __post_init__(self) -> None:
         self.mode = RunMode(self.mode)  # a spec from a dict or a tool may carry the plain value

@@ -227,6 +227,11 @@ class _Worker:
         from app.run.prepare import prepare_run
 
         spec = self.spec
+        if spec.genai_spec is not None:  # a generative model folder: prompts and generations, not inferences
+            from app.run.genai_loop import GenAIRun
+
+            GenAIRun(self).run()
+            return
         prepared = self._phase(Phase.LOAD, lambda: prepare_run(spec))
         self.conn.send(ModelIdentity(ModelInfo.from_json(to_json(prepared.model_identity), "model")))
         self.conn.send(InputsResolved([InputInfo.from_json(to_json(i), "inputs") for i in prepared.inputs_summary()]))

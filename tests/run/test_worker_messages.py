@@ -15,6 +15,7 @@ from app.common.modes import Concurrency
 from app.record import io as rec
 from app.record.accuracy_schema import Accuracy, ClassificationMetrics, Task
 from app.record.conditions import Conditions, CpuShare, QuietCheck
+from app.record.genai_schema import GenAI, GenAISettings
 from app.record.ops import complete
 from app.record.schema import (
     InputInfo,
@@ -35,6 +36,9 @@ from app.run.messages import (
     MESSAGE_TYPES,
     AccuracyMeasured,
     ConditionsMeasured,
+    GenAIStarted,
+    GeneratedText,
+    GenerationMeasured,
     InputsResolved,
     LatencyBatch,
     ModelIdentity,
@@ -55,10 +59,12 @@ from app.run.runner import (
     RunEnded,
     RunEventKind,
     RunFailed,
+    RunGeneration,
     RunLatencies,
     RunPhaseEnded,
     RunPhaseStarted,
     RunSettling,
+    RunText,
 )
 from app.run.runspec import RunSpec
 
@@ -77,6 +83,9 @@ SAMPLES = {
     OpProfiled: OpProfiled(OpProfile(available=False, reason="the onnxruntime engine gives no per-operator data")),
     WorkerFailed: WorkerFailed("ValueError: boom", "", ErrorKind.INTERNAL, detail="ValueError: boom"),
     AccuracyMeasured: AccuracyMeasured(Accuracy(Task.AGREEMENT, notes=["a note"])),
+    GenAIStarted: GenAIStarted(GenAI(settings=GenAISettings(prompt_tokens=[16], gen_tokens=4), provider="cpu")),
+    GenerationMeasured: GenerationMeasured(16, 0, 100, 110, 150, 160, 190, [10, 10, 10], 1 << 20, 2 << 20, "tiny"),
+    GeneratedText: GeneratedText(16, 0, "tiny", new_generation=True),
     WorkerDone: WorkerDone(),
 }
 
@@ -173,8 +182,48 @@ FULL_RUN = [
 ]
 
 
+GENAI_RUN = [
+    PhaseStarted(Phase.LOAD, 10), PhaseEnded(Phase.LOAD, 10, 20),
+    GenAIStarted(GenAI(settings=GenAISettings(prompt_tokens=[16, 64], gen_tokens=4, iterations=2), provider="cpu")),
+    PhaseStarted(Phase.MEASURE, 90),
+    LatencyBatch([1_000, 2_000, 3_000], [500, 600, 700]),
+    GeneratedText(16, 0, "one", new_generation=True),
+    # setup 10 ns, prefill 40 ns, first token 10 ns after it; decode 500+600+700 ns over a 3,000 ns window
+    GenerationMeasured(16, 0, 100, 110, 150, 160, 3_160, [500, 600, 700], 1 << 20, 3 << 20, "one"),
+    GenerationMeasured(16, 1, 4_000, 4_010, 4_070, 4_080, 7_080, [600, 600, 600], 2 << 20, 3 << 20, "two"),
+    PhaseEnded(Phase.MEASURE, 90, 8_000),
+    WorkerDone(),
+]
+
+
+def test_genai_run_messages():
+    """Generations become RunGeneration/RunText events and, per prompt length, the genai section's figures."""
+    events, record = _feed(GENAI_RUN)
+    gens = [e for e in events if isinstance(e, RunGeneration)]
+    assert [(g.prompt_tokens, g.iteration, g.prefill_t1_ns) for g in gens] == [(16, 0, 150), (16, 1, 4_070)]
+    assert [e.text for e in events if isinstance(e, RunText)] == ["one"]
+    g = record.genai
+    assert [r.prompt_tokens for r in g.results] == [16]  # 64 never ran: said so, not shown as 0
+    assert g.notes == ["no measured generation at prompt length 64 (the run ended first)"]
+    r = g.results[0]
+    assert r.generations == 2 and r.decode_steps == 6
+    assert list(r.prefill_s) == pytest.approx([40e-9, 60e-9]) and r.prefill_median_s == pytest.approx(50e-9)
+    assert r.prompt_tokens_per_s == pytest.approx(16 / 50e-9)
+    assert list(r.ttft_s) == pytest.approx([60e-9, 80e-9]) and r.ttft_median_s == pytest.approx(70e-9)
+    assert r.decode_p50_s == pytest.approx(600e-9)
+    assert r.decode_tokens_per_s == pytest.approx(6 / 6_000e-9)  # steps over the two 3,000 ns windows
+    assert r.rss_bytes == 2 << 20 and g.peak_rss_bytes == 3 << 20
+    assert r.energy_j_per_token is None and r.energy_reason == "no telemetry for this run (no sampler)"
+    assert g.sample_text == "two"
+    assert record.latency.count == 3  # the streamed decode steps are the run's latency samples
+    back = rec.parse(json.loads(json.dumps(record.to_json())), "genai.json")  # the section survives the file
+    assert back.genai.results[0].decode_tokens_per_s == pytest.approx(r.decode_tokens_per_s)
+    assert list(back.genai.results[0].ttft_s) == pytest.approx(list(r.ttft_s))
+
+
 def test_runner_handles_every_message_type():
-    assert {type(m) for m in FULL_RUN} == set(MESSAGE_TYPES) - {WorkerFailed}  # WorkerFailed: tests below
+    genai = {GenAIStarted, GenerationMeasured, GeneratedText}  # a generative run: test_genai_run_messages below
+    assert {type(m) for m in FULL_RUN} == set(MESSAGE_TYPES) - {WorkerFailed} - genai  # WorkerFailed: tests below
     events, record = _feed(FULL_RUN, until_steady=0.05, op_profile=True)
     assert record.status == "completed" and record.error is None
     # phases: in run order, plain str keys (JSON-ready), extra kept

@@ -1,0 +1,214 @@
+"""A generative model folder (onnxruntime-genai): find it, check it, and read its model card.
+
+Such a folder holds genai_config.json, the decoder's .onnx file(s) it names and the tokenizer files.
+The folder, its genai_config.json or any .onnx inside it opens as a generative model. The config is
+untrusted input: every problem is one `ModelError` line naming the file and the key, and a file name in
+it that would leave the folder is refused without being opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.common.errors import ModelError
+
+CONFIG = "genai_config.json"
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
+MAX_CONFIG_BYTES = 4 << 20
+BUILDER_HINT = ("A generative model folder has genai_config.json beside its .onnx files "
+                "(onnxruntime-genai's model builder writes one: python -m onnxruntime_genai.models.builder).")
+# session_options.provider_options entry -> the provider name onnxruntime-genai uses
+PROVIDER_NAMES = {"cuda": "cuda", "dml": "dml", "qnn": "qnn", "openvino": "OpenVINO", "webgpu": "WebGPU",
+                  "nvtensorrtrtx": "NvTensorRtRtx", "vitisai": "VitisAI", "rocm": "rocm"}
+
+
+def genai_folder_of(path: str | os.PathLike) -> Path | None:
+    """The generative model folder `path` names (the folder, its config, or a .onnx beside one), else None."""
+    p = Path(path)
+    if p.is_dir():
+        return p if (p / CONFIG).is_file() else None
+    if p.name == CONFIG or (p.suffix.lower() == ".onnx" and (p.parent / CONFIG).is_file()):
+        return p.parent
+    return None
+
+
+def is_genai_path(path: str | os.PathLike) -> bool:
+    """True for a folder (with or without its config: a folder is never an ONNX file), a genai_config.json,
+    or a .onnx inside a folder that has one."""
+    p = Path(path)
+    return p.is_dir() or p.name == CONFIG or genai_folder_of(p) is not None
+
+
+@dataclass
+class GenAICard:
+    """The model card's facts (the record's GenAIModel section has the same fields)."""
+
+    folder: str
+    config_file: str
+    model_type: str = ""
+    decoder_file: str = ""
+    layers: int | None = None
+    attention_heads: int | None = None
+    kv_heads: int | None = None
+    head_size: int | None = None
+    hidden_size: int | None = None
+    context_length: int | None = None
+    vocab_size: int | None = None
+    precision: str = ""
+    parameters: int | None = None
+    provider_requested: str = ""
+    tokenizer: str = ""
+
+
+@dataclass
+class GenAIFolder:
+    folder: Path
+    config: dict
+    card: GenAICard
+    files: list[Path] = field(default_factory=list)  # the .onnx files the config names
+
+    @property
+    def decoder_path(self) -> Path:
+        return self.folder / self.card.decoder_file
+
+
+def open_genai_folder(path: str | os.PathLike) -> GenAIFolder:
+    """Check the folder and read its card; ModelError (one line) for anything missing or malformed."""
+    p = Path(path)
+    if not p.exists():
+        raise ModelError(f"{p}: no such file or folder.", hint="Pass a generative model folder (with " + CONFIG + ").")
+    folder = genai_folder_of(p)
+    if folder is None:
+        where = p if p.is_dir() else p.parent
+        raise ModelError(f"{where}: no {CONFIG} in this folder, so it is not a generative model folder.",
+                         hint=BUILDER_HINT)
+    config_path = folder / CONFIG
+    config = _read_config(config_path)
+    decoder = _section(config, config_path, "model", "decoder")
+    filename = decoder.get("filename")
+    if not isinstance(filename, str) or not filename:
+        raise ModelError(f"{config_path}: model.decoder.filename is missing.", hint=BUILDER_HINT)
+    files = [_inside(folder, config_path, "model.decoder.filename", filename)]
+    tokenizer = [name for name in TOKENIZER_FILES if (folder / name).is_file()]
+    if "tokenizer.json" not in tokenizer:
+        raise ModelError(f"{folder}: no tokenizer.json beside {CONFIG}.",
+                         hint="Copy the model's tokenizer files (tokenizer.json, tokenizer_config.json) into it.")
+    card = _card(folder, config_path, config, files[0])
+    card.tokenizer = ", ".join(tokenizer)
+    return GenAIFolder(folder=folder, config=config, card=card, files=files)
+
+
+def _read_config(path: Path) -> dict:
+    try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ModelError(f"{path}: larger than {MAX_CONFIG_BYTES >> 20} MiB; not a genai_config.json.")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise ModelError(f"{path}: cannot be read ({e.__class__.__name__}: {e}).") from None
+    except json.JSONDecodeError as e:
+        raise ModelError(f"{path}: not valid JSON (line {e.lineno}: {e.msg}).", hint=BUILDER_HINT) from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{path}: expected a JSON object.", hint=BUILDER_HINT)
+    return data
+
+
+def _section(config: dict, path: Path, *keys: str) -> dict:
+    node = config
+    for i, key in enumerate(keys):
+        node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            raise ModelError(f"{path}: {'.'.join(keys[: i + 1])} is missing.", hint=BUILDER_HINT)
+    return node
+
+
+def _inside(folder: Path, config_path: Path, key: str, name: str) -> Path:
+    """`name` from the config as a file inside `folder`; refused when it would leave it or is absent."""
+    if os.path.isabs(name) or ".." in Path(name.replace("\\", "/")).parts:
+        raise ModelError(f"{config_path}: {key} '{name}' points outside the model folder; refused.",
+                         hint="A genai_config.json names files inside its own folder.")
+    target = folder / name
+    try:
+        inside = target.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        inside = False
+    if not inside:
+        raise ModelError(f"{config_path}: {key} '{name}' leads outside the model folder (a link?); refused.")
+    if not target.is_file():
+        raise ModelError(f"{config_path}: {key} names '{name}', which is not in {folder}.",
+                         hint="Copy the missing file into the folder, or fix the name in " + CONFIG + ".")
+    return target
+
+
+def _int(node: dict, key: str) -> int | None:
+    value = node.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _card(folder: Path, config_path: Path, config: dict, decoder_path: Path) -> GenAICard:
+    model, decoder = config["model"], config["model"]["decoder"]
+    heads = _int(decoder, "num_attention_heads")
+    head_size = _int(decoder, "head_size")
+    hidden = _int(decoder, "hidden_size") or (heads * head_size if heads and head_size else None)
+    precision, parameters = weights_precision(decoder_path)
+    model_type = model.get("type")
+    return GenAICard(
+        folder=str(folder), config_file=str(config_path), model_type=model_type if isinstance(model_type, str) else "",
+        decoder_file=decoder["filename"], layers=_int(decoder, "num_hidden_layers"), attention_heads=heads,
+        kv_heads=_int(decoder, "num_key_value_heads"), head_size=head_size, hidden_size=hidden,
+        context_length=_int(model, "context_length"), vocab_size=_int(model, "vocab_size"),
+        precision=precision, parameters=parameters, provider_requested=requested_provider(config))
+
+
+def requested_provider(config: dict) -> str:
+    """The provider the config's session options ask for first ("cpu" when they name none)."""
+    entries = _dig(config, ("model", "decoder", "session_options", "provider_options"))
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict):
+            for name in entry:
+                return PROVIDER_NAMES.get(str(name).lower(), str(name))
+    return "cpu"
+
+
+def _dig(node, keys: tuple[str, ...]):
+    """config[k0][k1]... or None where a level is missing or not an object (the config is untrusted)."""
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def weights_precision(decoder_path: Path) -> tuple[str, int | None]:
+    """("int4 (MatMulNBits) + fp16", parameters) from the decoder's initializers and quantised MatMuls."""
+    from onnx import TensorProto
+
+    from app.model.model_file import iter_nodes, load_model
+
+    model = load_model(decoder_path)
+    names = {TensorProto.FLOAT: "fp32", TensorProto.FLOAT16: "fp16", TensorProto.BFLOAT16: "bf16",
+             TensorProto.INT8: "int8", TensorProto.UINT8: "uint8", TensorProto.INT4: "int4", TensorProto.UINT4: "int4"}
+    counts: Counter[str] = Counter()
+    parameters = 0
+    for t in model.graph.initializer:
+        n = 1
+        for d in t.dims:
+            n *= d
+        if n > 1:  # scalars and single values are constants, not weights
+            counts[names.get(t.data_type, TensorProto.DataType.Name(t.data_type).lower())] += n
+            parameters += n
+    nbits = {_bits(node) for node in iter_nodes(model) if node.op_type == "MatMulNBits"}
+    float_kind = next((k for k, _ in counts.most_common() if k in ("fp32", "fp16", "bf16")), "")
+    if nbits:
+        label = " / ".join(f"int{b}" for b in sorted(nbits)) + " (MatMulNBits)"
+        return (f"{label} + {float_kind}" if float_kind else label), None  # packed weights: elements unknown
+    if not counts:
+        return "unknown (no weights in the decoder)", None
+    return counts.most_common(1)[0][0], parameters
+
+
+def _bits(node) -> int:
+    return next((a.i for a in node.attribute if a.name == "bits"), 4)

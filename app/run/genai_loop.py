@@ -1,0 +1,194 @@
+"""The generative-model run in the worker: prompts, warm-up and the measured generations.
+
+Called by app.run.worker for a RunSpec with `genai_spec`; the same process, pipe, phases, cancel and
+parent watchdog as every run. The record's `genai` section says what each figure times.
+
+The decode loop holds, per token, two clock reads, one generate_next_token(), one get_next_tokens() and
+three list appends. Every ~25 ms it sends the steps so far as a `LatencyBatch` (the live chart) and looks
+at the cancel flag. Text is decoded at those flushes only when a token takes 1 ms or more (then it costs
+under 0.1% of the decode time); a faster model's text is decoded once its generation is over, outside the
+timed window. benchmarks/genai_overhead.py compares this loop with a bare one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from array import array
+from dataclasses import asdict
+
+import numpy as np
+
+from app.common.errors import UserError
+from app.record.genai_schema import SAMPLE_TEXT_CHARS, GenAI, GenAIModel, GenAISettings
+from app.record.schema import ModelInfo, Phase, SessionInfo
+from app.run.genai_spec import GenAISpec, check_context
+from app.run.messages import (
+    GenAIStarted,
+    GeneratedText,
+    GenerationMeasured,
+    LatencyBatch,
+    ModelIdentity,
+    SessionOpened,
+)
+
+BATCH_NS = 25_000_000
+STREAM_TEXT_MIN_STEP_NS = 1_000_000  # decode text at each flush only when a token takes at least this long
+# The synthetic prompt's source text, encoded with the model's own tokenizer and repeated to each length.
+SYNTHETIC_TEXT = ("An AI PC runs language models on its own CPU, GPU and NPU. This profiler measures how fast "
+                  "the prompt is processed, how long the first token takes, how many tokens per second the "
+                  "model generates after it, how much memory that needs and how much energy each token costs. ")
+
+
+class GenAIRun:
+    def __init__(self, worker) -> None:
+        self.w = worker  # app.run.worker._Worker: its pipe, phases, cancel flag
+        self.spec = worker.spec
+        self.gs = GenAISpec.from_dict(self.spec.genai_spec)
+
+    def run(self) -> None:
+        from app.engines.genai_engine import open_generator
+        from app.engines.registry import find_target
+        from app.model.genai_folder import open_genai_folder
+        from app.probes.conditions import ConditionsMeter
+
+        w, spec = self.w, self.spec
+        folder = w._phase(Phase.LOAD, lambda: open_genai_folder(spec.model_path))
+        w.conn.send(ModelIdentity(_identity(folder)))
+        self.gs.check(folder.card.context_length)
+        target = find_target(spec.target_id)
+        rt = w._phase(Phase.COMPILE, lambda: open_generator(str(folder.folder), target, dict(spec.ep_options),
+                                                           spec.threads))
+        w.conn.send(SessionOpened(SessionInfo(providers=[rt.provider], precision=folder.card.precision,
+                                              effective_options=dict(rt.effective_options)), None))
+        prompts = self._prompts(rt, folder.card.context_length)
+        w.conn.send(GenAIStarted(self._section(folder.card, rt, list(prompts))))
+        w._phase(Phase.WARMUP, lambda: self._warmup(rt, prompts), {"count": spec.warmup * len(prompts)})
+        w._measured(ConditionsMeter(profiler_pid=w.parent_pid), lambda: self._measure(rt, prompts))
+
+    # -- prompts ------------------------------------------------------------------------------------------
+    def _prompts(self, rt, context: int | None) -> dict[int, np.ndarray]:
+        """Prompt length -> token ids (int32), exactly that many, from the model's own tokenizer."""
+        text, where = SYNTHETIC_TEXT, "the synthetic prompt"
+        if self.gs.prompt_file:
+            text, where = _read_prompt_file(self.gs.prompt_file), f"--prompt-file {self.gs.prompt_file}"
+        ids = np.asarray(rt.tokenizer.encode(text), dtype=np.int32)
+        if ids.size == 0:
+            raise UserError(f"{where}: the tokenizer made no tokens of it.", hint="Give a file with some text.")
+        lengths = self.gs.prompt_tokens
+        out = {}
+        for n in lengths:
+            if context:
+                check_context(n, self.gs.gen_tokens, context)
+            out[n] = np.resize(ids, n)  # cut, or repeated to length
+        return out
+
+    def _section(self, card, rt, lengths: list[int]) -> GenAI:
+        source = f"--prompt-file {self.gs.prompt_file}" if self.gs.prompt_file else \
+            "synthetic: a fixed English passage encoded with the model's own tokenizer, repeated to each length"
+        return GenAI(model=GenAIModel.from_json(asdict(card), "genai.model"), provider=rt.provider,
+                     runtime_version=getattr(rt.og, "__version__", ""),
+                     settings=GenAISettings(prompt_tokens=lengths, gen_tokens=self.gs.gen_tokens,
+                                            prompt_file=self.gs.prompt_file, prompt_source=source,
+                                            iterations=self.spec.iterations or 1, warmup=self.spec.warmup))
+
+    # -- generations ----------------------------------------------------------------------------------------
+    def _warmup(self, rt, prompts: dict[int, np.ndarray]) -> None:
+        for n, ids in prompts.items():
+            for i in range(self.spec.warmup):
+                if self._generate(rt, ids, n, i, measured=False) is None:
+                    return
+
+    def _measure(self, rt, prompts: dict[int, np.ndarray]) -> None:
+        for n, ids in prompts.items():
+            for i in range(self.spec.iterations or 1):
+                if self.w.cancel.is_set():
+                    return  # keep what was measured; the parent marks the run cancelled
+                done = self._generate(rt, ids, n, i, measured=True)
+                if done is None:
+                    return
+                self.w.conn.send(done)
+
+    def _generate(self, rt, ids: np.ndarray, n: int, iteration: int, *, measured: bool) -> GenerationMeasured | None:
+        """One generation of exactly gen_tokens tokens; None when cancelled part way."""
+        og, clock, send = rt.og, time.perf_counter_ns, self.w.conn.send
+        gen_tokens = self.gs.gen_tokens
+        t0 = clock()
+        params = og.GeneratorParams(rt.model)
+        total = int(ids.size) + gen_tokens
+        params.set_search_options(max_length=total, min_length=total)  # exactly gen_tokens, end token or not
+        gen = og.Generator(rt.model, params)
+        p0 = clock()
+        gen.append_tokens(ids)
+        p1 = clock()
+        gen.generate_next_token()
+        tokens = [gen.get_next_tokens()[0]]
+        first = clock()
+        starts, ends = array("q"), array("q")
+        flushed, flushed_at, streamed = 0, first, 0
+        stream_text = False
+        for _ in range(gen_tokens - 1):
+            s = clock()
+            gen.generate_next_token()
+            tokens.append(gen.get_next_tokens()[0])
+            e = clock()
+            starts.append(s)
+            ends.append(e)
+            if e - flushed_at >= BATCH_NS:
+                if measured:
+                    send(LatencyBatch(starts[flushed:], array("q", (b - a for a, b in zip(starts[flushed:], ends[flushed:])))))
+                    stream_text = (e - first) // len(starts) >= STREAM_TEXT_MIN_STEP_NS
+                    if stream_text:
+                        send(GeneratedText(n, iteration, rt.tokenizer.decode(np.asarray(tokens[streamed:], np.int32)),
+                                           new_generation=streamed == 0))
+                        streamed = len(tokens)
+                flushed, flushed_at = len(starts), clock()
+                if self.w.cancel.is_set():
+                    return None
+        last = ends[-1] if ends else first
+        durations = array("q", (b - a for a, b in zip(starts, ends)))
+        if measured and flushed < len(starts):
+            send(LatencyBatch(starts[flushed:], durations[flushed:]))
+        rss, peak = _memory()
+        del gen
+        text = rt.tokenizer.decode(np.asarray(tokens, np.int32))[:SAMPLE_TEXT_CHARS]
+        if measured and not stream_text:
+            send(GeneratedText(n, iteration, text, new_generation=True))
+        return GenerationMeasured(prompt_tokens=n, iteration=iteration, t0_ns=t0, prefill_t0_ns=p0, prefill_t1_ns=p1,
+                                  first_token_ns=first, last_token_ns=last, decode_ns=durations,
+                                  rss_bytes=rss, peak_rss_bytes=peak, text=text)
+
+
+def _identity(folder) -> ModelInfo:
+    from app.model.model_file import load_model
+
+    decoder = folder.decoder_path
+    proto = load_model(decoder)
+    return ModelInfo(path=str(folder.folder), name=folder.folder.name, size_bytes=decoder.stat().st_size,
+                     ir_version=proto.ir_version, opsets={o.domain or "ai.onnx": o.version for o in proto.opset_import},
+                     graph_name=proto.graph.name or None, producer=proto.producer_name or None)
+
+
+def _read_prompt_file(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read(1 << 20)
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"--prompt-file {path}: cannot be read ({e.__class__.__name__}).",
+                        hint="Give a UTF-8 text file.") from None
+
+
+def _memory() -> tuple[int | None, int | None]:
+    """(resident, peak resident) bytes of this process; None where the OS does not say."""
+    import psutil
+
+    info = psutil.Process().memory_info()
+    peak = getattr(info, "peak_wset", None)  # Windows: the OS's high-water mark
+    if peak is None and os.name == "posix":
+        import resource
+        import sys
+
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = maxrss if sys.platform == "darwin" else maxrss * 1024  # macOS: bytes; Linux: KiB
+    # the kernel updates its high-water mark lazily: it may trail the resident size read just now
+    return int(info.rss), max(int(peak), int(info.rss)) if peak is not None else None
