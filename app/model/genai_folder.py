@@ -212,3 +212,14 @@ def weights_precision(decoder_path: Path) -> tuple[str, int | None]:
 
 def _bits(node) -> int:
     return next((a.i for a in node.attribute if a.name == "bits"), 4)
+
+
+def card_dict(path: str | os.PathLike) -> dict:
+    """The desktop app's model card of a generative model folder: the keys every card has (no inputs: the
+    prompt is token ids the run builds) and `genai`, the GenAICard's fields."""
+    from dataclasses import asdict
+
+    f = open_genai_folder(path)
+    size = sum(p.stat().st_size for p in f.folder.iterdir() if p.is_file())
+    return {"path": str(f.folder), "file_bytes": size, "inputs": [], "outputs": [], "notes": [],
+            "genai": asdict(f.card)}

@@ -62,7 +62,8 @@ LIGHT = Palette(
     latency="#2f6fde", p50="#0f9d58", p99="#d93025", throughput="#7b3fd0",
     series=("#2f6fde", "#e8710a", "#0f9d58", "#d93025", "#7b3fd0", "#00838f", "#c2185b", "#6d4c41"),
     phases={"load": "#9e9e9e22", "compile": "#ff980033", "first_inference": "#9c27b022",
-            "warmup": "#ffc10733", "measure": "#4caf5018", "output_check": "#03a9f422"},
+            "warmup": "#ffc10733", "measure": "#4caf5018", "output_check": "#03a9f422",
+            "prefill": "#e8710a40", "decode": "#2f6fde1c"},  # a generative model's generations
     devices={"CPU": "#2f6fde", "GPU": "#e8710a", "NPU": "#0f9d58", "other": "#7b3fd0"},
 )
 
@@ -72,7 +73,8 @@ DARK = Palette(
     latency="#6ea8ff", p50="#4cd08a", p99="#ff6b6b", throughput="#c29bff",
     series=("#6ea8ff", "#ffab40", "#4cd08a", "#ff6b6b", "#c29bff", "#4dd0e1", "#f06292", "#bcaaa4"),
     phases={"load": "#9e9e9e22", "compile": "#ff980033", "first_inference": "#ce93d822",
-            "warmup": "#ffd54f2a", "measure": "#81c78418", "output_check": "#4fc3f722"},
+            "warmup": "#ffd54f2a", "measure": "#81c78418", "output_check": "#4fc3f722",
+            "prefill": "#ffab4040", "decode": "#6ea8ff1c"},
     devices={"CPU": "#6ea8ff", "GPU": "#ffab40", "NPU": "#4cd08a", "other": "#c29bff"},
 )
 

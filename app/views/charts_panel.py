@@ -37,6 +37,9 @@ from app.views.chart_plots import (
     title_html,
 )
 from app.views.decimate import ColumnCache, column_minmax
+from app.views.genai_live import TIPS as GENAI_TIPS
+from app.views.genai_live import TITLES as GENAI_TITLES
+from app.views.genai_live import GenerationShading, TextPane
 from app.views.kpi import KpiStrip
 from app.views.live_data import LiveData, Series
 from app.views.plain import tip
@@ -111,7 +114,12 @@ class ChartsPanel(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(4)
         lay.addWidget(self.kpis)
-        lay.addWidget(self.view, 1)
+        self.text_pane = TextPane()  # a generative model's text (app.views.genai_live); hidden otherwise
+        self.text_pane.setVisible(False)
+        middle = QHBoxLayout()
+        middle.addWidget(self.view, 4)
+        middle.addWidget(self.text_pane, 1)
+        lay.addLayout(middle, 1)
         lay.addLayout(footer)
         lay.addWidget(self.missing_label)
         self.plots: dict[str, pg.PlotItem] = {}
@@ -141,7 +149,9 @@ class ChartsPanel(QWidget):
         self.frames = 0  # benchmark: refreshes that changed something
         self.paint_counter = PaintCounter()
         self.view.viewport().installEventFilter(self.paint_counter)
+        self.generative = False  # a generative model's run: per-token latency, tokens/s, prefill/decode shading
         self._build_plots()
+        self.shading = GenerationShading(self.plots, self.colors.phases)
         self.view.setMinimumHeight(min_view_height(self.plots))
         style_axes(self.plots, self.colors)
         self._update_phase_legend()
@@ -187,6 +197,23 @@ class ChartsPanel(QWidget):
                                     ("━", c.p50, "p50"), ("━", c.p99, "p99")])
         self._set_title("throughput", [])
 
+    def set_generative(self, on: bool) -> None:
+        """A generative model's run: the latency plot is per token, the throughput plot tokens/s, each
+        generation's prefill and decode are shaded, and the text streams beside the charts."""
+        if on == self.generative:
+            return
+        self.generative, c = on, self.colors
+        self.text_pane.setVisible(on)
+        self.kpis.set_generative(on)
+        self.plots["throughput"].setLabel("left", units=None, text="tok/s" if on else PLOTS["throughput"][1])
+        for name in ("latency", "throughput"):
+            self.plots[name].setToolTip(GENAI_TIPS[name] if on else PLOTS[name][2])
+        self._titles.clear()
+        self._set_title("latency", [("●", c.latency, "decode step" if on else "inference"),
+                                    ("━", c.p50, "p50"), ("━", c.p99, "p99")])
+        self._set_title("throughput", [])
+        self._update_phase_legend()
+
     def _add(self, key: str, plot_name: str, curve: pg.PlotCurveItem) -> pg.PlotCurveItem:
         self.curves[key] = curve
         self._curve_plot[key] = plot_name
@@ -213,6 +240,7 @@ class ChartsPanel(QWidget):
                 plot.removeItem(item)
         self._regions.clear()
         self._region_sig = ()
+        self.shading.reset()
         self._tops.clear()
         self._util_top = 100.0
         self._fit_end = None
@@ -307,6 +335,10 @@ class ChartsPanel(QWidget):
                     self._update_line("s:" + s.key, s.buffer, self._series_curve(s))
         self._follow_y()
         self._update_regions()
+        if self.generative:
+            self.shading.update(live)
+            if slow:
+                self.text_pane.update_from(live)
         if slow:
             self._update_overlays()
         if force or self.frames % KPI_EVERY_N_FRAMES == 1 or not self.following:
@@ -445,6 +477,8 @@ class ChartsPanel(QWidget):
 
     def _set_title(self, name: str, entries: list[tuple[str, str, str]]) -> None:
         title = THROUGHPUT_TITLES.get(name, PLOTS[name][0]) if self.mode is RunMode.THROUGHPUT else PLOTS[name][0]
+        if self.generative:
+            title = GENAI_TITLES.get(name, title)
         html = title_html(title, entries)
         if self._titles.get(name) != html:
             self._titles[name] = html
@@ -458,6 +492,9 @@ class ChartsPanel(QWidget):
     def _update_phase_legend(self) -> None:
         parts = [f"<span style='color:{self.colors.phases[n][:7]}; font-size:14pt'>■</span> {PHASE_NAMES[n]}"
                  for n in SHADED_PHASES]
+        if self.generative:
+            parts += [f"<span style='color:{self.colors.phases[n][:7]}; font-size:14pt'>■</span> {n}"
+                      for n in ("prefill", "decode")]
         self.phase_legend.setText("Phases: " + " &nbsp; ".join(parts))
 
     def restyle(self) -> None:

@@ -23,6 +23,8 @@ LIVE_P50, LIVE_P99 = "p50 (last 2 s)", "p99 (last 2 s)"
 LIVE_P50_TIP = "Median latency over the last 2 s of inferences (the results give the whole run's)."
 LIVE_P99_TIP = "99th-percentile latency over the last 2 s: the tail users feel."
 LIVE_RATE, LIVE_RATE_TIP = "throughput (recent)", "Completed inferences per second of wall time (recent batches)."
+GENAI_RATE, GENAI_RATE_TIP = "tokens/s (recent)", "Generated tokens per second of wall time (recent batches)."
+GENAI_COUNT_TIP = "Decode steps measured so far: one per generated token after each generation's first."
 
 
 class KpiTile(QFrame):
@@ -75,16 +77,27 @@ class KpiStrip(QWidget):
         self.rate = KpiTile(LIVE_RATE, LIVE_RATE_TIP)
         self.count = KpiTile("inferences measured", "Measured inferences so far (warm-up excluded).")
         self.final = False  # showing the ended run's own numbers, not the rolling ones
+        self.generative = False  # a generative model: the numbers are per decode step (token)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         for tile in (self.latest, self.p50, self.p99, self.rate, self.count):
             lay.addWidget(tile)
 
+    def set_generative(self, on: bool) -> None:
+        """A generative model's run: latency per decode step, tokens per second, decode steps counted."""
+        self.generative = on
+        self.latest.set_caption("latest token (decode)" if on else "latest latency")
+        self.count.set_caption("decode steps measured" if on else "inferences measured")
+        self.count.setToolTip(GENAI_COUNT_TIP if on else "Measured inferences so far (warm-up excluded).")
+        self.rate.set_caption(GENAI_RATE if on else LIVE_RATE)
+        self.rate.setToolTip(GENAI_RATE_TIP if on else LIVE_RATE_TIP)
+
     def show_live(self, latest_ms: float, p50_ms: float, p99_ms: float, rate: float, count: int) -> None:
         if self.final:
             self.final = False
+            live_rate, live_rate_tip = (GENAI_RATE, GENAI_RATE_TIP) if self.generative else (LIVE_RATE, LIVE_RATE_TIP)
             for tile, caption, hint in ((self.p50, LIVE_P50, LIVE_P50_TIP), (self.p99, LIVE_P99, LIVE_P99_TIP),
-                                        (self.rate, LIVE_RATE, LIVE_RATE_TIP)):
+                                        (self.rate, live_rate, live_rate_tip)):
                 tile.set_caption(caption)
                 tile.setToolTip(hint)
         self.latest.set(tile_ms(latest_ms))
@@ -98,8 +111,13 @@ class KpiStrip(QWidget):
         """The run ended: its own p50, p99 and throughput (the results' numbers), so two p50s never disagree
         on screen. `p99_note`: why the p99 is omitted (too few inferences)."""
         self.final = True
-        self.rate.set(tile_rate(rate), "Measured inferences / measured time, over the whole run.")
-        self.rate.set_caption("throughput (whole run)")
+        if self.generative:
+            self.rate.set(tile_rate(rate), "1 / the mean decode step, over the whole run (the results give "
+                                           "decode tokens/s per prompt length).")
+            self.rate.set_caption("tokens/s (1 / mean step)")
+        else:
+            self.rate.set(tile_rate(rate), "Measured inferences / measured time, over the whole run.")
+            self.rate.set_caption("throughput (whole run)")
         self.p50.set(fmt.fmt_ms(p50_s, compact=True, na=fmt.PENDING), "Median latency of the whole run.")
         self.p50.set_caption("p50 (whole run)")
         if p99_note:

@@ -55,6 +55,20 @@ class PhaseSpan:
 
 
 @dataclass
+class GenSpan:
+    """A generative model's measured generation on the time axis: prefill, then decode (seconds)."""
+
+    prompt_tokens: int
+    prefill_t0: float
+    prefill_t1: float  # the prompt is through; the first token follows
+    decode_t0: float  # the first token in hand
+    decode_t1: float  # the last token
+
+
+TEXT_CHARS = 4000  # the live text pane keeps the last this many characters
+
+
+@dataclass
 class LiveData:
     t0_ns: int = 0
     latency: RingBuffer = field(default_factory=lambda: RingBuffer(LATENCY_CAPACITY))  # x s, y ms
@@ -63,7 +77,10 @@ class LiveData:
     throughput: RingBuffer = field(default_factory=lambda: RingBuffer(AGG_CAPACITY))
     series: dict[str, Series] = field(default_factory=dict)
     phases: list[PhaseSpan] = field(default_factory=list)
-    count: int = 0  # measured inferences so far
+    count: int = 0  # measured inferences so far (a generative model: decode steps)
+    generations: list[GenSpan] = field(default_factory=list)  # a generative model's measured generations
+    text: str = ""  # a generative model's text as it streams (untrusted: plain text), the last TEXT_CHARS
+    text_version: int = 0
     # Logical CPUs: the worker's CPU time (the sampler's % of one core) is charted as % of all of them,
     # the unit of the CPU utilisation beside it.
     cpus: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -79,6 +96,9 @@ class LiveData:
             s.buffer.clear()
         self.phases.clear()
         self.count = 0
+        self.generations.clear()
+        self.text = ""
+        self.text_version += 1
         self._last_end_s = None
         self.version += 1
 
@@ -111,6 +131,20 @@ class LiveData:
             p50, p99 = np.percentile(window, [50, 99])
             self.p50.append(np.array([now_s]), np.array([p50]))
             self.p99.append(np.array([now_s]), np.array([p99]))
+
+    # -- a generative model ----------------------------------------------
+    def add_generation(self, prompt_tokens: int, prefill_t0_ns: int, prefill_t1_ns: int, first_token_ns: int,
+                       last_token_ns: int) -> None:
+        sec = self.seconds
+        self.generations.append(GenSpan(prompt_tokens, float(sec(prefill_t0_ns)), float(sec(prefill_t1_ns)),
+                                        float(sec(first_token_ns)), float(sec(last_token_ns))))
+        self.version += 1
+
+    def add_text(self, prompt_tokens: int, iteration: int, text: str, new_generation: bool) -> None:
+        if new_generation:
+            text = f"\n[prompt {prompt_tokens} tokens, generation {iteration + 1}]\n{text}"
+        self.text = (self.text + text)[-TEXT_CHARS:]
+        self.text_version += 1
 
     # -- phases ----------------------------------------------------------
     def phase_started(self, name: Phase, t_ns: int) -> None:

@@ -523,6 +523,7 @@ class MainWindow(QMainWindow):
 
     def _on_run_started(self, spec) -> None:
         self.charts.set_mode(spec.mode)  # throughput mode: the throughput line is the main chart
+        self.charts.set_generative(spec.genai_spec is not None)  # tokens/s, per-token latency, the text
         self.charts.reset()
         self.progress.setVisible(True)
         queued = self.state.run.queued

@@ -179,6 +179,9 @@ class ModelPanel(QWidget):
         self.title.setText(breakable(p.name))  # a long file name wraps instead of widening the panel
         self.title.setToolTip(tip(str(p)))
         self.subtitle.setText(breakable(f"{fmt_bytes(card['file_bytes'] + card.get('external_bytes', 0))} · {p.parent}"))
+        if "genai" in card:  # a generative model folder: its card, no input editor (the run builds the prompts)
+            self._show_genai(card)
+            return
         self._fill_facts(card)
         if not keep_dims or new_model or not self._dim_spins and self.state.slots:
             self._fill_shapes()
@@ -190,6 +193,27 @@ class ModelPanel(QWidget):
         self.facts_box.setVisible(True)
         for t in (self.inputs_table, self.outputs_table, self.ops_table):
             t.parentWidget().setVisible(True)
+
+    def _show_genai(self, card: dict) -> None:
+        from app.views.genai_live import card_rows
+
+        self._clear_shapes()
+        while self.facts.rowCount():
+            self.facts.removeRow(0)
+        for label, value, hint in card_rows(card):
+            v = WrapLabel(value)
+            v.setToolTip(tip(f"{value}\n{hint}"))
+            v.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.facts.addRow(f"{label}:", v)
+        from app.run.genai_spec import DEFAULT_GEN_TOKENS, DEFAULT_ITERATIONS, DEFAULT_PROMPT_TOKENS
+
+        self.notes.setText(f"• A generative model (onnxruntime-genai): runs on genai/ targets with prompts of "
+                           f"{' and '.join(map(str, DEFAULT_PROMPT_TOKENS))} tokens, {DEFAULT_GEN_TOKENS} generated "
+                           f"tokens, {DEFAULT_ITERATIONS} generations each (aipcprof run MODEL_DIR sets them).")
+        self.facts_box.setVisible(True)
+        self.shapes_box.setVisible(False)
+        for t in (self.inputs_table, self.outputs_table, self.ops_table):
+            t.parentWidget().setVisible(False)
 
     def _fill_facts(self, c: dict) -> None:
         while self.facts.rowCount():

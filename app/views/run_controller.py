@@ -177,10 +177,12 @@ class RunController(QObject):
         from app.run.runner import (
             RunEnded,
             RunFailed,
+            RunGeneration,
             RunLatencies,
             RunPhaseEnded,
             RunPhaseStarted,
             RunSettling,
+            RunText,
         )
 
         match ev:
@@ -194,6 +196,11 @@ class RunController(QObject):
                 self.phase_started.emit(ev.phase)
             case RunPhaseEnded():
                 self.live.phase_ended(ev.phase, ev.t0_ns, ev.t1_ns)
+            case RunGeneration():
+                self.live.add_generation(ev.prompt_tokens, ev.prefill_t0_ns, ev.prefill_t1_ns, ev.first_token_ns,
+                                         ev.last_token_ns)
+            case RunText():
+                self.live.add_text(ev.prompt_tokens, ev.iteration, ev.text, ev.new_generation)
             case RunFailed():
                 self.error_raised.emit(ev.message, ev.hint, ev.error_kind)
             case RunEnded():
@@ -267,6 +274,10 @@ class RunController(QObject):
             ev = self.settling
             return (f"Waiting for a quiet machine… other processes {fmt_share(ev.other_cpu)} of the CPU, "
                     f"{ev.waited_s:.0f} / {ev.bound_s:g} s", min(100, int(100 * ev.waited_s / ev.bound_s)))
+        if self.phase is Phase.MEASURE and self.spec is not None and self.spec.genai_spec is not None:
+            total = (self.spec.iterations or 1) * len(self.spec.genai_spec["prompt_tokens"])
+            done = len(self.live.generations)
+            return f"Generating… {done} / {total} generations", min(100, int(100 * done / max(1, total)))
         if self.phase is Phase.MEASURE and self.spec is not None:
             if self.spec.iterations:
                 return f"Measuring… {self.live.count} / {self.spec.iterations}", \

@@ -18,6 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer
 
 from app.common.errors import ErrorKind, UserError
+from app.engines.genai_engine import is_genai_target
 from app.run.spec_builder import OptionError
 from app.state import AppState
 from app.views.jobs import JobRunner
@@ -25,12 +26,16 @@ from app.views.model_panel import ModelPanel
 from app.views.run_controller import RunController
 
 REINSPECT_MS = 250  # one re-inspection per burst of dim edits
+GENAI_TARGET = "genai/cpu"  # picked when a generative model opens on a target that cannot run it
 
 
 def _inspect(path: str, dims: dict[str, int] | None, shapes: dict[str, list[int]] | None = None) -> dict:
+    from app.model.genai_folder import card_dict, is_genai_path
     from app.model.model_card import inspect_model
     from app.model.model_file import check_model_file
 
+    if is_genai_path(path):  # a generative model folder, its genai_config.json or a .onnx inside (docs/genai.md)
+        return card_dict(path)
     check_model_file(path)
     return inspect_model(path, dims=dims or None, shapes=shapes or None).to_dict()
 
@@ -96,6 +101,11 @@ class Workflow:
 
     def _on_inspect_done(self, path: str, card: dict, reinspected: bool) -> None:
         model = self.state.model
+        if "genai" in card and not reinspected:  # a generative model runs on genai/ targets
+            setup = self.state.run_setup
+            current = setup.current_target()
+            if current is None or not is_genai_target(current.id):
+                setup.select_target(GENAI_TARGET)
         model.set_card(path, card, reinspected=reinspected)  # the input state and the model panel follow
         if reinspected:
             self.model_panel.show_shape_problem("")
@@ -131,15 +141,38 @@ class Workflow:
     # -- runs ------------------------------------------------------------
     def spec_for(self, target):
         """The RunSpec of the current model on `target`: the run setup, and the inputs' sizes and data."""
+        card = self.state.model.card or {}
+        if "genai" in card:
+            return self._genai_spec(card, target)
+        if is_genai_target(target.id):
+            raise UserError(f"{target.id} runs generative model folders (with genai_config.json).",
+                            "Open such a folder, or pick an ort/ or ov/ target for this model.")
         inputs = self.state.inputs
         return self.state.run_setup.build(self.state.model.path, target, inputs.dims(), inputs.inputs_data(),
                                           inputs.shapes())
+
+    def _genai_spec(self, card: dict, target):
+        """A generative model: the prompt lengths, generated tokens and generations are the defaults
+        (docs/genai.md); threads, timeout, seed and provider options come from the run setup."""
+        from app.run.genai_spec import GenAISpec, build_genai_spec
+        from app.run.spec_builder import DEFAULTS
+
+        if not is_genai_target(target.id):
+            raise UserError(f"{target.id} cannot run a generative model folder.",
+                            f"Pick a genai/ target (e.g. {GENAI_TARGET}) in Run setup.")
+        setup = self.state.run_setup
+        o = setup.options
+        options = DEFAULTS.copy(threads=o.threads, stall_timeout_s=o.stall_timeout_s, seed=o.seed,
+                                ep_options=setup.ep_options_for(target))
+        genai = GenAISpec().check(card["genai"].get("context_length"))
+        return build_genai_spec(self.state.model.path, target.id, options, genai)
 
     def run_selected(self) -> None:
         self._start_runs([self.state.run_setup.current_target()])
 
     def run_all(self) -> None:
-        self._start_runs(self.state.run_setup.ready_targets())
+        generative = "genai" in (self.state.model.card or {})  # each kind of model on its own kind of target
+        self._start_runs([t for t in self.state.run_setup.ready_targets() if is_genai_target(t.id) == generative])
 
     def _start_runs(self, targets: list) -> None:
         if self.runs.busy:
