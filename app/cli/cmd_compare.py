@@ -116,11 +116,16 @@ def _write_outputs(args: argparse.Namespace, records: list[RunRecord], names: li
                    rows: list[ComparisonRow]) -> dict[str, str]:
     from app.record import io as rec
     from app.report.comparison import to_csv
+    from app.report.genai_compare import genai_csv, genai_rows
 
     written: dict[str, str] = {}
     check_outputs(_outputs(args), files)  # all paths checked before anything is written
     if args.csv is not None:
         written["csv"] = str(rec.write_atomic(args.csv, to_csv(rows), "--csv"))
+        genai = genai_rows(records, names)
+        if genai:  # generative runs: one row per run and prompt length, in a file of its own beside it
+            side = Path(args.csv).with_suffix(".genai.csv")
+            written["csv (generative, per prompt length)"] = str(rec.write_atomic(side, genai_csv(genai), "--csv"))
     if args.html is not None:
         from app.report.html import render_report
         html = render_report(records, names, args.baseline, theme=args.theme, title=args.title)
@@ -161,6 +166,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
         recommendation,
         recommendation_line,
     )
+    from app.report.genai_compare import format_genai_table, genai_rows
     from app.report.ops_text import compare_json, compare_lines
 
     records, names, files = load_runs(args.runs)
@@ -173,7 +179,8 @@ def run(args: argparse.Namespace) -> ExitStatus:
         print(json.dumps(to_json({"rows": [asdict(r) for r in rows], "warnings": warnings,
                                   "differences": [asdict(d) for d in diffs],
                                   "recommendation": asdict(best) if best else None, "written": written,
-                                  "op_types": compare_json(records, names, args.baseline)}),
+                                  "op_types": compare_json(records, names, args.baseline),
+                                  "genai": [asdict(g) for g in genai_rows(records, names)]}),
                          indent=1, allow_nan=False))
         return ExitStatus.OK
     print(format_table(rows))  # record text is untrusted: every line below goes through terminal_safe
@@ -182,6 +189,8 @@ def run(args: argparse.Namespace) -> ExitStatus:
         print(terminal_safe(line))
     for line in compare_lines(records, names, args.baseline):  # --op-profile runs: op types that changed most
         print(terminal_safe(line))
+    for line in format_genai_table(genai_rows(records, names)):  # generative runs: per prompt length
+        print(line)
     for d in diffs:
         values = ", ".join(f"{n}={_short(v)}" for n, v in zip(names, d.values, strict=True))
         print(terminal_safe(f"DIFFERS {d.section}.{d.key}: {values}"))

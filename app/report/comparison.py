@@ -337,6 +337,9 @@ def _same_workload(r: RunRecord, base: RunRecord) -> bool:
 
 def recommendation_line(records: list[RunRecord], names: list[str], baseline: int = 0) -> str:
     rec = recommendation(records, names, baseline)
+    if rec is None and records[baseline].genai is not None:  # no output check to trust a generative run by
+        return ("No recommendation for generative runs: compare their TTFT, decode tokens/s and J/token per "
+                "prompt length.")
     if rec is None:
         small = [n for n, r in zip(names, records, strict=True)
                  if r.status is RunStatus.COMPLETED and not facts.can_compare(r.latency.count)]

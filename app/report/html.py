@@ -278,6 +278,7 @@ def run_details(r: RunRecord, name: str, is_baseline: bool, theme: str = "auto")
 def render_report(records: list[RunRecord], names: list[str], baseline: int = 0, *, theme: str = "auto",
                   title: str | None = None, generated_utc: str | None = None) -> str:
     """The whole report page as one HTML string."""
+    from app.report.genai_compare import genai_html
     from app.report.ops_html import type_diff_html
 
     if theme not in THEMES:
@@ -298,7 +299,8 @@ def render_report(records: list[RunRecord], names: list[str], baseline: int = 0,
     parts += ["<h2>Comparison</h2>", _comparison_table(rows, records, baseline),
               "<h2>What differs between the runs</h2>", _differences_table(records, names, baseline),
               "<h2>Charts</h2>", latency_cdf_svg(records, names, theme=theme),
-              metric_bars_svg(rows, theme=theme), type_diff_html(records, names, baseline, theme), "<h2>Runs</h2>"]
+              metric_bars_svg(rows, theme=theme), type_diff_html(records, names, baseline, theme),
+              genai_html(records, names, theme), "<h2>Runs</h2>"]
     parts += [run_details(r, name, i == baseline, theme) for i, (name, r) in enumerate(zip(names, records, strict=True))]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'

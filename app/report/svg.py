@@ -217,6 +217,14 @@ def metric_bars_svg(rows: list[ComparisonRow], *, theme: str = "auto", width: in
     return _svg(width, height, "p50, p99, throughput and energy per run", body, theme)
 
 
+def _genai_bars(records: list[RunRecord], names: list[str], width: int) -> tuple[list[str], int] | None:
+    from app.report.genai_compare import genai_rows
+    from app.report.genai_svg import genai_bars_body
+
+    rows = genai_rows(records, names)
+    return genai_bars_body(rows, width) if rows else None
+
+
 def comparison_svg(records: list[RunRecord], names: list[str], rows: list[ComparisonRow], *, theme: str = "auto",
                    width: int = 760, baseline: int = 0) -> str:
     """Both charts in one SVG file (for `aipcprof compare --svg`); groups, not nested <svg> (SVG Tiny). When a
@@ -229,6 +237,10 @@ def comparison_svg(records: list[RunRecord], names: list[str], rows: list[Compar
     body = ["<g>", *cdf, f'</g><g transform="translate(0,{h1})">', *bars, "</g>"]
     diff = type_diff(records, names, baseline)
     height = h1 + h2
+    genai = _genai_bars(records, names, width)  # generative runs: TTFT, tokens/s, J/token per prompt length
+    if genai is not None:
+        body += [f'<g transform="translate(0,{height})">', *genai[0], "</g>"]
+        height += genai[1]
     if diff is not None:
         ops_body, h3 = type_diff_body(diff, width)
         body += [f'<g transform="translate(0,{height})">', *ops_body, "</g>"]

@@ -37,6 +37,7 @@ from app.views import export, theme
 from app.views.banner import Banner
 from app.views.compare_charts import BarsWidget, CdfPlot, cdf_points, run_color
 from app.views.compare_tables import RUN_COLUMNS, fill_diffs, fill_runs, new_table
+from app.views.genai_compare_view import GenAIBarsBox
 from app.views.ops_charts import OpTypeDiffWidget
 from app.views.plain import esc, plain, rich, tip
 
@@ -147,9 +148,11 @@ class CompareView(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(charts)
         split.addWidget(self._build_op_types())
+        self.genai_bars = GenAIBarsBox()  # generative runs: TTFT, tokens/s, J/token per prompt length
+        split.addWidget(self.genai_bars)
         split.addWidget(self.table)
         split.addWidget(diffs)
-        split.setSizes([420, 260, 160, 200])
+        split.setSizes([420, 260, 300, 160, 200])
         self.split = split
         lay = QVBoxLayout(body)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -224,6 +227,7 @@ class CompareView(QWidget):
         rows = cmp.compare_rows(records, names, base)
         fill_runs(self.table, rows, base, self.colors)
         self.bars.set_rows(rows)
+        self.genai_bars.set_runs(records, names, theme.is_dark())
         warnings = cmp.comparability_warnings(records, names, base)
         if warnings:
             lines = [f"⚠ {w}" for w in warnings]

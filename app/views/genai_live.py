@@ -102,25 +102,25 @@ class TextPane(QWidget):
 def card_rows(card: dict) -> list[tuple[str, str, str]]:
     """The model panel's facts of a generative model folder: (label, value, tooltip), from the card's `genai`."""
     from app.common.fmt import fmt_si
+    from app.model.genai_folder import GenAICard
 
-    g = card["genai"]
+    g = GenAICard(**card["genai"])
 
-    def n(key: str) -> str:
-        return "unknown" if g.get(key) is None else str(g[key])
+    def n(value: int | None) -> str:
+        return "unknown" if value is None else str(value)
 
     return [
-        ("Type", g.get("model_type") or "unknown", "model.type in genai_config.json."),
-        ("Layers", n("layers"), "model.decoder.num_hidden_layers."),
-        ("Heads", f"{n('attention_heads')} attention, {n('kv_heads')} KV (head size {n('head_size')})",
+        ("Type", g.model_type or "unknown", "model.type in genai_config.json."),
+        ("Layers", n(g.layers), "model.decoder.num_hidden_layers."),
+        ("Heads", f"{n(g.attention_heads)} attention, {n(g.kv_heads)} KV (head size {n(g.head_size)})",
          "Attention heads and key/value heads (fewer KV heads: grouped-query attention)."),
-        ("Hidden size", n("hidden_size"), "model.decoder.hidden_size."),
-        ("Context", f"{n('context_length')} tokens", "The longest prompt + generated tokens the model takes."),
-        ("Vocabulary", n("vocab_size"), "model.vocab_size."),
-        ("Precision", g.get("precision") or "unknown", "From the decoder's ONNX weights."),
-        ("Weights", fmt_si(g.get("parameters")) if g.get("parameters") else "unknown (packed)",
-         "Elements of the decoder's weights."),
-        ("Provider asked", g.get("provider_requested") or "cpu",
+        ("Hidden size", n(g.hidden_size), "model.decoder.hidden_size."),
+        ("Context", f"{n(g.context_length)} tokens", "The longest prompt + generated tokens the model takes."),
+        ("Vocabulary", n(g.vocab_size), "model.vocab_size."),
+        ("Precision", g.precision or "unknown", "From the decoder's ONNX weights."),
+        ("Weights", fmt_si(g.parameters) if g.parameters else "unknown (packed)", "Elements of the decoder's weights."),
+        ("Provider asked", g.provider_requested or "cpu",
          "What genai_config.json's session options ask for; the target you pick replaces it."),
-        ("Decoder", g.get("decoder_file") or "?", g.get("config_file") or ""),
-        ("Tokenizer", g.get("tokenizer") or "?", "Prompts are built with it, so their lengths in tokens are exact."),
+        ("Decoder", g.decoder_file or "?", g.config_file),
+        ("Tokenizer", g.tokenizer or "?", "Prompts are built with it, so their lengths in tokens are exact."),
     ]

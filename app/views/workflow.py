@@ -146,7 +146,7 @@ class Workflow:
             return self._genai_spec(card, target)
         if is_genai_target(target.id):
             raise UserError(f"{target.id} runs generative model folders (with genai_config.json).",
-                            "Open such a folder, or pick an ort/ or ov/ target for this model.")
+                            hint="Open such a folder, or pick an ort/ or ov/ target for this model.")
         inputs = self.state.inputs
         return self.state.run_setup.build(self.state.model.path, target, inputs.dims(), inputs.inputs_data(),
                                           inputs.shapes())
@@ -159,12 +159,14 @@ class Workflow:
 
         if not is_genai_target(target.id):
             raise UserError(f"{target.id} cannot run a generative model folder.",
-                            f"Pick a genai/ target (e.g. {GENAI_TARGET}) in Run setup.")
+                            hint=f"Pick a genai/ target (e.g. {GENAI_TARGET}) in Run setup.")
         setup = self.state.run_setup
         o = setup.options
         options = DEFAULTS.copy(threads=o.threads, stall_timeout_s=o.stall_timeout_s, seed=o.seed,
                                 ep_options=setup.ep_options_for(target))
-        genai = GenAISpec().check(card["genai"].get("context_length"))
+        from app.model.genai_folder import GenAICard
+
+        genai = GenAISpec().check(GenAICard(**card["genai"]).context_length)
         return build_genai_spec(self.state.model.path, target.id, options, genai)
 
     def run_selected(self) -> None:

@@ -1,4 +1,4 @@
-"""The generative-model tests' fixture: a real model folder (tests/genai_model.py) built once per session."""
+"""The generative-model tests' fixtures (`genai_built` and `genai_runs` are in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from tests import genai_model
-
-
-@pytest.fixture(scope="session")
-def genai_built(tmp_path_factory) -> Path:
-    return genai_model.build(tmp_path_factory.mktemp("genai") / "tiny-decoder")
 
 
 @pytest.fixture

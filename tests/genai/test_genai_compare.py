@@ -1,0 +1,57 @@
+"""Generative runs compared per prompt length: the rows, `aipcprof compare` (table, CSV, SVG, HTML, JSON)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from app.cli import main
+from app.record import io as rec
+from app.report.genai_compare import genai_rows, grouped
+from app.report.genai_svg import genai_bars_svg
+
+
+def test_rows_per_run_and_prompt_length(genai_runs):
+    records = [rec.load(p) for p in genai_runs]
+    rows = genai_rows(records, ["a", "b"])
+    assert [(r.run, r.prompt_tokens) for r in rows] == [("a", 16), ("a", 64), ("a", 128),
+                                                         ("b", 16), ("b", 64), ("b", 128)]
+    a16 = rows[0]
+    res = records[0].genai.result(16)
+    assert (a16.ttft_s, a16.decode_tokens_per_s, a16.generated_tokens) == \
+        (res.ttft_median_s, res.decode_tokens_per_s, 16)
+    assert a16.j_per_token is None and "no telemetry" in a16.j_per_token_reason
+    missing = rows[2]  # run a never asked for 128 tokens: no figure, said why, not a zero
+    assert missing.ttft_s is None and missing.decode_tokens_per_s is None and missing.note == "not asked for"
+    lengths, runs, values = grouped(rows, "ttft_s")
+    assert lengths == [16, 64, 128] and runs == ["a", "b"] and values[0][2] is None and values[1][2] > 0
+
+
+def test_the_svg_draws_a_gap_not_a_zero(genai_runs):
+    records = [rec.load(p) for p in genai_runs]
+    svg = genai_bars_svg(genai_rows(records, ["a", "b"]), theme="light")
+    assert svg.count("Time to first token per prompt length") == 1
+    assert svg.count('class="apc-gap"') == 1 + 1 + 6  # a's 128-token TTFT and tokens/s; J/token: all 6
+    assert "N/A for every run at every length" in svg  # no J/token anywhere: said once, no empty axes
+
+
+def test_aipcprof_compare(genai_runs, tmp_path, capsys):
+    out_csv, svg, html = tmp_path / "c.csv", tmp_path / "c.svg", tmp_path / "c.html"
+    code = main(["compare", *map(str, genai_runs), "--csv", str(out_csv), "--svg", str(svg), "--html", str(html)])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "generative runs, per prompt length" in text and "one-thread.json at 128 tokens: N/A, not asked for" in text
+    assert "No recommendation for generative runs" in text
+    side = list(csv.DictReader((tmp_path / "c.genai.csv").open()))
+    assert [(r["run"], r["prompt_tokens"]) for r in side][:2] == [("one-thread.json", "16"), ("one-thread.json", "64")]
+    assert side[2]["ttft_s"] == "" and side[2]["note"] == "not asked for"
+    assert float(side[3]["decode_tokens_per_s"]) > 0
+    assert "Energy per token per prompt length" in svg.read_text()
+    page = html.read_text()
+    assert "Generative runs per prompt length" in page and "Decode tokens/s per prompt length" in page
+    code = main(["compare", *map(str, genai_runs), "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and len(data["genai"]) == 6
+    assert data["genai"][3]["ttft_s"] == pytest.approx(rec.load(genai_runs[1]).genai.result(16).ttft_median_s)
