@@ -6,7 +6,7 @@ Both sides time a generation the same way: decode time per token = (last token's
 time) / (tokens after the first), so everything the loop does between tokens counts. The bare loop runs
 in a spawned process of its own (a fresh process, as the app's worker is): generate_next_token() +
 get_next_tokens() and nothing else. The app runs in its spawned
-worker exactly as `aipcprof run MODEL_DIR` does (clock reads, batches streamed to the parent every ~25 ms,
+worker exactly as `aipcprof run MODEL_DIR` does (clock reads, batches streamed to the parent every ~100 ms,
 the cancel flag), and its figure comes from the record's decode windows (decode_window_s). Rounds alternate bare/app so
 drift hits both; the ratio is the median over round pairs. On a shared machine that ratio swings with the
 other load, so a second figure is taken inside the app's own generations, at the same moments: the

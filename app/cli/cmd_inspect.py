@@ -9,7 +9,8 @@ from app.common.errors import ExitStatus
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", metavar="MODEL", help="path to an .onnx file")
+    p.add_argument("model", metavar="MODEL", help="path to an .onnx file, or a generative model folder "
+                                                  "(genai_config.json: its card; docs/genai.md)")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
     p.add_argument("--dim", action="append", metavar="SYMBOL=N",
                    help="bind a symbolic dim (e.g. seq=128) so MACs can be counted")
@@ -18,10 +19,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> ExitStatus:
+    from pathlib import Path
+
     from app.model.inputs import parse_dim_options, parse_shape_options
     from app.model.model_card import format_card, inspect_model
 
+    if Path(args.model).is_dir() or Path(args.model).name == "genai_config.json":  # the .onnx inside: as ONNX
+        return _genai_card(args)
     card = inspect_model(args.model, dims=parse_dim_options(args.dim), shapes=parse_shape_options(args.shape),
                          with_sha256=not args.no_sha256)
     print(json.dumps(card.to_dict(), indent=1) if args.json else format_card(card))
+    return ExitStatus.OK
+
+
+def _genai_card(args: argparse.Namespace) -> ExitStatus:
+    from dataclasses import asdict
+
+    from app.common.text import terminal_safe
+    from app.model.genai_folder import open_genai_folder
+    from app.record.genai_schema import GenAIModel
+    from app.report.genai_text import card_line
+
+    card = open_genai_folder(args.model).card
+    if args.json:
+        print(json.dumps(asdict(card), indent=1))
+    else:
+        print(terminal_safe(card.folder))
+        print(terminal_safe(card_line(GenAIModel.from_json(asdict(card), "card"))))
     return ExitStatus.OK

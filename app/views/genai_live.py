@@ -23,7 +23,7 @@ HALF_HEIGHT = 1e7  # spans cover any y range, as the phase shading does
 TITLES = {"latency": "Latency per token (decode)", "throughput": "Tokens per second"}
 TIPS = {"latency": "Each point is one decode step: generate_next_token() + get_next_tokens() (worker clock). "
                    "Orange: a generation's prefill (the prompt through the model); blue: its decode.",
-        "throughput": "Generated tokens per second of wall time, per ~25 ms batch (prefill gaps included)."}
+        "throughput": "Generated tokens per second of wall time, per ~100 ms batch (prefill gaps included)."}
 
 
 class GenerationShading:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
+from app.model.genai_folder import CONFIG as GENAI_CONFIG
 from app.record.history import RunHistory
 from app.record.schema import RunRecord
 from app.report import facts
@@ -346,14 +347,15 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
-        """.json files are run records (imported into the history); anything else is a model to open."""
+        """.json files are run records (imported into the history), except a generative model folder's
+        genai_config.json; anything else (a folder included) is a model to open."""
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if not files:
             event.ignore()
             return
         event.acceptProposedAction()
-        runs = [f for f in files if f.lower().endswith(".json")]
-        models = [f for f in files if not f.lower().endswith(".json")]
+        runs = [f for f in files if f.lower().endswith(".json") and Path(f).name != GENAI_CONFIG]
+        models = [f for f in files if f not in runs]
         if runs:
             self.history_controller.import_runs(runs)
         if models:

@@ -108,3 +108,11 @@ def test_bad_input_is_one_line_exit_2(kind, genai_dir, tmp_path, capsys):
 def test_generative_options_on_an_onnx_file_are_refused(zoo, capsys):
     code, _, err = _run(capsys, str(zoo["conv_net"]), "--prompt-tokens", "16")
     assert code == 2 and "--prompt-tokens: applies to a generative model folder" in err
+
+
+def test_inspect_a_folder(genai_built, capsys):
+    assert main(["inspect", str(genai_built)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == str(genai_built) and "2 layers, 4 heads, 4 KV heads, hidden 64, context 1024 tokens" in out[1]
+    assert main(["inspect", str(genai_built / "genai_config.json"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["vocab_size"] == 512

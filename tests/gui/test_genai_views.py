@@ -11,6 +11,7 @@ from app.views.charts_panel import ChartsPanel
 from app.views.compare_view import CompareView
 from app.views.live_data import TEXT_CHARS, LiveData
 from tests.gui.conftest import load_model, run_and_wait
+from tests.gui.test_window import _drop
 
 
 def _facts(window) -> dict[str, str]:
@@ -39,6 +40,13 @@ def test_a_folder_opens_and_runs_with_the_live_view(qtbot, window, genai_built):
     g = live.generations[0]
     assert g.prefill_t0 < g.prefill_t1 <= g.decode_t0 < g.decode_t1
     assert "[prompt 512 tokens, generation 3]" in charts.text_pane.text.toPlainText()
+
+
+def test_dropping_the_config_or_the_folder_opens_the_model(qtbot, window, genai_built):
+    for path in (genai_built / "genai_config.json", genai_built):  # the config is no run record to import
+        with qtbot.waitSignal(window.model_loaded, timeout=15_000):
+            assert _drop(window, path)
+        assert window.model_panel.title.text() == "tiny-decoder"
 
 
 def test_a_folder_without_config_is_one_inline_error(qtbot, window, tmp_path):
