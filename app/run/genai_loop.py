@@ -114,7 +114,7 @@ class GenAIRun:
 
     def _generate(self, rt, ids: np.ndarray, n: int, iteration: int, *, measured: bool) -> GenerationMeasured | None:
         """One generation of exactly gen_tokens tokens; None when cancelled part way."""
-        og, clock, send = rt.og, time.perf_counter_ns, self.w.conn.send
+        og, clock = rt.og, time.perf_counter_ns
         gen_tokens = self.gs.gen_tokens
         t0 = clock()
         params = og.GeneratorParams(rt.model)
@@ -128,8 +128,7 @@ class GenAIRun:
         tokens = [gen.get_next_tokens()[0]]
         first = clock()
         starts, ends = array("q"), array("q")
-        flushed, flushed_at, streamed = 0, first, 0
-        stream_text = False
+        out = _Stream(self.w.conn.send if measured else None, rt.tokenizer, n, iteration, first)
         for _ in range(gen_tokens - 1):
             s = clock()
             gen.generate_next_token()
@@ -137,29 +136,59 @@ class GenAIRun:
             e = clock()
             starts.append(s)
             ends.append(e)
-            if e - flushed_at >= BATCH_NS:
-                if measured:
-                    send(LatencyBatch(starts[flushed:], array("q", (b - a for a, b in zip(starts[flushed:], ends[flushed:])))))
-                    stream_text = (e - first) // len(starts) >= STREAM_TEXT_MIN_STEP_NS
-                    if stream_text:
-                        send(GeneratedText(n, iteration, rt.tokenizer.decode(np.asarray(tokens[streamed:], np.int32)),
-                                           new_generation=streamed == 0))
-                        streamed = len(tokens)
-                flushed, flushed_at = len(starts), clock()
+            if e - out.flushed_at >= BATCH_NS:
+                out.flush(starts, ends, tokens)
                 if self.w.cancel.is_set():
                     return None
-        last = ends[-1] if ends else first
-        durations = array("q", (b - a for a, b in zip(starts, ends)))
-        if measured and flushed < len(starts):
-            send(LatencyBatch(starts[flushed:], durations[flushed:]))
         rss, peak = _memory()
         del gen
         text = rt.tokenizer.decode(np.asarray(tokens, np.int32))[:SAMPLE_TEXT_CHARS]
-        if measured and not stream_text:
-            send(GeneratedText(n, iteration, text, new_generation=True))
+        durations = out.finish(starts, ends, tokens, text)
         return GenerationMeasured(prompt_tokens=n, iteration=iteration, t0_ns=t0, prefill_t0_ns=p0, prefill_t1_ns=p1,
-                                  first_token_ns=first, last_token_ns=last, decode_ns=durations,
+                                  first_token_ns=first, last_token_ns=ends[-1] if ends else first, decode_ns=durations,
                                   rss_bytes=rss, peak_rss_bytes=peak, text=text)
+
+
+class _Stream:
+    """What a measured generation sends while it decodes: its steps as LatencyBatches, and its text in pieces
+    when a token takes STREAM_TEXT_MIN_STEP_NS or more (decided at the first flush, for the whole generation);
+    else the whole text once it is over. `send` None: a warm-up generation, nothing is sent."""
+
+    def __init__(self, send, tokenizer, n: int, iteration: int, first_ns: int) -> None:
+        self.send, self.tokenizer, self.n, self.iteration = send, tokenizer, n, iteration
+        self.first_ns = self.flushed_at = first_ns
+        self.flushed = 0  # decode steps sent
+        self.streamed = 0  # tokens whose text was sent
+        self.stream_text: bool | None = None
+
+    def flush(self, starts: array, ends: array, tokens: list) -> None:
+        if self.send is not None:
+            k = self.flushed
+            self.send(LatencyBatch(starts[k:], array("q", (b - a for a, b in zip(starts[k:], ends[k:])))))
+            if self.stream_text is None:
+                self.stream_text = (ends[-1] - self.first_ns) // len(ends) >= STREAM_TEXT_MIN_STEP_NS
+            if self.stream_text:
+                self._text(tokens)
+        self.flushed, self.flushed_at = len(starts), time.perf_counter_ns()
+
+    def _text(self, tokens: list) -> None:
+        piece = self.tokenizer.decode(np.asarray(tokens[self.streamed:], np.int32))
+        self.send(GeneratedText(self.n, self.iteration, piece, new_generation=self.streamed == 0))
+        self.streamed = len(tokens)
+
+    def finish(self, starts: array, ends: array, tokens: list, text: str) -> array:
+        """The last steps and text out; every step's duration (ns)."""
+        durations = array("q", (b - a for a, b in zip(starts, ends)))
+        if self.send is None:
+            return durations
+        if self.flushed < len(starts):
+            self.send(LatencyBatch(starts[self.flushed:], durations[self.flushed:]))
+        if self.stream_text:
+            if self.streamed < len(tokens):
+                self._text(tokens)
+        else:
+            self.send(GeneratedText(self.n, self.iteration, text, new_generation=True))
+        return durations
 
 
 def _identity(folder) -> ModelInfo:
