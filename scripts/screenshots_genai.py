@@ -46,7 +46,6 @@ def main() -> int:
     wait_for(app, lambda: len(live.generations) >= 4 or finished, 300, "four generations")
     shoot(app, window, out / "26-genai-live.png")
     wait_for(app, lambda: finished, 600, "the end of the run")
-    window.state.show_view(window.state.view.LIVE) if hasattr(window.state, "view") else None
     shoot(app, window, out / "27-genai-ended.png")
     window.close()
     return 0
