@@ -38,7 +38,7 @@ from app.views.results_panel import _fill, _table
 from app.views.run_setup_panel import InlineError
 
 POLICY_TEXT = {"fail": "Stop at the first, naming it", "skip": "Leave it out (listed in the record)"}
-RESULT_HEADERS = ["Target", "Metric", "Value", "95% CI", "p50", "Throughput"]
+RESULT_HEADERS = ["Target", "Accuracy", "p50", "Throughput"]  # the 95% interval: the tooltip, the results panel
 
 
 def _row(edit: QLineEdit, *buttons: QPushButton) -> QHBoxLayout:
@@ -84,6 +84,9 @@ class AccuracyPanel(QWidget):
         self.policy.setToolTip("A sample that cannot be used (unreadable, wrong shape, no label): never used silently.")
         for edit in (self.data, self.labels, self.preprocess):
             edit.setAcceptDrops(False)  # a dropped folder or file goes to the panel, never into the text
+        for combo in (self.task, self.policy):  # long entries elide: the panel never needs sideways scrolling
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(18)
         form = QFormLayout()
         form.addRow("Data folder:", _row(self.data, self.data_button))
         form.addRow("Labels:", _row(self.labels, self.labels_button))
@@ -182,13 +185,15 @@ class AccuracyPanel(QWidget):
             self.progress_bar.setValue(pct)
 
     def _on_results_changed(self, records: list) -> None:
-        rows = []
+        rows, tips = [], []
         for r in records:
             metric, value, ci = headline(r)
             lat = r.latency
-            rows.append((r.target_id or "?", metric, value, ci, fmt.fmt_ms(lat.p50, compact=True),
+            rows.append((r.target_id or "?", f"{metric} {value}".strip(), fmt.fmt_ms(lat.p50, compact=True),
                          fmt.fmt_rate(lat.throughput_per_s)))
-        _fill(self.results, rows)
+            tips.append(f"{r.target_id}: {metric} {value}" + (f", 95% CI {ci}" if ci else "")
+                        + f"; {lat.count:,} inferences" if r.accuracy else "")
+        _fill(self.results, rows, tips)
         self.results_box.setVisible(bool(rows))
 
     def set_can_run(self, can_run: bool, busy: bool, can_run_all: bool | None = None) -> None:

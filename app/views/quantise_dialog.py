@@ -165,9 +165,10 @@ class QuantiseDialog(QDialog):
         self.calib_button.setEnabled(static)
         out = self.out.text().strip()
         same = bool(out) and Path(out).expanduser().resolve() == Path(self.model).resolve()
+        made = self.result is not None and out == self.result.out  # it exists because we just wrote it
         self.note.setText("This is the model itself: pick another file (the input is never overwritten)." if same
-                          else "The file exists and will be replaced." if out and Path(out).expanduser().is_file()
-                          else "")
+                          else "The file exists and will be replaced." if out and not made
+                          and Path(out).expanduser().is_file() else "")
         self.note.setVisible(bool(self.note.text()))
         self.quantise_button.setEnabled(bool(out) and not same and self._stop is None)
 

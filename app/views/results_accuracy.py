@@ -83,9 +83,9 @@ def fill_accuracy_tile(tile: KpiTile, r: RunRecord) -> None:
     if r.accuracy is None:
         return
     metric, value, ci = headline(r)
-    tile.set(value if not value.startswith(fmt.NA) else fmt.NA, tip(f"{metric} on {r.accuracy.dataset.samples} "
-                                                                     f"samples: {value}"))
-    tile.set_caption(f"{metric} · 95% CI {ci}" if ci else metric or ACCURACY_CAPTION)
+    tile.set(value if not value.startswith(fmt.NA) else fmt.NA,
+             tip(f"{metric} on {r.accuracy.dataset.samples} samples: {value}" + (f", 95% CI {ci}" if ci else "")))
+    tile.set_caption(metric or ACCURACY_CAPTION)  # the interval is in the tooltip and the Accuracy box
 
 
 class AccuracyBox(QGroupBox):

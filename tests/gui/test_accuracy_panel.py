@@ -75,13 +75,13 @@ def test_evaluate_shows_the_records_top1_next_to_latency(qtbot, window, digits, 
     assert r.latency.count == 360 and r.accuracy.dataset.samples == 360
     panel = window.accuracy_panel
     assert panel.results.rowCount() == 1
-    assert _cell(panel.results, 0, "Value") == fmt.fmt_pct(top1)
-    assert _cell(panel.results, 0, "Metric") == "top-1"
+    assert _cell(panel.results, 0, "Accuracy") == f"top-1 {fmt.fmt_pct(top1)}"
     ci = r.accuracy.classification.top1_ci
-    assert _cell(panel.results, 0, "95% CI") == f"{fmt.fmt_pct(ci.low)}-{fmt.fmt_pct(ci.high)}"
+    assert f"95% CI {fmt.fmt_pct(ci.low)}-{fmt.fmt_pct(ci.high)}" in panel.results.item(0, 1).toolTip()
     assert _cell(panel.results, 0, "p50") == fmt.fmt_ms(r.latency.p50, compact=True)
     tile = window.results.tiles["accuracy"]
     assert not tile.isHidden() and tile.value.text() == fmt.fmt_pct(top1)
+    assert f"95% CI {fmt.fmt_pct(ci.low)}-{fmt.fmt_pct(ci.high)}" in tile.toolTip()
     box = window.results.accuracy_box
     assert not box.isHidden() and box.table.item(0, 0).text() == "top-1"
     assert box.table.item(0, 1).text() == fmt.fmt_pct(top1)
@@ -202,7 +202,7 @@ def test_stop_ends_the_eval_unscored(qtbot, window, digits):
         panel.stop_button.click()
     r = blocker.args[0][0]
     assert r.status is RunStatus.CANCELLED and r.accuracy is None
-    assert _cell(panel.results, 0, "Value") == "N/A (stopped: a stopped eval is not scored)"
+    assert _cell(panel.results, 0, "Accuracy") == "N/A (stopped: a stopped eval is not scored)"
     assert window.results.tiles["accuracy"].isHidden()
     assert panel.evaluate_button.isEnabled() and not panel.progress_label.isVisible()
 
@@ -222,7 +222,7 @@ def test_evaluate_on_every_target_gives_one_run_each(qtbot, window, digits):
     for i, r in enumerate(records):
         assert r.status is RunStatus.COMPLETED
         assert _cell(panel.results, i, "Target") == r.target_id
-        assert _cell(panel.results, i, "Value") == fmt.fmt_pct(r.accuracy.classification.top1)
+        assert _cell(panel.results, i, "Accuracy") == f"top-1 {fmt.fmt_pct(r.accuracy.classification.top1)}"
     # the session table beside the results gets the accuracy columns
     compare = window.results.compare
     assert not compare.isColumnHidden(10) and compare.item(1, 10).text().startswith("top-1 ")
