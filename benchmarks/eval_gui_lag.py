@@ -53,21 +53,28 @@ def make_images(folder: Path, n: int) -> Path:
     return labels
 
 
-def lags_of(window, probe, start) -> tuple[list[float], list]:
-    """Run `start()` (a click), wait for the batch, keep TAIL_S more; the probe's lags over that window."""
+def lags_of(window, probe, start) -> tuple[list[float], list[float], list]:
+    """Run `start()` (a click), wait for the batch, keep TAIL_S more: the probe's lags over that window, those
+    before the worker started (the eval: the data set checked in the job thread), and the records."""
     finished: list = []
+    started: list = []
+
+    def on_started(_spec) -> None:
+        started.append(time.monotonic())
 
     def on_finished(records: list) -> None:
         finished.append(records)
 
     window.all_runs_finished.connect(on_finished)
+    window.controller.run_started.connect(on_started)
     t0 = time.monotonic()
     start()
     wait_for(lambda: finished, 600, "the batch")
     t1 = time.monotonic()
     wait_for(lambda: time.monotonic() - t1 > TAIL_S, TAIL_S + 5)
     window.all_runs_finished.disconnect(on_finished)
-    return probe.between(t0, t1 + TAIL_S), finished[0]
+    window.controller.run_started.disconnect(on_started)
+    return probe.between(t0, t1 + TAIL_S), probe.between(t0, started[0]), finished[0]
 
 
 def main() -> int:
@@ -101,13 +108,14 @@ def main() -> int:
     rows = {"eval": [], "run": []}
     for r in range(args.rounds):
         for kind, click in (("eval", window.accuracy_panel.evaluate_button.click), ("run", window.run_action.trigger)):
-            lags, records = lags_of(window, probe, click)
+            lags, before, records = lags_of(window, probe, click)
             rec = records[0]
             if rec.status.value != "completed":
                 raise SystemExit(f"{kind}: {rec.status.value}: {rec.error}")
             rows[kind].append((max(lags), float(np.percentile(lags, 99)), rec.latency.count, rec.latency.p50))
             print(f"round {r + 1} {kind:4}: {rec.latency.count} inferences, p50 {rec.latency.p50 * 1e3:.2f} ms; "
-                  f"GUI lag max {max(lags):.1f} ms, p99 {np.percentile(lags, 99):.1f} ms over {len(lags)} ticks")
+                  f"GUI lag max {max(lags):.1f} ms, p99 {np.percentile(lags, 99):.1f} ms over {len(lags)} ticks; "
+                  f"before the worker started: max {max(before, default=0):.1f} ms over {len(before)} ticks")
     med = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)) for k, v in rows.items()}
     print(f"median GUI lag, eval of {args.images} JPEGs: max {med['eval'][0]:.1f} ms, p99 {med['eval'][1]:.1f} ms")
     print(f"median GUI lag, plain run of as many:   max {med['run'][0]:.1f} ms, p99 {med['run'][1]:.1f} ms")
