@@ -15,6 +15,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 from app.common.errors import ErrorKind, InputSpecError, ModelError, TargetError, UserError
 
 Progress = Callable[[int, int, str], None]
+POLL_S = 0.2  # how often the parent looks at `stop` while the child is quiet
 _USER = {ErrorKind.MODEL: ModelError, ErrorKind.TARGET: TargetError, ErrorKind.INPUT_SPEC: InputSpecError,
          ErrorKind.USER: UserError}
 
@@ -31,9 +33,14 @@ class ChildFailed(Exception):
     """The child crashed, hung or failed inside the runtime; `str()` is one line."""
 
 
+class ChildStopped(ChildFailed):
+    """The caller asked the job to stop (`stop` set): the child was killed, nothing was written."""
+
+
 def run_child(module: str, request: dict, what: str, on_progress: Progress | None = None,
-              stall_s: float = 600.0) -> dict:
-    """Run `module`'s child side on `request`; its result dict. `what` names the job in messages."""
+              stall_s: float = 600.0, stop: threading.Event | None = None) -> dict:
+    """Run `module`'s child side on `request`; its result dict. `what` names the job in messages.
+    Setting `stop` (from any thread) kills the child within POLL_S: ChildStopped."""
     root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p))
     proc = subprocess.Popen([sys.executable, "-m", module, json.dumps(request)], stdout=subprocess.PIPE,
@@ -43,7 +50,7 @@ def run_child(module: str, request: dict, what: str, on_progress: Progress | Non
     err_tail: list[str] = []
     threading.Thread(target=_tail, args=(proc.stderr, err_tail), daemon=True).start()
     try:
-        answer = _read(lines, on_progress, stall_s, what)
+        answer = _read(lines, on_progress, stall_s, what, stop)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -68,12 +75,19 @@ def _tail(stream, keep: list[str]) -> None:
         del keep[:-20]
 
 
-def _read(lines: queue.Queue, on_progress: Progress | None, stall_s: float, what: str) -> dict | None:
+def _read(lines: queue.Queue, on_progress: Progress | None, stall_s: float, what: str,
+          stop: threading.Event | None = None) -> dict | None:
+    last = time.monotonic()
     while True:
+        if stop is not None and stop.is_set():
+            raise ChildStopped(f"{what} was stopped")
         try:
-            line = lines.get(timeout=stall_s)
+            line = lines.get(timeout=min(POLL_S, stall_s))
         except queue.Empty:
-            raise ChildFailed(f"{what} made no progress for {stall_s:.0f} s and was stopped") from None
+            if time.monotonic() - last >= stall_s:
+                raise ChildFailed(f"{what} made no progress for {stall_s:.0f} s and was stopped") from None
+            continue
+        last = time.monotonic()
         if line is None:
             return None
         try:

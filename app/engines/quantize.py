@@ -79,11 +79,12 @@ def check_quantizable(model_path: str, out: Path) -> list[IOSpec]:
 
 
 def quantize(model_path: str, out: Path, scheme: Scheme, calib: SampleFolder | None, synthetic: int = 0,
-             per_channel: bool = False, on_progress=None) -> QuantResult:
-    """Quantise in a child process; `calib` (checked samples) or `synthetic` seeded samples for static schemes."""
+             per_channel: bool = False, on_progress=None, stop=None) -> QuantResult:
+    """Quantise in a child process; `calib` (checked samples) or `synthetic` seeded samples for static schemes.
+    `stop` (a threading.Event) kills the child (ChildStopped); OUT is only written at the very end."""
     request = {"model": str(model_path), "out": str(out), "scheme": scheme.value, "per_channel": per_channel,
                "calib": str(calib.folder) if calib else "", "synthetic": synthetic}
-    result = run_child(MODULE, request, f"quantising {model_path}", on_progress)
+    result = run_child(MODULE, request, f"quantising {model_path}", on_progress, stop=stop)
     return QuantResult(**result)
 
 

@@ -14,6 +14,7 @@ from app.common.errors import UserError
 from app.model.dataset import check_sample, load_sample
 from app.model.preprocess import BadSample
 from app.record.accuracy_schema import Task
+from app.record.schema import RunMode
 from app.run.eval_loop import input_slots, open_eval_dataset
 from app.run.eval_spec import BAD_SAMPLE_POLICIES, EvalSpec
 from app.run.runspec import RunSpec
@@ -56,6 +57,7 @@ def eval_run_spec(spec: RunSpec, ev: EvalSpec) -> RunSpec:
     spec.inputs = {}
     spec.iterations, spec.duration_s, spec.until_steady = len(good), None, None
     spec.check_outputs = False  # the agreement task compares every sample; a plain eval needs no synthetic check
+    spec.mode, spec.requests = RunMode.LATENCY, None  # the data set is scored one inference at a time
     spec.eval_spec = ev.to_dict()
     return spec.validate()
 

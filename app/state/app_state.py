@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from app.state.accuracy import AccuracySetupState
 from app.state.events import Event
 from app.state.history import HistoryState
 from app.state.input_memory import InputMemory
@@ -43,6 +44,7 @@ class AppState:
         self.run = LiveRunState()
         self.history = HistoryState()
         self.sweep = SweepState()  # the Sweep tab's grid and its record as it fills
+        self.accuracy = AccuracySetupState()  # the Accuracy panel's form: what an eval scores (aipcprof eval)
         self.view = View.LIVE
         self.view_changed: Event[[View]] = Event("view_changed")
         self.error: Event[[str, str]] = Event("error")  # message, hint: shown inline, the app keeps working

@@ -38,6 +38,8 @@ from app.report import facts
 from app.state import AppState, InputMemory, View
 from app.state.sweep import symbolic_dims
 from app.views import theme
+from app.views.accuracy_controller import AccuracyController
+from app.views.accuracy_panel import AccuracyPanel
 from app.views.banner import Banner
 from app.views.charts_panel import ChartsPanel
 from app.views.devices_panel import DevicesPanel
@@ -111,6 +113,8 @@ class MainWindow(QMainWindow):
         self.workflow = Workflow(self.state, self.jobs, self.controller, self.model_panel, self)
         self.history_controller = HistoryController(self.state, self.history, self.history_jobs, self.history_panel,
                                                     lambda: self.compare_view, self.results, self)
+        self.accuracy = AccuracyController(self.state, self.controller, self.jobs, self.accuracy_panel,
+                                           self.history_controller.show_comparison, self.workflow.open_model, self)
         self._build_actions()
         self._build_layout()
         self._connect()
@@ -125,6 +129,7 @@ class MainWindow(QMainWindow):
         self.banner = Banner(self)
         self.model_panel = ModelPanel(self.state.inputs)
         self.setup_panel = RunSetupPanel(self.state.run_setup)
+        self.accuracy_panel = AccuracyPanel(self.state.accuracy)
         self.devices_panel = DevicesPanel()
         self.charts = ChartsPanel(self.controller.live)
         self.results = ResultsPanel()
@@ -220,8 +225,10 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(_scroll(self.model_panel), "Model")
         self.tabs.addTab(self.devices_panel, "Devices")
+        self.tabs.addTab(_scroll(self.accuracy_panel), "Accuracy")
         self.tabs.setTabToolTip(0, "The model card: inputs, outputs, dims, ops, precision, MACs.")
         self.tabs.setTabToolTip(1, "Accelerators, targets and telemetry on this PC.")
+        self.tabs.setTabToolTip(2, "Accuracy on your labelled data (aipcprof eval), on one target or all.")
         self.left = QSplitter(Qt.Orientation.Vertical)
         self.left.setObjectName("LeftSplitter")
         self.setup_area = _scroll(self.setup_panel)
@@ -317,6 +324,8 @@ class MainWindow(QMainWindow):
         self.state.sweep.finished.connect(lambda record: self.phase_label.setText(
             f"Sweep {record.status.value} · {len(record.points)} points"))
         self.model_panel.open_requested.connect(self.open_dialog)
+        self.model_panel.quantise_requested.connect(lambda: self.accuracy.open_quantise_dialog(self))
+        self.accuracy.busy_changed.connect(lambda _busy: self._update_actions())
         self.charts.follow_changed.connect(lambda following: self.follow_action.setEnabled(not following))
         # The run setup's height changes (Advanced unfolded, an inline error): give its pane the room.
         self.setup_panel.advanced_button.toggled.connect(lambda _open: QTimer.singleShot(0, self._fit_setup_pane))
@@ -377,6 +386,9 @@ class MainWindow(QMainWindow):
         run = {k: s.value(k) for k in s.childKeys()}
         s.endGroup()
         self.state.run_setup.restore_settings(run)
+        s.beginGroup("accuracy")
+        self.state.accuracy.restore_settings({k: s.value(k) for k in s.childKeys()})
+        s.endGroup()
         self.setup_panel.set_advanced_open(str(run.get("advanced")).lower() == "true")
         self._rebuild_recent_menu()
 
@@ -399,6 +411,8 @@ class MainWindow(QMainWindow):
         for k, v in self.state.run_setup.to_settings().items():
             s.setValue(f"run/{k}", v)
         s.setValue("run/advanced", self.setup_panel.advanced_open())
+        for k, v in self.state.accuracy.to_settings().items():
+            s.setValue(f"accuracy/{k}", v)
         t = self.state.run_setup.current_target()
         if t is not None:
             s.setValue("run/target", t.id)
@@ -607,7 +621,7 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         sweeping = self.sweeps.busy
-        busy = self.state.run.busy or self.controller.busy or sweeping
+        busy = self.state.run.busy or self.controller.busy or sweeping or self.accuracy.preparing
         ready = self.state.model.ready
         self.sweep_panel.set_can_run(ready and not (self.state.run.busy or self.controller.busy), sweeping)
         self.run_action.setEnabled(ready and self.state.run_setup.current_target() is not None and not busy)
@@ -616,3 +630,4 @@ class MainWindow(QMainWindow):
         self.save_action.setEnabled(self.state.run.last_record is not None)
         self.setup_panel.setEnabled(not busy)  # settings of the running job cannot change under it
         self.model_panel.open_button.setEnabled(not busy)
+        self.accuracy.update_actions(ready, busy)

@@ -59,6 +59,7 @@ def _shape(shape) -> str:
 class ModelPanel(QWidget):
     dims_changed = Signal(dict)  # named dim -> size, after any edit of sizes, shapes, values or files
     open_requested = Signal()
+    quantise_requested = Signal()  # "Quantise…": a quantised copy of this (float) model
 
     def __init__(self, state: InputSetupState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +86,8 @@ class ModelPanel(QWidget):
         self.open_button = QPushButton("Open model…")
         self.open_button.setToolTip("Open an ONNX model (Ctrl+O). You can also drop one on the window.")
         self.open_button.clicked.connect(self.open_requested)
+        self.quantise_button = QPushButton("Quantise…")
+        self.quantise_button.clicked.connect(self.quantise_requested)
 
         self.facts = QFormLayout()
         self.facts.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -120,6 +123,7 @@ class ModelPanel(QWidget):
 
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
+        header.addWidget(self.quantise_button)
         header.addWidget(self.open_button)
         lay = QVBoxLayout(self)
         lay.addLayout(header)
@@ -169,6 +173,15 @@ class ModelPanel(QWidget):
         for t in (self.inputs_table, self.outputs_table, self.ops_table):
             t.parentWidget().setVisible(False)
         self.notes.setText("")
+        self.set_quantisable(None)
+
+    def set_quantisable(self, quantization: dict | None) -> None:
+        """Quantise… is offered for a float model (the card's quantization format "none")."""
+        fmt = quantization["format"] if quantization else None
+        self.quantise_button.setEnabled(fmt == "none")
+        self.quantise_button.setToolTip("A quantised copy of this model (QDQ int8/int16, or dynamic), then compare both"
+                                        if fmt == "none" else f"Already quantised ({fmt})" if fmt
+                                        else "Open a float model first")
 
     def show_card(self, card: dict, *, keep_dims: bool = False) -> None:
         """Fill the panel from ModelCard.to_dict(); keep_dims after a re-inspection with new sizes."""
@@ -183,6 +196,7 @@ class ModelPanel(QWidget):
             self._show_genai(card)
             return
         self._fill_facts(card)
+        self.set_quantisable(card["quantization"])
         if not keep_dims or new_model or not self._dim_spins and self.state.slots:
             self._fill_shapes()
         else:

@@ -34,6 +34,7 @@ from app.views.banner import Banner
 from app.views.conditions_view import ConditionsBox, fill_banner
 from app.views.kpi import KpiTile
 from app.views.plain import esc, plain, rich, tip
+from app.views.results_accuracy import ACCURACY_CAPTION, AccuracyBox, fill_accuracy_tile
 from app.views.results_efficiency import fill_energy_tile, stat_rows
 
 PHASE_TIPS = {"load": "Read and check the model, build inputs.", "compile": "Create the session: graph "
@@ -123,6 +124,7 @@ class ResultsPanel(QScrollArea):
             "share": KpiTile(SHARE_CAPTION, "Share of graph nodes the target's accelerator runs.", wrap=True),
             "energy": KpiTile("energy / inference", "Energy over the measured loop / inferences.", wrap=True),
             "precision": KpiTile("precision", "What the target computed in.", wrap=True),
+            "accuracy": KpiTile(ACCURACY_CAPTION, "The eval's headline metric on its data set.", wrap=True),
         }
         tiles = QHBoxLayout()
         for tile in self.tiles.values():
@@ -132,7 +134,8 @@ class ResultsPanel(QScrollArea):
         self.placement = _table(["Provider", "Nodes"])
         self.outputs = _table(["Output", "Max abs error", "Cosine", "OK"])
         self.compare = _table(["Target", "Status", "p50", "p99", "Throughput", "Speed-up", "On accel", "Precision",
-                               "Mode", "Perf/W"])
+                               "Mode", "Perf/W", "Accuracy", "Δ accuracy"])
+        self.accuracy_box = AccuracyBox(_table, _fill)  # an eval's metrics, beside its latency
         self.warnings = plain(QLabel())
         self.warnings.setWordWrap(True)
         self.warnings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -164,6 +167,7 @@ class ResultsPanel(QScrollArea):
         lay.addWidget(self.output_banner)
         lay.addWidget(self.conditions_banner)
         lay.addLayout(tiles)
+        lay.addWidget(self.accuracy_box)
         lay.addLayout(grid)
         lay.addWidget(self.conditions_box)
         lay.addWidget(self.warn_box)
@@ -175,6 +179,8 @@ class ResultsPanel(QScrollArea):
     def _set_details_visible(self, visible: bool) -> None:
         for w in (*self.tiles.values(), *self.boxes.values(), self.warn_box, self.conditions_box):
             w.setVisible(visible)
+        if not visible:
+            self.accuracy_box.setVisible(False)
 
     # -- filling ---------------------------------------------------------
     def show_record(self, r: RunRecord, saved_path: str | None = None) -> None:
@@ -202,6 +208,8 @@ class ResultsPanel(QScrollArea):
             self.error_banner.setVisible(False)
         self._set_details_visible(True)
         self._fill_tiles(r)
+        fill_accuracy_tile(self.tiles["accuracy"], r)
+        self.accuracy_box.show_record(r)
         self._fill_banners(r)
         fill_banner(self.conditions_banner, r)
         self.conditions_box.show_record(r)
@@ -353,9 +361,12 @@ class ResultsPanel(QScrollArea):
         base = next((i for i, r in enumerate(records) if r.status is RunStatus.COMPLETED), 0)
         rows = compare_rows(records, [str(i) for i in range(len(records))], base)
         columns = ("p50_ms", "p99_ms", "throughput_per_s", "speedup_vs_baseline", "accelerator_share", "precision",
-                   "mode", "inferences_per_joule")
+                   "mode", "inferences_per_joule", "accuracy", "accuracy_delta_vs_baseline")
         cells = [[row.target, row.status.value, *(row.cell(k, times="×") for k in columns)] for row in rows]
         cells[base][5] = "baseline"
         _fill(self.compare, [tuple(c) for c in cells])
+        evals = any(r.accuracy is not None for r in records)  # accuracy columns only when an eval is listed
+        for c in (10, 11):
+            self.compare.setColumnHidden(c, not evals)
         self.compare_box.setTitle(f"Runs this session (speed-up vs run {base + 1}, {records[base].target_id})")
         self.compare_box.setVisible(True)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.cli import main
-from app.engines.child import ChildFailed, run_child
+from app.engines.child import ChildFailed, ChildStopped, run_child
 from tests import model_zoo
 
 
@@ -103,6 +103,19 @@ def test_a_crashing_child_is_one_line_not_a_traceback():
 def test_a_hanging_child_is_stopped():
     with pytest.raises(ChildFailed, match="made no progress for 1 s"):
         run_child("tests.engines.child_jobs", {"do": "hang"}, "the test job", stall_s=1.0)
+
+
+def test_a_stopped_child_is_killed_at_once():
+    """The app's Cancel: `stop` set from another thread ends the job within a second, the child killed."""
+    import threading
+    import time
+
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    t0 = time.monotonic()
+    with pytest.raises(ChildStopped, match="the test job was stopped"):
+        run_child("tests.engines.child_jobs", {"do": "hang"}, "the test job", stop=stop)
+    assert time.monotonic() - t0 < 5  # the child sleeps 60 s: it was killed, not waited for
 
 
 def test_a_child_bug_is_one_line():
