@@ -184,11 +184,13 @@ class Accuracy(Section):
 
     @property
     def headline(self) -> tuple[str, float | None]:
-        """The task's main metric, for tables: ('top-1', 0.93), ('mAP@0.5', ...), ('F1', ...)."""
+        """The task's main metric, for tables: ('top-1', 0.93), ('mAP@0.5:0.95', ...), ('F1', ...).
+
+        Detection's is COCO's primary metric, mAP averaged over IoU 0.50:0.95 (mAP@0.5 is in the section)."""
         if self.classification is not None:
             return "top-1", self.classification.top1
         if self.detection is not None:
-            return "mAP@0.5", self.detection.map50
+            return "mAP@0.5:0.95", self.detection.map50_95
         if self.binary is not None:
             return "F1", self.binary.overall.f1
         if self.agreement is not None and self.agreement.outputs:

@@ -41,7 +41,9 @@ def short(text: object, limit: int = 32) -> str:
 def _palette_css(p: Palette) -> str:
     rules = [f".apc-bg{{fill:{p.background}}}", f".apc-fg{{fill:{p.foreground}}}", f".apc-muted{{fill:{p.muted}}}",
              f".apc-grid{{stroke:{p.border};stroke-width:1}}", f".apc-axis{{stroke:{p.muted};stroke-width:1}}",
-             f".apc-gap{{fill:none;stroke:{p.muted};stroke-dasharray:4 3}}"]
+             f".apc-gap{{fill:none;stroke:{p.muted};stroke-dasharray:4 3}}",
+             f".apc-front{{fill:none;stroke:{p.ok};stroke-width:2;stroke-dasharray:6 3}}",  # the Pareto front
+             f".apc-ring{{fill:none;stroke:{p.ok};stroke-width:2.5}}"]
     for i, c in enumerate(p.series):
         rules += [f".apc-l{i}{{stroke:{c};fill:none;stroke-width:2}}", f".apc-b{i}{{fill:{c}}}"]
     rules += [f".apc-d{kind}{{fill:{c}}}" for kind, c in p.devices.items()]  # operator bars, by device kind
@@ -220,15 +222,19 @@ def metric_bars_svg(rows: list[ComparisonRow], *, theme: str = "auto", width: in
 def comparison_svg(records: list[RunRecord], names: list[str], rows: list[ComparisonRow], *, theme: str = "auto",
                    width: int = 760, baseline: int = 0) -> str:
     """Both charts in one SVG file (for `aipcprof compare --svg`); groups, not nested <svg> (SVG Tiny). When a
-    run has an operator profile, the op-type difference of the baseline and another run follows."""
+    run is an eval, the speed-vs-accuracy scatter follows; when a run has an operator profile, the op-type
+    difference of the baseline and another run."""
     from app.report.ops_compare import profiled, type_diff
     from app.report.ops_svg import top_ops_body, type_diff_body
+    from app.report.scatter_svg import scatter_group
 
     cdf, h1 = _cdf_body(records, names, width, 300)
     bars, h2 = _bars_body(rows, width)
     body = ["<g>", *cdf, f'</g><g transform="translate(0,{h1})">', *bars, "</g>"]
+    scatter, h_scatter = scatter_group(records, names, baseline, width, h1 + h2)  # evals: speed vs accuracy
+    body += scatter
     diff = type_diff(records, names, baseline)
-    height = h1 + h2
+    height = h1 + h2 + h_scatter
     if diff is not None:
         ops_body, h3 = type_diff_body(diff, width)
         body += [f'<g transform="translate(0,{height})">', *ops_body, "</g>"]
