@@ -13,7 +13,7 @@ import textwrap
 from app.common.fmt import fmt_num
 from app.record.schema import RunRecord
 from app.report.accuracy_scatter import Scatter, front_text, left_out_text, speed_accuracy
-from app.report.svg import N_SERIES, _log_ticks, _scale_x, _svg, _text, nice_ticks, short
+from app.report.svg import N_SERIES, _scale_x, _svg, _text, log_ticks, nice_ticks, short
 
 WRAP = 110  # characters per line of the lists under the chart (SVG text does not wrap)
 
@@ -45,7 +45,7 @@ def _axes(s: Scatter, box: tuple[float, float, float, float], sx, sy, ylo: float
         y = sy(t / 100)
         out += [f'<line class="apc-grid" x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}"/>',
                 _text(left - 6, y + 4, f"{fmt_num(t)}%", "apc-muted", "end")]
-    for t in (_log_ticks(xlo, xhi) if s.log_x else nice_ticks(xlo, xhi)):
+    for t in (log_ticks(xlo, xhi) if s.log_x else nice_ticks(xlo, xhi)):
         x = sx(t)
         out += [f'<line class="apc-grid" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}"/>',
                 _text(x, bottom + 16, fmt_num(t), "apc-muted", "middle")]

@@ -99,7 +99,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return [round(start + i * step, 12) for i in range(int((hi - start) / step) + 2) if start + i * step <= hi + 1e-12]
 
 
-def _log_ticks(lo: float, hi: float) -> list[float]:
+def log_ticks(lo: float, hi: float) -> list[float]:
     ticks = []
     for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
         ticks += [m * 10.0 ** e for m in (1, 2, 5) if lo <= m * 10.0 ** e <= hi]
@@ -126,7 +126,7 @@ def _cdf_axes(lo: float, hi: float, log: bool, box: tuple[float, float, float, f
     out += [f'<line class="apc-grid" x1="{left}" y1="{y99:.1f}" x2="{right}" y2="{y99:.1f}" stroke-dasharray="3 3"/>',
             _text(right - 4, y99 + 14, "p99", "apc-muted", "end"), _text(right - 4, bottom - 0.5 * (bottom - top) - 4,
                                                                           "p50", "apc-muted", "end")]
-    for t in (_log_ticks(lo, hi) if log else nice_ticks(lo, hi)):
+    for t in (log_ticks(lo, hi) if log else nice_ticks(lo, hi)):
         x = sx(t)
         out += [f'<line class="apc-grid" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}"/>',
                 _text(x, bottom + 16, fmt_num(t), "apc-muted", "middle")]
