@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from app.common.errors import UserError
-from app.model.dataset import Dataset, InputSlot, SampleRef, load_sample, open_dataset
+from app.model.dataset import Dataset, InputSlot, SampleRef, load_sample, open_dataset, slots_of
 from app.model.preprocess import BadSample, Geometry, parse_recipe
 from app.record.accuracy_schema import Accuracy, DatasetInfo, SkippedSample, Task
 from app.run.eval_score import check_labels
@@ -41,11 +41,7 @@ def input_slots(model_path: str) -> list[InputSlot]:
     from app.model.inputs import model_inputs
     from app.model.model_file import load_model
 
-    slots = []
-    for s in model_inputs(load_model(model_path)):
-        shape = [d if isinstance(d, int) and d > 0 else None for d in (s.shape or [])]
-        slots.append(InputSlot(s.name, np.dtype(s.dtype) if s.dtype is not None else np.dtype(np.float32), shape))
-    return slots
+    return slots_of(model_inputs(load_model(model_path)))
 
 
 class Evaluation:
