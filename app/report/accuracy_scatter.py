@@ -122,3 +122,26 @@ def front_text(s: Scatter) -> str:
 def left_out_text(s: Scatter) -> str:
     """'Not plotted: a (no accuracy section); b (scored as F1, not top-1: ...)'; "" when every run is a point."""
     return ("Not plotted: " + "; ".join(f"{x.name} ({x.reason})" for x in s.left_out)) if s.left_out else ""
+
+
+def label_slots(points: list[tuple[float, float]], boxes: list[tuple[float, float]], line: float,
+                bounds: tuple[float, float] = (-math.inf, math.inf)) -> list[int]:
+    """Where each point's label goes, so that labels do not cover each other: slot 0 just above the point,
+    1 just below, 2 a line higher, 3 a line lower, ... Points (x, y) and each label's horizontal extent
+    (left, right) are in the chart's pixels (y down), `line` the text's height, `bounds` the plot's (top,
+    bottom); greedily, in the points' order, the first slot inside the bounds whose box overlaps no label
+    placed before (when none is free, the first inside the bounds)."""
+    placed: list[tuple[float, float, float, float]] = []
+    slots = []
+    for (_, y), (left, right) in zip(points, boxes, strict=True):
+        candidates = []
+        for k in range(2 * len(points) + 2):
+            top = y - line * (1.1 + k // 2) if k % 2 == 0 else y + line * (0.1 + k // 2)
+            if bounds[0] <= top and top + line <= bounds[1]:
+                candidates.append((k, (left, top, right, top + line)))
+        free = [c for c in candidates if not any(c[1][0] < b[2] and b[0] < c[1][2] and c[1][1] < b[3] and
+                                                 b[1] < c[1][3] for b in placed)]
+        k, box = (free or candidates or [(0, (left, y - 1.1 * line, right, y - 0.1 * line))])[0]
+        placed.append(box)
+        slots.append(k)
+    return slots

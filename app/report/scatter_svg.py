@@ -12,10 +12,11 @@ import textwrap
 
 from app.common.fmt import fmt_num
 from app.record.schema import RunRecord
-from app.report.accuracy_scatter import Scatter, front_text, left_out_text, speed_accuracy
+from app.report.accuracy_scatter import Scatter, front_text, label_slots, left_out_text, speed_accuracy
 from app.report.svg import N_SERIES, _scale_x, _svg, _text, log_ticks, nice_ticks, short
 
 WRAP = 110  # characters per line of the lists under the chart (SVG text does not wrap)
+CHAR_PX, LINE_PX = 6.8, 14.0  # a 12 px sans-serif label: mean character width, line height
 
 
 def x_range(s: Scatter) -> tuple[float, float]:
@@ -66,14 +67,19 @@ def _points(s: Scatter, box: tuple[float, float, float, float], sx, sy) -> list[
         if k + 1 < len(front):
             steps.append(f"{sx(front[k + 1].p50_ms):.1f},{y:.1f}")
     out = [f'<polyline class="apc-front" points="{" ".join(steps)}"/>'] if len(front) > 1 else []
-    for p in s.points:
-        x, y = sx(p.p50_ms), sy(p.value)
+    xy = [(sx(p.p50_ms), sy(p.value)) for p in s.points]
+    names = [short(p.name, 32) for p in s.points]
+    ends = [x > (left + right) / 2 for x, _ in xy]  # labels in the right half end at their point
+    boxes = [(x - 12 - CHAR_PX * len(n), x - 12) if end else (x + 12, x + 12 + CHAR_PX * len(n))
+             for (x, _), n, end in zip(xy, names, ends, strict=True)]
+    slots = label_slots(xy, boxes, LINE_PX, (box[1], box[3]))
+    for p, (x, y) in zip(s.points, xy, strict=True):
         if p.pareto:
             out.append(f'<circle class="apc-ring" cx="{x:.1f}" cy="{y:.1f}" r="9"/>')
         out.append(f'<circle class="apc-b{p.run % N_SERIES}" cx="{x:.1f}" cy="{y:.1f}" r="5.5"/>')
-        right_half = x > (left + right) / 2
-        out.append(_text(x - 12 if right_half else x + 12, y - 8, short(p.name, 32), "apc-fg",
-                         "end" if right_half else "start"))
+    for (x, y), name, end, k in zip(xy, names, ends, slots, strict=True):
+        top = y - LINE_PX * (1.1 + k // 2) if k % 2 == 0 else y + LINE_PX * (0.1 + k // 2)  # as label_slots
+        out.append(_text(x - 12 if end else x + 12, top + LINE_PX * 0.8, name, "apc-fg", "end" if end else "start"))
     return out
 
 

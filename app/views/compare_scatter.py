@@ -14,17 +14,19 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.common.fmt import fmt_num
 from app.record.schema import RunRecord
-from app.report.accuracy_scatter import Scatter, front_text, left_out_text, speed_accuracy
+from app.report.accuracy_scatter import Scatter, front_text, label_slots, left_out_text, speed_accuracy
 from app.report.scatter_svg import x_range, y_range
 from app.report.svg import log_ticks, nice_ticks
 from app.views.plain import plain
 from app.views.theme import ChartColors
+
+GAP_PX = 10  # between a point and its label
 
 
 def _x(s: Scatter, ms: float) -> float:
@@ -60,6 +62,7 @@ class ScatterPlot(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
+        item.vb.sigResized.connect(self._on_view_resized)
         lay.addWidget(self.plot, 1)
         lay.addWidget(self.front_label)
         lay.addWidget(self.left_out_label)
@@ -91,16 +94,42 @@ class ScatterPlot(QWidget):
         rings = [p for p in s.points if p.pareto]
         item.addItem(pg.ScatterPlotItem([_x(s, p.p50_ms) for p in rings], [p.value * 100 for p in rings], size=22,
                                         pen=pg.mkPen(c.ok, width=2.5), brush=None))
-        mid = sum(x_range(s)) / 2 if not s.log_x else sum(math.log10(v) for v in x_range(s)) / 2
         for p in s.points:
             x, y = _x(s, p.p50_ms), p.value * 100
             color = c.series[p.run % len(c.series)]
             item.addItem(pg.ScatterPlotItem([x], [y], size=12, pen=pg.mkPen(c.background), brush=pg.mkBrush(color)))
-            label = pg.TextItem(p.name, color=c.foreground, anchor=(1.06, 1.1) if x > mid else (-0.06, 1.1))
-            label.setPos(x, y)  # TextItem(text) shows plain text: the name is never parsed as markup
+            label = pg.TextItem(p.name)  # TextItem(text) shows plain text: the name is never parsed as markup
+            label.setColor(c.foreground)
+            label.setPos(x, y)
             item.addItem(label)
             self.labels.append(label)
+        self._place_labels()
         return s
+
+    def _on_view_resized(self, *_args) -> None:
+        self._place_labels()
+
+    def _place_labels(self) -> None:
+        """Each label beside its point (ending at it in the right half), in the first slot above or below
+        that no other label covers (accuracy_scatter.label_slots), at the view's current size in pixels."""
+        vb = self.plot.getPlotItem().vb
+        if not self.labels or vb.width() <= 0:
+            return
+        fm = QFontMetrics(self.labels[0].textItem.font())
+        line = self.labels[0].boundingRect().height() or fm.height() + 4  # the anchor's unit: the item's height
+        xy, boxes, widths = [], [], []
+        for label, p in zip(self.labels, self.scatter.points, strict=True):
+            pos = vb.mapFromView(QPointF(_x(self.scatter, p.p50_ms), p.value * 100))
+            width = label.boundingRect().width() or fm.horizontalAdvance(p.name) + 8
+            end = pos.x() > vb.width() / 2
+            xy.append((pos.x(), pos.y()))
+            boxes.append((pos.x() - GAP_PX - width, pos.x() - GAP_PX) if end else (pos.x() + GAP_PX,
+                                                                                  pos.x() + GAP_PX + width))
+            widths.append(width)
+        for label, (x, _), (left, _), width, k in zip(self.labels, xy, boxes, widths, label_slots(xy, boxes, line, (0.0, vb.height())),
+                                                       strict=True):
+            rows = 1.1 + k // 2 if k % 2 == 0 else -0.1 - k // 2  # the anchor's y: in text heights, up from the point
+            label.setAnchor(((x - left) / width, rows))  # x: the label's left edge at `left`
 
     def _axes(self, s: Scatter) -> None:
         item = self.plot.getPlotItem()

@@ -115,6 +115,7 @@ class ComparisonFigure(QWidget):
         lay.setContentsMargins(28, 20, 28, 14)
         lay.setSpacing(8)
         self.title = plain(QLabel(figure_title(records)))
+        self.title.setWordWrap(True)  # three models and three targets do not fit one line at 18 pt
         title_font = QFont(font)
         title_font.setPointSizeF(18)
         title_font.setBold(True)
@@ -204,6 +205,10 @@ class ComparisonFigure(QWidget):
         t.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         t.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        if any(row.accuracy_metric for row in rows):  # two more columns: the long precision text gives way (elided)
+            precision = next(i for i, (key, _) in enumerate(RUN_COLUMNS) if key == "precision")
+            t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+            t.horizontalHeader().setSectionResizeMode(precision, QHeaderView.ResizeMode.Stretch)
         t.horizontalHeader().setStretchLastSection(False)
         t.setFixedHeight(t.horizontalHeader().sizeHint().height() + len(shown) * t.verticalHeader()
                          .defaultSectionSize() + 4)

@@ -141,3 +141,17 @@ def test_svg_and_report_leave_the_chart_out_without_evals_and_put_it_in_with_the
     assert "Speed vs accuracy" in html and "u8 &amp; co, fp32" in html and "plain (no accuracy section)" in html
     svg = comparison_svg(evals, names, compare_rows(evals, names, 0))
     assert svg.count("<svg") == 1 and "Speed vs accuracy" in svg and 'class="apc-ring"' in svg
+
+
+def test_label_slots_keep_labels_apart():
+    from app.report.accuracy_scatter import label_slots
+
+    # three points on one line, labels 100 px wide: the second and third collide with the first
+    assert label_slots([(0, 100), (30, 100), (60, 100)], [(8, 108), (38, 138), (68, 168)], 14) == [0, 1, 2]
+    # far apart: every label just above its point
+    assert label_slots([(0, 100), (300, 100)], [(8, 108), (308, 408)], 14) == [0, 0]
+    # one line apart vertically: no overlap, both above
+    assert label_slots([(0, 100), (10, 60)], [(8, 108), (18, 118)], 14) == [0, 0]
+    assert label_slots([], [], 14) == []
+    # at the top of the plot: no room above, the labels go below, one under the other
+    assert label_slots([(0, 10), (30, 10)], [(8, 108), (38, 138)], 14, bounds=(0, 200)) == [1, 3]
