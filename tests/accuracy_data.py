@@ -7,7 +7,7 @@ with numpy on the first 80% of the samples (seeded, full-batch gradient
 descent with momentum), exported with onnx.helper; its accuracy on the
 held-out 20% is therefore a measured number, not a constant.
 
-    python -m tests.accuracy_data OUT_DIR     # writes OUT_DIR/digits_mlp.onnx, arrays/, images/, labels.csv
+    python -m tests.accuracy_data OUT_DIR     # writes OUT_DIR/digits_mlp.onnx, arrays/, images/, labels.csv, calib/
 
 Layout written by `write_dataset`:
 
@@ -15,6 +15,8 @@ Layout written by `write_dataset`:
     images/NNNN.png      the same sample as an 8-bit grey PNG (value * 255 / 16, rounded)
     labels.csv           file,label for arrays/ (images_labels.csv: the same for images/)
     by_class/D/NNNN.png  the images again in one folder per class (ImageNet style)
+    calib/NNNN.npy       the first 200 TRAINING samples, [1, 8, 8] float32: calibration data for
+                         `aipcprof quantize --calib` (the held-out samples stay unseen)
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ SEED = 0
 HIDDEN = 32
 STEPS = 300
 TRAIN_SHARE = 0.8
+CALIB_SAMPLES = 200  # training samples written to calib/ for quantisation
 IMAGE_RECIPE = "color=L,scale=16/255,layout=NCHW"  # the PNGs back to the arrays' 0-16 values (to 1/16 of a level)
 
 
@@ -143,7 +146,15 @@ def build(out: Path) -> tuple[Path, Digits, dict[str, np.ndarray]]:
     model_path = out / "digits_mlp.onnx"
     onnx.save(mlp_model(weights), model_path)
     write_dataset(out, digits.x_test, digits.y_test)
+    write_calibration(out / "calib", digits.x_train)
     return model_path, digits, weights
+
+
+def write_calibration(folder: Path, x_train: np.ndarray) -> None:
+    """CALIB_SAMPLES training samples (not the held-out ones) as .npy files, for `aipcprof quantize --calib`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, sample in enumerate(x_train[:CALIB_SAMPLES]):
+        np.save(folder / f"{i:04d}.npy", sample.reshape(1, 8, 8).astype(np.float32))
 
 
 if __name__ == "__main__":

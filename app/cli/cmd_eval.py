@@ -11,13 +11,14 @@ import argparse
 import sys
 
 from app.cli import cmd_run
-from app.common.errors import ExitStatus
+from app.common.errors import ExitStatus, UserError
 from app.record.accuracy_schema import Task
 from app.run.detection_metrics import DetectionLayout
 from app.run.eval_spec import BAD_SAMPLE_POLICIES, EvalSpec
 from app.run.spec_builder import CLI_LABELS, DEFAULTS, RunOptions, parse_key_values
 
 EVAL_WARMUP = 3  # inferences on a synthetic input of the data's shape before the data set
+LAYERWISE_DB = 20.0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -44,6 +45,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"detection: drop boxes below this score (default {e.score_threshold:g})")
     p.add_argument("--nms-iou", type=float, default=e.nms_iou,
                    help=f"detection: NMS IoU threshold (default {e.nms_iou:g}); 0 to keep the model's boxes as they are")
+    p.add_argument("--layerwise", action="store_true",
+                   help="also check one sample tensor by tensor against --reference (the first diverging tensor)")
+    p.add_argument("--layerwise-sample", metavar="FILE", help="--layerwise: this sample of --data (default: the first)")
+    p.add_argument("--reference-model", metavar="FLOAT.onnx",
+                   help="--layerwise: the reference runs this model (the float original of a quantised MODEL)")
+    p.add_argument("--threshold-sqnr", type=float, default=None, metavar="DB",
+                   help=f"--layerwise: a tensor below this SQNR counts as diverging (default {LAYERWISE_DB:g} dB)")
     p.add_argument("--warmup", type=int, default=EVAL_WARMUP, help=f"warm-up inferences (default {EVAL_WARMUP})")
     p.add_argument("--ep-option", action="append", metavar="KEY=VALUE", help="execution-provider / OpenVINO option")
     p.add_argument("--strict", action="store_true", help="fail instead of falling back to the CPU")
@@ -84,6 +92,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
     if args.out is not None:
         rec.check_writable(args.out)
     spec = build_spec(args)  # the data set is checked here: bad input is one line, before the worker starts
+    _check_layerwise(args)
     sampler = None if args.no_telemetry else cmd_run._start_sampler()
     run_ = ProfileRun(spec, sampler=sampler, target=target)
     progress = None if args.quiet else _EvalProgress(spec)
@@ -105,7 +114,61 @@ def run(args: argparse.Namespace) -> ExitStatus:
                 sampler.stop()
         if progress:
             progress.done()
-        return cmd_run._report(record, args, ExitStatus.TERMINATED if stop.received else ExitStatus.CANCELLED)
+        failed = _layerwise(args, record) if args.layerwise and not stop.received else False
+        status = cmd_run._report(record, args, ExitStatus.TERMINATED if stop.received else ExitStatus.CANCELLED)
+        return ExitStatus.RUN_FAILED if failed and status is ExitStatus.OK else status
+
+
+def _check_layerwise(args: argparse.Namespace) -> None:
+    """--layerwise's options, its reference and its sample: checked before the eval starts."""
+    from app.engines.registry import find_target
+    from app.model.model_file import check_model_file
+    from app.run.eval_layerwise import pick_sample
+
+    given = [o for o, v in (("--layerwise-sample", args.layerwise_sample), ("--reference-model", args.reference_model),
+                            ("--threshold-sqnr", args.threshold_sqnr)) if v is not None]
+    if not args.layerwise:
+        if given:
+            raise UserError(f"{given[0]} is an option of --layerwise.", hint="Add --layerwise, or drop it.")
+        return
+    if args.reference_model:
+        check_model_file(args.reference_model)
+    target = find_target(args.reference)
+    if not target.ready:
+        raise UserError(f"--reference {target.id} is not available here: {target.reason}.", hint=target.fix)
+    pick_sample(eval_spec_from_args(args), args.layerwise_sample)
+
+
+def _layerwise(args: argparse.Namespace, record) -> bool:
+    """Run the layer-wise check on one sample after a completed eval, print it, add it to the record; True when
+    it failed (the eval's record is kept and saved)."""
+    from app.cli.cmd_layerwise import format_layerwise
+    from app.common.text import terminal_safe
+    from app.engines.child import ChildFailed
+    from app.record.schema import RunStatus
+    from app.run.eval_layerwise import run_layerwise
+
+    if record.accuracy is None or record.status is not RunStatus.COMPLETED:
+        print("aipcprof: --layerwise skipped: the eval did not complete.", file=sys.stderr)
+        return False
+    if not args.quiet:
+        print("[layerwise] running every intermediate tensor on the target and the reference...", file=sys.stderr)
+    try:
+        result, section = run_layerwise(args.model, args.target, eval_spec_from_args(args), args.layerwise_sample,
+                                        args.reference, args.reference_model or "",
+                                        LAYERWISE_DB if args.threshold_sqnr is None else args.threshold_sqnr)
+    except ChildFailed as e:
+        record.accuracy.notes.append(f"layerwise check failed: {e}")
+        print(f"aipcprof: --layerwise: {terminal_safe(str(e))}", file=sys.stderr)
+        return True
+    record.accuracy.layerwise = section
+    if not section.tensors:
+        record.accuracy.notes.append(f"layerwise: no intermediate tensor matched between the two runs "
+                                     f"({section.unmatched} unmatched); --reference-model must be the model "
+                                     f"MODEL was made from")
+    elif not args.json:
+        print("\n".join(terminal_safe(line) for line in format_layerwise(result)))
+    return False
 
 
 class _EvalProgress(cmd_run._Progress):

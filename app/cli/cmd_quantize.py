@@ -17,8 +17,12 @@ NNCF_HINT = ("--engine nncf: NNCF is not installed in this Python; install it wi
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="MODEL", help="path to a float .onnx model")
     p.add_argument("--out", "-o", required=True, metavar="OUT.onnx", help="where to write the quantised model")
-    p.add_argument("--calib", metavar="DIR", help="folder of calibration samples: one .npy (or .npz keyed by "
-                                                  "input name) per sample; needed by every static scheme")
+    p.add_argument("--calib", metavar="DIR", help="folder of calibration samples, read as `eval --data`: one .npy "
+                                                  "(or .npz keyed by input name) per sample, or images with "
+                                                  "--preprocess; needed by every static scheme")
+    p.add_argument("--preprocess", metavar="RECIPE", help="--calib images: resize=224,crop=224,mean=0.485/0.456/0.406,"
+                                                          "std=0.229/0.224/0.225,layout=NCHW,color=RGB,scale=1/255 "
+                                                          "(the recipe you eval with)")
     p.add_argument("--scheme", choices=SCHEMES, default="u8s8",
                    help="activations/weights: u8s8 (default, ONNX Runtime CPU), s8s8, u8u8, qnn-u8u8, "
                         "qnn-u16u8 (QNN HTP, 16-bit activations), dynamic (no calibration)")
@@ -33,8 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> ExitStatus:
     from app.engines.child import ChildFailed
     from app.engines.quantize import Scheme, check_quantizable, quantize
+    from app.model.calibration import open_calibration
     from app.model.model_file import check_model_file
-    from app.model.sample_folder import open_sample_folder
     from app.record.io import check_writable
 
     if args.engine == "nncf":
@@ -43,7 +47,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
     check_model_file(args.model)
     out = check_writable(args.out, "--out")
     specs = check_quantizable(args.model, out)
-    calib = _calibration(args, scheme, specs, open_sample_folder)
+    calib = _calibration(args, scheme, specs, open_calibration)
     try:
         result = quantize(args.model, out, scheme, calib, args.synthetic_calib, args.per_channel, _Progress())
     except ChildFailed as e:
@@ -60,16 +64,19 @@ def _calibration(args: argparse.Namespace, scheme, specs, open_folder):
     if args.synthetic_calib < 0:
         raise UserError(f"--synthetic-calib {args.synthetic_calib}: must be a positive count.")
     if not scheme.static:
-        if args.calib or args.synthetic_calib:
-            raise UserError("--scheme dynamic calibrates nothing: drop --calib / --synthetic-calib.")
+        if args.calib or args.synthetic_calib or args.preprocess:
+            raise UserError("--scheme dynamic calibrates nothing: drop --calib / --synthetic-calib / --preprocess.")
         return None
     if args.calib and args.synthetic_calib:
         raise UserError("--calib and --synthetic-calib both given: pick one.")
+    if args.preprocess and not args.calib:
+        raise UserError("--preprocess without --calib: the recipe is for calibration images.",
+                        hint="Pass --calib DIR (a folder of images), or drop --preprocess.")
     if args.calib:
-        return open_folder(args.calib, specs)
+        return open_folder(args.calib, specs, args.preprocess)
     if not args.synthetic_calib:
         raise UserError(f"--scheme {scheme.value} needs calibration data: pass --calib DIR (one .npy/.npz "
-                        f"sample per file, from your real data).",
+                        f"sample per file, or images with --preprocess, from your real data).",
                         hint="Or --scheme dynamic (no calibration), or --synthetic-calib N for a smoke test.")
     print(f"aipcprof: warning: calibrating on {args.synthetic_calib} SYNTHETIC random samples, not real data: "
           f"the quantisation scales will not fit real inputs (recorded in the model's metadata).", file=sys.stderr)

@@ -160,6 +160,12 @@ class EngineSession(ABC):
         the loop measures compute without per-call input copies.
         """
 
+    def data_runner(self) -> Callable[[dict[str, np.ndarray]], Any]:
+        """A callable running one inference on the feeds it is given, with as little around the runtime's call
+        as `make_runner`'s (the eval's timed loop over a data set); its errors are the runtime's own, so a caller
+        runs a failing sample again through `run` for the explained error. Default: `run`."""
+        return self.run
+
     def after_profiled_run(self) -> None:  # noqa: B027 - optional hook
         """In a profiling session: collect what the runtime holds for the inference just run (OpenVINO)."""
 

@@ -72,6 +72,9 @@ class OrtSession(EngineSession):
                 raise
             raise explained from None
 
+    def data_runner(self) -> Callable[[dict[str, np.ndarray]], Any]:
+        return functools.partial(self.sess.run, None)  # tensor outputs come back as numpy arrays already
+
     def make_runner(self, feeds: dict[str, np.ndarray], io_binding: bool = False) -> Callable[[], Any]:
         if not io_binding:
             return functools.partial(self.sess.run, None, feeds)

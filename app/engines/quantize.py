@@ -21,9 +21,9 @@ from pathlib import Path
 
 from app.common.errors import ModelError, UserError
 from app.engines.child import child_main, progress, run_child
+from app.model.calibration import Calibration, open_calibration
 from app.model.inputs import IOSpec, model_inputs
 from app.model.model_file import load_model
-from app.model.sample_folder import SampleFolder, open_sample_folder
 
 META = "aipcprof.quant."
 MODULE = "app.engines.quantize"
@@ -78,12 +78,13 @@ def check_quantizable(model_path: str, out: Path) -> list[IOSpec]:
     return model_inputs(model)
 
 
-def quantize(model_path: str, out: Path, scheme: Scheme, calib: SampleFolder | None, synthetic: int = 0,
+def quantize(model_path: str, out: Path, scheme: Scheme, calib: Calibration | None, synthetic: int = 0,
              per_channel: bool = False, on_progress=None, stop=None) -> QuantResult:
     """Quantise in a child process; `calib` (checked samples) or `synthetic` seeded samples for static schemes.
     `stop` (a threading.Event) kills the child (ChildStopped); OUT is only written at the very end."""
     request = {"model": str(model_path), "out": str(out), "scheme": scheme.value, "per_channel": per_channel,
-               "calib": str(calib.folder) if calib else "", "synthetic": synthetic}
+               "calib": str(calib.folder) if calib else "", "preprocess": calib.preprocess if calib else None,
+               "synthetic": synthetic}
     result = run_child(MODULE, request, f"quantising {model_path}", on_progress, stop=stop)
     return QuantResult(**result)
 
@@ -111,8 +112,8 @@ class _Reader:
 
 def _reader(request: dict, specs: list[IOSpec]) -> tuple[_Reader, str]:
     if request["calib"]:
-        folder = open_sample_folder(request["calib"], specs)
-        return _Reader(len(folder), folder.load), f"{len(folder)} samples from {folder.folder}"
+        calib = open_calibration(request["calib"], specs, request["preprocess"])
+        return _Reader(len(calib), calib.load), calib.describe()
     from app.model.inputs import prepare_inputs  # noqa: PLC0415
 
     n = int(request["synthetic"])

@@ -1,7 +1,8 @@
 """A labelled data set on disk: the samples of a `--data` folder and their labels (docs/accuracy.md).
 
 Samples are `.npy` files (one array: the model's only input), `.npz` files
-(one array per input, the input names as keys), or images decoded with the
+(one array per input, the input names as keys; a single array feeds a
+single-input model whatever its key), or images decoded with the
 `--preprocess` recipe (app.model.preprocess). Labels come from a CSV
 (`file,label`), an ImageNet-style tree (one folder per class, classes in
 sorted order, or by number when every folder name is one), or COCO JSON
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from app.common.errors import UserError
+from app.model.input_files import inspect_input_file
 from app.model.preprocess import IMAGE_SUFFIXES, BadSample, Geometry, Recipe, load_image
 
 ARRAY_SUFFIXES = (".npy", ".npz")
@@ -56,23 +58,24 @@ def _rel(folder: Path, path: Path) -> str:
 
 
 def open_dataset(folder: str, *, labels: str | None = None, recipe: Recipe | None = None,
-                 labelled: bool = True, detection: bool = False) -> Dataset:
-    """The samples of `folder` with their labels; UserError for an unusable folder or labels file."""
+                 labelled: bool = True, detection: bool = False, option: str = "--data") -> Dataset:
+    """The samples of `folder` with their labels; UserError for an unusable folder or labels file. `option`
+    names the folder in messages (`--data` for eval, `--calib` for quantize)."""
     root = Path(folder)
     if not root.is_dir():
-        raise UserError(f"--data {folder}: not a folder.", hint="Pass a folder of .npy/.npz files or images.")
+        raise UserError(f"{option} {folder}: not a folder.", hint="Pass a folder of .npy/.npz files or images.")
     files = _files(root)
     arrays = [p for p in files if p.suffix.lower() in ARRAY_SUFFIXES]
     images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
     if not arrays and not images:
-        raise UserError(f"--data {folder}: no samples (.npy, .npz or images) in this folder.",
+        raise UserError(f"{option} {folder}: no samples (.npy, .npz or images) in this folder.",
                         hint="Put one sample per file in it.")
     if arrays and images:
-        raise UserError(f"--data {folder}: holds both arrays ({len(arrays)}) and images ({len(images)}).",
+        raise UserError(f"{option} {folder}: holds both arrays ({len(arrays)}) and images ({len(images)}).",
                         hint="Keep one kind of sample per folder.")
     kind = "arrays" if arrays else "images"
     if kind == "images" and recipe is None:
-        raise UserError(f"--data {folder}: images need a --preprocess recipe.",
+        raise UserError(f"{option} {folder}: images need a --preprocess recipe.",
                         hint="E.g. --preprocess resize=224,crop=224,scale=1/255,layout=NCHW.")
     found = arrays or images
     ds = Dataset(root, kind, [SampleRef(_rel(root, p)) for p in found], len(found), recipe=recipe)
@@ -194,6 +197,12 @@ class InputSlot:
     shape: list[int | None]
 
 
+def slots_of(specs: list) -> list[InputSlot]:
+    """The model's inputs (app.model.inputs IOSpecs) as what a sample must fit; an open or symbolic dim is None."""
+    return [InputSlot(s.name, np.dtype(s.dtype) if s.dtype is not None else np.dtype(np.float32),
+                      [d if isinstance(d, int) and d > 0 else None for d in (s.shape or [])]) for s in specs]
+
+
 def _problem(shape: tuple[int, ...], dtype: np.dtype, slot: InputSlot) -> str | None:
     """Why an array of this shape and dtype cannot feed `slot` (one missing batch axis is added); None: it can."""
     if len(shape) == len(slot.shape) - 1:
@@ -223,10 +232,8 @@ def _read_arrays(path: Path, slots: list[InputSlot]) -> dict[str, np.ndarray]:
                 raise BadSample(f"a .npy file holds one array; the model has {len(slots)} inputs: use .npz")
             return {slots[0].name: np.load(path, allow_pickle=False)}
         with np.load(path, allow_pickle=False) as z:
-            missing = [s.name for s in slots if s.name not in z.files]
-            if missing:
-                raise BadSample(f"no array named {missing[0]!r} (it holds {', '.join(z.files) or 'nothing'})")
-            return {s.name: z[s.name] for s in slots}
+            keys = _npz_keys(z.files, slots)
+            return {s.name: z[k] for s, k in zip(slots, keys, strict=True)}
     except BadSample:
         raise
     except (OSError, ValueError, EOFError) as e:
@@ -256,20 +263,34 @@ def check_sample(ds: Dataset, ref: SampleRef, slots: list[InputSlot]) -> None:
         except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
             raise BadSample(f"not a readable image ({e.__class__.__name__})") from None
         return
+    if path.suffix.lower() == ".npy" and len(slots) != 1:
+        raise BadSample(f"a .npy file holds one array; the model has {len(slots)} inputs: use .npz")
+    if path.suffix.lower() == ".npz":
+        _npz_names(path, slots)
+    for slot in slots:
+        try:  # the header (shape, dtype, declared vs stored bytes); the data stays on disk
+            header = inspect_input_file(path, slot.name, "@")
+        except UserError as e:
+            raise BadSample(e.message.removeprefix("@: ").rstrip(".")) from None
+        problem = _problem(header.shape, header.dtype, slot)
+        if problem:
+            raise BadSample(problem)
+
+
+def _npz_names(path: Path, slots: list[InputSlot]) -> None:
     try:
-        if path.suffix.lower() == ".npy":
-            if len(slots) != 1:
-                raise BadSample(f"a .npy file holds one array; the model has {len(slots)} inputs: use .npz")
-            arr = np.load(path, mmap_mode="r", allow_pickle=False)  # the header; the data stays on disk
-            problem = _problem(arr.shape, arr.dtype, slots[0])
-            if problem:
-                raise BadSample(problem)
-            return
         with np.load(path, allow_pickle=False) as z:
-            missing = [s.name for s in slots if s.name not in z.files]
-            if missing:
-                raise BadSample(f"no array named {missing[0]!r} (it holds {', '.join(z.files) or 'nothing'})")
-    except BadSample:
-        raise
+            names = z.files
     except (OSError, ValueError, EOFError) as e:
         raise BadSample(f"not a readable numpy file ({e.__class__.__name__})") from None
+    _npz_keys(names, slots)
+
+
+def _npz_keys(names: list[str], slots: list[InputSlot]) -> list[str]:
+    """The .npz member each input reads: its own name, or the only array for a single-input model."""
+    if len(slots) == 1 and len(names) == 1:
+        return names
+    missing = [s.name for s in slots if s.name not in names]
+    if missing:
+        raise BadSample(f"no array named {missing[0]!r} (it holds {', '.join(names) or 'nothing'})")
+    return [s.name for s in slots]

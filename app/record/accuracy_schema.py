@@ -170,6 +170,36 @@ class AgreementMetrics(Section):
 
 
 @dataclass
+class TensorDivergence(Section):
+    """One intermediate tensor of the target against the reference on the same sample (`eval --layerwise`)."""
+
+    tensor: str
+    node: str = ""  # the node that produces it
+    op: str = ""
+    sqnr_db: float | None = None  # None: identical (infinite), or the reference is all zeros (see identical)
+    identical: bool = False
+    cosine: float | None = None  # None: a side is all zeros
+
+    ALWAYS = ("sqnr_db", "cosine")
+
+
+@dataclass
+class Layerwise(Section):
+    """`eval --layerwise`: every intermediate tensor on one sample against the reference (app/run/layerwise.py)."""
+
+    sample: str  # the data-set file fed, relative to the data folder
+    reference: str = "ort/cpu"  # the reference target
+    reference_model: str = ""  # the reference's model ("" : the evaluated model itself)
+    threshold_db: float = 20.0
+    tensors: int = 0  # tensors compared, in graph order
+    unmatched: int = 0  # target tensors without a counterpart of that name in the reference (Q/DQ outputs)
+    first_below: TensorDivergence | None = None  # the first diverging tensor; None: every one at or above threshold
+    lowest: TensorDivergence | None = None  # the tensor with the lowest SQNR
+
+    ALWAYS = ("first_below",)
+
+
+@dataclass
 class Accuracy(Section):
     """`aipcprof eval`: the task, the data, and the metrics of that task (the others are None)."""
 
@@ -181,14 +211,17 @@ class Accuracy(Section):
     binary: BinaryMetrics | None = None  # binary and multilabel
     agreement: AgreementMetrics | None = None
     notes: list[str] = field(default_factory=list)  # why a metric is missing, what was assumed
+    layerwise: Layerwise | None = None  # --layerwise: the first diverging tensor on one sample
 
     @property
     def headline(self) -> tuple[str, float | None]:
-        """The task's main metric, for tables: ('top-1', 0.93), ('mAP@0.5', ...), ('F1', ...)."""
+        """The task's main metric, for tables: ('top-1', 0.93), ('mAP@0.5:0.95', ...), ('F1', ...).
+
+        Detection's is COCO's primary metric, mAP averaged over IoU 0.50:0.95 (mAP@0.5 is in the section)."""
         if self.classification is not None:
             return "top-1", self.classification.top1
         if self.detection is not None:
-            return "mAP@0.5", self.detection.map50
+            return "mAP@0.5:0.95", self.detection.map50_95
         if self.binary is not None:
             return "F1", self.binary.overall.f1
         if self.agreement is not None and self.agreement.outputs:

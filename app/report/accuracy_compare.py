@@ -17,13 +17,14 @@ OTHER_DATA = "other data"  # scored on another data set / task than the baseline
 
 @dataclass(frozen=True)
 class AccuracyCells:
-    metric: str  # "top-1", "mAP@0.5", "F1", ... ; "" when the run has no accuracy
+    metric: str  # "top-1", "mAP@0.5:0.95", "F1", ... ; "" when the run has no accuracy
     value: float | None
     delta: float | None  # value - the baseline's value, both 0-1
     note: str  # why value / delta is missing
 
 
-def _key(r: RunRecord) -> tuple | None:
+def score_key(r: RunRecord) -> tuple | None:
+    """How a run was scored: (task, metric, data folder, labels, output); None when it has no accuracy."""
     acc = r.accuracy
     if acc is None:
         return None
@@ -36,7 +37,7 @@ def accuracy_cells(r: RunRecord, base: RunRecord) -> AccuracyCells:
         return AccuracyCells("", None, None, NOT_EVAL)
     metric, value = r.accuracy.headline
     base_value = base.accuracy.headline[1] if base.accuracy is not None else None
-    if _key(r) != _key(base) or value is None or base_value is None:
+    if score_key(r) != score_key(base) or value is None or base_value is None:
         note = "" if r is base else (NOT_EVAL if base.accuracy is None else OTHER_DATA)
         return AccuracyCells(metric, value, 0.0 if r is base and value is not None else None, note)
     return AccuracyCells(metric, value, value - base_value, "")
@@ -49,4 +50,4 @@ def data_warnings(records: list[RunRecord], names: list[str], baseline: int) -> 
         return []
     return [f"{n}: accuracy scored on other data or another task than {names[baseline]}; no Δ accuracy."
             for i, (n, r) in enumerate(zip(names, records, strict=True))
-            if i != baseline and r.accuracy is not None and _key(r) != _key(base)]
+            if i != baseline and r.accuracy is not None and score_key(r) != score_key(base)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.common.fmt import fmt_cosine, fmt_db, fmt_error, fmt_pct
-from app.record.accuracy_schema import Accuracy, Interval
+from app.record.accuracy_schema import Accuracy, Interval, TensorDivergence
 from app.record.schema import RunRecord
 
 SKIPPED_SHOWN = 5
@@ -29,8 +29,28 @@ def accuracy_lines(r: RunRecord) -> list[str]:
         if len(ds.skipped) > SKIPPED_SHOWN:
             lines.append(f"      ... and {len(ds.skipped) - SKIPPED_SHOWN} more (see the record)")
     lines += _task_lines(acc)
+    lines += _layerwise_lines(acc)
     lines += [f"    note: {n}" for n in acc.notes]
     return lines
+
+
+def _sqnr(d: TensorDivergence) -> str:
+    return "identical" if d.identical else fmt_db(d.sqnr_db) if d.sqnr_db is not None else "N/A (reference all zeros)"
+
+
+def _layerwise_lines(acc: Accuracy) -> list[str]:
+    lw = acc.layerwise
+    if lw is None or not lw.tensors:
+        return []
+    ref = f"{lw.reference_model} on {lw.reference}" if lw.reference_model else lw.reference
+    head = f"    layerwise on {lw.sample} vs {ref}: {lw.tensors} tensors compared in graph order"
+    f = lw.first_below
+    if f is None:
+        low = lw.lowest
+        return [head, f"      every tensor at or above {lw.threshold_db:g} dB SQNR"
+                + (f" (lowest: {low.tensor}, {_sqnr(low)})" if low else "")]
+    return [head, f"      first tensor below {lw.threshold_db:g} dB: {f.tensor} (output of {f.op} node "
+                  f"{f.node or '(unnamed)'}), SQNR {_sqnr(f)}, cosine {fmt_cosine(f.cosine)}"]
 
 
 def _task_lines(acc: Accuracy) -> list[str]:

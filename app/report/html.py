@@ -37,6 +37,7 @@ from app.report.comparison import (
     recommendation_line,
 )
 from app.report.palette import PALETTES, THEMES, Palette
+from app.report.scatter_svg import scatter_svg
 from app.report.svg import esc, latency_cdf_svg, metric_bars_svg
 from app.run.sustained import analyse_record
 
@@ -299,8 +300,8 @@ def render_report(records: list[RunRecord], names: list[str], baseline: int = 0,
     parts += ["<h2>Comparison</h2>", _comparison_table(rows, records, baseline),
               "<h2>What differs between the runs</h2>", _differences_table(records, names, baseline),
               "<h2>Charts</h2>", latency_cdf_svg(records, names, theme=theme),
-              metric_bars_svg(rows, theme=theme), type_diff_html(records, names, baseline, theme),
-              genai_html(records, names, theme), "<h2>Runs</h2>"]
+              metric_bars_svg(rows, theme=theme), scatter_svg(records, names, baseline, theme=theme),
+              type_diff_html(records, names, baseline, theme), genai_html(records, names, theme), "<h2>Runs</h2>"]
     parts += [run_details(r, name, i == baseline, theme) for i, (name, r) in enumerate(zip(names, records, strict=True))]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'

@@ -41,7 +41,9 @@ def short(text: object, limit: int = 32) -> str:
 def _palette_css(p: Palette) -> str:
     rules = [f".apc-bg{{fill:{p.background}}}", f".apc-fg{{fill:{p.foreground}}}", f".apc-muted{{fill:{p.muted}}}",
              f".apc-grid{{stroke:{p.border};stroke-width:1}}", f".apc-axis{{stroke:{p.muted};stroke-width:1}}",
-             f".apc-gap{{fill:none;stroke:{p.muted};stroke-dasharray:4 3}}"]
+             f".apc-gap{{fill:none;stroke:{p.muted};stroke-dasharray:4 3}}",
+             f".apc-front{{fill:none;stroke:{p.ok};stroke-width:2;stroke-dasharray:6 3}}",  # the Pareto front
+             f".apc-ring{{fill:none;stroke:{p.ok};stroke-width:2.5}}"]
     for i, c in enumerate(p.series):
         rules += [f".apc-l{i}{{stroke:{c};fill:none;stroke-width:2}}", f".apc-b{i}{{fill:{c}}}"]
     rules += [f".apc-d{kind}{{fill:{c}}}" for kind, c in p.devices.items()]  # operator bars, by device kind
@@ -97,7 +99,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return [round(start + i * step, 12) for i in range(int((hi - start) / step) + 2) if start + i * step <= hi + 1e-12]
 
 
-def _log_ticks(lo: float, hi: float) -> list[float]:
+def log_ticks(lo: float, hi: float) -> list[float]:
     ticks = []
     for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
         ticks += [m * 10.0 ** e for m in (1, 2, 5) if lo <= m * 10.0 ** e <= hi]
@@ -124,7 +126,7 @@ def _cdf_axes(lo: float, hi: float, log: bool, box: tuple[float, float, float, f
     out += [f'<line class="apc-grid" x1="{left}" y1="{y99:.1f}" x2="{right}" y2="{y99:.1f}" stroke-dasharray="3 3"/>',
             _text(right - 4, y99 + 14, "p99", "apc-muted", "end"), _text(right - 4, bottom - 0.5 * (bottom - top) - 4,
                                                                           "p50", "apc-muted", "end")]
-    for t in (_log_ticks(lo, hi) if log else nice_ticks(lo, hi)):
+    for t in (log_ticks(lo, hi) if log else nice_ticks(lo, hi)):
         x = sx(t)
         out += [f'<line class="apc-grid" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}"/>',
                 _text(x, bottom + 16, fmt_num(t), "apc-muted", "middle")]
@@ -228,15 +230,19 @@ def _genai_bars(records: list[RunRecord], names: list[str], width: int) -> tuple
 def comparison_svg(records: list[RunRecord], names: list[str], rows: list[ComparisonRow], *, theme: str = "auto",
                    width: int = 760, baseline: int = 0) -> str:
     """Both charts in one SVG file (for `aipcprof compare --svg`); groups, not nested <svg> (SVG Tiny). When a
-    run has an operator profile, the op-type difference of the baseline and another run follows."""
+    run is an eval, the speed-vs-accuracy scatter follows; when a run has an operator profile, the op-type
+    difference of the baseline and another run."""
     from app.report.ops_compare import profiled, type_diff
     from app.report.ops_svg import top_ops_body, type_diff_body
+    from app.report.scatter_svg import scatter_group
 
     cdf, h1 = _cdf_body(records, names, width, 300)
     bars, h2 = _bars_body(rows, width)
     body = ["<g>", *cdf, f'</g><g transform="translate(0,{h1})">', *bars, "</g>"]
+    scatter, h_scatter = scatter_group(records, names, baseline, width, h1 + h2)  # evals: speed vs accuracy
+    body += scatter
     diff = type_diff(records, names, baseline)
-    height = h1 + h2
+    height = h1 + h2 + h_scatter
     genai = _genai_bars(records, names, width)  # generative runs: TTFT, tokens/s, J/token per prompt length
     if genai is not None:
         body += [f'<g transform="translate(0,{height})">', *genai[0], "</g>"]

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from app.common.errors import UserError
-from app.model.dataset import Dataset, InputSlot, SampleRef, load_sample, open_dataset
+from app.model.dataset import Dataset, InputSlot, SampleRef, load_sample, open_dataset, slots_of
 from app.model.preprocess import BadSample, Geometry, parse_recipe
 from app.record.accuracy_schema import Accuracy, DatasetInfo, SkippedSample, Task
 from app.run.eval_score import check_labels
@@ -41,11 +41,7 @@ def input_slots(model_path: str) -> list[InputSlot]:
     from app.model.inputs import model_inputs
     from app.model.model_file import load_model
 
-    slots = []
-    for s in model_inputs(load_model(model_path)):
-        shape = [d if isinstance(d, int) and d > 0 else None for d in (s.shape or [])]
-        slots.append(InputSlot(s.name, np.dtype(s.dtype) if s.dtype is not None else np.dtype(np.float32), shape))
-    return slots
+    return slots_of(model_inputs(load_model(model_path)))
 
 
 class Evaluation:
@@ -89,10 +85,13 @@ class Evaluation:
                 break
         return chunk
 
-    def read_ahead(self) -> None:
+    def read_ahead(self, session=None) -> None:
         """Phase.DATA: read the data set into memory before the measured loop, up to PRELOAD_BYTES
-        (a bigger one is read on in CHUNK_BYTES chunks during the loop, between timed inferences)."""
+        (a bigger one is read on in CHUNK_BYTES chunks during the loop, between timed inferences); with the
+        session, labels that do not fit the output fail here, before anything is measured (one untimed run)."""
         self._ready = self._chunk(PRELOAD_BYTES)
+        if self._ready and session is not None:
+            check_labels(self.ev, self.ds, session.output_names(), session.run(self._ready[0][1]))
 
     def _all_chunks(self):
         if self._ready:
@@ -105,16 +104,21 @@ class Evaluation:
 
     def measure(self, session) -> None:
         """Every sample once, each inference timed alone; stops early (keeping what ran) when cancelled."""
-        if self._ready:  # labels that do not fit the output fail before anything is measured (one untimed run)
-            check_labels(self.ev, self.ds, session.output_names(), session.run(self._ready[0][1]))
+        keep_feeds, fast = self._keep_feeds, session.data_runner()
         for chunk in self._all_chunks():
-            done = self._run_chunk(session.run, chunk)
-            for (ref, feeds, geo), outs in done:
-                self.used.append(ref)
-                self.geometry.append(geo)
-                self.outputs.append(outs)
-                if self._keep_feeds:
-                    self.feeds_kept.append(feeds)
+            outs: list = []
+            try:
+                self._run_chunk(fast, chunk, outs)
+            except Exception:
+                if len(outs) < len(chunk):  # the sample that failed, through the engine: it explains size errors
+                    session.run(chunk[len(outs)][1])
+                raise  # it ran this time: the runtime's own error stands
+            done = chunk[:len(outs)]  # cancelled mid-chunk: the samples that ran
+            self.used.extend(item[0] for item in done)
+            self.geometry.extend(item[2] for item in done)
+            self.outputs.extend(outs)
+            if keep_feeds:
+                self.feeds_kept.extend(item[1] for item in done)
             if self.cancelled():
                 return
         if not self.used:
@@ -126,27 +130,29 @@ class Evaluation:
     def _keep_feeds(self) -> bool:
         return self.ev.task_enum is Task.AGREEMENT and self.ev.reference != self.spec.target_id
 
-    def _run_chunk(self, run, chunk: list) -> list:
-        """The timed loop over samples in memory: two clock reads around each call, one append."""
+    def _run_chunk(self, run, chunk: list, done: list) -> None:
+        """The timed loop over samples in memory: two clock reads around each call, three appends; `done` gets
+        the outputs of the samples run (fewer than the chunk's when cancelled or failed)."""
         clock = time.perf_counter_ns
         batch_ns = int(BATCH_SECONDS * 1e9)
-        done, starts, durations = [], [], []
+        starts, durations = [], []
+        keep, start, duration = done.append, starts.append, durations.append
         batch_t0 = clock()
-        for item in chunk:
+        for feeds in [item[1] for item in chunk]:
             t0 = clock()
-            outs = run(item[1])
+            outs = run(feeds)
             t1 = clock()
-            starts.append(t0)
-            durations.append(t1 - t0)
-            done.append((item, outs))
+            start(t0)
+            duration(t1 - t0)
+            keep(outs)
             if t1 - batch_t0 >= batch_ns:
                 self.conn.send(LatencyBatch(starts, durations))
                 starts, durations, batch_t0 = [], [], clock()
+                start, duration = starts.append, durations.append
                 if self.cancelled():
                     break
         if starts:
             self.conn.send(LatencyBatch(starts, durations))
-        return done
 
     def dataset_info(self) -> DatasetInfo:
         ds = self.ds

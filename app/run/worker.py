@@ -283,7 +283,7 @@ class _Worker:
         if evaluation is None:
             self._measured(meter, lambda: self._measure(runner))
             return
-        self._phase(Phase.DATA, evaluation.read_ahead)
+        self._phase(Phase.DATA, lambda: evaluation.read_ahead(session))
         self._measured(meter, lambda: evaluation.measure(session))
         # a stopped eval ends above (_Cancelled): its latencies are kept, not scored
         self._phase(Phase.SCORE, lambda: self.conn.send(AccuracyMeasured(evaluation.score(session.output_names()))))

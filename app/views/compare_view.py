@@ -36,6 +36,7 @@ from app.report import palette as pal
 from app.views import export, theme
 from app.views.banner import Banner
 from app.views.compare_charts import BarsWidget, CdfPlot, cdf_points, run_color
+from app.views.compare_scatter import ScatterPlot
 from app.views.compare_tables import RUN_COLUMNS, fill_diffs, fill_runs, new_table
 from app.views.genai_compare_view import GenAIBarsBox
 from app.views.ops_charts import OpTypeDiffWidget
@@ -147,12 +148,13 @@ class CompareView(QWidget):
         diff_lay.addWidget(self.diff_table)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(charts)
+        split.addWidget(self._build_scatter())
         split.addWidget(self._build_op_types())
         self.genai_bars = GenAIBarsBox()  # generative runs: TTFT, tokens/s, J/token per prompt length
         split.addWidget(self.genai_bars)
         split.addWidget(self.table)
         split.addWidget(diffs)
-        split.setSizes([420, 260, 300, 160, 200])
+        split.setSizes([420, 380, 260, 300, 160, 200])
         self.split = split
         lay = QVBoxLayout(body)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -162,6 +164,14 @@ class CompareView(QWidget):
         lay.addWidget(self.toolbar)
         lay.addWidget(split, 1)
         return body
+
+    def _build_scatter(self) -> QGroupBox:
+        """Speed vs accuracy, shown when a run is an eval (`aipcprof eval`, the Accuracy panel)."""
+        self.scatter_box = QGroupBox()  # the chart has its title
+        self.scatter = ScatterPlot(self.colors)
+        self.scatter.setMinimumHeight(300)
+        QVBoxLayout(self.scatter_box).addWidget(self.scatter)
+        return self.scatter_box
 
     def _build_op_types(self) -> QGroupBox:
         """The op-type difference chart: the baseline against one other run with an operator profile."""
@@ -240,6 +250,7 @@ class CompareView(QWidget):
             self.warnings.setToolTip(tip("\n".join(lines)))
         else:
             self.warnings.setVisible(False)
+        self.scatter_box.setVisible(self.scatter.set_runs(records, names, base).any_accuracy)
         self._fill_op_types()
         line = cmp.recommendation_line(records, names, base)
         color = self.colors.ok if line.startswith("Recommended") else self.colors.warn

@@ -3,7 +3,8 @@ the self-contained HTML report and the share bundle.
 
 The PNG is a `ComparisonFigure` rendered at 1600 x 1000 pixels whatever the
 window size or screen scale: a title with the model(s) and host(s), the
-warnings, the recommendation, the latency CDF and the bars, the table. It
+warnings, the recommendation, the latency CDF and the bars (and, when a run is an eval, the
+speed-vs-accuracy scatter), the table. It
 works headless: without a QApplication one is created on the offscreen
 platform. Everything else is text from app.core, safe to write off the GUI
 thread (`write_text_export`).
@@ -30,10 +31,12 @@ from app.record.typed import to_json
 from app.report import comparison as cmp
 from app.report import ops_compare
 from app.report import palette as pal
+from app.report.accuracy_scatter import speed_accuracy
 from app.report.ops_bars import chart_bars
 from app.state.ops_view import ChartSection
 from app.views import theme
 from app.views.compare_charts import BarsWidget, CdfPlot, run_color
+from app.views.compare_scatter import ScatterPlot
 from app.views.compare_tables import RUN_COLUMNS, diff_rows, fill_runs, new_table
 from app.views.ops_charts import OpBarsWidget, OpTypeDiffWidget
 from app.views.plain import plain
@@ -112,6 +115,7 @@ class ComparisonFigure(QWidget):
         lay.setContentsMargins(28, 20, 28, 14)
         lay.setSpacing(8)
         self.title = plain(QLabel(figure_title(records)))
+        self.title.setWordWrap(True)  # three models and three targets do not fit one line at 18 pt
         title_font = QFont(font)
         title_font.setPointSizeF(18)
         title_font.setBold(True)
@@ -136,6 +140,12 @@ class ComparisonFigure(QWidget):
         self.bars.set_rows(rows)
         charts.addWidget(self.cdf, 1)
         charts.addWidget(self.bars, 1)
+        self.scatter = None
+        if speed_accuracy(records, names, baseline).any_accuracy:  # evals: speed vs accuracy
+            self.scatter = ScatterPlot(c)
+            self.scatter.setFont(font)
+            self.scatter.set_runs(records, names, baseline)
+            charts.addWidget(self.scatter, 1)
         self.op_types = self._op_types(records, names, baseline, c, dark)
         if self.op_types is not None:
             charts.addWidget(self.op_types, 1)
@@ -195,6 +205,10 @@ class ComparisonFigure(QWidget):
         t.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         t.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        if any(row.accuracy_metric for row in rows):  # two more columns: the long precision text gives way (elided)
+            precision = next(i for i, (key, _) in enumerate(RUN_COLUMNS) if key == "precision")
+            t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+            t.horizontalHeader().setSectionResizeMode(precision, QHeaderView.ResizeMode.Stretch)
         t.horizontalHeader().setStretchLastSection(False)
         t.setFixedHeight(t.horizontalHeader().sizeHint().height() + len(shown) * t.verticalHeader()
                          .defaultSectionSize() + 4)

@@ -59,7 +59,7 @@ def _quantise(model: str, out: str, scheme: Scheme, calib: str, per_channel: boo
     from app.common.errors import UserError
     from app.engines.quantize import check_quantizable, quantize
     from app.model.model_file import check_model_file
-    from app.model.sample_folder import open_sample_folder
+    from app.model.calibration import open_calibration
     from app.record.io import check_writable
 
     check_model_file(model)
@@ -68,7 +68,7 @@ def _quantise(model: str, out: str, scheme: Scheme, calib: str, per_channel: boo
     if scheme.static and not calib:
         raise UserError(f"--scheme {scheme.value} needs calibration data: pick a folder of samples (one .npy/.npz "
                         "per file, from your real data).", hint="Or the dynamic scheme (no calibration).")
-    folder = open_sample_folder(calib, specs) if scheme.static else None
+    folder = open_calibration(calib, specs) if scheme.static else None
     return quantize(model, out_path, scheme, folder, 0, per_channel, on_progress, stop=stop)
 
 

@@ -55,13 +55,13 @@ def test_unwritable_out(model, tmp_path, capsys):
 
 def test_empty_calibration_folder(model, tmp_path, capsys):
     _fails(capsys, ["quantize", str(model), "--out", str(tmp_path / "q.onnx"), "--calib", str(tmp_path)],
-           "--calib", "no .npy or .npz sample")
+           "--calib", "no samples (.npy, .npz or images)")
     assert not (tmp_path / "q.onnx").exists()
 
 
 @pytest.mark.parametrize(("array", "words"), [
-    (np.zeros((1, 3, 8, 8), np.float32), ("bad.npy", "shape [1, 3, 8, 8]", "[1, 3, 16, 16]")),
-    (np.zeros((1, 3, 16, 16), np.float64), ("bad.npy", "float64", "float32")),
+    (np.zeros((1, 3, 8, 8), np.float32), ("--calib sample bad.npy", "shape 1x3x8x8", "1x3x16x16")),
+    (np.zeros((1, 3, 16, 16), np.int64), ("--calib sample bad.npy", "int64", "float32")),
 ])
 def test_a_bad_sample_is_named_by_file(model, tmp_path, capsys, array, words):
     calib = tmp_path / "calib"

@@ -79,7 +79,9 @@ def test_sample_checks_shape_dtype_and_npz_keys(tmp_path):
     slot = InputSlot("x", np.dtype(np.float32), [None, 3])
     np.save(tmp_path / "ok.npy", np.arange(3, dtype=np.float64))  # no batch axis, float64: cast, batch added
     np.save(tmp_path / "int.npy", np.arange(3, dtype=np.int64))
-    np.savez(tmp_path / "z.npz", y=np.zeros(3, np.float32))
+    np.savez(tmp_path / "z.npz", y=np.zeros(3, np.float32), w=np.zeros(3, np.float32))
+    np.savez(tmp_path / "one.npz", y=np.ones(3, np.float32))  # a single array feeds a single input, any key
+    np.savez(tmp_path / "wide.npz", x=np.ones((1, 4), np.float32))  # the header's shape is checked
     ds = open_dataset(str(tmp_path), labelled=False)
     refs = {s.file: s for s in ds.samples}
     feeds, _ = load_sample(ds, refs["ok.npy"], [slot])
@@ -88,6 +90,10 @@ def test_sample_checks_shape_dtype_and_npz_keys(tmp_path):
         check_sample(ds, refs["int.npy"], [slot])
     with pytest.raises(BadSample, match="no array named 'x'"):
         check_sample(ds, refs["z.npz"], [slot])
+    check_sample(ds, refs["one.npz"], [slot])
+    assert load_sample(ds, refs["one.npz"], [slot])[0]["x"].tolist() == [[1.0, 1.0, 1.0]]
+    with pytest.raises(BadSample, match=r"shape 1x4 does not fit the model's \?x3"):
+        check_sample(ds, refs["wide.npz"], [slot])
 
 
 def test_mixed_folder_is_refused(tmp_path):
