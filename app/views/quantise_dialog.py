@@ -58,8 +58,8 @@ def _quantise(model: str, out: str, scheme: Scheme, calib: str, per_channel: boo
     """Job thread: the command's checks, then the child process. UserError for bad input (one line)."""
     from app.common.errors import UserError
     from app.engines.quantize import check_quantizable, quantize
-    from app.model.model_file import check_model_file
     from app.model.calibration import open_calibration
+    from app.model.model_file import check_model_file
     from app.record.io import check_writable
 
     check_model_file(model)
