@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
@@ -221,3 +222,19 @@ def test_existing_run_found_by_fingerprint(mlflow_server, machine_records, tmp_p
     exp = c.get_experiment_by_name(record.model.display_name)
     assert find_run(c, exp.experiment_id, fingerprint(record)).info.run_id == published.server_run_id
     assert find_run(c, exp.experiment_id, "0" * 64) is None
+
+
+def test_run_publish_keeps_the_run_and_publishes_it_with_the_reports(mlflow_server, zoo, data_dir, capsys):
+    argv = ["run", str(zoo["single_add"]), "-n", "25", "--warmup", "2", "--quiet", "--no-telemetry",
+            "--json", "--publish", mlflow_server.uri]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    record = RunRecord.from_json(json.loads(captured.out))  # stdout stays the record alone with --json
+    (entry,) = RunHistory(data_dir / "runs").list()
+    assert f"run kept in the history as {entry.id}" in captured.err and "published" in captured.err
+    c = client(mlflow_server.uri)
+    (run,) = _server_runs_with(c, record)
+    names = {f.path: f for f in c.list_artifacts(run.info.run_id)}
+    assert {mp.RECORD_ARTIFACT, mp.REPORT_ARTIFACT, mp.PNG_ARTIFACT} <= set(names)
+    png = Path(c.download_artifacts(run.info.run_id, mp.PNG_ARTIFACT, str(data_dir)))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
