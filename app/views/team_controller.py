@@ -23,6 +23,7 @@ from app.views.team_panel import TeamPanel
 
 if TYPE_CHECKING:
     from app.record.history import RunHistory
+    from app.team.publish import PublishReport
     from app.team.pull import PullReport
     from app.views.history_controller import HistoryController
 
@@ -50,6 +51,7 @@ class TeamController:
         panel.uri.setText(_initial_uri())
         panel.list_requested.connect(self.list_runs)
         panel.pull_requested.connect(self.pull)
+        history.panel.publish_requested.connect(self.publish)
 
     def _model(self) -> tuple[str | None, str]:
         """(sha256 of the current model or None, the scope line)."""
@@ -120,6 +122,30 @@ class TeamController:
         self.history.refresh(select=ids)
         if compare and len(ids) >= 2:
             self.history.compare_runs(ids)
+
+    def publish(self, run_ids: list[str]) -> None:
+        """Publish local runs off the GUI thread (record and HTML report; the PNG needs the GUI thread and is
+        left out); a failure queues them, as on the command line, and says so in the window's error line."""
+        from app.team.publish import publish_runs
+
+        uri = self.panel.uri.text().strip() or _initial_uri()
+        if not uri:
+            self.state.report_error("No team server to publish to.", "Give its URL in History > Team server, or "
+                                    "set MLFLOW_TRACKING_URI.")
+            return
+        self._remember(uri)
+        store, n = self.store, len(run_ids)
+        self.state.show_status(f"Publishing {n} run{'s' if n != 1 else ''} to {uri}…")
+        self.jobs.submit(lambda: publish_runs(store, run_ids, uri), self._published,
+                         lambda e: self.state.report_error(f"Could not publish: {_failure_line(e)}"))
+
+    def _published(self, report: PublishReport) -> None:
+        done = len(report.published)
+        if report.queued:
+            self.state.report_error(f"Published {done} of {done + len(report.queued)} runs; the others are queued: "
+                                    f"{report.queued[0][1]}", "`aipcprof history publish --pending` retries them.")
+        else:
+            self.state.show_status(f"Published {done} run{'s' if done != 1 else ''} to {report.uri}", 8000)
 
     def _failed(self, gen: int, line: str) -> None:
         if gen != self._generation:

@@ -64,3 +64,27 @@ def test_an_unreachable_server_is_an_inline_line_and_the_window_stays_responsive
     panel.list_button.click()
     qtbot.waitUntil(lambda: "Could not list the runs" in panel.status.text(), timeout=15_000)
     assert "unreachable" in panel.status.text() and panel.list_button.isEnabled()
+
+
+def test_publish_from_this_pc_goes_off_the_gui_thread_to_the_server(qtbot, window, mlflow_server):  # noqa: F811
+    from app.record.history import fingerprint
+    from app.team import mapping as mp
+    from app.team.server import client
+    from tests.report.conftest import make_record
+
+    record = make_record(host="gui-publisher", seed=7)
+    entry = window.history.add(record)
+    window.history_controller.refresh(select=[entry.id])
+    panel = window.history_panel
+    qtbot.waitUntil(lambda: panel.selected_ids() == [entry.id], timeout=10_000)
+    window.team_panel.uri.setText(mlflow_server.uri)
+    assert panel.buttons["publish"].isEnabled()
+    panel.buttons["publish"].click()
+    c = client(mlflow_server.uri)
+    where = f"tags.`{mp.TAG_FINGERPRINT}` = '{fingerprint(record)}' and tags.`{mp.TAG_COMPLETE}` = 'complete'"
+
+    def published() -> bool:
+        exp = c.get_experiment_by_name("m.onnx")
+        return exp is not None and len(c.search_runs([exp.experiment_id], where)) == 1
+
+    qtbot.waitUntil(published, timeout=30_000)
