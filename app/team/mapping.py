@@ -31,13 +31,16 @@ from app.report.comparison import energy_per_inference, flatten
 MAX_SERIES_POINTS = 1000  # points of the stepped latency metric per run
 MAX_PARAM_CHARS = 6000  # MLflow's limit on a param value (its database column)
 MAX_TAG_CHARS = 5000
-_KEY_RE = re.compile(r"[^A-Za-z0-9_\-. /]")  # what MLflow accepts in a param / metric / tag key
+# MLflow accepts letters, digits, _ - . space and /; a "/" could make a key a path MLflow refuses ("a/../b"),
+# so it is replaced too.
+_KEY_RE = re.compile(r"[^A-Za-z0-9_\-. ]")
 
 # Tags this tool sets (the `aipcprof.` prefix keeps them apart from MLflow's and the team's own).
 TAG_FINGERPRINT = "aipcprof.fingerprint"  # the record's content hash: the run's identity (idempotent publish)
 TAG_RECORD_ID = "aipcprof.record_id"  # the run's id in the publishing machine's history
 TAG_MODEL_SHA = "aipcprof.model_sha256"
 TAG_HOST = "aipcprof.host"
+TAG_STATUS, TAG_TARGET = "status", "target"  # the run's status and target id, as plain tags for the MLflow UI
 TAG_COMPLETE = "aipcprof.published"  # "complete" once every part (metrics, artifacts) is on the server
 RECORD_ARTIFACT = "record.json"
 REPORT_ARTIFACT = "report.html"
@@ -174,8 +177,8 @@ def to_mlflow(r: RunRecord, record_id: str, fingerprint: str, name: str) -> Mlfl
     stamp = _start_ms(r)
     metrics = [Point(k, v) for k, v in figures.items() if v is not None] + series
     tags = {
-        "status": r.status.value, "fallback": fallback(r), "precision": r.precision or "not measured",
-        "target": r.target_id, "host": r.host.hostname,
+        TAG_STATUS: r.status.value, "fallback": fallback(r), "precision": r.precision or "not measured",
+        TAG_TARGET: r.target_id, "host": r.host.hostname,
         TAG_FINGERPRINT: fingerprint, TAG_RECORD_ID: record_id, TAG_MODEL_SHA: r.model.sha256 or "",
         TAG_HOST: r.host.hostname, "aipcprof.tool_version": __version__,
         "aipcprof.latency_series": series_note,

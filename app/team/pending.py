@@ -20,7 +20,7 @@ from app.record import io as rec
 from app.record.typed import RecordFormatError, Section
 
 PENDING_FILE = "publish-pending.queue"
-SCHEMA = "aipcprof.publish-pending"
+FORMAT = "aipcprof.publish-pending"  # the queue's own format name (not a run record)
 VERSION = 1
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class PendingQueue:
     def items(self) -> list[PendingPublish]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("items"), list):
+            if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("items"), list):
                 raise ValueError("not a publish queue")
             return [PendingPublish.from_json(d, f"{PENDING_FILE}.items[{i}]") for i, d in enumerate(data["items"])]
         except FileNotFoundError:
@@ -70,7 +70,7 @@ class PendingQueue:
             self.path.unlink(missing_ok=True)
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        body = {"schema": SCHEMA, "version": VERSION, "items": [p.to_json() for p in items]}
+        body = {"format": FORMAT, "version": VERSION, "items": [p.to_json() for p in items]}
         rec.atomic_write(self.path, json.dumps(body, indent=1) + "\n")
 
     def _set_aside(self, error: Exception) -> None:

@@ -127,6 +127,7 @@ def publish_runs(history: RunHistory, run_ids: list[str], uri: str, *, png: PngR
     first such failure the rest are queued without trying (no N timeouts in a row).
     """
     ids = [history.resolve(i) for i in run_ids]  # every id checked before anything is sent
+    records = {i: history.get(i) for i in ids}  # an unreadable record is a UserError now, not a queued publish
     client = client if client is not None else open_client(uri)
     queue, report = PendingQueue(history.root), PublishReport(uri)
     down: ServerError | None = None
@@ -136,7 +137,7 @@ def publish_runs(history: RunHistory, run_ids: list[str], uri: str, *, png: PngR
             report.queued.append((run_id, down.line))
             continue
         try:
-            report.published.append(publish_record(client, history.get(run_id), run_id, png=png))
+            report.published.append(publish_record(client, records[run_id], run_id, png=png))
         except Exception as e:  # MlflowException, requests errors: a normal failure, the run stays queued
             err = e if isinstance(e, ServerError) else classify(e, uri)
             queue.add(run_id, uri, err.line)

@@ -64,7 +64,7 @@ def _server_run(run: Any, experiment: str) -> ServerRun:
     tags = run.data.tags
     return ServerRun(
         server_run_id=run.info.run_id, experiment=experiment, name=tags.get("mlflow.runName", run.info.run_id),
-        host=tags.get(mp.TAG_HOST, ""), target=tags.get("target", ""), status=tags.get("status", ""),
+        host=tags.get(mp.TAG_HOST, ""), target=tags.get(mp.TAG_TARGET, ""), status=tags.get(mp.TAG_STATUS, ""),
         p50_s=_metric(run, "latency_p50_ms", 1e-3), throughput_per_s=_metric(run, "throughput_per_s"),
         created_ms=int(run.info.start_time or 0), fingerprint=tags.get(mp.TAG_FINGERPRINT, ""),
         model_sha256=tags.get(mp.TAG_MODEL_SHA, ""))

@@ -112,7 +112,8 @@ class MainWindow(QMainWindow):
         self.workflow = Workflow(self.state, self.jobs, self.controller, self.model_panel, self)
         self.history_controller = HistoryController(self.state, self.history, self.history_jobs, self.history_panel,
                                                     lambda: self.compare_view, self.results, self)
-        self.team_controller = TeamController(self.state, self.history, self.jobs, self.team_panel,
+        self.team_jobs = JobRunner(self, max_threads=2)  # network calls: a hung server never delays a model load
+        self.team_controller = TeamController(self.state, self.history, self.team_jobs, self.team_panel,
                                               self.history_controller)
         self._build_actions()
         self._build_layout()
@@ -459,6 +460,7 @@ class MainWindow(QMainWindow):
         self.controller.shutdown()
         self.jobs.wait(5000)
         self.history_jobs.wait(10_000)  # a run record being written finishes (atomic: never half a file)
+        self.team_jobs.wait(11_000)  # a request to a hung server ends within its timeout (app.team.server)
         super().closeEvent(event)
 
     # -- start-up --------------------------------------------------------
