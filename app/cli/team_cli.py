@@ -95,8 +95,9 @@ def publish(history: RunHistory, ids: list[str], to: str | None, pending: bool) 
 
 def pull(history: RunHistory, source: str | None, model: str | None) -> ExitStatus:
     from app.team.pull import pull_runs
-    from app.team.server import ServerError, client, resolve
+    from app.team.server import ServerError, client, require_mlflow, resolve
 
+    require_mlflow()
     uri = resolve(source, "--from").uri
     try:
         report = pull_runs(history, client(uri), uri, model=model)

@@ -175,3 +175,16 @@ def test_a_broken_queue_file_is_set_aside_not_lost(data_dir, caplog):
 def test_team_options_belong_to_their_action(capsys):
     assert main(["history", "list", "--to", "http://x"]) == 2
     assert "--to belongs to `history publish`" in capsys.readouterr().err
+
+
+def test_run_publish_to_a_server_that_is_down_keeps_the_run_and_queues_it(zoo, data_dir, capsys):
+    uri = f"http://127.0.0.1:{free_port()}"
+    argv = ["run", str(zoo["single_add"]), "-n", "20", "--warmup", "2", "--quiet", "--no-telemetry",
+            "--publish", uri]
+    assert main(argv) == 0  # the run itself succeeded: its exit status stands
+    err = capsys.readouterr().err
+    (entry,) = RunHistory(data_dir / "runs").list()
+    assert f"run kept in the history as {entry.id}" in err
+    (line,) = [x for x in err.splitlines() if "publish of" in x]
+    assert "unreachable" in line and "queued" in line
+    assert [(p.run_id, p.uri) for p in PendingQueue(data_dir / "runs").items()] == [(entry.id, uri)]
