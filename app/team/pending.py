@@ -3,8 +3,11 @@
 `<history>/publish-pending.queue` (JSON; not `.json`, which the history would
 take for a run file): one item per run id, with the server it was meant for,
 when it was queued and why the last try failed. Every change rewrites the file
-atomically (app.record.io.atomic_write); a file that does not parse is set
-aside as `publish-pending.queue.broken` with a warning, never silently lost.
+atomically (app.record.io.atomic_write) while holding `publish-pending.lock`
+(created exclusively; one left by a process that died is taken over after
+STALE_LOCK_S), so the CLI and the desktop app queueing at the same moment lose
+no item. A file that does not parse is set aside as
+`publish-pending.queue.broken` with a warning, never silently lost.
 """
 
 from __future__ import annotations
@@ -13,13 +16,20 @@ import datetime as dt
 import json
 import logging
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.common.errors import UserError
 from app.record import io as rec
 from app.record.typed import RecordFormatError, Section
 
 PENDING_FILE = "publish-pending.queue"
+LOCK_FILE = "publish-pending.lock"
+LOCK_WAIT_S = 10.0  # how long a change waits for another process's
+STALE_LOCK_S = 30.0  # a lock older than this was left by a process that died (a change takes milliseconds)
 FORMAT = "aipcprof.publish-pending"  # the queue's own format name (not a run record)
 VERSION = 1
 
@@ -53,17 +63,47 @@ class PendingQueue:
 
     def add(self, run_id: str, uri: str, reason: str) -> PendingPublish:
         """Queue (or re-queue, counting the try) the publish of `run_id` to `uri`."""
-        items = self.items()
-        old = next((p for p in items if p.run_id == run_id and p.uri == uri), None)
-        item = PendingPublish(run_id, uri, old.queued_utc if old else _now(), reason, old.tries + 1 if old else 1)
-        self._write([p for p in items if p is not old] + [item])
+        with self._locked():
+            items = self.items()
+            old = next((p for p in items if p.run_id == run_id and p.uri == uri), None)
+            item = PendingPublish(run_id, uri, old.queued_utc if old else _now(), reason, old.tries + 1 if old else 1)
+            self._write([p for p in items if p is not old] + [item])
         return item
 
     def remove(self, run_id: str, uri: str) -> None:
-        items = self.items()
-        kept = [p for p in items if not (p.run_id == run_id and p.uri == uri)]
-        if len(kept) != len(items):
-            self._write(kept)
+        if not self.path.exists():
+            return
+        with self._locked():
+            items = self.items()
+            kept = [p for p in items if not (p.run_id == run_id and p.uri == uri)]
+            if len(kept) != len(items):
+                self._write(kept)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock = self.path.with_name(LOCK_FILE)
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+                break
+            except FileExistsError:
+                try:
+                    if time.time() - lock.stat().st_mtime > STALE_LOCK_S:
+                        lock.unlink(missing_ok=True)  # its owner died mid-change
+                        continue
+                except FileNotFoundError:
+                    continue
+                if time.monotonic() > deadline:
+                    raise UserError(f"the publish queue {self.path} stayed locked ({lock}) for {LOCK_WAIT_S:.0f} s.",
+                                    hint="Try again when the other AI PC Profiler process is done; delete the "
+                                         "lock file if no other one is running.") from None
+                time.sleep(0.01)
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
 
     def _write(self, items: list[PendingPublish]) -> None:
         if not items:

@@ -188,3 +188,14 @@ def test_run_publish_to_a_server_that_is_down_keeps_the_run_and_queues_it(zoo, d
     (line,) = [x for x in err.splitlines() if "publish of" in x]
     assert "unreachable" in line and "queued" in line
     assert [(p.run_id, p.uri) for p in PendingQueue(data_dir / "runs").items()] == [(entry.id, uri)]
+
+
+def test_processes_queueing_at_once_lose_no_item(data_dir):
+    root = data_dir / "runs"
+    code = ("import sys\nfrom app.team.pending import PendingQueue\n"
+            "for i in range(5):\n    PendingQueue(sys.argv[1]).add(f'{sys.argv[2]}-{i}', 'http://x', 'unreachable')\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(root), f"p{n}"], cwd=ROOT) for n in range(8)]
+    assert all(p.wait(120) == 0 for p in procs)
+    items = PendingQueue(root).items()
+    assert sorted(p.run_id for p in items) == sorted(f"p{n}-{i}" for n in range(8) for i in range(5))
+    assert not (root / "publish-pending.lock").exists()
