@@ -13,6 +13,7 @@ the points it already has instead of doubling them.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from app.team.pending import PendingQueue
 from app.team.server import Failure, ServerError, classify
 from app.team.server import client as open_client
 
+log = logging.getLogger(__name__)
 PngRenderer = Callable[[RunRecord, str, Path], None]  # record, name, where to write the PNG
 _BATCH = 100  # params / tags per log_batch call (MLflow's limit)
 _METRIC_BATCH = 1000
@@ -93,7 +95,10 @@ def _artifacts(client: Any, run_id: str, record: RunRecord, name: str, png: PngR
         (folder / mp.RECORD_ARTIFACT).write_text(rec.dumps(mp.published_copy(record)) + "\n", encoding="utf-8")
         (folder / mp.REPORT_ARTIFACT).write_text(render_report([record], [name]), encoding="utf-8")
         if png is not None:
-            png(record, name, folder / mp.PNG_ARTIFACT)
+            try:
+                png(record, name, folder / mp.PNG_ARTIFACT)
+            except Exception as e:  # the picture is a convenience: the record and the HTML report still go up
+                log.warning("no %s for %s: %s: %s", mp.PNG_ARTIFACT, name, e.__class__.__name__, e)
         client.log_artifacts(run_id, str(folder))
 
 
