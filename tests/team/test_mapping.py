@@ -49,3 +49,16 @@ def test_energy_and_status_and_odd_option_names():
     assert metrics["energy_mj_per_inference"] == pytest.approx(4.0)
     assert data.tags["status"] == RunStatus.FAILED.value and "aipcprof.partial" in data.tags
     assert "settings.ep_options.weird key___" in data.params
+
+
+def test_an_eval_logs_its_headline_accuracy_and_a_missing_one_says_why():
+    from app.record.accuracy_schema import Accuracy, ClassificationMetrics, Task
+
+    r = make_record()
+    r.accuracy = Accuracy(task=Task.CLASSIFICATION, classification=ClassificationMetrics(samples=100, top1=0.93))
+    metrics = {p.key: p.value for p in mp.to_mlflow(r, "i", "f", "n").metrics}
+    assert metrics["accuracy"] == pytest.approx(0.93)
+    r.accuracy = Accuracy(task=Task.CLASSIFICATION, classification=ClassificationMetrics(samples=0, top1=None))
+    data = mp.to_mlflow(r, "i", "f", "n")
+    assert "accuracy" not in {p.key for p in data.metrics} and "accuracy: top-1 not scored" in data.tags[
+        "aipcprof.missing"]
