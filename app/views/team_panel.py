@@ -60,17 +60,7 @@ class TeamPanel(QWidget):
         self.scope = plain(QLabel())  # the model's file name: untrusted text
         self.status = plain(QLabel())
         self.status.setWordWrap(True)
-        self.table = QTableWidget(0, len(COLUMNS))
-        t = self.table
-        t.setHorizontalHeaderLabels(COLUMNS)
-        t.verticalHeader().setVisible(False)
-        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        t.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        t.setAlternatingRowColors(True)
-        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        t.itemSelectionChanged.connect(self._update_buttons)
+        self.table = self._new_table()
         self.pull_button = QPushButton("Pull into History")
         self.pull_button.setToolTip("Copy the selected runs into this PC's history (validated like an import; "
                                     "a run already there is not copied twice)")
@@ -90,10 +80,23 @@ class TeamPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)
         lay.addWidget(self.status)
-        lay.addWidget(t, 1)
+        lay.addWidget(self.table, 1)
         lay.addLayout(bottom)
         self.set_message("List the runs your team published to its MLflow tracking server.")
         self._update_buttons()
+
+    def _new_table(self) -> QTableWidget:
+        t = QTableWidget(0, len(COLUMNS))
+        t.setHorizontalHeaderLabels(COLUMNS)
+        t.verticalHeader().setVisible(False)
+        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        t.setAlternatingRowColors(True)
+        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        t.itemSelectionChanged.connect(self._update_buttons)
+        return t
 
     # -- what the controller tells it -----------------------------------------
     def set_message(self, text: str, error: bool = False) -> None:
