@@ -87,7 +87,7 @@ def compare(app, window, out: Path, suffix: str, finished: list) -> None:
     wait_for(app, lambda: finished, 120, "the ov/cpu run")
     panel = window.history_panel
     wait_for(app, lambda: panel.table.rowCount() >= 2, 30, "both runs in the history")
-    window.views.setCurrentWidget(panel)
+    window.views.setCurrentWidget(window.history_sources)  # the History tab, "This PC" in front
     panel.table.selectAll()
     if not suffix:
         shoot(app, window, out / "07-history.png")

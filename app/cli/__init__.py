@@ -26,7 +26,7 @@ COMMANDS = {
     "eval": "Measure accuracy on a labelled data set (and the latency of every inference).",
     "compare": "Compare run records side by side.",
     "ops": "Show the operator profile of a run recorded with --op-profile.",
-    "history": "List, show, rename, delete and import stored runs.",
+    "history": "List, show, rename, delete and import stored runs; publish and pull them via an MLflow server.",
     "monitor": "Print live telemetry (utilisation, power, temperature) without a model.",
     "gui": "Open the desktop app.",
     "sample": "Print the path of the bundled sample model.",

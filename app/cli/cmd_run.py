@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from app.cli import run_trace
+from app.cli import run_trace, team_cli
 from app.common.errors import ExitStatus, UserError
 from app.common.text import terminal_safe
 from app.record.schema import Phase, RunMode, RunRecord, RunStatus
@@ -74,6 +74,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-telemetry", action="store_true", help="do not sample utilisation/power/temperature")
     p.add_argument("--out", "-o", metavar="RUN.json", help="write the run record here (atomically)")
     p.add_argument("--json", action="store_true", help="print the run record as JSON instead of a summary")
+    p.add_argument("--publish", nargs="?", const="", metavar="URI",
+                   help="keep the run in the history and publish it to an MLflow tracking server (default: "
+                        "$MLFLOW_TRACKING_URI, else `aipcprof history server`); a failure queues it (docs/team.md)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     g = p.add_argument_group("generative models (a folder with genai_config.json; docs/genai.md)")
     g.add_argument("--prompt-tokens", metavar="N,N,..", help="prompt lengths in tokens (default "
@@ -123,13 +126,15 @@ def run(args: argparse.Namespace) -> ExitStatus:
     if args.out is not None:
         rec.check_writable(args.out)  # fail before a long run, not after
     trace = run_trace.TraceRequest.check(args.trace)  # --trace: checked here too, not after the run
+    publish_to = team_cli.check_publish(args.publish, "--publish") if args.publish is not None else None
     if trace:
         spec.profile_dir = trace.folder
-    return execute(spec, target, args, None if args.quiet else _Progress(spec), trace)
+    return execute(spec, target, args, None if args.quiet else _Progress(spec), trace, publish_to)
 
 
-def execute(spec, target, args: argparse.Namespace, progress, trace=None) -> ExitStatus:
-    """Run `spec` in a worker with telemetry, Ctrl-C/SIGTERM kept as a partial record; save and print it."""
+def execute(spec, target, args: argparse.Namespace, progress, trace=None, publish_to=None) -> ExitStatus:
+    """Run `spec` in a worker with telemetry, Ctrl-C/SIGTERM kept as a partial record; save and print it
+    (and publish it to `publish_to`, a checked tracking URI, when --publish asked)."""
     from app.run.runner import ProfileRun
 
     sampler = None if args.no_telemetry else _start_sampler()
@@ -155,7 +160,10 @@ def execute(spec, target, args: argparse.Namespace, progress, trace=None) -> Exi
             progress.done()
         if trace:
             trace.write(record)
-        return _report(record, args, ExitStatus.TERMINATED if stop.received else ExitStatus.CANCELLED)
+        status = _report(record, args, ExitStatus.TERMINATED if stop.received else ExitStatus.CANCELLED)
+        if publish_to is not None:
+            team_cli.publish_after_run(record, publish_to)
+        return status
 
 
 def _report(record: RunRecord, args: argparse.Namespace,

@@ -28,7 +28,7 @@ def spec_from_args(args: argparse.Namespace, context_length: int | None):
 
 
 def run(args: argparse.Namespace) -> ExitStatus:
-    from app.cli import cmd_run
+    from app.cli import cmd_run, team_cli
     from app.engines.genai_engine import is_genai_target
     from app.engines.registry import find_target
     from app.model.genai_folder import open_genai_folder
@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> ExitStatus:
     target = find_target(spec.target_id)  # an EP the installed onnxruntime-genai lacks: one line
     if args.out is not None:
         rec.check_writable(args.out)
-    return cmd_run.execute(spec, target, args, None if args.quiet else GenAIProgress())
+    publish_to = team_cli.check_publish(args.publish, "--publish") if args.publish is not None else None
+    return cmd_run.execute(spec, target, args, None if args.quiet else GenAIProgress(), publish_to=publish_to)
 
 
 def _check_prompt_file(path: str) -> None:

@@ -69,6 +69,7 @@ class HistoryPanel(QWidget):
     undo_requested = Signal()
     import_requested = Signal()
     reveal_requested = Signal()
+    publish_requested = Signal(list)  # run ids: to the team's tracking server (TeamController)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,6 +101,8 @@ class HistoryPanel(QWidget):
                                 ("rename", "Rename", "Give the selected run a name (F2; empty = default)"),
                                 ("delete", "Delete", "Delete the selected runs (Del; undo right after)"),
                                 ("import", "Import…", "Add run files from another machine or a share bundle"),
+                                ("publish", "Publish", "Publish the selected runs to the team's MLflow tracking "
+                                                       "server (History > Team server; docs/team.md)"),
                                 ("reveal", "Show Folder", "Open the folder where the runs are kept")):
             b = QPushButton(text)
             b.setToolTip(hint)
@@ -114,6 +117,7 @@ class HistoryPanel(QWidget):
         self.buttons["delete"].clicked.connect(self._on_delete_clicked)
         self.buttons["import"].clicked.connect(self.import_requested)
         self.buttons["reveal"].clicked.connect(self.reveal_requested)
+        self.buttons["publish"].clicked.connect(lambda: self.publish_requested.emit(self.selected_ids()))
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), t)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(self._on_delete_clicked)
@@ -210,6 +214,7 @@ class HistoryPanel(QWidget):
         for key in ("open", "rename"):
             self.buttons[key].setEnabled(n == 1)
         self.buttons["delete"].setEnabled(n >= 1)
+        self.buttons["publish"].setEnabled(n >= 1)
 
     def _open_row(self, row: int) -> None:
         item = self.table.item(row, 0) if row >= 0 else None

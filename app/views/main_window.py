@@ -54,6 +54,8 @@ from app.views.run_controller import RunController
 from app.views.run_setup_panel import RunSetupPanel
 from app.views.sweep_controller import SweepController
 from app.views.sweep_panel import SweepPanel
+from app.views.team_controller import TeamController
+from app.views.team_panel import TeamPanel
 from app.views.workflow import Workflow
 
 MAX_RECENT = 10
@@ -115,6 +117,9 @@ class MainWindow(QMainWindow):
                                                     lambda: self.compare_view, self.results, self)
         self.accuracy = AccuracyController(self.state, self.controller, self.jobs, self.accuracy_panel,
                                            self.history_controller.show_comparison, self.workflow.open_model, self)
+        self.team_jobs = JobRunner(self, max_threads=2)  # network calls: a hung server never delays a model load
+        self.team_controller = TeamController(self.state, self.history, self.team_jobs, self.team_panel,
+                                              self.history_controller)
         self._build_actions()
         self._build_layout()
         self._connect()
@@ -135,6 +140,13 @@ class MainWindow(QMainWindow):
         self.results = ResultsPanel()
         self.operators = OperatorsPanel()
         self.history_panel = HistoryPanel()
+        self.team_panel = TeamPanel()  # the History tab's "Team server" source (docs/team.md)
+        self.history_sources = QTabWidget()
+        self.history_sources.setDocumentMode(True)
+        self.history_sources.addTab(self.history_panel, "This PC")
+        self.history_sources.addTab(self.team_panel, "Team server")
+        self.history_sources.setTabToolTip(1, "Runs your team published to an MLflow tracking server: pull them, "
+                                              "compare them with this PC's (docs/team.md).")
         self._compare_view = None  # the Comparison tab's view, built on first use (see compare_view)
         self.compare_page = QWidget()  # its tab: holds the view once built
         QVBoxLayout(self.compare_page).setContentsMargins(0, 0, 0, 0)
@@ -250,7 +262,7 @@ class MainWindow(QMainWindow):
         self.views = QTabWidget()
         self.views.setDocumentMode(True)
         self.views.addTab(self.right, "Live Run")
-        self.views.addTab(self.history_panel, "History")
+        self.views.addTab(self.history_sources, "History")
         self.views.addTab(self.compare_page, "Comparison")
         self.views.setTabToolTip(0, "Live charts of the run, then its results (Ctrl+1).")
         self.views.setTabToolTip(1, "Every run kept on this PC: rename, delete, import, compare (Ctrl+2).")
@@ -464,6 +476,7 @@ class MainWindow(QMainWindow):
         self.controller.shutdown()
         self.jobs.wait(5000)
         self.history_jobs.wait(10_000)  # a run record being written finishes (atomic: never half a file)
+        self.team_jobs.wait(11_000)  # a request to a hung server ends within its timeout (app.team.server)
         super().closeEvent(event)
 
     # -- start-up --------------------------------------------------------

@@ -22,10 +22,11 @@ ALLOWED: dict[str, set[str]] = {
     "engines": {"common", "model"},
     "run": {"common", "model", "record", "engines", "probes"},
     "report": {"common", "model", "record", "run"},
-    "state": {"common", "model", "record", "run", "report", "engines", "probes"},
-    "views": {"common", "model", "record", "run", "report", "engines", "probes", "state"},
-    "cli": {"common", "model", "record", "run", "report", "engines", "probes", "state", "views", "gui"},
-    "gui": {"common", "model", "record", "run", "report", "engines", "probes", "state", "views", "cli"},
+    "team": {"common", "model", "record", "run", "report"},
+    "state": {"common", "model", "record", "run", "report", "team", "engines", "probes"},
+    "views": {"common", "model", "record", "run", "report", "team", "engines", "probes", "state"},
+    "cli": {"common", "model", "record", "run", "report", "team", "engines", "probes", "state", "views", "gui"},
+    "gui": {"common", "model", "record", "run", "report", "team", "engines", "probes", "state", "views", "cli"},
     "__main__": {"cli"},
 }
 # Qt may be imported only by the desktop layers.
