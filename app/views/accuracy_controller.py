@@ -27,8 +27,10 @@ from app.common.errors import UserError
 from app.state import AppState
 from app.views.accuracy_panel import AccuracyPanel
 from app.views.jobs import JobRunner
+from app.views.model_panel import ModelPanel
 from app.views.run_controller import RunController
 
+SETTINGS_GROUP = "accuracy"
 PROGRESS_EVERY = 8  # RunController ticks (40 Hz) between progress texts: ~5 Hz
 
 
@@ -59,8 +61,9 @@ class AccuracyController(QObject):
     busy_changed = Signal(bool)  # checking a data set, or running an eval / Compare Both
 
     def __init__(self, state: AppState, runs: RunController, jobs: JobRunner, panel: AccuracyPanel,
-                 show_comparison, open_model, parent: QWidget | None = None) -> None:
-        """show_comparison(records, names): the window's comparison view; open_model(path): opens a model."""
+                 model_panel: ModelPanel, show_comparison, open_model, parent: QWidget | None = None) -> None:
+        """show_comparison(records, names): the window's comparison view; open_model(path): opens a model.
+        The model panel's Quantise… opens the dialog over `parent` (the window)."""
         super().__init__(parent)
         self.state, self.runs, self.jobs, self.panel = state, runs, jobs, panel
         self._show_comparison, self._open_model = show_comparison, open_model
@@ -70,6 +73,7 @@ class AccuracyController(QObject):
         self.quantise_dialog = None  # the open QuantiseDialog, if any
         panel.evaluate_requested.connect(self.evaluate)
         panel.stop_requested.connect(self.stop)
+        model_panel.quantise_requested.connect(lambda: self.open_quantise_dialog(parent))
         runs.run_started.connect(self._on_run_started)
         runs.run_finished.connect(self._on_run_finished)
         runs.batch_finished.connect(self._on_batch_finished)
@@ -85,6 +89,23 @@ class AccuracyController(QObject):
         setup = self.state.run_setup
         self.panel.set_can_run(ready and setup.current_target() is not None, busy or self.busy,
                                ready and bool(setup.ready_targets()))
+
+    def shutdown(self) -> None:
+        """The window closes: a quantisation in flight is stopped (its child killed), nothing outlives the window."""
+        if self.quantise_dialog is not None:
+            self.quantise_dialog.cancel()
+            self.quantise_dialog.close()
+
+    # -- settings: the Accuracy tab's form, in the window's QSettings ----------
+    def restore_settings(self, settings) -> None:
+        settings.beginGroup(SETTINGS_GROUP)
+        values = {k: settings.value(k) for k in settings.childKeys()}
+        settings.endGroup()
+        self.state.accuracy.restore_settings(values)
+
+    def save_settings(self, settings) -> None:
+        for k, v in self.state.accuracy.to_settings().items():
+            settings.setValue(f"{SETTINGS_GROUP}/{k}", v)
 
     # -- Evaluate --------------------------------------------------------
     def evaluate(self, all_targets: bool = False) -> None:

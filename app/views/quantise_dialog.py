@@ -256,7 +256,11 @@ class QuantiseDialog(QDialog):
             self.compare_requested.emit(self.model, self.result.out)
             self.close()
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if self._stop is not None:  # closing mid-quantisation stops it: no child outlives the dialog
+    def cancel(self) -> None:
+        """Stop a quantisation in flight: its child is killed within 0.2 s; the output is not written."""
+        if self._stop is not None:
             self._stop.set()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.cancel()  # closing mid-quantisation stops it: no child outlives the dialog
         super().closeEvent(event)

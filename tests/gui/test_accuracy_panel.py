@@ -227,3 +227,19 @@ def test_evaluate_on_every_target_gives_one_run_each(qtbot, window, digits):
     compare = window.results.compare
     assert not compare.isColumnHidden(10) and compare.item(1, 10).text().startswith("top-1 ")
     assert np.isfinite(records[1].latency.p50)
+
+
+def test_the_form_is_kept_in_the_settings(qtbot, window, settings, digits):
+    from app.views.main_window import MainWindow
+
+    acc = window.state.accuracy
+    acc.set_data(str(digits["dir"] / "images"))
+    acc.set_labels(str(digits["dir"] / "images_labels.csv"))
+    acc.set_preprocess(accuracy_data.IMAGE_RECIPE)
+    acc.set_on_bad_sample("skip")
+    window.save_settings()
+    again = MainWindow(settings, sample_model=None)
+    qtbot.addWidget(again)
+    assert again.state.accuracy.to_settings() == acc.to_settings()
+    assert again.accuracy_panel.preprocess.text() == accuracy_data.IMAGE_RECIPE
+    assert again.accuracy_panel.policy.currentData() == "skip"
