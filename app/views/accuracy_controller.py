@@ -74,6 +74,8 @@ class AccuracyController(QObject):
         panel.evaluate_requested.connect(self.evaluate)
         panel.stop_requested.connect(self.stop)
         model_panel.quantise_requested.connect(lambda: self.open_quantise_dialog(parent))
+        state.run_setup.targets_changed.connect(
+            lambda targets: panel.options.set_targets([t.id for t in targets if t.ready]))
         runs.run_started.connect(self._on_run_started)
         runs.run_finished.connect(self._on_run_finished)
         runs.batch_finished.connect(self._on_batch_finished)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from app.common import fmt
 from app.record.accuracy_schema import Task
 from app.state.accuracy import IMAGENET_RECIPE, TASK_TEXT, AccuracySetupState
+from app.views.accuracy_options import TaskOptions
 from app.views.plain import plain, tip
 from app.views.results_accuracy import headline
 from app.views.results_panel import _fill, _table
@@ -91,6 +92,7 @@ class AccuracyPanel(QWidget):
         form.addRow("Data folder:", _row(self.data, self.data_button))
         form.addRow("Labels:", _row(self.labels, self.labels_button))
         form.addRow("Task:", self.task)
+        self.options = TaskOptions(self.state, form, self._write)  # the chosen task's own rows
         form.addRow("Image recipe:", _row(self.preprocess, self.imagenet_button))
         form.addRow("Bad sample:", self.policy)
         self.problem = InlineError()
@@ -162,6 +164,7 @@ class AccuracyPanel(QWidget):
                 edit.setToolTip(tip(value) if value and edit is not self.preprocess else edit.toolTip())
             self.task.setCurrentIndex(self.task.findData(s.task.value))
             self.policy.setCurrentIndex(self.policy.findData(s.on_bad_sample))
+            self.options.sync()
         finally:
             self._syncing = False
 
@@ -202,7 +205,7 @@ class AccuracyPanel(QWidget):
         self.evaluate_all_button.setEnabled((can_run if can_run_all is None else can_run_all) and not busy)
         self.stop_button.setEnabled(busy)
         for w in (self.data, self.data_button, self.labels, self.labels_button, self.task, self.preprocess,
-                  self.imagenet_button, self.policy):
+                  self.imagenet_button, self.policy, *self.options.widgets()):
             w.setEnabled(not busy)
 
     # -- files -----------------------------------------------------------
