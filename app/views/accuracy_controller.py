@@ -131,18 +131,24 @@ class AccuracyController(QObject):
         target = self.state.run_setup.current_target()
         self._start([(m, target) for m in models], ev, compare=True)
 
+    def _report(self, problem: str, compare: bool) -> None:
+        """Under the Accuracy tab's form; for Compare Both (its dialog has closed) in the window's banner too."""
+        self.state.accuracy.report(problem)
+        if compare and problem:
+            self.state.report_error(f"Compare Both: {problem}")
+
     def _start(self, jobs: list[tuple], ev, compare: bool) -> None:
         acc = self.state.accuracy
         problem = self._cannot_start(jobs)
         if problem:
-            acc.report(problem)
+            self._report(problem, compare)
             return
         inputs = self.state.inputs
         try:
             pairs = [(self.state.run_setup.build(path, t, inputs.dims(), inputs.inputs_data(), inputs.shapes()), t)
                      for path, t in jobs]
         except UserError as e:  # a run-setup option (OptionError) or an input problem
-            acc.report(str(e))
+            self._report(str(e), compare)
             return
         self.preparing, self._cancelled = True, False
         acc.report("")
@@ -150,7 +156,8 @@ class AccuracyController(QObject):
         self.panel.set_percent(-1)
         self.busy_changed.emit(True)
         work = (lambda: _eval_specs(pairs, ev)) if ev is not None else (lambda: pairs)
-        self.jobs.submit(work, lambda ready: self._on_ready(ready, ev is not None, compare), self._on_check_failed)
+        self.jobs.submit(work, lambda ready: self._on_ready(ready, ev is not None, compare),
+                         lambda e: self._on_check_failed(e, compare))
 
     def _cannot_start(self, jobs: list[tuple]) -> str:
         if self.busy or self.runs.busy or self.state.run.busy:
@@ -174,10 +181,10 @@ class AccuracyController(QObject):
             self.state.accuracy.clear_results()
         self.runs.start(ready)
 
-    def _on_check_failed(self, e: BaseException) -> None:
+    def _on_check_failed(self, e: BaseException, compare: bool = False) -> None:
         self.preparing = False
         self.state.accuracy.set_progress("")
-        self.state.accuracy.report("" if self._cancelled else one_line(e))
+        self._report("" if self._cancelled else one_line(e), compare)
         self.busy_changed.emit(False)
 
     def stop(self) -> None:
