@@ -60,6 +60,25 @@ class AccuracyPanel(QWidget):
         self.state = state if state is not None else AccuracySetupState()
         self._syncing = False
         self.setAcceptDrops(True)
+        box = QGroupBox("Accuracy data")
+        box_lay = QVBoxLayout(box)
+        box_lay.addLayout(self._build_form())
+        box_lay.addWidget(self._build_actions_box())
+        self.results = _table(RESULT_HEADERS)
+        self.results_box = QGroupBox("Last evaluation")
+        QVBoxLayout(self.results_box).addWidget(self.results)
+        lay = QVBoxLayout(self)
+        lay.addWidget(box)
+        lay.addWidget(self.results_box)
+        lay.addStretch(1)
+        self._connect()
+        self._on_state_changed()
+        self._on_progress_changed("")
+        self._on_results_changed(self.state.results)
+        self.set_can_run(False, False)
+
+    def _build_form(self) -> QVBoxLayout:
+        """The intro and the form: data, labels, task (and its options), recipe, bad-sample policy."""
         intro = plain(QLabel("Score the model on your labelled data, with the latency of every inference: the "
                              "same eval as `aipcprof eval`. Drop a data folder, a labels .csv or a COCO .json here."))
         intro.setWordWrap(True)
@@ -95,6 +114,14 @@ class AccuracyPanel(QWidget):
         self.options = TaskOptions(self.state, form, self._write)  # the chosen task's own rows
         form.addRow("Image recipe:", _row(self.preprocess, self.imagenet_button))
         form.addRow("Bad sample:", self.policy)
+        lay = QVBoxLayout()
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(intro)
+        lay.addLayout(form)
+        return lay
+
+    def _build_actions_box(self) -> QWidget:
+        """The inline problem, Evaluate / Evaluate on All Targets / Stop, and the progress."""
         self.problem = InlineError()
         self.evaluate_button = QPushButton("Evaluate")
         self.evaluate_button.setToolTip("Run the data set on the run setup's target (one inference at a time)")
@@ -110,26 +137,12 @@ class AccuracyPanel(QWidget):
         self.progress_bar = QProgressBar()
         self.progress_bar.setTextVisible(False)
         self.progress_bar.setMaximumHeight(8)
-        self.results = _table(RESULT_HEADERS)
-        self.results_box = QGroupBox("Last evaluation")
-        QVBoxLayout(self.results_box).addWidget(self.results)
-        box = QGroupBox("Accuracy data")
-        box_lay = QVBoxLayout(box)
-        box_lay.addWidget(intro)
-        box_lay.addLayout(form)
-        box_lay.addWidget(self.problem)
-        box_lay.addLayout(buttons)
-        box_lay.addWidget(self.progress_label)
-        box_lay.addWidget(self.progress_bar)
-        lay = QVBoxLayout(self)
-        lay.addWidget(box)
-        lay.addWidget(self.results_box)
-        lay.addStretch(1)
-        self._connect()
-        self._on_state_changed()
-        self._on_progress_changed("")
-        self._on_results_changed(self.state.results)
-        self.set_can_run(False, False)
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(0, 0, 0, 0)
+        for part in (self.problem, buttons, self.progress_label, self.progress_bar):
+            lay.addLayout(part) if isinstance(part, QHBoxLayout) else lay.addWidget(part)
+        return w
 
     def _connect(self) -> None:
         s = self.state
