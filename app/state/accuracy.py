@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.common.errors import UserError
 from app.record.accuracy_schema import Task
+from app.run.detection_metrics import DetectionLayout
 from app.run.eval_spec import BAD_SAMPLE_POLICIES, EvalSpec
 from app.state.events import Event
 
@@ -25,6 +26,8 @@ TASK_TEXT = {Task.CLASSIFICATION: "Classification (top-1 / top-5)", Task.DETECTI
 IMAGENET_RECIPE = ("resize=256,crop=224,mean=0.485/0.456/0.406,std=0.229/0.224/0.225,layout=NCHW,color=RGB,"
                    "scale=1/255")
 LABEL_SUFFIXES = (".csv", ".json")
+OPTIONS = {"output": str, "threshold": float, "reference": str, "detection_layout": lambda v: DetectionLayout(v).value,
+           "score_threshold": float, "nms_iou": float}  # the task's options, and how a setting's text is read
 
 
 class AccuracySetupState:
@@ -35,6 +38,14 @@ class AccuracySetupState:
         self.task = Task(e.task)
         self.preprocess = ""  # the image recipe as typed ("" for .npy/.npz data)
         self.on_bad_sample = e.on_bad_sample
+        # the task's own options (the CLI's --output, --threshold, --reference, --detection-layout,
+        # --score-threshold, --nms-iou), with the CLI's defaults
+        self.output = ""  # the output scored; "" = the first
+        self.threshold = e.threshold  # binary / multilabel
+        self.reference = e.reference  # agreement
+        self.detection_layout = e.detection_layout
+        self.score_threshold = e.score_threshold
+        self.nms_iou = e.nms_iou or 0.0  # 0 = keep the model's boxes (no NMS), as --nms-iou 0
         self.problem = ""  # the last bad input, one line as the CLI prints it; "" = none
         self.progress = ""  # the eval in flight: "ort/cpu (1 of 2): Measuring… 120 / 360"; "" = idle
         self.results: list = []  # the records (RunRecord) of the last Evaluate, one per target, oldest first
@@ -60,6 +71,13 @@ class AccuracySetupState:
         if policy not in BAD_SAMPLE_POLICIES:
             raise ValueError(policy)
         self._set(on_bad_sample=policy)
+
+    def set_options(self, **options) -> None:
+        """The task's options by name: output, threshold, reference, detection_layout, score_threshold, nms_iou."""
+        unknown = set(options) - set(OPTIONS)
+        if unknown:
+            raise TypeError(f"unknown options: {', '.join(sorted(unknown))}")
+        self._set(**{k: OPTIONS[k](v) for k, v in options.items()})
 
     def _set(self, **values) -> None:
         if all(getattr(self, k) == v for k, v in values.items()):
@@ -94,7 +112,10 @@ class AccuracySetupState:
             raise UserError("--data: no data folder chosen.",
                             hint="Pick a folder of samples (.npy, .npz or images), or drop one on the Accuracy panel.")
         return EvalSpec(task=self.task.value, data=self.data, labels=self.labels or None,
-                        preprocess=self.preprocess or None, on_bad_sample=self.on_bad_sample)
+                        preprocess=self.preprocess or None, on_bad_sample=self.on_bad_sample,
+                        output=self.output or None, threshold=self.threshold, reference=self.reference,
+                        detection_layout=self.detection_layout, score_threshold=self.score_threshold,
+                        nms_iou=self.nms_iou or None)
 
     # -- messages --------------------------------------------------------
     def report(self, problem: str) -> None:
@@ -120,9 +141,9 @@ class AccuracySetupState:
         self.results_changed.emit(self.results)
 
     # -- settings (QSettings-style: values may come back as strings) ------
-    def to_settings(self) -> dict[str, str]:
+    def to_settings(self) -> dict[str, object]:
         return {"data": self.data, "labels": self.labels, "task": self.task.value, "preprocess": self.preprocess,
-                "on_bad_sample": self.on_bad_sample}
+                "on_bad_sample": self.on_bad_sample, **{k: getattr(self, k) for k in OPTIONS}}
 
     def restore_settings(self, values: Mapping[str, object]) -> None:
         """What to_settings saved; an unknown task or policy keeps the default."""
@@ -132,3 +153,11 @@ class AccuracySetupState:
                   preprocess=str(values.get("preprocess") or ""),
                   task=Task(task) if task in {t.value for t in Task} else self.task,
                   on_bad_sample=policy if policy in BAD_SAMPLE_POLICIES else self.on_bad_sample)
+        options = {}
+        for key, kind in OPTIONS.items():
+            try:
+                if values.get(key) not in (None, ""):
+                    options[key] = kind(values[key])
+            except (TypeError, ValueError):
+                pass  # a corrupt value keeps the default; the others still apply
+        self.set_options(**options)

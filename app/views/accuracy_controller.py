@@ -27,8 +27,10 @@ from app.common.errors import UserError
 from app.state import AppState
 from app.views.accuracy_panel import AccuracyPanel
 from app.views.jobs import JobRunner
+from app.views.model_panel import ModelPanel
 from app.views.run_controller import RunController
 
+SETTINGS_GROUP = "accuracy"
 PROGRESS_EVERY = 8  # RunController ticks (40 Hz) between progress texts: ~5 Hz
 
 
@@ -59,8 +61,9 @@ class AccuracyController(QObject):
     busy_changed = Signal(bool)  # checking a data set, or running an eval / Compare Both
 
     def __init__(self, state: AppState, runs: RunController, jobs: JobRunner, panel: AccuracyPanel,
-                 show_comparison, open_model, parent: QWidget | None = None) -> None:
-        """show_comparison(records, names): the window's comparison view; open_model(path): opens a model."""
+                 model_panel: ModelPanel, show_comparison, open_model, parent: QWidget | None = None) -> None:
+        """show_comparison(records, names): the window's comparison view; open_model(path): opens a model.
+        The model panel's Quantise… opens the dialog over `parent` (the window)."""
         super().__init__(parent)
         self.state, self.runs, self.jobs, self.panel = state, runs, jobs, panel
         self._show_comparison, self._open_model = show_comparison, open_model
@@ -70,6 +73,9 @@ class AccuracyController(QObject):
         self.quantise_dialog = None  # the open QuantiseDialog, if any
         panel.evaluate_requested.connect(self.evaluate)
         panel.stop_requested.connect(self.stop)
+        model_panel.quantise_requested.connect(lambda: self.open_quantise_dialog(parent))
+        state.run_setup.targets_changed.connect(
+            lambda targets: panel.options.set_targets([t.id for t in targets if t.ready]))
         runs.run_started.connect(self._on_run_started)
         runs.run_finished.connect(self._on_run_finished)
         runs.batch_finished.connect(self._on_batch_finished)
@@ -85,6 +91,23 @@ class AccuracyController(QObject):
         setup = self.state.run_setup
         self.panel.set_can_run(ready and setup.current_target() is not None, busy or self.busy,
                                ready and bool(setup.ready_targets()))
+
+    def shutdown(self) -> None:
+        """The window closes: a quantisation in flight is stopped (its child killed), nothing outlives the window."""
+        if self.quantise_dialog is not None:
+            self.quantise_dialog.cancel()
+            self.quantise_dialog.close()
+
+    # -- settings: the Accuracy tab's form, in the window's QSettings ----------
+    def restore_settings(self, settings) -> None:
+        settings.beginGroup(SETTINGS_GROUP)
+        values = {k: settings.value(k) for k in settings.childKeys()}
+        settings.endGroup()
+        self.state.accuracy.restore_settings(values)
+
+    def save_settings(self, settings) -> None:
+        for k, v in self.state.accuracy.to_settings().items():
+            settings.setValue(f"{SETTINGS_GROUP}/{k}", v)
 
     # -- Evaluate --------------------------------------------------------
     def evaluate(self, all_targets: bool = False) -> None:
@@ -108,18 +131,24 @@ class AccuracyController(QObject):
         target = self.state.run_setup.current_target()
         self._start([(m, target) for m in models], ev, compare=True)
 
+    def _report(self, problem: str, compare: bool) -> None:
+        """Under the Accuracy tab's form; for Compare Both (its dialog has closed) in the window's banner too."""
+        self.state.accuracy.report(problem)
+        if compare and problem:
+            self.state.report_error(f"Compare Both: {problem}")
+
     def _start(self, jobs: list[tuple], ev, compare: bool) -> None:
         acc = self.state.accuracy
         problem = self._cannot_start(jobs)
         if problem:
-            acc.report(problem)
+            self._report(problem, compare)
             return
         inputs = self.state.inputs
         try:
             pairs = [(self.state.run_setup.build(path, t, inputs.dims(), inputs.inputs_data(), inputs.shapes()), t)
                      for path, t in jobs]
         except UserError as e:  # a run-setup option (OptionError) or an input problem
-            acc.report(str(e))
+            self._report(str(e), compare)
             return
         self.preparing, self._cancelled = True, False
         acc.report("")
@@ -127,7 +156,8 @@ class AccuracyController(QObject):
         self.panel.set_percent(-1)
         self.busy_changed.emit(True)
         work = (lambda: _eval_specs(pairs, ev)) if ev is not None else (lambda: pairs)
-        self.jobs.submit(work, lambda ready: self._on_ready(ready, ev is not None, compare), self._on_check_failed)
+        self.jobs.submit(work, lambda ready: self._on_ready(ready, ev is not None, compare),
+                         lambda e: self._on_check_failed(e, compare))
 
     def _cannot_start(self, jobs: list[tuple]) -> str:
         if self.busy or self.runs.busy or self.state.run.busy:
@@ -151,10 +181,10 @@ class AccuracyController(QObject):
             self.state.accuracy.clear_results()
         self.runs.start(ready)
 
-    def _on_check_failed(self, e: BaseException) -> None:
+    def _on_check_failed(self, e: BaseException, compare: bool = False) -> None:
         self.preparing = False
         self.state.accuracy.set_progress("")
-        self.state.accuracy.report("" if self._cancelled else one_line(e))
+        self._report("" if self._cancelled else one_line(e), compare)
         self.busy_changed.emit(False)
 
     def stop(self) -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from app.common import fmt
 from app.record.accuracy_schema import Task
 from app.state.accuracy import IMAGENET_RECIPE, TASK_TEXT, AccuracySetupState
+from app.views.accuracy_options import TaskOptions
 from app.views.plain import plain, tip
 from app.views.results_accuracy import headline
 from app.views.results_panel import _fill, _table
@@ -59,6 +60,25 @@ class AccuracyPanel(QWidget):
         self.state = state if state is not None else AccuracySetupState()
         self._syncing = False
         self.setAcceptDrops(True)
+        box = QGroupBox("Accuracy data")
+        box_lay = QVBoxLayout(box)
+        box_lay.addLayout(self._build_form())
+        box_lay.addWidget(self._build_actions_box())
+        self.results = _table(RESULT_HEADERS)
+        self.results_box = QGroupBox("Last evaluation")
+        QVBoxLayout(self.results_box).addWidget(self.results)
+        lay = QVBoxLayout(self)
+        lay.addWidget(box)
+        lay.addWidget(self.results_box)
+        lay.addStretch(1)
+        self._connect()
+        self._on_state_changed()
+        self._on_progress_changed("")
+        self._on_results_changed(self.state.results)
+        self.set_can_run(False, False)
+
+    def _build_form(self) -> QVBoxLayout:
+        """The intro and the form: data, labels, task (and its options), recipe, bad-sample policy."""
         intro = plain(QLabel("Score the model on your labelled data, with the latency of every inference: the "
                              "same eval as `aipcprof eval`. Drop a data folder, a labels .csv or a COCO .json here."))
         intro.setWordWrap(True)
@@ -91,8 +111,17 @@ class AccuracyPanel(QWidget):
         form.addRow("Data folder:", _row(self.data, self.data_button))
         form.addRow("Labels:", _row(self.labels, self.labels_button))
         form.addRow("Task:", self.task)
+        self.options = TaskOptions(self.state, form, self._write)  # the chosen task's own rows
         form.addRow("Image recipe:", _row(self.preprocess, self.imagenet_button))
         form.addRow("Bad sample:", self.policy)
+        lay = QVBoxLayout()
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(intro)
+        lay.addLayout(form)
+        return lay
+
+    def _build_actions_box(self) -> QWidget:
+        """The inline problem, Evaluate / Evaluate on All Targets / Stop, and the progress."""
         self.problem = InlineError()
         self.evaluate_button = QPushButton("Evaluate")
         self.evaluate_button.setToolTip("Run the data set on the run setup's target (one inference at a time)")
@@ -108,26 +137,12 @@ class AccuracyPanel(QWidget):
         self.progress_bar = QProgressBar()
         self.progress_bar.setTextVisible(False)
         self.progress_bar.setMaximumHeight(8)
-        self.results = _table(RESULT_HEADERS)
-        self.results_box = QGroupBox("Last evaluation")
-        QVBoxLayout(self.results_box).addWidget(self.results)
-        box = QGroupBox("Accuracy data")
-        box_lay = QVBoxLayout(box)
-        box_lay.addWidget(intro)
-        box_lay.addLayout(form)
-        box_lay.addWidget(self.problem)
-        box_lay.addLayout(buttons)
-        box_lay.addWidget(self.progress_label)
-        box_lay.addWidget(self.progress_bar)
-        lay = QVBoxLayout(self)
-        lay.addWidget(box)
-        lay.addWidget(self.results_box)
-        lay.addStretch(1)
-        self._connect()
-        self._on_state_changed()
-        self._on_progress_changed("")
-        self._on_results_changed(self.state.results)
-        self.set_can_run(False, False)
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(0, 0, 0, 0)
+        for part in (self.problem, buttons, self.progress_label, self.progress_bar):
+            lay.addLayout(part) if isinstance(part, QHBoxLayout) else lay.addWidget(part)
+        return w
 
     def _connect(self) -> None:
         s = self.state
@@ -162,6 +177,7 @@ class AccuracyPanel(QWidget):
                 edit.setToolTip(tip(value) if value and edit is not self.preprocess else edit.toolTip())
             self.task.setCurrentIndex(self.task.findData(s.task.value))
             self.policy.setCurrentIndex(self.policy.findData(s.on_bad_sample))
+            self.options.sync()
         finally:
             self._syncing = False
 
@@ -202,7 +218,7 @@ class AccuracyPanel(QWidget):
         self.evaluate_all_button.setEnabled((can_run if can_run_all is None else can_run_all) and not busy)
         self.stop_button.setEnabled(busy)
         for w in (self.data, self.data_button, self.labels, self.labels_button, self.task, self.preprocess,
-                  self.imagenet_button, self.policy):
+                  self.imagenet_button, self.policy, *self.options.widgets()):
             w.setEnabled(not busy)
 
     # -- files -----------------------------------------------------------

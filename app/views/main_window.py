@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
         self.workflow = Workflow(self.state, self.jobs, self.controller, self.model_panel, self)
         self.history_controller = HistoryController(self.state, self.history, self.history_jobs, self.history_panel,
                                                     lambda: self.compare_view, self.results, self)
-        self.accuracy = AccuracyController(self.state, self.controller, self.jobs, self.accuracy_panel,
+        self.accuracy = AccuracyController(self.state, self.controller, self.jobs, self.accuracy_panel, self.model_panel,
                                            self.history_controller.show_comparison, self.workflow.open_model, self)
         self.team_jobs = JobRunner(self, max_threads=2)  # network calls: a hung server never delays a model load
         self.team_controller = TeamController(self.state, self.history, self.team_jobs, self.team_panel,
@@ -336,7 +336,6 @@ class MainWindow(QMainWindow):
         self.state.sweep.finished.connect(lambda record: self.phase_label.setText(
             f"Sweep {record.status.value} · {len(record.points)} points"))
         self.model_panel.open_requested.connect(self.open_dialog)
-        self.model_panel.quantise_requested.connect(lambda: self.accuracy.open_quantise_dialog(self))
         self.accuracy.busy_changed.connect(lambda _busy: self._update_actions())
         self.charts.follow_changed.connect(lambda following: self.follow_action.setEnabled(not following))
         # The run setup's height changes (Advanced unfolded, an inline error): give its pane the room.
@@ -398,9 +397,7 @@ class MainWindow(QMainWindow):
         run = {k: s.value(k) for k in s.childKeys()}
         s.endGroup()
         self.state.run_setup.restore_settings(run)
-        s.beginGroup("accuracy")
-        self.state.accuracy.restore_settings({k: s.value(k) for k in s.childKeys()})
-        s.endGroup()
+        self.accuracy.restore_settings(s)
         self.setup_panel.set_advanced_open(str(run.get("advanced")).lower() == "true")
         self._rebuild_recent_menu()
 
@@ -423,8 +420,7 @@ class MainWindow(QMainWindow):
         for k, v in self.state.run_setup.to_settings().items():
             s.setValue(f"run/{k}", v)
         s.setValue("run/advanced", self.setup_panel.advanced_open())
-        for k, v in self.state.accuracy.to_settings().items():
-            s.setValue(f"accuracy/{k}", v)
+        self.accuracy.save_settings(s)
         t = self.state.run_setup.current_target()
         if t is not None:
             s.setValue("run/target", t.id)
@@ -473,6 +469,7 @@ class MainWindow(QMainWindow):
         """Closing mid-run stops the worker at once: no child process outlives the window."""
         self.save_settings()
         self.sweeps.shutdown()
+        self.accuracy.shutdown()
         self.controller.shutdown()
         self.jobs.wait(5000)
         self.history_jobs.wait(10_000)  # a run record being written finishes (atomic: never half a file)

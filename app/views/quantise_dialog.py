@@ -91,7 +91,18 @@ class QuantiseDialog(QDialog):
         self._stop: threading.Event | None = None
         self.setWindowTitle("Quantise model")
         self.setMinimumWidth(620)
-        head = plain(QLabel(f"A quantised copy of {Path(model).name}, made with ONNX Runtime's quantisation tools "
+        lay = QVBoxLayout(self)
+        lay.addLayout(self._build_form())
+        for w in (self.note, self.problem, self.progress_label, self.progress, self.done_label):
+            lay.addWidget(w)
+        lay.addLayout(self._build_buttons())
+        self.relay = _Relay(self)
+        self._connect()
+        self._set_running(False)
+        self._on_form_changed()
+
+    def _build_form(self) -> QVBoxLayout:
+        head = plain(QLabel(f"A quantised copy of {Path(self.model).name}, made with ONNX Runtime's quantisation tools "
                             "(aipcprof quantize). NPUs run 8- and 16-bit QDQ models best."))
         head.setWordWrap(True)
         self.scheme = QComboBox()
@@ -101,13 +112,16 @@ class QuantiseDialog(QDialog):
         self.calib.setPlaceholderText("folder of .npy / .npz samples from your real data")
         self.calib_button = QPushButton("Browse…")
         self.per_channel = QCheckBox("Per-channel weight scales")
-        self.out = QLineEdit(default_out(model))
+        self.out = QLineEdit(default_out(self.model))
         self.out_button = QPushButton("Browse…")
         form = QFormLayout()
         form.addRow("Scheme:", self.scheme)
         form.addRow("Calibration:", self._row(self.calib, self.calib_button))
         form.addRow("", self.per_channel)
         form.addRow("Output:", self._row(self.out, self.out_button))
+        lay = QVBoxLayout()
+        lay.addWidget(head)
+        lay.addLayout(form)
         self.note = plain(QLabel())  # "replaces the existing file"
         self.note.setEnabled(False)
         self.problem = InlineError()
@@ -117,6 +131,9 @@ class QuantiseDialog(QDialog):
         self.done_label = plain(QLabel())
         self.done_label.setWordWrap(True)
         self.done_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return lay
+
+    def _build_buttons(self) -> QHBoxLayout:
         self.quantise_button = QPushButton("Quantise")
         self.quantise_button.setDefault(True)
         self.open_button = QPushButton("Open Quantised Model")
@@ -129,13 +146,9 @@ class QuantiseDialog(QDialog):
         buttons.addStretch(1)
         for b in (self.open_button, self.compare_button, self.quantise_button, self.close_button):
             buttons.addWidget(b)
-        lay = QVBoxLayout(self)
-        lay.addWidget(head)
-        lay.addLayout(form)
-        for w in (self.note, self.problem, self.progress_label, self.progress, self.done_label):
-            lay.addWidget(w)
-        lay.addLayout(buttons)
-        self.relay = _Relay(self)
+        return buttons
+
+    def _connect(self) -> None:
         self.relay.progressed.connect(self._on_relay_progressed)
         self.scheme.currentIndexChanged.connect(self._on_form_changed)
         self.out.textChanged.connect(self._on_form_changed)
@@ -145,8 +158,6 @@ class QuantiseDialog(QDialog):
         self.close_button.clicked.connect(self._on_close_button_clicked)
         self.open_button.clicked.connect(lambda: self.result and self.open_requested.emit(self.result.out))
         self.compare_button.clicked.connect(self._on_compare_button_clicked)
-        self._set_running(False)
-        self._on_form_changed()
 
     @staticmethod
     def _row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
@@ -256,7 +267,11 @@ class QuantiseDialog(QDialog):
             self.compare_requested.emit(self.model, self.result.out)
             self.close()
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if self._stop is not None:  # closing mid-quantisation stops it: no child outlives the dialog
+    def cancel(self) -> None:
+        """Stop a quantisation in flight: its child is killed within 0.2 s; the output is not written."""
+        if self._stop is not None:
             self._stop.set()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.cancel()  # closing mid-quantisation stops it: no child outlives the dialog
         super().closeEvent(event)

@@ -227,3 +227,44 @@ def test_evaluate_on_every_target_gives_one_run_each(qtbot, window, digits):
     compare = window.results.compare
     assert not compare.isColumnHidden(10) and compare.item(1, 10).text().startswith("top-1 ")
     assert np.isfinite(records[1].latency.p50)
+
+
+def test_the_form_is_kept_in_the_settings(qtbot, window, settings, digits):
+    from app.views.main_window import MainWindow
+
+    acc = window.state.accuracy
+    acc.set_data(str(digits["dir"] / "images"))
+    acc.set_labels(str(digits["dir"] / "images_labels.csv"))
+    acc.set_preprocess(accuracy_data.IMAGE_RECIPE)
+    acc.set_on_bad_sample("skip")
+    window.save_settings()
+    again = MainWindow(settings, sample_model=None)
+    qtbot.addWidget(again)
+    assert again.state.accuracy.to_settings() == acc.to_settings()
+    assert again.accuracy_panel.preprocess.text() == accuracy_data.IMAGE_RECIPE
+    assert again.accuracy_panel.policy.currentData() == "skip"
+
+
+def test_the_task_shows_its_own_options_and_agreement_runs(qtbot, window, digits):
+    """Agreement (no labels) on ov/cpu against ort/cpu picked in the Reference row: the outputs compared."""
+    panel, acc = window.accuracy_panel, window.state.accuracy
+    form, opts = panel.options.form, panel.options
+    shown = lambda: {w for w in opts.widgets() if form.isRowVisible(w)}  # noqa: E731
+    assert shown() == {opts.output}  # classification
+    panel.task.setCurrentIndex(panel.task.findData("detection"))
+    assert shown() == {opts.output, opts.layout, opts.score, opts.nms} and acc.task is Task.DETECTION
+    panel.task.setCurrentIndex(panel.task.findData("binary"))
+    assert shown() == {opts.output, opts.threshold}
+    opts.threshold.setValue(0.25)
+    assert acc.threshold == 0.25
+    panel.task.setCurrentIndex(panel.task.findData("agreement"))
+    assert shown() == {opts.output, opts.reference}
+    assert opts.reference.findText("ov/cpu") >= 0  # the ready targets
+    opts.reference.setCurrentIndex(opts.reference.findText("ort/cpu"))
+    load_model(qtbot, window, digits["model"])
+    window.setup_panel.select_target("ov/cpu")
+    acc.set_data(str(digits["dir"] / "arrays"))
+    records = _evaluate(qtbot, window)
+    g = records[0].accuracy.agreement
+    assert g.reference == "ort/cpu" and g.outputs[0].name == "logits" and g.outputs[0].samples == 360
+    assert _cell(panel.results, 0, "Accuracy") == f"top-1 agreement {fmt.fmt_pct(g.outputs[0].top1_agreement)}"

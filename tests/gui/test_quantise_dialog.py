@@ -113,3 +113,13 @@ def test_cancel_kills_the_child_and_writes_nothing(qtbot, window, digits, tmp_pa
     qtbot.waitUntil(lambda: dialog.done_label.text() == "Stopped: nothing was written.", timeout=20_000)
     assert dialog.result is None and not (tmp_path / "q.onnx").exists() and time.monotonic() - t0 < 10
     assert dialog.quantise_button.isEnabled() and dialog.close_button.text() == "Cancel"
+
+
+def test_closing_the_window_stops_the_quantisation(qtbot, window, digits, tmp_path):
+    dialog = _dialog(qtbot, window, digits["model"])
+    dialog.out.setText(str(tmp_path / "q.onnx"))
+    dialog.scheme.setCurrentIndex(dialog.scheme.findData("dynamic"))
+    dialog.quantise_button.click()
+    window.close()  # the controller cancels the dialog's job: its child is killed, no process outlives the window
+    qtbot.waitUntil(lambda: dialog.done_label.text() == "Stopped: nothing was written.", timeout=20_000)
+    assert not (tmp_path / "q.onnx").exists() and window.jobs.wait(5000)

@@ -80,3 +80,20 @@ def test_results_and_progress_are_announced():
     s.set_progress("a")
     s.set_progress("")
     assert texts == ["a", ""]
+
+
+def test_task_options_reach_the_eval_spec_and_the_settings(tmp_path):
+    s = AccuracySetupState()
+    s.set_data(str(tmp_path))
+    s.set_options(output="probs", threshold=0.3, reference="ov/cpu", detection_layout="cxcywh",
+                  score_threshold=0.25, nms_iou=0.0)
+    ev = s.eval_spec()
+    assert (ev.output, ev.threshold, ev.reference, ev.detection_layout, ev.score_threshold, ev.nms_iou) == \
+        ("probs", 0.3, "ov/cpu", "cxcywh", 0.25, None)  # NMS IoU 0: the model's boxes, as --nms-iou 0
+    with pytest.raises(ValueError):
+        s.set_options(detection_layout="xyxy")
+    with pytest.raises(TypeError):
+        s.set_options(colour="red")
+    t = AccuracySetupState()
+    t.restore_settings({**s.to_settings(), "threshold": "0.3", "score_threshold": "high"})  # QSettings: text
+    assert (t.threshold, t.score_threshold, t.reference, t.nms_iou) == (0.3, EvalSpec().score_threshold, "ov/cpu", 0.0)
