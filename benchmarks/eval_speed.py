@@ -20,7 +20,9 @@ over, and tests/model_zoo.py's conv_net at 128x128 (~1 ms per inference) with
 200 random samples. Rounds alternate bare / eval. Two summaries: the median of
 the rounds' ratios, and the best eval round against the best bare round (on a
 shared, loaded machine the best rounds are the least disturbed: the
-overhead of the app shows there, the neighbours' load does not).
+overhead of the app shows there, the neighbours' load does not). Last, the
+loop alone in this process: Evaluation.measure against the bare loop on one
+session, 40 short rounds interleaved, the fastest of each (us per sample).
 
     python benchmarks/eval_speed.py [--rounds 7]
 """
@@ -91,6 +93,44 @@ def app_eval(model: Path, data: Path, labels: Path | None, task: str) -> tuple[f
     return r.latency.throughput_per_s, r.latency.count / r.phases["measure"].seconds, r.phases["data"].seconds
 
 
+class _NoPipe:
+    def send(self, _message) -> None:  # the worker's pipe: latency batches go nowhere here
+        pass
+
+
+def loop_cost(model: Path, data: Path, labels: Path | None, task: str, rounds: int = 40) -> tuple[float, float]:
+    """In this process, the eval's measured loop (Evaluation.measure on the app's session, the arrays already
+    read) against the bare loop on the same session, interleaved `rounds` times: the fastest round of each,
+    in us per sample. Short rounds, the minimum: the least disturbed by a loaded machine."""
+    from app.engines.base import SessionSettings
+    from app.engines.registry import engine_for, find_target
+    from app.run.eval_loop import Evaluation
+    from app.run.prepare import prepare_run
+
+    spec = _spec(model, data, labels, task)
+    prepared = prepare_run(spec)
+    target = find_target("ort/cpu")
+    session = engine_for(target).open(str(model), target, SessionSettings(
+        dim_overrides=prepared.dim_overrides, input_shapes=prepared.input_shapes))
+    clock = time.perf_counter_ns
+    eval_ns, bare_ns = [], []
+    for _ in range(rounds):
+        ev = Evaluation(spec, _NoPipe(), lambda: False)
+        ev.read_ahead(session)
+        feeds = [item[1] for item in ev._ready]
+        t0 = clock()
+        ev.measure(session)
+        eval_ns.append((clock() - t0) / len(feeds))
+        lat = []
+        t0 = clock()
+        for f in feeds:  # the same two clock reads and one append per call as the bare() loop
+            t1 = clock()
+            session.sess.run(None, f)
+            lat.append(clock() - t1)
+        bare_ns.append((clock() - t0) / len(feeds))
+    return min(eval_ns) / 1e3, min(bare_ns) / 1e3
+
+
 def conv_case(folder: Path) -> tuple[Path, Path, None, str, list[np.ndarray]]:
     from tests import model_zoo
 
@@ -147,6 +187,9 @@ def main() -> None:
         r = np.asarray(rows)
         med = np.median(r[:, 3] / r[:, 1]), np.median(r[:, 4] / r[:, 2]), np.median(r[:, 4] / r[:, 0])
         best = r.max(axis=0)
+        e_us, b_us = loop_cost(*case[:4])
+        print(f"{label:9} in-process loop, fastest of 40 rounds: eval {e_us:.2f} us/sample, bare {b_us:.2f} "
+              f"us/sample, eval throughput / bare {b_us / e_us:.2f}")
         print(f"{label:9} eval/app-session, median of the rounds: inference {med[0]:.2f}, wall {med[1]:.2f}; best "
               f"round vs best round: inference {best[3] / best[1]:.2f}, wall {best[4] / best[2]:.2f}. "
               f"eval/plain ORT wall: median {med[2]:.2f}, best {best[4] / best[0]:.2f}")

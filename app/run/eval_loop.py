@@ -12,6 +12,7 @@ the agreement task, and returns the record's `accuracy` section.
 
 from __future__ import annotations
 
+import gc
 import time
 
 import numpy as np
@@ -107,12 +108,17 @@ class Evaluation:
         keep_feeds, fast = self._keep_feeds, session.data_runner()
         for chunk in self._all_chunks():
             outs: list = []
+            collecting = gc.isenabled()
+            gc.disable()  # as timeit does: the outputs kept for scoring would make the collector walk them mid-loop
             try:
                 self._run_chunk(fast, chunk, outs)
             except Exception:
                 if len(outs) < len(chunk):  # the sample that failed, through the engine: it explains size errors
                     session.run(chunk[len(outs)][1])
                 raise  # it ran this time: the runtime's own error stands
+            finally:
+                if collecting:
+                    gc.enable()
             done = chunk[:len(outs)]  # cancelled mid-chunk: the samples that ran
             self.used.extend(item[0] for item in done)
             self.geometry.extend(item[2] for item in done)

@@ -2,8 +2,9 @@
 
 Warnings about runs that are not like-for-like (another model, other input
 shapes, a partial run) sit on top, where they cannot be missed; then the
-recommendation, the latency CDF and the bars, the table with speed-up vs the
-chosen baseline, and what differs in settings, versions and host.
+recommendation, the latency CDF and the bars, the speed-vs-accuracy scatter
+when a run is an eval, the table with speed-up vs the chosen baseline, and what
+differs in settings, versions and host.
 """
 
 from __future__ import annotations
