@@ -67,8 +67,9 @@ def test_compare_prints_table_recommendation_and_differences(two_runs, capsys):
 def test_compare_json(two_runs, capsys):
     assert cli.main(["compare", *two_runs, "--json", "--baseline", "1"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"rows", "warnings", "differences", "recommendation", "written", "op_types"}
+    assert set(data) == {"rows", "warnings", "differences", "recommendation", "written", "op_types", "genai"}
     assert data["op_types"] == []  # neither run has an operator profile
+    assert data["genai"] == []  # neither is a generative run (docs/genai.md)
     assert data["rows"][0]["speedup_vs_baseline"] == pytest.approx(0.25)
     assert data["recommendation"]["target"] == "ov/npu"
     assert data["differences"][0]["key"] == "threads"
