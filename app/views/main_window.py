@@ -291,6 +291,7 @@ class MainWindow(QMainWindow):
         st.error.connect(self.show_error)
         st.status.connect(lambda message, msecs: self.statusBar().showMessage(message, msecs))
         st.view_changed.connect(lambda view: self.views.setCurrentIndex(int(view)))
+        st.history.imported.connect(lambda *_: self.history_sources.setCurrentWidget(self.history_panel))
         self.views.currentChanged.connect(lambda i: st.show_view(View(i)) if i >= 0 else None)
 
         m = st.model

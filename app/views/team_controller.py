@@ -52,6 +52,8 @@ class TeamController:
         panel.list_requested.connect(self.list_runs)
         panel.pull_requested.connect(self.pull)
         history.panel.publish_requested.connect(self.publish)
+        state.model.loaded.connect(self._on_model_loaded)
+        self._listed_uri = ""  # the server listed last: another model opened lists its runs there again
 
     def _model(self) -> tuple[str | None, str]:
         """(sha256 of the current model or None, the scope line)."""
@@ -69,6 +71,10 @@ class TeamController:
         except (OSError, UserError):
             pass  # listing still works; the next start asks again
 
+    def _on_model_loaded(self, _path: str) -> None:
+        if self._listed_uri and self.panel.isVisible():
+            self.list_runs(self._listed_uri)
+
     def list_runs(self, uri: str = "") -> None:
         from app.team.pull import list_runs
         from app.team.server import client
@@ -79,6 +85,7 @@ class TeamController:
                                    "MLFLOW_TRACKING_URI before starting the app.", error=True)
             return
         self._remember(uri)
+        self._listed_uri = uri
         sha, scope = self._model()
         self._generation += 1
         gen = self._generation

@@ -88,3 +88,26 @@ def test_publish_from_this_pc_goes_off_the_gui_thread_to_the_server(qtbot, windo
         return exp is not None and len(c.search_runs([exp.experiment_id], where)) == 1
 
     qtbot.waitUntil(published, timeout=30_000)
+
+
+def test_opening_another_model_lists_its_runs_on_the_same_server(qtbot, window, mlflow_server, published, zoo):  # noqa: F811
+    panel = window.team_panel
+    window.views.setCurrentWidget(window.history_sources)
+    window.history_sources.setCurrentWidget(panel)
+    panel.uri.setText(mlflow_server.uri)
+    panel.list_button.click()  # no model open: every model's runs
+    qtbot.waitUntil(lambda: "every model" in panel.scope.text() and panel.table.rowCount() >= 2, timeout=30_000)
+    load_model(qtbot, window, zoo["single_add"])  # nothing of it on the server
+    qtbot.waitUntil(lambda: "single_add" in panel.scope.text(), timeout=30_000)
+    assert panel.table.rowCount() == 0 and "No runs on" in panel.status.text()
+
+
+def test_an_import_brings_this_pc_in_front(qtbot, window, tmp_path):  # noqa: F811
+    from app.record import io as rec
+    from tests.report.conftest import make_record
+
+    path = rec.save(make_record(host="elsewhere"), tmp_path / "run.json")
+    window.history_sources.setCurrentWidget(window.team_panel)
+    with qtbot.waitSignal(window.runs_imported, timeout=15_000):
+        window.history_controller.import_runs([str(path)])
+    assert window.history_sources.currentWidget() is window.history_panel
