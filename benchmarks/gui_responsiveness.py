@@ -340,7 +340,7 @@ def _report(spec: str, r: dict) -> None:
           f"mean {r['lag_mean_ms']:.1f} ms, {r['lag_over_goal']} probes >= {GOAL_LAG_MS:g} ms; at the end of the "
           f"run (record, results, history; {r['end_seconds']:.1f} s + {END_WINDOW_S:g} s or more): max "
           f"{r['end_lag_max_ms']:.1f} ms")
-    print(f"GUI-thread CPU in one 10 ms probe interval, at most: {r['cpu_max_ms']:.1f} ms while measuring, "
+    print(f"GUI-thread CPU in one probe interval (10 ms + its lag), at most: {r['cpu_max_ms']:.1f} ms while measuring, "
           f"{r['end_cpu_max_ms']:.1f} ms at the end ({r['history_runs']} runs in the history)")
     print("longest lags (ms) with the GUI thread's CPU ms in them: while measuring "
           + ", ".join(f"{lag:.0f} ({cpu:.0f} CPU)" for lag, cpu in r["worst_lags"]) + "; at the end "

@@ -161,16 +161,16 @@ class Sampler:
         now = time.perf_counter_ns()
         for slot in self._slots:
             slot.next_ns = now
+        due_at = self._next_due()
         try:
             while not self._stop.is_set():
-                due_at = min((s.next_ns for s in self._slots if s.enabled), default=None)
                 if due_at is None:
                     self._stop.wait()
                     break
                 if self._sleep_until(due_at):
                     break
                 now = time.perf_counter_ns()
-                self._tick(now, due_at)
+                due_at = self._tick(now, due_at)
                 wall = time.perf_counter_ns()
                 if wall - report_wall < SELF_REPORT_NS:
                     continue
@@ -206,28 +206,33 @@ class Sampler:
             time.sleep(min(remaining, MAX_SLEEP_S))
         return True
 
-    def _tick(self, now: int, due_at: int) -> None:
-        with self._lock:
-            self._jitter_ns[self._stats["ticks"] % JITTER_POINTS] = now - due_at
-            self._stats["ticks"] += 1
-            pid_dirty = self._pid_dirty
-        if pid_dirty:
+    def _next_due(self) -> int | None:
+        return min((s.next_ns for s in self._slots if s.enabled), default=None)
+
+    def _tick(self, now: int, due_at: int) -> int | None:
+        """Read every probe that is due; returns when the next one is (None: none left)."""
+        if self._pid_dirty:  # read without the lock: a change seen one tick late is harmless
             self._apply_pid()
         batch: list[tuple[_Slot | None, list[Sample]]] = []  # the tick's samples, stored under one lock
         late = skipped = 0
+        next_due = None
         for slot in self._slots:
-            if not slot.enabled or slot.next_ns > now:
+            if not slot.enabled:
                 continue
-            batch.append(self._guarded(slot, slot.probe.read))
-            if slot.period_ns <= 0:
-                slot.enabled = False  # static: once is enough
-                continue
-            slot.next_ns += slot.period_ns
-            if slot.next_ns <= now:  # fell behind: skip missed slots, keep the phase
-                missed = (now - slot.next_ns) // slot.period_ns + 1
-                slot.next_ns += missed * slot.period_ns
-                late, skipped = late + 1, skipped + missed
-        self._store_batch(batch, late, skipped)
+            if slot.next_ns <= now:
+                batch.append(self._guarded(slot, slot.probe.read))
+                if slot.period_ns <= 0:
+                    slot.enabled = False  # static: once is enough
+                    continue
+                slot.next_ns += slot.period_ns
+                if slot.next_ns <= now:  # fell behind: skip missed slots, keep the phase
+                    missed = (now - slot.next_ns) // slot.period_ns + 1
+                    slot.next_ns += missed * slot.period_ns
+                    late, skipped = late + 1, skipped + missed
+            if next_due is None or slot.next_ns < next_due:
+                next_due = slot.next_ns
+        self._store_batch(batch, late, skipped, lateness=now - due_at)
+        return next_due
 
     def _guarded(self, slot: _Slot, fn, *, store: bool = True) -> tuple[_Slot | None, list[Sample]]:
         """Call one probe method: (the slot, its samples to store), or (None, an error sample for each series
@@ -260,10 +265,14 @@ class Sampler:
         self._store_batch([(None, samples)])
 
     def _store_batch(self, batch: list[tuple[_Slot | None, list[Sample]]], late_ticks: int = 0,
-                     skipped_slots: int = 0) -> None:
+                     skipped_slots: int = 0, lateness: int | None = None) -> None:
         """Append each sample to its series (a new series is made, and named in the slot's keys, for error
-        reports); queue them for drain(); one lock for the whole tick."""
+        reports); queue them for drain(); count the tick (`lateness`: ns after its deadline); one lock."""
         with self._lock:
+            stats = self._stats
+            if lateness is not None:
+                self._jitter_ns[stats["ticks"] % JITTER_POINTS] = lateness
+                stats["ticks"] += 1
             series, pending = self._series, self._pending
             for slot, samples in batch:
                 for s in samples:
@@ -276,8 +285,8 @@ class Sampler:
                     ring.append(s)
                 pending.extend(samples)
             if late_ticks:
-                self._stats["late_ticks"] += late_ticks
-                self._stats["skipped_slots"] += skipped_slots
+                stats["late_ticks"] += late_ticks
+                stats["skipped_slots"] += skipped_slots
             oldest = time.perf_counter_ns() - PENDING_MAX_AGE_NS
             while pending and pending[0].t_ns < oldest:
                 pending.popleft()
