@@ -229,6 +229,7 @@ def live_run(model: Path, minutes: float, settle_s: float, profile: str | None =
     end = probe.between(t_end, t_quiet) or [0.0]
     settle_s = min(settle_s, elapsed / 2)  # a short trial run: its second half
     settled = [(t, r) for t, r in rss_trace if t >= settle_s]
+    low = min(settled, key=lambda tr: tr[1]) if settled else (0.0, 0)
     result = {
         "seconds": elapsed,
         "inferences_per_s": measured / elapsed,
@@ -249,9 +250,11 @@ def live_run(model: Path, minutes: float, settle_s: float, profile: str | None =
         "rss_start_mb": rss0 / 2**20,
         "rss_end_mb": rss1 / 2**20,
         "rss_growth_mb": (rss1 - rss0) / 2**20,
-        # growth once the buffers are full: from the first sample after settle_s to the end of measuring
-        "rss_settled_growth_mb": (rss1 - settled[0][1]) / 2**20 if settled else float("nan"),
-        "rss_settled_span_s": elapsed - settled[0][0] if settled else 0.0,
+        # growth once the buffers are full: from the LOWEST sample after settle_s to the end of measuring. (From
+        # the first sample, a high-rate run hid its growth behind the ~13 MB the record frees when its latency
+        # store goes bounded, 20-40 s in.)
+        "rss_settled_growth_mb": (rss1 - low[1]) / 2**20 if settled else float("nan"),
+        "rss_settled_span_s": elapsed - low[0] if settled else 0.0,
         "settle_s": settle_s,
         "rss_trace_mb": [(round(t), round(r / 2**20, 1)) for t, r in rss_trace],
         "latency_points_kept": len(c.live.latency),
@@ -270,7 +273,8 @@ def verdicts(r: dict) -> list[tuple[str, bool]]:
         (f"lag max at the end of the run {r['end_lag_max_ms']:.1f} ms < {GOAL_LAG_MS:g} ms",
          r["end_lag_max_ms"] < GOAL_LAG_MS),
         (f"chart {r['paints_per_s']:.1f} frames/s >= {GOAL_FPS:g}", r["paints_per_s"] >= GOAL_FPS),
-        (f"RSS growth after the first {r['settle_s']:.0f} s {r['rss_settled_growth_mb']:+.1f} MB < {GOAL_RSS_MB:g} MB",
+        (f"RSS growth after the first {r['settle_s']:.0f} s (from its lowest) {r['rss_settled_growth_mb']:+.1f} MB < "
+         f"{GOAL_RSS_MB:g} MB",
          r["rss_settled_growth_mb"] < GOAL_RSS_MB),
     ]
 
@@ -352,7 +356,8 @@ def _report(spec: str, r: dict) -> None:
         print(f"frame cost: refresh mean {rm:.1f} ms (p99 {rp:.1f}, max {rx:.0f}), paint mean {pm:.1f} ms "
               f"(p99 {pp:.1f}, max {px:.0f}) -> about {1000 / (rm + pm):.0f} frames/s of capacity")
     print(f"RSS: {r['rss_start_mb']:.0f} MB -> {r['rss_end_mb']:.0f} MB ({r['rss_growth_mb']:+.1f} MB over "
-          f"{r['seconds'] / 60:.1f} min; {r['rss_settled_growth_mb']:+.1f} MB over the last "
+          f"{r['seconds'] / 60:.1f} min; {r['rss_settled_growth_mb']:+.1f} MB from the lowest point after the first "
+          f"{r['settle_s']:.0f} s, over the last "
           f"{r['rss_settled_span_s']:.0f} s); trace (s, MB) {r['rss_trace_mb']}")
 
 
