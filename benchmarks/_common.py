@@ -79,6 +79,21 @@ def wait_for(pred, timeout_s: float, what: str = "the desktop app") -> None:
         raise SystemExit(f"benchmark: {what} timed out")
 
 
+def fill_history(runs_dir: Path, count: int) -> None:
+    """`count` small run records in the run history at `runs_dir`: a user's history, which the window lists at
+    start and lists again after every run (the end of a run with 200 runs kept, not an empty folder)."""
+    from app.record.history import RunHistory
+    from app.record.schema import LatencyStats, ModelInfo, RunRecord, RunStatus, TargetInfo
+
+    history = RunHistory(runs_dir)
+    for i in range(count):  # each different: the history keeps one copy of identical records
+        history.add(RunRecord(target=TargetInfo("ort/cpu"), status=RunStatus.COMPLETED,
+                              created_utc=f"2026-12-01T10:{i // 60 % 60:02d}:{i % 60:02d}Z",
+                              model=ModelInfo(path=f"/models/model_{i}.onnx", name=f"model_{i}.onnx"),
+                              latency=LatencyStats(count=1000 + i, p50=0.001 + i * 1e-6,
+                                                   throughput_per_s=990.0 - i * 0.9)))
+
+
 def open_window(tmp: Path):
     """(app, MainWindow) at 1440 x 900, settings and run records under `tmp` (never the user's history)."""
     import os

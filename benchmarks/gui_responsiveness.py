@@ -3,14 +3,16 @@
 Goals (issue #19), judged for EVERY model run; FAIL when any misses:
   * event-loop lag (a 10 ms QTimer measuring its own lateness): max < 50 ms while
     measuring, and max < 50 ms at the end of the run (from the end of measuring to
-    1.5 s after the results are shown: record, history save, results panel);
+    1.5 s after the results are shown and 0.5 s after the run history was listed again:
+    record, charts fitted, results panel, history save, the history list refilled with
+    `--history` runs, default 200);
   * chart frame rate >= 30 frames/s while measuring (real paints of the chart viewport);
   * GUI RSS growth < 10 MB over the run once the buffers are full (from `--settle`
     seconds into the measuring, default 15 s; run --minutes 10 for the goal's 10 minutes);
   * window shown from a cold start (a fresh process each time): median < 1.5 s, max < 2 s.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/gui_responsiveness.py [--minutes 1]
-        [--model conv_net single_add] [--cold-starts 5] [--profile out.prof]
+        [--model conv_net single_add] [--cold-starts 5] [--history 200] [--profile out.prof]
 
 Default models: `conv_net` (a small conv net, a few thousand inferences/s on ort/cpu)
 and `single_add` (one Add on a 1x4 tensor: ~100,000 inferences/s here, the high-rate
@@ -32,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, build_model, open_window, start_timed_run, wait_for
+from _common import ROOT, build_model, fill_history, open_window, start_timed_run, wait_for
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -115,7 +117,8 @@ GOAL_LAG_MS = 50.0
 GOAL_FPS = 30.0
 GOAL_RSS_MB = 10.0
 GOAL_COLD_MEDIAN_S, GOAL_COLD_MAX_S = 1.5, 2.0
-END_WINDOW_S = 1.5  # the end of a run: from the end of measuring to this long after the results are shown
+END_WINDOW_S = 1.5  # the end of a run: from the end of measuring to this long after the results are shown,
+LIST_WINDOW_S = 0.5  # and at least this long after the history was listed again (the run saved and indexed)
 
 
 class _Probe:
@@ -162,14 +165,21 @@ class _Probe:
     def between(self, t0: float, t1: float) -> list[float]:
         return [lag for t, lag in self.lags if t0 <= t < t1]
 
+    def cpu_max(self, t0: float, t1: float) -> float:
+        """The most GUI-thread CPU ms in one probe interval in [t0, t1): the longest stretch of the GUI's own
+        work, which waiting for a core on a busy machine does not lengthen (a diagnostic, not a goal)."""
+        return max((cpu for (t, _), cpu in zip(self.lags, self.cpu) if t0 <= t < t1), default=0.0)
+
 
 def live_run(model: Path, minutes: float, settle_s: float, profile: str | None = None,
-             stall_dump: str | None = None) -> dict:
+             stall_dump: str | None = None, history: int = 0) -> dict:
     import psutil
     from PySide6.QtCore import QTimer
 
     _patch_paint()
-    app, window = open_window(Path(tempfile.mkdtemp(prefix="aipcprof-bench-gui-")))
+    tmp = Path(tempfile.mkdtemp(prefix="aipcprof-bench-gui-"))
+    fill_history(tmp / "runs", history)  # listed at start, and again after the run
+    app, window = open_window(tmp)
     finished = start_timed_run(window, model, minutes * 60)
     c, charts = window.controller, window.charts
     wait_for(lambda: c.phase == "measure" and c.live.count > 0, 60, "the start of measuring")
@@ -200,9 +210,13 @@ def live_run(model: Path, minutes: float, settle_s: float, profile: str | None =
                              charts.set_data_calls - calls0)
     rss1 = proc.memory_info().rss
     report.stop()
+    listed: list[float] = []  # the history listed again once the run is kept in it (save, index, list)
+    window.history_changed.connect(lambda _entries: listed.append(time.monotonic()))
     wait_for(lambda: finished, 120, "the end of the run")
     t_shown = time.monotonic()
-    wait_for(lambda: time.monotonic() > t_shown + END_WINDOW_S, END_WINDOW_S + 5)
+    wait_for(lambda: listed, 60, "the history listing after the run")
+    t_quiet = max(t_shown + END_WINDOW_S, listed[0] + LIST_WINDOW_S)  # the end window covers the list's refill
+    wait_for(lambda: time.monotonic() > t_quiet, t_quiet - time.monotonic() + 5)
     probe.timer.stop()
     if stall_dump:
         import faulthandler
@@ -212,9 +226,10 @@ def live_run(model: Path, minutes: float, settle_s: float, profile: str | None =
         profiler.disable()
         profiler.dump_stats(profile)
     during = probe.between(t0, t_end) or [float("nan")]
-    end = probe.between(t_end, t_shown + END_WINDOW_S) or [0.0]
+    end = probe.between(t_end, t_quiet) or [0.0]
     settle_s = min(settle_s, elapsed / 2)  # a short trial run: its second half
     settled = [(t, r) for t, r in rss_trace if t >= settle_s]
+    low = min(settled, key=lambda tr: tr[1]) if settled else (0.0, 0)
     result = {
         "seconds": elapsed,
         "inferences_per_s": measured / elapsed,
@@ -223,8 +238,11 @@ def live_run(model: Path, minutes: float, settle_s: float, profile: str | None =
         "lag_mean_ms": statistics.fmean(during),
         "lag_over_goal": sum(1 for lag in during if lag >= GOAL_LAG_MS),
         "worst_lags": probe.worst(t0, t_end),
-        "worst_end_lags": probe.worst(t_end, t_shown + END_WINDOW_S),
+        "worst_end_lags": probe.worst(t_end, t_quiet),
         "end_lag_max_ms": max(end),
+        "cpu_max_ms": probe.cpu_max(t0, t_end),
+        "end_cpu_max_ms": probe.cpu_max(t_end, t_quiet),
+        "history_runs": history,
         "end_seconds": t_shown - t_end,
         "paints_per_s": paints / elapsed,
         "frames_per_s": frames / elapsed,
@@ -232,9 +250,11 @@ def live_run(model: Path, minutes: float, settle_s: float, profile: str | None =
         "rss_start_mb": rss0 / 2**20,
         "rss_end_mb": rss1 / 2**20,
         "rss_growth_mb": (rss1 - rss0) / 2**20,
-        # growth once the buffers are full: from the first sample after settle_s to the end of measuring
-        "rss_settled_growth_mb": (rss1 - settled[0][1]) / 2**20 if settled else float("nan"),
-        "rss_settled_span_s": elapsed - settled[0][0] if settled else 0.0,
+        # growth once the buffers are full: from the LOWEST sample after settle_s to the end of measuring. (From
+        # the first sample, a high-rate run hid its growth behind the ~13 MB the record frees when its latency
+        # store goes bounded, 20-40 s in.)
+        "rss_settled_growth_mb": (rss1 - low[1]) / 2**20 if settled else float("nan"),
+        "rss_settled_span_s": elapsed - low[0] if settled else 0.0,
         "settle_s": settle_s,
         "rss_trace_mb": [(round(t), round(r / 2**20, 1)) for t, r in rss_trace],
         "latency_points_kept": len(c.live.latency),
@@ -253,7 +273,8 @@ def verdicts(r: dict) -> list[tuple[str, bool]]:
         (f"lag max at the end of the run {r['end_lag_max_ms']:.1f} ms < {GOAL_LAG_MS:g} ms",
          r["end_lag_max_ms"] < GOAL_LAG_MS),
         (f"chart {r['paints_per_s']:.1f} frames/s >= {GOAL_FPS:g}", r["paints_per_s"] >= GOAL_FPS),
-        (f"RSS growth after the first {r['settle_s']:.0f} s {r['rss_settled_growth_mb']:+.1f} MB < {GOAL_RSS_MB:g} MB",
+        (f"RSS growth after the first {r['settle_s']:.0f} s (from its lowest) {r['rss_settled_growth_mb']:+.1f} MB < "
+         f"{GOAL_RSS_MB:g} MB",
          r["rss_settled_growth_mb"] < GOAL_RSS_MB),
     ]
 
@@ -278,6 +299,9 @@ def main() -> int:
                         "(default: a small conv net, then single_add at ~100,000 inferences/s)")
     p.add_argument("--cold-starts", type=int, default=5)
     p.add_argument("--settle", type=float, default=15.0, help="RSS growth is judged from this many seconds in")
+    p.add_argument("--history", type=int, default=200, metavar="N",
+                   help="runs in the run history before the run (default 200: the window lists them again after "
+                        "the run); 0 for an empty history, as before issue #19's end-of-run work")
     p.add_argument("--profile", metavar="OUT.prof", help="cProfile the GUI process (with one --model)")
     p.add_argument("--stall-dump", metavar="FILE", help="write every thread's stack at each stall > 60 ms (with "
                                                            "one --model)")
@@ -285,7 +309,8 @@ def main() -> int:
     args = p.parse_args()
     if args.child:  # one live run in this process: print its results as JSON for the parent
         name, kwargs = parse_model(args.model[0])
-        r = live_run(build_model(name, **kwargs), args.minutes, args.settle, args.profile, args.stall_dump)
+        r = live_run(build_model(name, **kwargs), args.minutes, args.settle, args.profile, args.stall_dump,
+                     args.history)
         print("RESULT " + json.dumps(r))
         return 0
     ok = True
@@ -297,7 +322,7 @@ def main() -> int:
     for spec in args.model:
         # Each live run in a fresh process: one run's heap and caches must not colour the next one.
         cmd = [sys.executable, __file__, "--child", "--minutes", str(args.minutes), "--settle", str(args.settle),
-               "--model", spec] + (["--profile", args.profile] if args.profile else []) \
+               "--history", str(args.history), "--model", spec] + (["--profile", args.profile] if args.profile else []) \
             + (["--stall-dump", args.stall_dump] if args.stall_dump else [])
         done = subprocess.run(cmd, cwd=ROOT, check=False, capture_output=True, text=True)
         line = next((ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")), None)
@@ -317,8 +342,10 @@ def _report(spec: str, r: dict) -> None:
           f"({r['latency_points_kept']:,} latency points in the ring)")
     print(f"event-loop lag while measuring: max {r['lag_max_ms']:.1f} ms, p99 {r['lag_p99_ms']:.1f} ms, "
           f"mean {r['lag_mean_ms']:.1f} ms, {r['lag_over_goal']} probes >= {GOAL_LAG_MS:g} ms; at the end of the "
-          f"run (record, history, results; {r['end_seconds']:.1f} s + {END_WINDOW_S:g} s): max "
+          f"run (record, results, history; {r['end_seconds']:.1f} s + {END_WINDOW_S:g} s or more): max "
           f"{r['end_lag_max_ms']:.1f} ms")
+    print(f"GUI-thread CPU in one probe interval (10 ms + its lag), at most: {r['cpu_max_ms']:.1f} ms while measuring, "
+          f"{r['end_cpu_max_ms']:.1f} ms at the end ({r['history_runs']} runs in the history)")
     print("longest lags (ms) with the GUI thread's CPU ms in them: while measuring "
           + ", ".join(f"{lag:.0f} ({cpu:.0f} CPU)" for lag, cpu in r["worst_lags"]) + "; at the end "
           + ", ".join(f"{lag:.0f} ({cpu:.0f} CPU)" for lag, cpu in r["worst_end_lags"]))
@@ -329,7 +356,8 @@ def _report(spec: str, r: dict) -> None:
         print(f"frame cost: refresh mean {rm:.1f} ms (p99 {rp:.1f}, max {rx:.0f}), paint mean {pm:.1f} ms "
               f"(p99 {pp:.1f}, max {px:.0f}) -> about {1000 / (rm + pm):.0f} frames/s of capacity")
     print(f"RSS: {r['rss_start_mb']:.0f} MB -> {r['rss_end_mb']:.0f} MB ({r['rss_growth_mb']:+.1f} MB over "
-          f"{r['seconds'] / 60:.1f} min; {r['rss_settled_growth_mb']:+.1f} MB over the last "
+          f"{r['seconds'] / 60:.1f} min; {r['rss_settled_growth_mb']:+.1f} MB from the lowest point after the first "
+          f"{r['settle_s']:.0f} s, over the last "
           f"{r['rss_settled_span_s']:.0f} s); trace (s, MB) {r['rss_trace_mb']}")
 
 

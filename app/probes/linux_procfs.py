@@ -25,7 +25,11 @@ def parse_proc_stat(text: str) -> list[tuple[float, float]]:
     """
     out = []
     for line in text.splitlines():
-        if not line.startswith("cpu") or line.startswith("cpu "):
+        if not line.startswith("cpu"):
+            if out:
+                break  # the cpuN lines come together at the top; the rest (intr, softirq...) is long
+            continue
+        if line.startswith("cpu "):
             continue
         parts = line.split()
         try:

@@ -34,6 +34,7 @@ SELF_REPORT_NS = 1_000_000_000
 MAX_SLEEP_S = 0.1  # stop() waits at most this long for the thread
 JITTER_POINTS = 4096  # tick lateness kept for the overhead percentiles (a fixed ring)
 PENDING_MAX_AGE_S = 30.0  # samples not drained within this long are dropped from the drain queue
+PENDING_MAX_AGE_NS = int(PENDING_MAX_AGE_S * 1e9)
 
 
 @dataclass
@@ -156,20 +157,20 @@ class Sampler:
         report_cpu, report_wall = cpu0, wall0
         self._apply_pid()
         for slot in self._slots:
-            self._guarded(slot, slot.probe.open, store=False)
+            self._store_batch([self._guarded(slot, slot.probe.open, store=False)])
         now = time.perf_counter_ns()
         for slot in self._slots:
             slot.next_ns = now
+        due_at = self._next_due()
         try:
             while not self._stop.is_set():
-                due_at = min((s.next_ns for s in self._slots if s.enabled), default=None)
                 if due_at is None:
                     self._stop.wait()
                     break
                 if self._sleep_until(due_at):
                     break
                 now = time.perf_counter_ns()
-                self._tick(now, due_at)
+                due_at = self._tick(now, due_at)
                 wall = time.perf_counter_ns()
                 if wall - report_wall < SELF_REPORT_NS:
                     continue
@@ -183,7 +184,7 @@ class Sampler:
                     budget_cpu, budget_wall = cpu, wall
         finally:
             for slot in self._slots:
-                self._guarded(slot, slot.probe.close, store=False)
+                self._store_batch([self._guarded(slot, slot.probe.close, store=False)])
             self._account(cpu0, wall0)
 
     def _account(self, cpu0: int, wall0: int) -> int:
@@ -205,29 +206,37 @@ class Sampler:
             time.sleep(min(remaining, MAX_SLEEP_S))
         return True
 
-    def _tick(self, now: int, due_at: int) -> None:
-        with self._lock:
-            self._jitter_ns[self._stats["ticks"] % JITTER_POINTS] = now - due_at
-            self._stats["ticks"] += 1
-            pid_dirty = self._pid_dirty
-        if pid_dirty:
-            self._apply_pid()
-        for slot in self._slots:
-            if not slot.enabled or slot.next_ns > now:
-                continue
-            self._guarded(slot, slot.probe.read, store=True)
-            if slot.period_ns <= 0:
-                slot.enabled = False  # static: once is enough
-                continue
-            slot.next_ns += slot.period_ns
-            if slot.next_ns <= now:  # fell behind: skip missed slots, keep the phase
-                missed = (now - slot.next_ns) // slot.period_ns + 1
-                slot.next_ns += missed * slot.period_ns
-                with self._lock:
-                    self._stats["late_ticks"] += 1
-                    self._stats["skipped_slots"] += missed
+    def _next_due(self) -> int | None:
+        return min((s.next_ns for s in self._slots if s.enabled), default=None)
 
-    def _guarded(self, slot: _Slot, fn, *, store: bool) -> None:
+    def _tick(self, now: int, due_at: int) -> int | None:
+        """Read every probe that is due; returns when the next one is (None: none left)."""
+        if self._pid_dirty:  # read without the lock: a change seen one tick late is harmless
+            self._apply_pid()
+        batch: list[tuple[_Slot | None, list[Sample]]] = []  # the tick's samples, stored under one lock
+        late = skipped = 0
+        next_due = None
+        for slot in self._slots:
+            if not slot.enabled:
+                continue
+            if slot.next_ns <= now:
+                batch.append(self._guarded(slot, slot.probe.read))
+                if slot.period_ns <= 0:
+                    slot.enabled = False  # static: once is enough
+                    continue
+                slot.next_ns += slot.period_ns
+                if slot.next_ns <= now:  # fell behind: skip missed slots, keep the phase
+                    missed = (now - slot.next_ns) // slot.period_ns + 1
+                    slot.next_ns += missed * slot.period_ns
+                    late, skipped = late + 1, skipped + missed
+            if next_due is None or slot.next_ns < next_due:
+                next_due = slot.next_ns
+        self._store_batch(batch, late, skipped, lateness=now - due_at)
+        return next_due
+
+    def _guarded(self, slot: _Slot, fn, *, store: bool = True) -> tuple[_Slot | None, list[Sample]]:
+        """Call one probe method: (the slot, its samples to store), or (None, an error sample for each series
+        the probe feeds) when it raised. A series it creates is added to the slot's keys when stored."""
         try:
             result = fn()
         except Exception as e:  # noqa: BLE001 - a probe failure becomes a status, not a crash
@@ -237,12 +246,9 @@ class Sampler:
                 slot.enabled = False
                 why += f" (switched off after {MAX_FAILURES} failures)"
                 log.warning(why)
-            self._store(self._error_samples(slot.keys or (f"{slot.probe.name}/probe",), why, slot.probe.name))
-            return
+            return None, self._error_samples(slot.keys or (f"{slot.probe.name}/probe",), why, slot.probe.name)
         slot.failures = 0
-        if store and result:
-            slot.keys = tuple(dict.fromkeys(slot.keys + tuple(s.key for s in result)))
-            self._store(result)
+        return slot, (result or []) if store else []
 
     def _error_samples(self, keys: tuple[str, ...], why: str, source: str) -> list[Sample]:
         """NaN/error for each series a failed probe feeds, keeping each series' unit and kind."""
@@ -256,15 +262,32 @@ class Sampler:
         return out
 
     def _store(self, samples: list[Sample]) -> None:
+        self._store_batch([(None, samples)])
+
+    def _store_batch(self, batch: list[tuple[_Slot | None, list[Sample]]], late_ticks: int = 0,
+                     skipped_slots: int = 0, lateness: int | None = None) -> None:
+        """Append each sample to its series (a new series is made, and named in the slot's keys, for error
+        reports); queue them for drain(); count the tick (`lateness`: ns after its deadline); one lock."""
         with self._lock:
-            for s in samples:
-                key = s.key
-                ring = self._series.get(key)
-                if ring is None:
-                    ring = self._series[key] = RingSeries(s, self._capacity)
-                ring.append(s)
-                self._pending.append(s)
-            pending, oldest = self._pending, time.perf_counter_ns() - int(PENDING_MAX_AGE_S * 1e9)
+            stats = self._stats
+            if lateness is not None:
+                self._jitter_ns[stats["ticks"] % JITTER_POINTS] = lateness
+                stats["ticks"] += 1
+            series, pending = self._series, self._pending
+            for slot, samples in batch:
+                for s in samples:
+                    key = s.key
+                    ring = series.get(key)
+                    if ring is None:
+                        ring = series[key] = RingSeries(s, self._capacity)
+                    if slot is not None and key not in slot.keys:  # a tuple of a few keys: cheap
+                        slot.keys += (key,)
+                    ring.append(s)
+                pending.extend(samples)
+            if late_ticks:
+                stats["late_ticks"] += late_ticks
+                stats["skipped_slots"] += skipped_slots
+            oldest = time.perf_counter_ns() - PENDING_MAX_AGE_NS
             while pending and pending[0].t_ns < oldest:
                 pending.popleft()
 

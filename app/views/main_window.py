@@ -52,6 +52,7 @@ from app.views.plain import tip
 from app.views.results_panel import ResultsPanel
 from app.views.run_controller import RunController
 from app.views.run_setup_panel import RunSetupPanel
+from app.views.steps import Steps
 from app.views.sweep_controller import SweepController
 from app.views.sweep_panel import SweepPanel
 from app.views.team_controller import TeamController
@@ -138,6 +139,7 @@ class MainWindow(QMainWindow):
         self.devices_panel = DevicesPanel()
         self.charts = ChartsPanel(self.controller.live)
         self.results = ResultsPanel()
+        self.end_steps = Steps(self)  # the end of a run drawn in slices, one per event-loop turn
         self.operators = OperatorsPanel()
         self.history_panel = HistoryPanel()
         self.team_panel = TeamPanel()  # the History tab's "Team server" source (docs/team.md)
@@ -549,6 +551,7 @@ class MainWindow(QMainWindow):
         self.model_loaded.emit(path)
 
     def _on_run_started(self, spec) -> None:
+        self.end_steps.flush()  # the last run's results are drawn before its chart is cleared
         self.charts.set_mode(spec.mode)  # throughput mode: the throughput line is the main chart
         self.charts.set_generative(spec.genai_spec is not None)  # tokens/s, per-token latency, the text
         self.charts.reset()
@@ -588,20 +591,29 @@ class MainWindow(QMainWindow):
                 self.phase_label.setText(text.split(" · ")[0])
 
     def _on_run_finished(self, record: RunRecord) -> None:
-        lat = record.latency
-        note = facts.p99_omitted_reason(lat.count) if facts.count_note(lat.count) else ""
-        self.charts.show_result(lat.count, lat.p50, lat.p99, lat.throughput_per_s, note)  # fitted axis, own p50
-        self.results.show_record(record, self.state.run.last_record_path)
-        self.results.show_comparison(self.state.run.records)
+        """The charts fitted to the run, then the results panel, then `run_finished`: in slices, one per
+        event-loop turn (self.end_steps), so the end of a run never holds the window (issue #19)."""
         self.phase_label.setText(f"{record.status.value.capitalize()} · {record.latency.count:,} inferences")
         if not self.controller.busy:
             self.progress.setVisible(False)
             # the history save starts after this drawing (RunController.SAVE_DELAY_MS); "Run saved" follows
             self.statusBar().showMessage(f"Run {record.status.value} on {record.target_id}; keeping it in the history…")
-        self.run_finished.emit(record)
+        records = list(self.state.run.records)
+        self.end_steps.add(lambda: self._show_chart_result(record),
+                           *self.results.fill_steps(record, self.state.run.last_record_path),
+                           lambda: self.results.show_comparison(records),
+                           lambda: self.run_finished.emit(record))
+
+    def _show_chart_result(self, record: RunRecord) -> None:
+        lat = record.latency
+        note = facts.p99_omitted_reason(lat.count) if facts.count_note(lat.count) else ""
+        self.charts.show_result(lat.count, lat.p50, lat.p99, lat.throughput_per_s, note)  # fitted axis, own p50
 
     def _on_run_saved(self, path: str) -> None:
         self.statusBar().showMessage(f"Run saved: {path}", 8000)
+        self.end_steps.add(lambda: self._show_saved_path(path))  # after the results, if they are still drawing
+
+    def _show_saved_path(self, path: str) -> None:
         run = self.state.run
         if path == run.last_record_path and self.results.record is run.last_record:
             self.results.set_saved_path(path)
@@ -609,7 +621,7 @@ class MainWindow(QMainWindow):
     def _on_batch_finished(self, records: list) -> None:
         self.progress.setVisible(False)
         self._update_actions()
-        self.all_runs_finished.emit(records)
+        self.end_steps.add(lambda: self.all_runs_finished.emit(records))  # once the last results are drawn
 
     @property
     def compare_view(self):

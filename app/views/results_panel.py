@@ -9,6 +9,8 @@ warnings; plus a comparison table once several runs exist.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -184,6 +186,16 @@ class ResultsPanel(QScrollArea):
 
     # -- filling ---------------------------------------------------------
     def show_record(self, r: RunRecord, saved_path: str | None = None) -> None:
+        for step in self.fill_steps(r, saved_path):
+            step()
+
+    def fill_steps(self, r: RunRecord, saved_path: str | None = None) -> list[Callable[[], None]]:
+        """show_record in slices of a few ms of GUI work each, in order: the end of a run runs them one per
+        event-loop turn (app/views/steps.py), so the window paints and answers between them (issue #19)."""
+        return [partial(self._fill_header, r, saved_path), partial(self._fill_tiles, r),
+                partial(self._fill_checks, r), partial(self._fill_tables, r), partial(self._fill_warnings, r)]
+
+    def _fill_header(self, r: RunRecord, saved_path: str | None) -> None:
         self.record = r
         c = theme.colors()
         color = {RunStatus.COMPLETED: c.ok, RunStatus.CANCELLED: c.warn, RunStatus.FAILED: c.error}
@@ -207,16 +219,20 @@ class ResultsPanel(QScrollArea):
         else:
             self.error_banner.setVisible(False)
         self._set_details_visible(True)
-        self._fill_tiles(r)
-        fill_accuracy_tile(self.tiles["accuracy"], r)
+
+    def _fill_checks(self, r: RunRecord) -> None:
         self.accuracy_box.show_record(r)
         self._fill_banners(r)
         fill_banner(self.conditions_banner, r)
         self.conditions_box.show_record(r)
+
+    def _fill_tables(self, r: RunRecord) -> None:
         self._fill_phases(r)
         self._fill_stats(r)
         self._fill_placement(r)
         self._fill_outputs(r)
+
+    def _fill_warnings(self, r: RunRecord) -> None:
         self.warnings.setText("\n".join(f"⚠ {w.text}" for w in r.warnings) if r.warnings else "No warnings.")
         self.record_shown.emit(r)
 
@@ -252,6 +268,7 @@ class ResultsPanel(QScrollArea):
             t["precision"].set(fmt.PENDING, "Nothing was measured: the run ended before its first measured "
                                             "inference.")
             t["precision"].set_caption(f"precision: {facts.NOT_MEASURED}")
+        fill_accuracy_tile(t["accuracy"], r)
 
     def _fill_share_tile(self, r: RunRecord) -> None:
         tile, p, c = self.tiles["share"], r.placement, theme.colors()
