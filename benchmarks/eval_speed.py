@@ -1,11 +1,10 @@
 """`aipcprof eval` throughput on ort/cpu vs a bare loop over the same preprocessed arrays (docs/accuracy.md).
 
 Goal (issue 13): eval throughput within 10% of a bare `session.run` loop over
-the same arrays, already in memory. The bare loop runs on the session the
-eval's worker opens (the app's options: free dims fixed to the data's shape,
-which makes a 7 us model faster than ONNX Runtime's defaults do), so the ratio
-is the cost of the eval's loop; a loop on a session with ONNX Runtime's
-defaults ("plain") is printed too. Two throughputs are compared per case:
+the same arrays, already in memory. The bare loop runs on a session opened as
+the eval's worker opens it (the app's options: free dims fixed to the data's
+shape, ...), so the ratio is the cost of the eval's loop; a loop on a session
+with ONNX Runtime's defaults ("plain") is printed too. Two throughputs are compared per case:
 
 * inference: samples / the sum of the per-inference latencies (the record's
   1 / mean latency; the bare loop times each call with the same two clock reads);
