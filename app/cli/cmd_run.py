@@ -111,6 +111,7 @@ def build_spec(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> ExitStatus:
+    from app.engines.genai_engine import is_genai_target
     from app.engines.registry import find_target
     from app.model.genai_folder import is_genai_path
     from app.model.model_file import check_model_file
@@ -122,6 +123,9 @@ def run(args: argparse.Namespace) -> ExitStatus:
         return run_genai.run(args)
     spec = build_spec(args)
     check_model_file(spec.model_path)
+    if is_genai_target(spec.target_id):  # before a worker is spawned to find out
+        raise UserError(f"--target {spec.target_id}: runs generative model folders (genai_config.json), not an "
+                        f".onnx file.", hint="Pick an ort/ or ov/ target (`aipcprof devices`), or pass the folder.")
     target = find_target(spec.target_id)  # unknown or not-ready target: one line listing the valid ids
     if args.out is not None:
         rec.check_writable(args.out)  # fail before a long run, not after

@@ -108,6 +108,8 @@ def test_bad_input_is_one_line_exit_2(kind, genai_dir, tmp_path, capsys):
 def test_generative_options_on_an_onnx_file_are_refused(zoo, capsys):
     code, _, err = _run(capsys, str(zoo["conv_net"]), "--prompt-tokens", "16")
     assert code == 2 and "--prompt-tokens: applies to a generative model folder" in err
+    code, _, err = _run(capsys, str(zoo["conv_net"]), "--target", "genai/cpu")
+    assert code == 2 and err.count("\n") == 0 and "--target genai/cpu: runs generative model folders" in err
 
 
 def test_inspect_a_folder(genai_built, capsys):
