@@ -5,8 +5,8 @@
 Starts a real `mlflow server` on 127.0.0.1 (SQLite, a temporary folder), makes two
 real runs of the sample model (ort/cpu and ov/cpu, 3 s each) and publishes them
 from two history folders whose records carry two host names (standing for two
-machines of a team), then opens the app as a third machine: 25-team-server.png
-(the server's runs listed) and 26-team-compare.png (pulled and compared; the
+machines of a team), then opens the app as a third machine: 32-team-server.png
+(the server's runs listed) and 33-team-compare.png (pulled and compared; the
 Host column tells the machines apart). The server is stopped at the end.
 Needs MLflow (the `test` extra).
 """
@@ -80,12 +80,12 @@ def main() -> int:
         panel.list_button.click()
         wait_for(app, lambda: panel.table.rowCount() == len(MACHINES), 60, "the server's runs")
         panel.select_all()
-        shoot(app, window, out / "25-team-server.png")
+        shoot(app, window, out / "32-team-server.png")
         shown: list = []
         window.comparison_shown.connect(shown.append)
         panel.compare_button.click()
         wait_for(app, lambda: shown, 60, "the comparison")
-        shoot(app, window, out / "26-team-compare.png")
+        shoot(app, window, out / "33-team-compare.png")
         window.close()
     finally:
         server.stop()
