@@ -264,9 +264,9 @@ class ResultsPanel(QScrollArea):
         if r.measured:
             # The tile shows the head ("int8 + bf16"); the runtime's op counts go to the tooltip, so seven tiles
             # keep their captions readable on a 1440-px window.
-            head, _, detail = (r.precision or "N/A").partition(" (")
+            head = (r.precision or "N/A").partition(" (")[0]
             t["precision"].set(head, tip(f"{r.precision}\nWhat the target computed in (from the session)."))
-            t["precision"].set_caption("precision, ops in the tooltip" if detail else "precision")
+            t["precision"].set_caption("precision")
         else:
             t["precision"].set(fmt.PENDING, "Nothing was measured: the run ended before its first measured "
                                             "inference.")
