@@ -215,3 +215,8 @@ def fmt_db(value: object, *, na: str = NA) -> str:
     """A ratio in decibels (SQNR): 35.27 -> "35.3 dB"."""
     v = number(value)
     return na if v is None else f"{v:.1f} dB"
+
+
+# A precision label's tail listing OpenVINO's ops per runtime precision ("bf16 (runtime ops: f32 6, bf16 3)"):
+# written by the OpenVINO engine, left to a tooltip by the results tile.
+RUNTIME_OPS_SUFFIX = " (runtime ops: "

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import openvino as ov
 
+from app.common import fmt
 from app.common.cpuinfo import cpu_model_name
 from app.common.errors import ModelError, TargetError, UserError
 from app.common.targets import READY, UNAVAILABLE, Target
@@ -356,7 +357,7 @@ def _precision(compiled: Any) -> str:
     quantised = any(op.get("layerType") in MATMUL_LAYERS and op.get("runtimePrecision") in INT8 for op in ops)
     label = f"int8 + {hint}" if quantised else hint
     runtime = ", ".join(f"{p} {n}" for p, n in histogram.most_common())
-    return f"{label} (runtime ops: {runtime})"
+    return f"{label}{fmt.RUNTIME_OPS_SUFFIX}{runtime})"
 
 
 def _placement(compiled: Any, device: str) -> Placement:

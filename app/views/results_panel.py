@@ -262,9 +262,8 @@ class ResultsPanel(QScrollArea):
         self._fill_share_tile(r)
         fill_energy_tile(t["energy"], r)
         if r.measured:
-            # The tile shows the head ("int8 + bf16"); the runtime's op counts go to the tooltip, so seven tiles
-            # keep their captions readable on a 1440-px window.
-            head = (r.precision or "N/A").partition(" (")[0]
+            # OpenVINO's per-precision op counts go to the tooltip, so seven tiles keep readable captions.
+            head = (r.precision or "N/A").split(fmt.RUNTIME_OPS_SUFFIX)[0]
             t["precision"].set(head, tip(f"{r.precision}\nWhat the target computed in (from the session)."))
             t["precision"].set_caption("precision")
         else:
