@@ -4,7 +4,7 @@
 
 The model folder is built by tests/genai_model.py (4 layers, hidden 512: a few ms per token here, so
 the text streams) into a temporary folder; genai/cpu, the app's default prompts (128 and 512 tokens,
-128 generated, 3 generations each). Writes 25-genai-model.png, 26-genai-live.png, 27-genai-ended.png.
+128 generated, 3 generations each). Writes 28-genai-model.png, 29-genai-live.png, 30-genai-ended.png.
 Settings and run records go to a temporary folder, never the user's.
 """
 
@@ -38,15 +38,15 @@ def main() -> int:
                    TinyConfig(layers=4, hidden=512, heads=8, mlp=2048))
     app, window, _tmp = open_window(width, height, sample_model=None)
     open_model(app, window, folder)
-    shoot(app, window, out / "25-genai-model.png")
+    shoot(app, window, out / "28-genai-model.png")
     finished: list = []
     window.all_runs_finished.connect(finished.append)
     window.workflow.run_selected()
     live = window.controller.live
     wait_for(app, lambda: len(live.generations) >= 4 or finished, 300, "four generations")
-    shoot(app, window, out / "26-genai-live.png")
+    shoot(app, window, out / "29-genai-live.png")
     wait_for(app, lambda: finished, 600, "the end of the run")
-    shoot(app, window, out / "27-genai-ended.png")
+    shoot(app, window, out / "30-genai-ended.png")
     window.close()
     return 0
 
