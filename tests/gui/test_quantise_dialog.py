@@ -17,7 +17,7 @@ from tests.gui.conftest import history_files, load_model
 def digits(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("qdigits")
     model, split, _weights = accuracy_data.build(out)
-    calib = out / "calib"
+    calib = out / "calib_few"  # build() writes calib/ with 200 samples; 24 keep these tests fast
     calib.mkdir()
     for i, x in enumerate(split.x_train[:24]):  # training samples, with the batch axis; few keep the test fast
         np.save(calib / f"{i:02d}.npy", x.reshape(1, 1, 8, 8))
