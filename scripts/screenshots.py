@@ -105,17 +105,29 @@ def compare(app, window, out: Path, suffix: str, finished: list) -> None:
     window.setup_panel.duration.setValue(8.0)
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def shot_parser(doc: str, size: str = "1440x900") -> argparse.ArgumentParser:
+    """The options every screenshot script takes: --out (docs/screenshots) and --size WxH."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    p.add_argument("--model", default=str(ROOT / "resources" / "sample_model.onnx"))
-    p.add_argument("--size", default="1440x900")
-    p.add_argument("--only-results", action="store_true",
-                   help="(internal) just the results and comparison states (the dark-mode pass)")
+    p.add_argument("--size", default=size, help="window size WxH")
+    return p
+
+
+def parse_shot_args(p: argparse.ArgumentParser) -> tuple[argparse.Namespace, Path, int, int]:
+    """Parse; make the --out folder; the window's width and height."""
     args = p.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     width, height = (int(v) for v in args.size.split("x"))
+    return args, out, width, height
+
+
+def main() -> int:
+    p = shot_parser(__doc__)
+    p.add_argument("--model", default=str(ROOT / "resources" / "sample_model.onnx"))
+    p.add_argument("--only-results", action="store_true",
+                   help="(internal) just the results and comparison states (the dark-mode pass)")
+    args, out, width, height = parse_shot_args(p)
 
     from app.views import theme
 

@@ -12,7 +12,6 @@ scheme: 27-quantised-card.png. Settings and run records go to a temporary folder
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from screenshots import open_model, open_window, shoot, wait_for  # noqa: E402 - the sibling script (this folder is on sys.path when run)
+from screenshots import open_model, open_window, parse_shot_args, shoot, shot_parser, wait_for  # noqa: E402 - the sibling script (this folder is on sys.path when run)
 
 TARGETS = ("ort/cpu", "ov/cpu", "ort/qnn/htp-emulator")
 
@@ -80,13 +79,8 @@ def quantise(app, window, data: Path, out: Path) -> None:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    p.add_argument("--size", default="1440x900")
-    args = p.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    width, height = (int(v) for v in args.size.split("x"))
+    p = shot_parser(__doc__)
+    args, out, width, height = parse_shot_args(p)
 
     from tests.accuracy_data import build
 

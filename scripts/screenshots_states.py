@@ -13,7 +13,6 @@ settings and run records go to a temporary folder, never the user's.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from screenshots import open_window, wait_for  # noqa: E402 - the sibling script (this folder is on sys.path when run)
+from screenshots import open_window, parse_shot_args, shot_parser, wait_for  # noqa: E402 - the sibling script (this folder is on sys.path when run)
 
 
 def shoot(app, window, path: Path) -> None:
@@ -36,14 +35,9 @@ def shoot(app, window, path: Path) -> None:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    p.add_argument("--size", default="1280x800")
+    p = shot_parser(__doc__, "1280x800")
     p.add_argument("--only", default="", help="comma-separated state numbers to render (default: all)")
-    args = p.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    width, height = (int(v) for v in args.size.split("x"))
+    args, out, width, height = parse_shot_args(p)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
 
     from record_op_profiles import two_partitions  # the sibling script's two-QNN-partition model

@@ -10,7 +10,6 @@ run records and the model go to a temporary folder, never the user's.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -19,18 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from screenshots import open_model, open_window, shoot, wait_for  # noqa: E402 - the sibling script (this folder is on sys.path when run)
+from screenshots import open_model, open_window, parse_shot_args, shoot, shot_parser, wait_for  # noqa: E402 - the sibling script (this folder is on sys.path when run)
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    p = shot_parser(__doc__)
     p.add_argument("--targets", default="ort/cpu,ov/cpu")
-    p.add_argument("--size", default="1440x900")
-    args = p.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    width, height = (int(v) for v in args.size.split("x"))
+    args, out, width, height = parse_shot_args(p)
 
     from PySide6.QtCore import Qt
 

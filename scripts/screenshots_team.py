@@ -13,7 +13,6 @@ Needs MLflow (the `test` extra).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import sys
@@ -25,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from screenshots import open_model, open_window, shoot, wait_for  # noqa: E402 - the sibling script
+from screenshots import open_model, open_window, parse_shot_args, shoot, shot_parser, wait_for  # noqa: E402 - the sibling script
 
 MACHINES = (("snapdragon-x-laptop", "ort/cpu"), ("core-ultra-desktop", "ov/cpu"))
 
@@ -57,14 +56,9 @@ def publish_two_machines(uri: str, model: Path, tmp: Path) -> None:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    p = shot_parser(__doc__)
     p.add_argument("--model", default=str(ROOT / "resources" / "sample_model.onnx"))
-    p.add_argument("--size", default="1440x900")
-    args = p.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    width, height = (int(v) for v in args.size.split("x"))
+    args, out, width, height = parse_shot_args(p)
     from tests.team.mlflow_server import MlflowServer
 
     server = MlflowServer(Path(tempfile.mkdtemp(prefix="aipcprof-mlflow-")))

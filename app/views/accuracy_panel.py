@@ -33,6 +33,7 @@ from app.common import fmt
 from app.record.accuracy_schema import Task
 from app.state.accuracy import IMAGENET_RECIPE, TASK_TEXT, AccuracySetupState
 from app.views.accuracy_options import TaskOptions
+from app.views.drops import accept_local_files, local_files
 from app.views.plain import plain, tip
 from app.views.results_accuracy import headline
 from app.views.results_panel import _fill, _table
@@ -234,15 +235,11 @@ class AccuracyPanel(QWidget):
             self.state.drop([path])
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
-        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-        if any(u.isLocalFile() for u in urls):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        accept_local_files(event)
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
         """A folder is the data, a .csv / .json the labels; the window's own drop (open a model) is not asked."""
-        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        files = local_files(event)
         if not files:
             event.ignore()
             return

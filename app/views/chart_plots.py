@@ -162,6 +162,20 @@ def dots_curve(plot: pg.PlotItem, color: str, name: str) -> pg.PlotCurveItem:
     return curve
 
 
+def style_static_plot(item: pg.PlotItem, colors: ChartColors, grid_x: bool = True) -> None:
+    """A chart that only shows finished figures (comparison scatter, sweep charts): no menu, no mouse, no SI
+    prefixes ("ms", never "ms (x0.001)"), axes in the theme's colours."""
+    item.showGrid(x=grid_x, y=True, alpha=0.35)
+    item.setMenuEnabled(False)
+    item.hideButtons()
+    item.setMouseEnabled(x=False, y=False)
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(colors.muted))
+        axis.setTextPen(pg.mkPen(colors.foreground))
+        axis.enableAutoSIPrefix(False)
+
+
 def style_axes(plots: dict[str, pg.PlotItem], colors: ChartColors) -> None:
     for plot in plots.values():
         for axis in ("left", "bottom"):

@@ -23,6 +23,7 @@ from app.record.schema import RunRecord
 from app.report.accuracy_scatter import Scatter, front_text, label_slots, left_out_text, speed_accuracy
 from app.report.scatter_svg import x_range, y_range
 from app.report.svg import log_ticks, nice_ticks
+from app.views.chart_plots import style_static_plot
 from app.views.plain import plain
 from app.views.theme import ChartColors
 
@@ -43,15 +44,7 @@ class ScatterPlot(QWidget):
         self.labels: list[pg.TextItem] = []
         self.plot = pg.PlotWidget(background=colors.background)
         item = self.plot.getPlotItem()
-        item.showGrid(x=True, y=True, alpha=0.35)
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        item.setMouseEnabled(x=False, y=False)
-        for name in ("left", "bottom"):
-            axis = item.getAxis(name)
-            axis.setPen(pg.mkPen(colors.muted))
-            axis.setTextPen(pg.mkPen(colors.foreground))
-            axis.enableAutoSIPrefix(False)
+        style_static_plot(item, colors)
         self.front_label = plain(QLabel())
         self.front_label.setWordWrap(True)
         self.left_out_label = plain(QLabel())

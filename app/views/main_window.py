@@ -43,6 +43,7 @@ from app.views.accuracy_panel import AccuracyPanel
 from app.views.banner import Banner
 from app.views.charts_panel import ChartsPanel
 from app.views.devices_panel import DevicesPanel
+from app.views.drops import accept_local_files, local_files
 from app.views.history_controller import HistoryController
 from app.views.history_panel import HistoryPanel
 from app.views.jobs import JobRunner
@@ -363,16 +364,12 @@ class MainWindow(QMainWindow):
 
     # -- drag and drop ---------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
-        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-        if any(u.isLocalFile() for u in urls):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        accept_local_files(event)
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
         """.json files are run records (imported into the history), except a generative model folder's
         genai_config.json; anything else (a folder included) is a model to open."""
-        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        files = local_files(event)
         if not files:
             event.ignore()
             return

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 from app.common.fmt import fmt_num
 from app.record.sweep import SweepRecord
 from app.report.sweep_chart import ChartData, Line, chart_data, metrics, missing_notes
+from app.views.chart_plots import style_static_plot
 from app.views.plain import WrapLabel, esc, plain, rich
 from app.views.theme import ChartColors
 
@@ -38,15 +39,7 @@ class SweepPlot(pg.PlotWidget):
         self.colors = colors
         item = self.getPlotItem()
         item.setTitle(f"<b>{esc(title)}</b>", color=colors.foreground, size="9pt")
-        item.showGrid(x=False, y=True, alpha=0.35)
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        item.setMouseEnabled(x=False, y=False)
-        for name in ("left", "bottom"):
-            axis = item.getAxis(name)
-            axis.setPen(pg.mkPen(colors.muted))
-            axis.setTextPen(pg.mkPen(colors.foreground))
-            axis.enableAutoSIPrefix(False)
+        style_static_plot(item, colors, grid_x=False)
         self.empty = pg.TextItem("", color=colors.muted, anchor=(0.5, 0.5))
         item.addItem(self.empty, ignoreBounds=True)
 
