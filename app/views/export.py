@@ -149,12 +149,35 @@ class ComparisonFigure(QWidget):
         self.op_types = self._op_types(records, names, baseline, c, dark)
         if self.op_types is not None:
             charts.addWidget(self.op_types, 1)
+        self.genai = self._genai_bars(records, names, dark)
+        if self.genai is not None:
+            charts.addWidget(self.genai, 1)
         lay.addLayout(charts, 1)
         lay.addWidget(self._table(rows, baseline, c))
         if len(rows) > MAX_TABLE_ROWS:
             lay.addWidget(self._muted(f"… and {len(rows) - MAX_TABLE_ROWS} more runs (the CSV and the HTML report "
                                       "have them all)", c))
         lay.addWidget(self._differences(records, names, c))
+
+    @staticmethod
+    def _genai_bars(records: list[RunRecord], names: list[str], dark: bool) -> QWidget | None:
+        """Generative runs: TTFT, decode tokens/s and J/token per prompt length, the same SVG as the view's box
+        and the HTML report (None when no run is a generative one)."""
+        from PySide6.QtSvgWidgets import QSvgWidget
+
+        from app.report.genai_compare import genai_rows
+        from app.report.genai_svg import genai_bars_svg
+
+        rows = genai_rows(records, names)
+        if not rows:
+            return None
+        svg = QSvgWidget()
+        svg.load(QByteArray(genai_bars_svg(rows, theme="dark" if dark else "light", width=640).encode("utf-8")))
+        size = svg.renderer().defaultSize()
+        if hasattr(svg.renderer(), "setAspectRatioMode"):  # Qt >= 6.7: bars keep their shape in a wider cell
+            svg.renderer().setAspectRatioMode(Qt.AspectRatioMode.KeepAspectRatio)
+        svg.setMinimumSize(size.width() // 2, size.height() // 2)
+        return svg
 
     def _op_types(self, records: list[RunRecord], names: list[str], baseline: int, c: theme.ChartColors,
                   dark: bool) -> QWidget | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,9 @@ from app.cli import main
 from app.record import io as rec
 from app.report.genai_compare import genai_rows, grouped
 from app.report.genai_svg import genai_bars_svg
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+ONNX_RECORD = "completed_ort_cpu.json"
 
 
 def test_rows_per_run_and_prompt_length(genai_runs):
@@ -55,3 +59,21 @@ def test_aipcprof_compare(genai_runs, tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and len(data["genai"]) == 6
     assert data["genai"][3]["ttft_s"] == pytest.approx(rec.load(genai_runs[1]).genai.result(16).ttft_median_s)
+
+
+def test_the_png_export_carries_the_generative_bars(genai_runs, qapp, tmp_path):
+    """The exported comparison picture has the same grouped bars as the view and the HTML report."""
+    from PySide6.QtGui import QImage
+
+    from app.record import io as rec
+    from app.views.export import ComparisonFigure, render_comparison_png
+
+    records = [rec.load(p) for p in genai_runs]
+    names = ["one thread", "default"]
+    figure = ComparisonFigure(records, names, 0, dark=False)
+    assert figure.genai is not None and figure.genai.renderer().isValid()
+    path = tmp_path / "genai.png"
+    render_comparison_png(records, names, 0, path, "light")
+    assert not QImage(str(path)).isNull()
+    onnx_run = rec.load(DATA / "records" / "v1" / ONNX_RECORD)  # a plain .onnx run: no generative bars
+    assert ComparisonFigure([onnx_run], ["onnx"], 0, dark=False).genai is None
