@@ -103,7 +103,7 @@ def main() -> int:
     acc.set_labels(str(labels))
     acc.set_preprocess(RECIPE)
     window.tabs.setCurrentIndex(2)
-    probe = _Probe()
+    probe = _Probe(seconds=3600)  # capacity: an hour of 10 ms probes
     probe.start()
     rows = {"eval": [], "run": []}
     for r in range(args.rounds):

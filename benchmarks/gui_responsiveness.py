@@ -61,8 +61,41 @@ def _p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] if len(values) > 100 else max(values)
 
 
-_COSTS: dict[str, list[float]] = {"refresh": [], "paint": [], "batch": []}
+class _Series:
+    """Values appended at up to `per_s` a second for `seconds`, in a buffer allocated AND touched up front: the
+    benchmark's own bookkeeping must not grow the GUI's RSS that it judges (Python lists of floats grew it by
+    ~1 MB a minute at 100 probes/s). Values past the capacity are counted, not kept."""
+
+    def __init__(self, seconds: float, per_s: float) -> None:
+        import numpy as np
+
+        self.values = np.empty(int(seconds * per_s * 1.5) + 1_000)
+        self.values.fill(0.0)  # touch every page now (np.empty/zeros pages are resident only once written)
+        self.n = 0
+        self.dropped = 0
+
+    def append(self, value: float) -> None:
+        if self.n < len(self.values):
+            self.values[self.n] = value
+            self.n += 1
+        else:
+            self.dropped += 1
+
+    def __len__(self) -> int:
+        return self.n
+
+    def view(self):
+        return self.values[:self.n]
+
+
+_COSTS: dict[str, _Series] = {}
 _TIMED_VIEWS: list = []
+
+
+def _allocate_costs(seconds: float) -> None:
+    """Frames are drawn at most ~60 a second and the worker sends ~50 latency batches a second."""
+    for key in ("refresh", "paint", "batch"):
+        _COSTS[key] = _Series(seconds, 100)
 
 
 def _patch_paint() -> None:
@@ -124,15 +157,16 @@ LIST_WINDOW_S = 0.5  # and at least this long after the history was listed again
 class _Probe:
     """A 10 ms timer measuring its own lateness (= how long the event loop was busy), with the time of each."""
 
-    def __init__(self, stall_dump: str | None = None) -> None:
+    def __init__(self, seconds: float, stall_dump: str | None = None) -> None:
         from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 
         # --stall-dump: faulthandler's watchdog (a C thread, needs no GIL) writes every thread's stack when
         # the probe has not fired for 60 ms: who held the loop (or the GIL) during a stall.
         self.dump = open(stall_dump, "w") if stall_dump else None  # noqa: SIM115 - open for the whole run
 
-        self.lags: list[tuple[float, float]] = []  # (monotonic s, lag ms)
-        self.cpu: list[float] = []  # the GUI thread's CPU ms over each probe interval (lag - CPU: waiting)
+        # preallocated (see _Series): monotonic s, lag ms, and the GUI thread's CPU ms over each probe interval
+        # (lag - CPU: waiting)
+        self.times, self.lag_ms, self.cpu = _Series(seconds, 100), _Series(seconds, 100), _Series(seconds, 100)
         self.clock = QElapsedTimer()
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -148,7 +182,8 @@ class _Probe:
     def _on_timeout(self) -> None:
         now = self.clock.nsecsElapsed()
         cpu = time.thread_time_ns()
-        self.lags.append((time.monotonic(), max(0.0, (now - self._last) / 1e6 - 10.0)))
+        self.times.append(time.monotonic())
+        self.lag_ms.append(max(0.0, (now - self._last) / 1e6 - 10.0))
         self.cpu.append((cpu - self._last_cpu) / 1e6)
         self._last, self._last_cpu = now, cpu
         if self.dump is not None:
@@ -159,16 +194,43 @@ class _Probe:
     def worst(self, t0: float, t1: float, k: int = 3) -> list[tuple[float, float]]:
         """The k longest lags in [t0, t1) as (lag ms, GUI-thread CPU ms in that interval): a lag with little
         CPU is the thread waiting (for a core on a busy machine, or for the GIL), not working."""
-        rows = [(lag, cpu) for (t, lag), cpu in zip(self.lags, self.cpu) if t0 <= t < t1]
+        rows = [(float(lag), float(cpu)) for t, lag, cpu in self._rows() if t0 <= t < t1]
         return sorted(rows, reverse=True)[:k]
 
     def between(self, t0: float, t1: float) -> list[float]:
-        return [lag for t, lag in self.lags if t0 <= t < t1]
+        return [float(lag) for t, lag, _ in self._rows() if t0 <= t < t1]
+
+    def _rows(self):
+        return zip(self.times.view(), self.lag_ms.view(), self.cpu.view())
 
     def cpu_max(self, t0: float, t1: float) -> float:
         """The most GUI-thread CPU ms in one probe interval in [t0, t1): the longest stretch of the GUI's own
         work, which waiting for a core on a busy machine does not lengthen (a diagnostic, not a goal)."""
-        return max((cpu for (t, _), cpu in zip(self.lags, self.cpu) if t0 <= t < t1), default=0.0)
+        return max((float(cpu) for t, _, cpu in self._rows() if t0 <= t < t1), default=0.0)
+
+
+def _memory_sample(proc) -> tuple[int, int, int]:
+    """(RSS, bytes malloc has handed out, bytes free but still held by malloc) in bytes: where RSS growth goes
+    (the Python heap and Qt both allocate through malloc; free-but-held is fragmentation). glibc's mallinfo2;
+    (RSS, -1, -1) elsewhere."""
+    import ctypes
+    import ctypes.util
+
+    rss = proc.memory_info().rss
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        info = libc.mallinfo2
+    except (OSError, AttributeError):
+        return rss, -1, -1
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in
+                    ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+                     "fordblks", "keepcost")]
+
+    info.restype = MallInfo2
+    m = info()
+    return rss, m.uordblks + m.hblkhd, m.fordblks
 
 
 def live_run(model: Path, minutes: float, settle_s: float, profile: str | None = None,
@@ -184,16 +246,18 @@ def live_run(model: Path, minutes: float, settle_s: float, profile: str | None =
     c, charts = window.controller, window.charts
     wait_for(lambda: c.phase == "measure" and c.live.count > 0, 60, "the start of measuring")
 
-    probe = _Probe(stall_dump)
+    span_s = minutes * 60 + 120  # the measured run and its end
+    _allocate_costs(span_s)
+    probe = _Probe(span_s, stall_dump)
     costs = _time_frames(window)
     proc = psutil.Process()
     rss0 = proc.memory_info().rss
     paints0, calls0, frames0, count0 = charts.paint_counter.paints, charts.set_data_calls, charts.frames, c.live.count
     t0 = time.monotonic()
-    rss_trace: list[tuple[float, int]] = []
+    rss_trace: list[tuple[float, int, int, int]] = []  # (s, RSS, malloc in use, malloc free but held)
     report = QTimer()
     report.setInterval(5_000)
-    report.timeout.connect(lambda: rss_trace.append((time.monotonic() - t0, proc.memory_info().rss)))
+    report.timeout.connect(lambda: rss_trace.append((time.monotonic() - t0, *_memory_sample(proc))))
     profiler = None
     if profile:
         import cProfile
@@ -208,7 +272,7 @@ def live_run(model: Path, minutes: float, settle_s: float, profile: str | None =
     measured = c.live.count - count0
     paints, frames, calls = (charts.paint_counter.paints - paints0, charts.frames - frames0,
                              charts.set_data_calls - calls0)
-    rss1 = proc.memory_info().rss
+    rss1, malloc_used1, malloc_free1 = _memory_sample(proc)
     report.stop()
     listed: list[float] = []  # the history listed again once the run is kept in it (save, index, list)
     window.history_changed.connect(lambda _entries: listed.append(time.monotonic()))
@@ -228,8 +292,8 @@ def live_run(model: Path, minutes: float, settle_s: float, profile: str | None =
     during = probe.between(t0, t_end) or [float("nan")]
     end = probe.between(t_end, t_quiet) or [0.0]
     settle_s = min(settle_s, elapsed / 2)  # a short trial run: its second half
-    settled = [(t, r) for t, r in rss_trace if t >= settle_s]
-    low = min(settled, key=lambda tr: tr[1]) if settled else (0.0, 0)
+    settled = [row for row in rss_trace if row[0] >= settle_s]
+    low = min(settled, key=lambda row: row[1]) if settled else (0.0, 0, -1, -1)
     result = {
         "seconds": elapsed,
         "inferences_per_s": measured / elapsed,
@@ -256,10 +320,14 @@ def live_run(model: Path, minutes: float, settle_s: float, profile: str | None =
         "rss_settled_growth_mb": (rss1 - low[1]) / 2**20 if settled else float("nan"),
         "rss_settled_span_s": elapsed - low[0] if settled else 0.0,
         "settle_s": settle_s,
-        "rss_trace_mb": [(round(t), round(r / 2**20, 1)) for t, r in rss_trace],
+        "rss_trace_mb": [(round(t), round(r / 2**20, 1)) for t, r, _, _ in rss_trace],
+        # where the settled growth went: malloc'd and still in use, freed but held by malloc, outside malloc
+        "malloc_used_growth_mb": (malloc_used1 - low[2]) / 2**20 if settled and low[2] >= 0 else None,
+        "malloc_free_growth_mb": (malloc_free1 - low[3]) / 2**20 if settled and low[3] >= 0 else None,
         "latency_points_kept": len(c.live.latency),
         "batches_per_s": len(costs["batch"]) / elapsed,
-        **{f"{k}_ms": (statistics.fmean(v), _p99(v), max(v)) for k, v in costs.items() if k != "batch" and v},
+        **{f"{k}_ms": (statistics.fmean(v.view()), _p99(list(v.view())), float(max(v.view())))
+           for k, v in costs.items() if k != "batch" and len(v)},
     }
     window.close()
     app.processEvents()
@@ -359,6 +427,11 @@ def _report(spec: str, r: dict) -> None:
           f"{r['seconds'] / 60:.1f} min; {r['rss_settled_growth_mb']:+.1f} MB from the lowest point after the first "
           f"{r['settle_s']:.0f} s, over the last "
           f"{r['rss_settled_span_s']:.0f} s); trace (s, MB) {r['rss_trace_mb']}")
+    if r.get("malloc_used_growth_mb") is not None:
+        used, free = r["malloc_used_growth_mb"], r["malloc_free_growth_mb"]
+        print(f"where that growth went: {used:+.1f} MB allocated and in use (malloc), {free:+.1f} MB freed but "
+              f"held by malloc (fragmentation), {r['rss_settled_growth_mb'] - used - free:+.1f} MB outside malloc "
+              f"(mapped files, thread stacks, the GPU-less raster buffers; or malloc'd memory not yet touched)")
 
 
 if __name__ == "__main__":
