@@ -184,6 +184,9 @@ class SysfsProbe(Probe):
         if self.found is None:
             self.found = self.discover(self.root / "sys", self._discover_reader)
 
+    def absent(self) -> bool:
+        return self.found == []  # discovered, and nothing there
+
     def close(self) -> None:
         if isinstance(self._reader, CachedReader):
             self._reader.close()

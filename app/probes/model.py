@@ -110,6 +110,12 @@ class Probe:
     def set_worker_pid(self, pid: int | None) -> None:
         """Process-level probes follow the inference worker; others ignore it."""
 
+    def absent(self) -> bool:
+        """True when open() found no source this probe reads on this machine (no RAPL zone, no battery): the
+        sampler then stores its 'unsupported' readings once and stops reading it at every tick, where each
+        read cost a cold wake-up's worth of CPU for the same answer."""
+        return False
+
     def fix(self, sample: Sample) -> str:
         """The exact command/rule that would make a denied reading work ("" if none)."""
         return ""

@@ -43,12 +43,22 @@ class BatteryProbe(Probe):
                  clock: Clock = time.perf_counter_ns) -> None:
         self._sensors_battery = sensors_battery or getattr(psutil, "sensors_battery", lambda: None)
         self._clock = clock
+        self._none_at_open = False
+
+    def open(self) -> None:
+        self._none_at_open = self._battery() is None
+
+    def absent(self) -> bool:
+        return self._none_at_open  # a desktop or VM does not grow a battery while the app runs
+
+    def _battery(self) -> Any:
+        try:
+            return self._sensors_battery()
+        except (OSError, RuntimeError, NotImplementedError):
+            return None
 
     def read(self) -> list[Sample]:
-        try:
-            bat = self._sensors_battery()
-        except (OSError, RuntimeError, NotImplementedError):
-            bat = None
+        bat = self._battery()
         t = self._clock()
         src = "psutil.sensors_battery"
         if bat is None:

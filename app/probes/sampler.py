@@ -158,6 +158,9 @@ class Sampler:
         self._apply_pid()
         for slot in self._slots:
             self._store_batch([self._guarded(slot, slot.probe.open, store=False)])
+            if slot.enabled and self._absent(slot):  # its 'unsupported' readings once, then never re-read
+                self._store_batch([self._guarded(slot, slot.probe.read)])
+                slot.enabled = False
         now = time.perf_counter_ns()
         for slot in self._slots:
             slot.next_ns = now
@@ -186,6 +189,14 @@ class Sampler:
             for slot in self._slots:
                 self._store_batch([self._guarded(slot, slot.probe.close, store=False)])
             self._account(cpu0, wall0)
+
+    @staticmethod
+    def _absent(slot: _Slot) -> bool:
+        try:
+            return slot.probe.absent()
+        except Exception:  # noqa: BLE001 - unsure: keep reading it
+            log.exception("probe %s: absent() failed", slot.probe.name)
+            return False
 
     def _account(self, cpu0: int, wall0: int) -> int:
         cpu, wall = time.thread_time_ns(), time.perf_counter_ns()

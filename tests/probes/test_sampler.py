@@ -203,3 +203,53 @@ def test_restart_works_and_stop_closes_every_kept_open_file():
         assert len(os.listdir("/proc/self/fd")) == before
     assert s.metric_status()["worker/cpu_util"][0] == "ok"
     assert s.series()["cpu/util"].values.size >= 4
+
+
+def _counting(probe):
+    """The real probe, counting its reads."""
+    reads = []
+    read = probe.read
+
+    def counted():
+        reads.append(1)
+        return read()
+
+    probe.read = counted
+    return probe, reads
+
+
+def test_a_probe_with_nothing_on_this_machine_reports_unsupported_once_then_is_not_read_again(tmp_path):
+    from app.probes.linux_rapl import RaplPowercapProbe
+    from app.probes.power_source import BatteryProbe
+
+    rapl, rapl_reads = _counting(RaplPowercapProbe(tmp_path))  # a root with no powercap zones
+    battery, battery_reads = _counting(BatteryProbe(sensors_battery=lambda: None))
+    battery.period_s = 0.01
+    tick = TickProbe(0.01)
+    s = Sampler([rapl, battery, tick], cpu_budget=None)
+    _run(s, 0.3)
+    assert len(tick.reads) > 10  # the sampler kept ticking
+    assert (len(rapl_reads), len(battery_reads)) == (1, 1)
+    status = s.metric_status()
+    assert status["cpu/energy"][0] == status["system/battery"][0] == "unsupported"
+    assert "RAPL" in status["cpu/energy"][1] or "powercap" in status["cpu/energy"][1]
+    # the record still says why, for a window long after that one reading
+    now = time.perf_counter_ns()
+    telemetry, energy = s.record_section(now, now + 1_000_000, 10, "CPU")
+    entry = telemetry["series"]["cpu/energy"]
+    assert entry["status"] == "unsupported" and entry["reason"] == status["cpu/energy"][1]
+    assert energy["available"] is False
+
+
+def test_a_probe_with_its_source_present_is_read_at_every_tick(tmp_path):
+    from app.probes.power_source import BatteryProbe
+
+    class Battery:
+        percent, power_plugged = 80.0, True
+
+    battery, reads = _counting(BatteryProbe(sensors_battery=lambda: Battery()))
+    battery.period_s = 0.02
+    s = Sampler([battery], cpu_budget=None)
+    _run(s, 0.3)
+    assert len(reads) > 5
+    assert s.metric_status()["system/battery"][0] == "ok"
