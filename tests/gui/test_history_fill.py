@@ -53,3 +53,24 @@ def test_a_new_listing_mid_fill_replaces_the_old_one(qtbot):
     qtbot.waitUntil(lambda: panel.table.isSortingEnabled(), timeout=5_000)
     assert panel.table.rowCount() == 2 * FILL_ROWS + 1 == _filled(panel)
     assert panel.selected_ids() == []  # r0060 is gone from the list: nothing to select
+
+
+def test_the_newest_run_is_listed_first_until_the_user_sorts_by_another_column(qtbot):
+    from PySide6.QtCore import Qt
+
+    from app.views.history_panel import COLUMNS
+
+    panel = HistoryPanel()
+    qtbot.addWidget(panel)
+    days = [3, 1, 7, 2]  # not in date order, and names that sort differently from dates
+    entries = [HistoryEntry(id=f"r{d}", file=f"r{d}.json", display_name=f"{'zyxw'[i]} run", model="m.onnx",
+                            target="ort/cpu", created_utc=f"2026-12-0{d}T10:00:00+00:00", p50_s=0.001 * d,
+                            throughput_per_s=100.0) for i, d in enumerate(days)]
+    panel.set_entries(entries)
+    panel.names()  # the whole list filled and sorted
+    order = [panel.table.item(r, 0).data(ID_ROLE) for r in range(len(days))]
+    assert order == ["r7", "r3", "r2", "r1"]
+    panel.table.sortByColumn(COLUMNS.index("Name"), Qt.SortOrder.AscendingOrder)
+    panel.set_entries(list(reversed(entries)))  # the list is refilled after every run: the user's sort holds
+    panel.names()
+    assert [panel.table.item(r, 0).text() for r in range(len(days))] == ["w run", "x run", "y run", "z run"]
