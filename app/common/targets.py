@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 READY = "ready"
 UNAVAILABLE = "unavailable"
+POLICY_DEVICE_TYPE = "AUTO"  # the device type of ort/auto/* targets: the policy picks the device
 
 
 @dataclass
@@ -34,6 +35,11 @@ class Target:
     @property
     def ready(self) -> bool:
         return self.status == READY
+
+    @property
+    def is_policy(self) -> bool:
+        """An ONNX Runtime device policy (ort/auto/*): it picks one of the other targets when the session opens."""
+        return self.device_type == POLICY_DEVICE_TYPE
 
     def to_dict(self) -> dict:
         return asdict(self)

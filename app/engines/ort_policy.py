@@ -17,14 +17,14 @@ from types import ModuleType
 from typing import Any
 
 from app.common.errors import TargetError, UserError
-from app.common.targets import UNAVAILABLE, Target
+from app.common.targets import POLICY_DEVICE_TYPE, UNAVAILABLE, Target
 from app.engines.base import Placement, PolicyChoice
 from app.engines.ort_options import CPU, validate
 
 PREFIX = "ort/auto/"
 SELECTION = "policy"
 PROVIDER = "auto"
-DEVICE_TYPE = "AUTO"
+DEVICE_TYPE = POLICY_DEVICE_TYPE
 # Policy members as of ONNX Runtime 1.32, for messages when onnxruntime cannot be imported.
 KNOWN = ("DEFAULT", "PREFER_CPU", "PREFER_NPU", "PREFER_GPU", "MAX_PERFORMANCE", "MAX_EFFICIENCY", "MIN_OVERALL_POWER")
 # The device type each policy looks for first (ONNX Runtime 1.32 provider_policy_context.cc:

@@ -129,6 +129,11 @@ class RunSetupState:
     def ready_targets(self) -> list:
         return [t for t in self.targets if t.ready]
 
+    def all_targets(self) -> list:
+        """What Run / Evaluate on All Targets run: each ready target once, without the ort/auto/* device
+        policies, which only pick one of the others (on a machine without an NPU, all eight pick the CPU)."""
+        return [t for t in self.targets if t.ready and not t.is_policy]
+
     # -- options ---------------------------------------------------------
     def set_options(self, options: RunOptions) -> None:
         if options == self.options:

@@ -90,7 +90,7 @@ class AccuracyController(QObject):
         """The window's action update: Evaluate needs a model and a target, and nothing running."""
         setup = self.state.run_setup
         self.panel.set_can_run(ready and setup.current_target() is not None, busy or self.busy,
-                               ready and bool(setup.ready_targets()))
+                               ready and bool(setup.all_targets()))
 
     def shutdown(self) -> None:
         """The window closes: a quantisation in flight is stopped (its child killed), nothing outlives the window."""
@@ -113,7 +113,7 @@ class AccuracyController(QObject):
     def evaluate(self, all_targets: bool = False) -> None:
         setup, acc = self.state.run_setup, self.state.accuracy
         jobs = [(self.state.model.path, t) for t in
-                (setup.ready_targets() if all_targets else [setup.current_target()])]
+                (setup.all_targets() if all_targets else [setup.current_target()])]
         try:
             problem = self._cannot_start(jobs)  # no model, no target: said before the data's problems
             if problem:

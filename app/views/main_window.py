@@ -645,7 +645,7 @@ class MainWindow(QMainWindow):
         ready = self.state.model.ready
         self.sweep_panel.set_can_run(ready and not (self.state.run.busy or self.controller.busy), sweeping)
         self.run_action.setEnabled(ready and self.state.run_setup.current_target() is not None and not busy)
-        self.run_all_action.setEnabled(ready and bool(self.state.run_setup.ready_targets()) and not busy)
+        self.run_all_action.setEnabled(ready and bool(self.state.run_setup.all_targets()) and not busy)
         self.stop_action.setEnabled(busy)
         self.save_action.setEnabled(self.state.run.last_record is not None)
         self.setup_panel.setEnabled(not busy)  # settings of the running job cannot change under it

@@ -174,7 +174,7 @@ class Workflow:
 
     def run_all(self) -> None:
         generative = "genai" in (self.state.model.card or {})  # each kind of model on its own kind of target
-        self._start_runs([t for t in self.state.run_setup.ready_targets() if is_genai_target(t.id) == generative])
+        self._start_runs([t for t in self.state.run_setup.all_targets() if is_genai_target(t.id) == generative])
 
     def _start_runs(self, targets: list) -> None:
         if self.runs.busy:

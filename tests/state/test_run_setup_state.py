@@ -108,3 +108,19 @@ def test_corrupt_settings_cost_only_their_own_value():
     assert (o.warmup, o.iterations, o.seed, o.by_duration, o.threads, o.until_steady, o.cache_dir) == \
         (DEFAULTS.warmup, DEFAULTS.iterations, 3, False, None, None, None)
     assert [p.option for p in s.problems] == ["ep_options"]  # kept as typed, reported
+
+
+def test_all_targets_leaves_out_the_device_policies_which_pick_one_of_the_others():
+    """Run / Evaluate on All Targets: each device once. The real discovery here lists the ort/auto/* policies
+    (every one picks the CPU on this machine); they stay selectable one at a time."""
+    from app.engines.registry import discover_targets
+
+    s = RunSetupState()
+    s.set_targets(discover_targets())
+    policies = [t.id for t in s.ready_targets() if t.id.startswith("ort/auto/")]
+    assert policies and all(t.is_policy for t in s.ready_targets() if t.id in policies)
+    everything = [t.id for t in s.all_targets()]
+    assert "ort/cpu" in everything and "ov/cpu" in everything
+    assert not set(policies) & set(everything)
+    assert everything == [t.id for t in s.ready_targets() if t.id not in policies]  # the list's order kept
+    assert s.select_target(policies[0]) and s.current_target().id == policies[0]
