@@ -131,9 +131,10 @@ class TeamController:
             self.history.compare_runs(ids)
 
     def publish(self, run_ids: list[str]) -> None:
-        """Publish local runs off the GUI thread (record and HTML report; the PNG needs the GUI thread and is
-        left out); a failure queues them, as on the command line, and says so in the window's error line."""
+        """Publish local runs off the GUI thread (record, HTML report and PNG, drawn in a spawned process); a
+        failure queues them, as on the command line, and says so in the window's error line."""
         from app.team.publish import publish_runs
+        from app.views.png_child import render_png_in_child
 
         uri = self.panel.uri.text().strip() or _initial_uri()
         if not uri:
@@ -143,7 +144,7 @@ class TeamController:
         self._remember(uri)
         store, n = self.store, len(run_ids)
         self.state.show_status(f"Publishing {n} run{'s' if n != 1 else ''} to {uri}…")
-        self.jobs.submit(lambda: publish_runs(store, run_ids, uri), self._published,
+        self.jobs.submit(lambda: publish_runs(store, run_ids, uri, png=render_png_in_child), self._published,
                          lambda e: self.state.report_error(f"Could not publish: {_failure_line(e)}"))
 
     def _published(self, report: PublishReport) -> None:

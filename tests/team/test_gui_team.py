@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -66,7 +67,7 @@ def test_an_unreachable_server_is_an_inline_line_and_the_window_stays_responsive
     assert "unreachable" in panel.status.text() and panel.list_button.isEnabled()
 
 
-def test_publish_from_this_pc_goes_off_the_gui_thread_to_the_server(qtbot, window, mlflow_server):  # noqa: F811
+def test_publish_from_this_pc_goes_off_the_gui_thread_to_the_server(qtbot, window, mlflow_server, tmp_path):  # noqa: F811
     from app.record.history import fingerprint
     from app.team import mapping as mp
     from app.team.server import client
@@ -87,7 +88,16 @@ def test_publish_from_this_pc_goes_off_the_gui_thread_to_the_server(qtbot, windo
         exp = c.get_experiment_by_name("m.onnx")
         return exp is not None and len(c.search_runs([exp.experiment_id], where)) == 1
 
-    qtbot.waitUntil(published, timeout=30_000)
+    qtbot.waitUntil(published, timeout=60_000)
+    # the same three artifacts as `aipcprof history publish`: the PNG was drawn in a spawned process
+    exp = c.get_experiment_by_name("m.onnx")
+    run = c.search_runs([exp.experiment_id], where)[0]
+    assert {mp.RECORD_ARTIFACT, mp.REPORT_ARTIFACT, mp.PNG_ARTIFACT} <= {a.path for a in c.list_artifacts(run.info.run_id)}
+    png = Path(c.download_artifacts(run.info.run_id, mp.PNG_ARTIFACT, str(tmp_path)))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PySide6.QtGui import QImage
+
+    assert QImage(str(png)).size().toTuple() == (1600, 1000)
 
 
 def test_opening_another_model_lists_its_runs_on_the_same_server(qtbot, window, mlflow_server, published, zoo):  # noqa: F811
