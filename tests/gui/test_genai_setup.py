@@ -105,6 +105,10 @@ def test_a_run_takes_the_groups_settings(qtbot, window, genai_built, tmp_path):
     assert [(x.prompt_tokens, x.generations, x.generated_tokens) for x in r.genai.results] == [(16, 2, 6), (32, 2, 6)]
     assert r.latency.count == 2 * 2 * 5  # decode steps: lengths x generations x (tokens - the first)
     assert len(window.controller.live.generations) == 4  # no warm-up generation in the live view's count
+    qtbot.waitUntil(lambda: window.results.record is r, timeout=10_000)  # filled a slice per event-loop turn
+    table = window.results.genai_box.table
+    qtbot.waitUntil(lambda: table.rowCount() == 2 and table.item(1, 0) is not None, timeout=10_000)
+    assert window.results.genai_box.isVisible() and [table.item(i, 0).text() for i in range(2)] == ["16", "32"]
 
 
 def test_the_group_is_kept_in_the_settings(qtbot, window, genai_built, settings):
