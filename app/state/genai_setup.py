@@ -61,7 +61,7 @@ class GenAISetupState:
 
     def set_card(self, card: Mapping) -> None:
         """The model card opened (app.state.model): generative when it has a `genai` GenAICard."""
-        self.card = card.get("genai")
+        self.card = card["genai"] if "genai" in card else None
         self.card_changed.emit(self.card)
         self._check()
 
