@@ -125,3 +125,20 @@ def test_the_html_report_has_each_runs_table_per_prompt_length(genai_runs, tmp_p
         cells = row(x)
         assert "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" in page, cells
     assert cells[-1].startswith("unavailable: ")  # no power source: the reason, not a number
+
+
+def test_a_log_scale_cdf_has_1_2_5_ticks(qapp):
+    """A wide spread (generative runs' decode steps often) puts the CDF on a log axis: one label per 1-2-5
+    step, not pyqtgraph's 2*10^1 3*10^1 ... crowded together; a narrow one goes back to automatic ticks."""
+    import numpy as np
+
+    from app.views.compare_charts import CdfPlot
+    from app.views.theme import LIGHT
+
+    plot = CdfPlot(LIGHT)
+    axis = plot.getPlotItem().getAxis("bottom")
+    plot.set_runs([None], ["wide"], [(np.array([3.0, 10.0, 480.0]), np.array([0.3, 0.6, 1.0]))])
+    assert plot.log_x and [label for _, label in axis._tickLevels[0]] == ["5", "10", "20", "50", "100", "200"]
+    plot.set_runs([None], ["narrow"], [(np.array([3.0, 4.0]), np.array([0.5, 1.0]))])
+    assert not plot.log_x and axis._tickLevels is None
+    plot.close()
