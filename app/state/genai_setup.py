@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from app.common.errors import UserError
+from app.model.genai_folder import GenAICard
 from app.run.genai_spec import (
     DEFAULT_GEN_TOKENS,
     DEFAULT_ITERATIONS,
@@ -49,7 +50,7 @@ class GenAIChoice:
 class GenAISetupState:
     def __init__(self) -> None:
         self.form = GenAIForm()
-        self.card = None  # the open model's GenAICard (None: no generative model is open)
+        self.card: GenAICard | None = None  # the open model's card (None: no generative model is open)
         self.problem: UserError | None = None  # the form's first bad value, the CLI's line
         self.form_changed: Event[[GenAIForm]] = Event("genai_setup.form_changed")
         self.card_changed: Event[[object]] = Event("genai_setup.card_changed")  # GenAICard | None

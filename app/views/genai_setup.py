@@ -44,6 +44,16 @@ def not_for_genai() -> dict[str, str]:
     return reasons
 
 
+def grey_out(w: QWidget, reason: str | None, own_tips: dict[QWidget, str]) -> None:
+    """Grey `w` out with `reason` as its tooltip, or (None) enable it with its own tooltip back."""
+    if reason is not None:
+        own_tips.setdefault(w, w.toolTip())
+        w.setToolTip(reason)
+    elif w in own_tips:
+        w.setToolTip(own_tips.pop(w))
+    w.setEnabled(reason is None)
+
+
 class GenAISetupBox(QGroupBox):
     def __init__(self, state: GenAISetupState, parent: QWidget | None = None) -> None:
         super().__init__("Generation", parent)

@@ -54,7 +54,7 @@ from app.state.run_setup import (
     is_qnn,
 )
 from app.views.banner import InlineError
-from app.views.genai_setup import GenAISetupBox, not_for_genai
+from app.views.genai_setup import GenAISetupBox, grey_out, not_for_genai
 
 DEVICE_DEFAULT = "device default"  # the precision combo's "no hint" entry
 TARGET_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -318,17 +318,8 @@ class RunSetupPanel(QWidget):
         for option, reason in not_for_genai().items():
             if option in self._widgets and option not in hidden:
                 for w in (self._widgets[option], *companions.get(option, ())):
-                    self._grey(w, reason if active else None)
+                    grey_out(w, reason if active else None, self._own_tips)
         self._update_enabled()
-
-    def _grey(self, w: QWidget, reason: str | None) -> None:
-        """Grey `w` out with `reason` as its tooltip, or (None) give it back its own."""
-        if reason is not None:
-            self._own_tips.setdefault(w, w.toolTip())
-            w.setToolTip(reason)
-        elif w in self._own_tips:
-            w.setToolTip(self._own_tips.pop(w))
-        w.setEnabled(reason is None)
 
     def generative(self) -> bool:
         return self._generative
