@@ -10,6 +10,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from app.cli import main as cli_main
+from app.model.genai_folder import GenAICard
 from app.record.schema import RunStatus
 from app.run.genai_spec import DEFAULT_GEN_TOKENS, DEFAULT_ITERATIONS, DEFAULT_PROMPT_TOKENS, DEFAULT_WARMUP
 from tests.gui.conftest import load_model, run_and_wait
@@ -42,6 +43,8 @@ def test_the_group_shows_for_a_generative_model_and_the_rest_comes_back(qtbot, w
     assert not panel.genai_box.isVisible() and panel.warmup.isVisible() and panel.iterations.isVisible()
 
     load_model(qtbot, window, genai_built)
+    card = window.state.model.card["genai"]
+    assert isinstance(card, GenAICard) and card.context_length == 1024  # typed: the views read its attributes
     box = panel.genai_box
     assert box.isVisible() and panel.generative()
     assert box.prompt_tokens.text() == ",".join(map(str, DEFAULT_PROMPT_TOKENS))  # genai_spec.py's defaults
