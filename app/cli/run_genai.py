@@ -12,7 +12,13 @@ import sys
 
 from app.common.errors import ExitStatus, UserError
 from app.record.schema import Phase
-from app.run.genai_spec import DEFAULT_GEN_TOKENS, GenAISpec, build_genai_spec, parse_prompt_tokens
+from app.run.genai_spec import (
+    DEFAULT_GEN_TOKENS,
+    GenAISpec,
+    build_genai_spec,
+    check_prompt_file,
+    parse_prompt_tokens,
+)
 
 DEFAULT_TARGET = "genai/cpu"
 
@@ -42,19 +48,12 @@ def run(args: argparse.Namespace) -> ExitStatus:
         raise UserError(f"--target {spec.target_id}: {folder.folder} is a generative model folder; it runs on "
                         f"genai/ targets (e.g. {DEFAULT_TARGET}).", hint="See `aipcprof devices`.")
     if args.prompt_file is not None:
-        _check_prompt_file(args.prompt_file)
+        check_prompt_file(args.prompt_file)
     target = find_target(spec.target_id)  # an EP the installed onnxruntime-genai lacks: one line
     if args.out is not None:
         rec.check_writable(args.out)
     publish_to = team_cli.check_publish(args.publish, "--publish") if args.publish is not None else None
     return cmd_run.execute(spec, target, args, None if args.quiet else GenAIProgress(), publish_to=publish_to)
-
-
-def _check_prompt_file(path: str) -> None:
-    import os
-
-    if not os.path.isfile(path):
-        raise UserError(f"--prompt-file {path}: no such file.", hint="Give a UTF-8 text file.")
 
 
 class GenAIProgress:

@@ -216,10 +216,8 @@ def _bits(node) -> int:
 
 def card_dict(path: str | os.PathLike) -> dict:
     """The desktop app's model card of a generative model folder: the keys every card has (no inputs: the
-    prompt is token ids the run builds) and `genai`, the GenAICard's fields."""
-    from dataclasses import asdict
-
+    prompt is token ids the run builds) and `genai`, the typed GenAICard (the views read its attributes;
+    nothing writes the card to JSON: the record's `genai.model` is what is saved)."""
     f = open_genai_folder(path)
     size = sum(p.stat().st_size for p in f.folder.iterdir() if p.is_file())
-    return {"path": str(f.folder), "file_bytes": size, "inputs": [], "outputs": [], "notes": [],
-            "genai": asdict(f.card)}
+    return {"path": str(f.folder), "file_bytes": size, "inputs": [], "outputs": [], "notes": [], "genai": f.card}

@@ -39,11 +39,16 @@ class GenAIMetric:
     title: str
     fmt: object  # value -> text
     higher_is_better: bool
+    unit: str = ""  # the unit `fmt` writes, so a bar's label can leave it to the axis title
+    bare: object = None  # value -> the number alone, for the label above a bar (fmt without the unit)
 
 
-METRICS = (GenAIMetric("ttft_s", "Time to first token", lambda v: fmt_ms(v), False),
-           GenAIMetric("decode_tokens_per_s", "Decode tokens/s", lambda v: fmt_rate(v, unit=" tok/s"), True),
-           GenAIMetric("j_per_token", "Energy per token", lambda v: fmt_mj(v), False))
+METRICS = (GenAIMetric("ttft_s", "Time to first token", lambda v: fmt_ms(v), False, "ms",
+                       lambda v: fmt_ms(v).removesuffix(" ms")),
+           GenAIMetric("decode_tokens_per_s", "Decode tokens/s", lambda v: fmt_rate(v, unit=" tok/s"), True,
+                       "tokens/s", lambda v: fmt_rate(v, unit="")),
+           GenAIMetric("j_per_token", "Energy per token", lambda v: fmt_mj(v), False, "mJ",
+                       lambda v: fmt_mj(v).removesuffix(" mJ")))
 
 
 def generative(records: list[RunRecord]) -> list[int]:

@@ -260,13 +260,14 @@ def _sustained(r: RunRecord) -> str:
 
 def run_details(r: RunRecord, name: str, is_baseline: bool, theme: str = "auto") -> str:
     """One run's section: overview, phases, latency, placement, outputs, operators, telemetry, energy, warnings."""
-    from app.report.ops_html import op_profile_html  # it builds on this module's table()
+    from app.report.genai_table import genai_run_html  # they build on this module's table()
+    from app.report.ops_html import op_profile_html
 
     inputs = [[i.name, i.dtype, i.shape, i.source] for i in r.inputs]
     warns = "".join(f'<li class="warn">{esc(w.text)}</li>' for w in r.warnings)
     parts = [
         f"<details open><summary>{esc(name)}{' (baseline)' if is_baseline else ''}</summary>",
-        _overview(r), "<h3>Phases</h3>", _phases(r), "<h3>Latency</h3>", _latency(r), _sustained(r),
+        _overview(r), genai_run_html(r), "<h3>Phases</h3>", _phases(r), "<h3>Latency</h3>", _latency(r), _sustained(r),
         "<h3>Placement and precision</h3>", _placement(r), "<h3>Output check</h3>", _output_check(r), op_profile_html(r, theme),
         "<h3>Inputs</h3>", table(["input", "dtype", "shape", "source"], inputs),
         "<h3>Telemetry and energy</h3>", _telemetry(r), _energy(r),

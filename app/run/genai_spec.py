@@ -70,11 +70,12 @@ def parse_prompt_tokens(text: str | None) -> list[int]:
     return sorted(set(values))
 
 
-# RunOptions fields a generative run does not use, with the CLI option that sets each
-_NOT_FOR_GENAI = (("by_duration", "--duration"), ("until_steady", "--until-steady"), ("shapes", "--shape"),
+# RunOptions fields a generative run does not use, with the CLI option that sets each (the GUI greys them out)
+NOT_FOR_GENAI = (("by_duration", "--duration"), ("until_steady", "--until-steady"), ("shapes", "--shape"),
                   ("dims", "--dim"), ("inputs", "--input"), ("io_binding", "--io-binding"),
                   ("op_profile", "--op-profile"), ("requests", "--requests"), ("cache_dir", "--cache-dir"),
                   ("quiet_check_s", "--quiet-check"), ("strict", "--strict"))
+GENAI_RUN_OPTIONS = ("threads", "stall_timeout_s", "seed", "ep_options")  # the RunOptions a generative run takes
 
 
 def build_genai_spec(model_path: str, target_id: str, options, genai: GenAISpec, *,
@@ -87,7 +88,7 @@ def build_genai_spec(model_path: str, target_id: str, options, genai: GenAISpec,
     from app.run.runspec import RunSpec
     from app.run.spec_builder import DEFAULTS
 
-    for name, flag in _NOT_FOR_GENAI:
+    for name, flag in NOT_FOR_GENAI:
         if getattr(options, name) != getattr(DEFAULTS, name):
             raise UserError(f"{flag}: does not apply to a generative model folder.",
                             hint="Its options: --prompt-tokens, --gen-tokens, --prompt-file, --iterations, "
@@ -96,11 +97,24 @@ def build_genai_spec(model_path: str, target_id: str, options, genai: GenAISpec,
         raise UserError("--mode throughput: does not apply to a generative model folder (one generation at a time).")
     iterations = DEFAULT_ITERATIONS if iterations is None else iterations
     warmup = DEFAULT_WARMUP if warmup is None else warmup
-    if iterations < 1:
-        raise UserError(f"--iterations {iterations}: must be 1 or more (generations per prompt length).")
-    if warmup < 0:
-        raise UserError(f"--warmup {warmup}: must be 0 or more (generations per prompt length).")
+    check_counts(iterations, warmup)
     spec = RunSpec(model_path=str(model_path), target_id=target_id, warmup=warmup, iterations=iterations,
                    seed=options.seed, ep_options=dict(options.ep_options), threads=options.threads,
                    check_outputs=False, stall_timeout_s=options.stall_timeout_s, genai_spec=genai.to_dict())
     return spec.validate()
+
+
+def check_counts(iterations: int, warmup: int) -> None:
+    """Generations per prompt length: UserError naming --iterations / --warmup."""
+    if iterations < 1:
+        raise UserError(f"--iterations {iterations}: must be 1 or more (generations per prompt length).")
+    if warmup < 0:
+        raise UserError(f"--warmup {warmup}: must be 0 or more (generations per prompt length).")
+
+
+def check_prompt_file(path: str) -> None:
+    """--prompt-file must name a file (its text is read, as UTF-8, by the worker)."""
+    import os
+
+    if not os.path.isfile(path):
+        raise UserError(f"--prompt-file {path}: no such file.", hint="Give a UTF-8 text file.")

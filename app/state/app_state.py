@@ -41,6 +41,7 @@ class AppState:
         # Connected first, so the input editors are laid out before any view hears of the card.
         self.model.card_changed.connect(lambda card, _reinspected: self.inputs.set_card(card))
         self.run_setup = RunSetupState()
+        self.model.card_changed.connect(lambda card, _reinspected: self.run_setup.genai.set_card(card))
         self.run = LiveRunState()
         self.history = HistoryState()
         self.sweep = SweepState()  # the Sweep tab's grid and its record as it fills

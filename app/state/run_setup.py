@@ -27,6 +27,7 @@ from app.run.spec_builder import (
     parse_key_value_text,
 )
 from app.state.events import Event
+from app.state.genai_setup import GenAISetupState
 
 QNN_MODES = ("burst", "sustained_high_performance", "high_performance", "balanced", "default",
              "power_saver", "low_power_saver", "high_power_saver", "extreme_power_saver")
@@ -75,6 +76,7 @@ class RunSetupState:
         self.ep_text = ""  # other EP options as typed: "KEY=VALUE, KEY=VALUE"
         self._ep_problem: OptionError | None = None
         self.problems: list[OptionError] = []
+        self.genai = GenAISetupState()  # a generative model's Generation settings (prompt lengths, tokens...)
         self.targets_changed: Event[[list]] = Event("run_setup.targets_changed")
         self.target_changed: Event[[str | None]] = Event("run_setup.target_changed")
         self.options_changed: Event[[RunOptions]] = Event("run_setup.options_changed")
@@ -200,7 +202,8 @@ class RunSetupState:
                 "threads": o.threads or 0, "io_binding": o.io_binding, "check_outputs": o.check_outputs,
                 "strict": o.strict, "cache_dir": o.cache_dir or "", "timeout": o.stall_timeout_s,
                 "quiet_check": "" if o.quiet_check_s is None else o.quiet_check_s,
-                "op_profile": o.op_profile, "extra": self.ep_text, "mode": o.mode.value, "requests": o.requests or 0}
+                "op_profile": o.op_profile, "extra": self.ep_text, "mode": o.mode.value, "requests": o.requests or 0,
+                **self.genai.to_settings()}
 
     def restore_settings(self, values: Mapping[str, object]) -> None:
         """Options saved by to_settings; a missing or corrupt value keeps its default, the others still apply."""
@@ -224,6 +227,7 @@ class RunSetupState:
             options = options.copy(**{problem.option: getattr(d, problem.option)})
         self.set_options(options)
         self.set_ep_text(str(values.get("extra") or ""))
+        self.genai.restore_settings(values)
 
 
 def _bool(value) -> bool:

@@ -33,11 +33,11 @@ from app.common import fmt
 from app.record.accuracy_schema import Task
 from app.state.accuracy import IMAGENET_RECIPE, TASK_TEXT, AccuracySetupState
 from app.views.accuracy_options import TaskOptions
+from app.views.banner import InlineError
 from app.views.drops import accept_local_files, local_files
 from app.views.plain import plain, tip
 from app.views.results_accuracy import headline
 from app.views.results_panel import _fill, _table
-from app.views.run_setup_panel import InlineError
 
 POLICY_TEXT = {"fail": "Stop at the first, naming it", "skip": "Leave it out (listed in the record)"}
 RESULT_HEADERS = ["Target", "Accuracy", "p50", "Throughput"]  # the 95% interval: the tooltip, the results panel

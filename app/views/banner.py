@@ -94,3 +94,30 @@ class Banner(QFrame):
 
     def restyle(self) -> None:
         self.setStyleSheet(theme.banner_style(self.level))
+
+
+class InlineError(QFrame):
+    """A bad option's message under the form, as plain text (it quotes what the user typed)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Banner")  # the banners' look (theme.banner_style)
+        self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        lay.addWidget(self.label)
+        self.restyle()
+        self.setVisible(False)
+
+    def show_problem(self, message: str, hint: str = "") -> None:
+        self.label.setText(f"{message}\n{hint}" if hint else message)
+        self.setVisible(True)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def restyle(self) -> None:
+        self.setStyleSheet(theme.banner_style("error"))

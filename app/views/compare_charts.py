@@ -16,9 +16,10 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from app.common.fmt import fmt_num
 from app.record.schema import RunRecord
 from app.report.comparison import ComparisonRow
-from app.report.svg import BAR_METRICS
+from app.report.svg import BAR_METRICS, log_ticks
 from app.views.plain import esc
 from app.views.theme import ChartColors
 
@@ -94,6 +95,9 @@ class CdfPlot(pg.PlotWidget):
                                     stepMode=None)
             item.addItem(curve)
             self.curves.append(curve)
+        # log scale: 1-2-5 ticks per decade, as the SVG's (pyqtgraph's own crowd 2*10^1 3*10^1 ... together)
+        item.getAxis("bottom").setTicks([[(math.log10(t), fmt_num(t)) for t in log_ticks(lo, hi)], []]
+                                        if self.log_x else None)
         if present:
             if self.log_x:
                 item.setXRange(math.log10(lo) - 0.05, math.log10(hi) + 0.05, padding=0)

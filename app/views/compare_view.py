@@ -238,7 +238,11 @@ class CompareView(QWidget):
         rows = cmp.compare_rows(records, names, base)
         fill_runs(self.table, rows, base, self.colors)
         self.bars.set_rows(rows)
+        shown = self.genai_bars.isVisibleTo(self)
         self.genai_bars.set_runs(records, names, theme.is_dark())
+        if self.genai_bars.rows and not shown:  # generative runs now: their bars are the main picture
+            total = sum(self.split.sizes())
+            self.split.setSizes([int(total * k) for k in (0.3, 0, 0, 0.4, 0.15, 0.15)])
         warnings = cmp.comparability_warnings(records, names, base)
         if warnings:
             lines = [f"⚠ {w}" for w in warnings]

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QPoint, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QRegion
+from PySide6.QtGui import QColor, QFont, QFontInfo, QImage, QPainter, QPalette, QRegion
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget
 
 from app import __version__
@@ -43,6 +43,7 @@ from app.views.plain import plain
 
 PNG_SIZE = (1600, 1000)
 MAX_TABLE_ROWS = 10
+GENAI_WIDTH = 760  # px of the generative runs' bars in the PNG (about their cell: drawn near 1:1)
 TEXT_KINDS = ("svg", "csv", "json", "html")
 
 
@@ -149,9 +150,9 @@ class ComparisonFigure(QWidget):
         self.op_types = self._op_types(records, names, baseline, c, dark)
         if self.op_types is not None:
             charts.addWidget(self.op_types, 1)
-        self.genai = self._genai_bars(records, names, dark)
+        self.genai = self._genai_bars(records, names, dark, QFontInfo(font).pixelSize())
         if self.genai is not None:
-            charts.addWidget(self.genai, 1)
+            charts.addWidget(self.genai, 2)  # twice a chart's width: its labels at the figure's text size
         lay.addLayout(charts, 1)
         lay.addWidget(self._table(rows, baseline, c))
         if len(rows) > MAX_TABLE_ROWS:
@@ -160,9 +161,9 @@ class ComparisonFigure(QWidget):
         lay.addWidget(self._differences(records, names, c))
 
     @staticmethod
-    def _genai_bars(records: list[RunRecord], names: list[str], dark: bool) -> QWidget | None:
+    def _genai_bars(records: list[RunRecord], names: list[str], dark: bool, font_px: int) -> QWidget | None:
         """Generative runs: TTFT, decode tokens/s and J/token per prompt length, the same SVG as the view's box
-        and the HTML report (None when no run is a generative one)."""
+        and the HTML report, its text at the figure's size (`font_px`; None when no run is a generative one)."""
         from PySide6.QtSvgWidgets import QSvgWidget
 
         from app.report.genai_compare import genai_rows
@@ -172,7 +173,8 @@ class ComparisonFigure(QWidget):
         if not rows:
             return None
         svg = QSvgWidget()
-        svg.load(QByteArray(genai_bars_svg(rows, theme="dark" if dark else "light", width=640).encode("utf-8")))
+        svg.load(QByteArray(genai_bars_svg(rows, theme="dark" if dark else "light", width=GENAI_WIDTH,
+                                           font_px=font_px).encode("utf-8")))
         size = svg.renderer().defaultSize()
         if hasattr(svg.renderer(), "setAspectRatioMode"):  # Qt >= 6.7: bars keep their shape in a wider cell
             svg.renderer().setAspectRatioMode(Qt.AspectRatioMode.KeepAspectRatio)

@@ -102,9 +102,8 @@ class TextPane(QWidget):
 def card_rows(card: dict) -> list[tuple[str, str, str]]:
     """The model panel's facts of a generative model folder: (label, value, tooltip), from the card's `genai`."""
     from app.common.fmt import fmt_si
-    from app.model.genai_folder import GenAICard
 
-    g = GenAICard(**card["genai"])
+    g = card["genai"]  # app.model.genai_folder.GenAICard
 
     def n(value: int | None) -> str:
         return "unknown" if value is None else str(value)

@@ -344,6 +344,9 @@ class MainWindow(QMainWindow):
         self.charts.follow_changed.connect(lambda following: self.follow_action.setEnabled(not following))
         # The run setup's height changes (Advanced unfolded, an inline error): give its pane the room.
         self.setup_panel.advanced_button.toggled.connect(lambda _open: QTimer.singleShot(0, self._fit_setup_pane))
+        rs.genai.card_changed.connect(lambda _card: QTimer.singleShot(0, self._fit_setup_pane))  # Generation group
+        rs.genai.problem_changed.connect(lambda problem: problem and QTimer.singleShot(
+            0, lambda: self._fit_setup_pane(grow_only=True)))
         rs.problems_changed.connect(lambda problems: problems and QTimer.singleShot(
             0, lambda: self._fit_setup_pane(grow_only=True)))
 
@@ -357,8 +360,10 @@ class MainWindow(QMainWindow):
         top = min(want, max(total - MIN_CARD_HEIGHT, total // 2))
         if not grow_only or top > self.left.sizes()[0]:
             self.left.setSizes([top, total - top])
-        if grow_only and self.setup_panel.problem.isVisible():  # still too tall: scroll to the message
-            area.ensureWidgetVisible(self.setup_panel.problem)
+        problem = next((p for p in (self.setup_panel.problem, self.setup_panel.genai_box.problem) if p.isVisible()),
+                       None)
+        if grow_only and problem is not None:  # still too tall: scroll to the message
+            area.ensureWidgetVisible(problem)
         elif self.setup_panel.advanced_open():  # just unfolded: bring its fields into view
             area.ensureWidgetVisible(self.setup_panel.advanced)
 
@@ -590,7 +595,8 @@ class MainWindow(QMainWindow):
     def _on_run_finished(self, record: RunRecord) -> None:
         """The charts fitted to the run, then the results panel, then `run_finished`: in slices, one per
         event-loop turn (self.end_steps), so the end of a run never holds the window (issue #19)."""
-        self.phase_label.setText(f"{record.status.value.capitalize()} · {record.latency.count:,} inferences")
+        counted = "decode steps" if record.genai is not None else "inferences"  # a generative run times tokens
+        self.phase_label.setText(f"{record.status.value.capitalize()} · {record.latency.count:,} {counted}")
         if not self.controller.busy:
             self.progress.setVisible(False)
             # the history save starts after this drawing (RunController.SAVE_DELAY_MS); "Run saved" follows

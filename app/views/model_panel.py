@@ -219,11 +219,9 @@ class ModelPanel(QWidget):
             v.setToolTip(tip(f"{value}\n{hint}"))
             v.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.facts.addRow(f"{label}:", v)
-        from app.run.genai_spec import DEFAULT_GEN_TOKENS, DEFAULT_ITERATIONS, DEFAULT_PROMPT_TOKENS
-
-        self.notes.setText(f"• A generative model (onnxruntime-genai): runs on genai/ targets with prompts of "
-                           f"{' and '.join(map(str, DEFAULT_PROMPT_TOKENS))} tokens, {DEFAULT_GEN_TOKENS} generated "
-                           f"tokens, {DEFAULT_ITERATIONS} generations each (aipcprof run MODEL_DIR sets them).")
+        self.notes.setText("• A generative model: it runs on genai/ targets; Run setup's Generation group sets the "
+                           "prompt lengths, generated tokens, prompt file and generations (as aipcprof run MODEL_DIR "
+                           "--prompt-tokens ... does).")
         self.facts_box.setVisible(True)
         self.shapes_box.setVisible(False)
         for t in (self.inputs_table, self.outputs_table, self.ops_table):

@@ -36,9 +36,9 @@ from PySide6.QtWidgets import (
 
 from app.common.fmt import fmt_ms
 from app.engines.quantize import Scheme
+from app.views.banner import InlineError
 from app.views.jobs import JobRunner
 from app.views.plain import plain, tip
-from app.views.run_setup_panel import InlineError
 
 SCHEME_TEXT = {Scheme.U8S8: "u8s8: uint8 activations, int8 weights (ONNX Runtime CPU, OpenVINO CPU)",
                Scheme.S8S8: "s8s8: int8 activations and weights",

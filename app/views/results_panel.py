@@ -3,6 +3,7 @@
 Phases, latency statistics, throughput, placement (with a loud banner when
 the accelerator got nothing or only part of the graph), the output check
 against ONNX Runtime CPU, precision, energy per inference (or why not),
+a generative run's table per prompt length (app/views/results_genai.py),
 warnings; plus a comparison table once several runs exist.
 """
 
@@ -38,6 +39,7 @@ from app.views.kpi import KpiTile
 from app.views.plain import esc, plain, rich, tip
 from app.views.results_accuracy import ACCURACY_CAPTION, AccuracyBox, fill_accuracy_tile
 from app.views.results_efficiency import fill_energy_tile, stat_rows
+from app.views.results_genai import GenAIResultsBox
 
 PHASE_TIPS = {"load": "Read and check the model, build inputs.", "compile": "Create the session: graph "
               "partitioning and the EP's compiler (the NPU compile can take minutes).",
@@ -138,6 +140,7 @@ class ResultsPanel(QScrollArea):
         self.compare = _table(["Target", "Status", "p50", "p99", "Throughput", "Speed-up", "On accel", "Precision",
                                "Mode", "Perf/W", "Accuracy", "Δ accuracy"])
         self.accuracy_box = AccuracyBox(_table, _fill)  # an eval's metrics, beside its latency
+        self.genai_box = GenAIResultsBox(_table, _fill)  # a generative run: one row per prompt length
         self.warnings = plain(QLabel())
         self.warnings.setWordWrap(True)
         self.warnings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -169,6 +172,7 @@ class ResultsPanel(QScrollArea):
         lay.addWidget(self.output_banner)
         lay.addWidget(self.conditions_banner)
         lay.addLayout(tiles)
+        lay.addWidget(self.genai_box)
         lay.addWidget(self.accuracy_box)
         lay.addLayout(grid)
         lay.addWidget(self.conditions_box)
@@ -183,6 +187,7 @@ class ResultsPanel(QScrollArea):
             w.setVisible(visible)
         if not visible:
             self.accuracy_box.setVisible(False)
+            self.genai_box.setVisible(False)
 
     # -- filling ---------------------------------------------------------
     def show_record(self, r: RunRecord, saved_path: str | None = None) -> None:
@@ -222,6 +227,7 @@ class ResultsPanel(QScrollArea):
 
     def _fill_checks(self, r: RunRecord) -> None:
         self.accuracy_box.show_record(r)
+        self.genai_box.show_record(r)
         self._fill_banners(r)
         fill_banner(self.conditions_banner, r)
         self.conditions_box.show_record(r)
@@ -259,8 +265,11 @@ class ResultsPanel(QScrollArea):
             t["p99"].set(fmt.fmt_ms(lat.p99, compact=True, na=fmt.PENDING),
                          "99th-percentile latency of the whole run: the tail.")
             t["p99"].set_caption(P99_CAPTION)
+        if r.genai is not None:
+            self._genai_tiles(r)
         self._fill_share_tile(r)
         fill_energy_tile(t["energy"], r)
+        t["energy"].setVisible(r.genai is None)  # a generative run's J/token is per prompt length, in its table
         if r.measured:
             # OpenVINO's per-precision op counts go to the tooltip, so seven tiles keep readable captions.
             head = (r.precision or "N/A").split(fmt.RUNTIME_OPS_SUFFIX)[0]
@@ -271,6 +280,15 @@ class ResultsPanel(QScrollArea):
                                             "inference.")
             t["precision"].set_caption(f"precision: {facts.NOT_MEASURED}")
         fill_accuracy_tile(t["accuracy"], r)
+
+    def _genai_tiles(self, r: RunRecord) -> None:
+        """A generative run's latency section holds its decode steps, every prompt length together."""
+        n = facts.count_note(r.latency.count)
+        suffix = f" · {n}" if n else ""
+        self.tiles["p50"].set_caption(f"decode p50 / token{suffix}")
+        self.tiles["throughput"].set_caption(f"tokens/s (1 / mean step){suffix}")
+        if not n:
+            self.tiles["p99"].set_caption("decode p99 / token")
 
     def _fill_share_tile(self, r: RunRecord) -> None:
         tile, p, c = self.tiles["share"], r.placement, theme.colors()
@@ -343,7 +361,10 @@ class ResultsPanel(QScrollArea):
             tips.append("Completed inferences / wall time of the measured window" if r.throughput else "")
         more, more_tips = stat_rows(r)
         _fill(self.stats, rows + more, tips + more_tips)
-        self.boxes["Latency statistics"].setTitle("Latency under load" if r.throughput else "Latency statistics")
+        self.boxes["Latency statistics"].setTitle("Latency under load" if r.throughput else "Decode step latency "
+                                                  "(every prompt length)" if r.genai else "Latency statistics")
+        if r.genai is not None:
+            self.stats.item(0, 0).setText("decode steps")
 
     def _fill_placement(self, r: RunRecord) -> None:
         p = r.placement

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -54,7 +53,8 @@ from app.state.run_setup import (
     is_openvino,
     is_qnn,
 )
-from app.views import theme
+from app.views.banner import InlineError
+from app.views.genai_setup import GenAISetupBox, grey_out, not_for_genai
 
 DEVICE_DEFAULT = "device default"  # the precision combo's "no hint" entry
 TARGET_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -66,32 +66,6 @@ MODE_TEXT = {RunMode.LATENCY: "Latency (one request at a time)", RunMode.THROUGH
 def _plain(label: QLabel) -> QLabel:
     label.setTextFormat(Qt.TextFormat.PlainText)
     return label
-
-
-class InlineError(QFrame):
-    """A bad option's message under the form, as plain text (it quotes what the user typed)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("Banner")  # the banners' look (theme.banner_style)
-        self.label = _plain(QLabel())
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(8, 4, 8, 4)
-        lay.addWidget(self.label)
-        self.restyle()
-        self.setVisible(False)
-
-    def show_problem(self, message: str, hint: str = "") -> None:
-        self.label.setText(f"{message}\n{hint}" if hint else message)
-        self.setVisible(True)
-
-    def text(self) -> str:
-        return self.label.text()
-
-    def restyle(self) -> None:
-        self.setStyleSheet(theme.banner_style("error"))
 
 
 class RunSetupPanel(QWidget):
@@ -147,16 +121,18 @@ class RunSetupPanel(QWidget):
                                    "times every operator (aipcprof run --op-profile): the Operators tab of the "
                                    "results. The measured figures never include profiling overhead.")
 
-        form = QFormLayout()
+        self._generative = False  # a generative model is open: the Generation group sets its run
+        self._own_tips: dict[QWidget, str] = {}  # tooltips of the fields greyed out for a generative model
+        form = self._form = QFormLayout()
         form.addRow("Target:", self.target_combo)
         form.addRow("", self.target_info)
         form.addRow(f"{labels['mode']}:", self.mode)
         form.addRow(f"{labels['requests']}:", self.requests)
         form.addRow(f"{labels['warmup']}:", self.warmup)
-        count_row = QHBoxLayout()
+        count_row = self._count_row = QHBoxLayout()
         count_row.addWidget(self.by_count)
         count_row.addWidget(self.iterations, 1)
-        time_row = QHBoxLayout()
+        time_row = self._time_row = QHBoxLayout()
         time_row.addWidget(self.by_time)
         time_row.addWidget(self.duration, 1)
         form.addRow(f"{labels['by_duration']}:", count_row)
@@ -200,8 +176,10 @@ class RunSetupPanel(QWidget):
         self._build_advanced(labels)
 
         self.problem = InlineError()  # the first bad value, named as in this form
+        self.genai_box = GenAISetupBox(self.setup.genai)  # shown while a generative model is open
         lay = QVBoxLayout(self)
         lay.addLayout(form)
+        lay.addWidget(self.genai_box)
         lay.addWidget(self.ep_box)
         lay.addWidget(self.advanced_button)
         lay.addWidget(self.advanced)
@@ -230,6 +208,8 @@ class RunSetupPanel(QWidget):
         self._on_state_options_changed(s.options)
         self._on_state_presets_changed(s.presets)
         self._on_state_problems_changed(s.problems)
+        s.genai.card_changed.connect(lambda card: self.set_generative(card is not None))
+        self.set_generative(s.genai.active)
         self.set_advanced_open(False)
 
     def _build_advanced(self, labels: dict[str, str]) -> None:
@@ -323,6 +303,26 @@ class RunSetupPanel(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Cache folder", self.cache_dir.text().strip())
         if folder:
             self.cache_dir.setText(folder)
+
+    # -- a generative model ----------------------------------------------
+    def set_generative(self, active: bool) -> None:
+        """A generative model is open: the Generation group replaces warm-up, iterations and duration (it
+        counts generations), and the options such a run does not take are greyed out, saying why."""
+        self._generative = active
+        self.genai_box.setVisible(active)
+        for row in (self.warmup, self.requests, self._count_row, self._time_row):
+            self._form.setRowVisible(row, not active)
+        companions = {"until_steady": (self.until_steady_on,), "quiet_check_s": (self.quiet_check_on,),
+                      "cache_dir": (self.cache_browse,)}
+        hidden = {"warmup", "iterations", "duration_s", "by_duration", "requests"}
+        for option, reason in not_for_genai().items():
+            if option in self._widgets and option not in hidden:
+                for w in (self._widgets[option], *companions.get(option, ())):
+                    grey_out(w, reason if active else None, self._own_tips)
+        self._update_enabled()
+
+    def generative(self) -> bool:
+        return self._generative
 
     # -- targets ---------------------------------------------------------
     @property
@@ -480,8 +480,8 @@ class RunSetupPanel(QWidget):
     def _update_enabled(self) -> None:
         self.iterations.setEnabled(self.by_count.isChecked())
         self.duration.setEnabled(self.by_time.isChecked())
-        self.until_steady.setEnabled(self.until_steady_on.isChecked())
-        self.quiet_check.setEnabled(self.quiet_check_on.isChecked())
+        self.until_steady.setEnabled(self.until_steady_on.isChecked() and not self._generative)
+        self.quiet_check.setEnabled(self.quiet_check_on.isChecked() and not self._generative)
         throughput = self._mode() is RunMode.THROUGHPUT
         self.requests.setEnabled(throughput)
         self.ov_hint.setEnabled(not throughput)
@@ -490,3 +490,4 @@ class RunSetupPanel(QWidget):
 
     def restyle(self) -> None:
         self.problem.restyle()
+        self.genai_box.problem.restyle()

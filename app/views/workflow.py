@@ -152,22 +152,25 @@ class Workflow:
                                           inputs.shapes())
 
     def _genai_spec(self, card: dict, target):
-        """A generative model: the prompt lengths, generated tokens and generations are the defaults
-        (docs/genai.md); threads, timeout, seed and provider options come from the run setup."""
-        from app.run.genai_spec import GenAISpec, build_genai_spec
+        """A generative model: prompt lengths, generated tokens, prompt file, warm-up and iterations from Run
+        setup's Generation group (app.state.genai_setup, checked as the CLI checks them); threads, timeout,
+        seed and provider options from the rest of the run setup."""
+        from app.run.genai_spec import GENAI_RUN_OPTIONS, build_genai_spec
         from app.run.spec_builder import DEFAULTS
 
         if not is_genai_target(target.id):
             raise UserError(f"{target.id} cannot run a generative model folder.",
                             hint=f"Pick a genai/ target (e.g. {GENAI_TARGET}) in Run setup.")
         setup = self.state.run_setup
+        bad = [p for p in setup.problems if p.option in GENAI_RUN_OPTIONS]  # e.g. a bad EP option text
+        if bad:
+            raise bad[0]
         o = setup.options
         options = DEFAULTS.copy(threads=o.threads, stall_timeout_s=o.stall_timeout_s, seed=o.seed,
                                 ep_options=setup.ep_options_for(target))
-        from app.model.genai_folder import GenAICard
-
-        genai = GenAISpec().check(GenAICard(**card["genai"]).context_length)
-        return build_genai_spec(self.state.model.path, target.id, options, genai)
+        chosen = setup.genai.choice()  # UserError: the CLI's line, shown in the Generation group too
+        return build_genai_spec(self.state.model.path, target.id, options, chosen.spec,
+                                iterations=chosen.iterations, warmup=chosen.warmup)
 
     def run_selected(self) -> None:
         self._start_runs([self.state.run_setup.current_target()])
@@ -199,7 +202,11 @@ class Workflow:
                 self.state.report_error(e.message, e.hint)
             return
         except UserError as e:
-            self.state.report_error(e.message, e.hint)
+            problem = self.state.run_setup.genai.problem
+            if problem is not None and (problem.message, problem.hint) == (e.message, e.hint):
+                self.state.show_status(f"Generation: {e.message}", 8000)  # already shown in the Generation group
+            else:
+                self.state.report_error(e.message, e.hint)
             return
         self.runs.start(jobs)
 

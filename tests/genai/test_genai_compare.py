@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
+from app.common.fmt import fmt_ms
 from app.record import io as rec
 from app.report.genai_compare import genai_rows, grouped
 from app.report.genai_svg import genai_bars_svg
@@ -77,3 +78,67 @@ def test_the_png_export_carries_the_generative_bars(genai_runs, qapp, tmp_path):
     assert not QImage(str(path)).isNull()
     onnx_run = rec.load(DATA / "records" / "v1" / ONNX_RECORD)  # a plain .onnx run: no generative bars
     assert ComparisonFigure([onnx_run], ["onnx"], 0, dark=False).genai is None
+
+
+def test_the_png_bars_text_is_the_figures_size(genai_runs, qapp):
+    """Laid out at the PNG's size, the generative bars are drawn near 1:1 with their text at the figure's size
+    (the other bar charts'), not a 640-px picture shrunk into a third of the width."""
+    from PySide6.QtGui import QFontInfo
+
+    from app.record import io as rec
+    from app.views.export import PNG_SIZE, ComparisonFigure
+
+    figure = ComparisonFigure([rec.load(p) for p in genai_runs], ["one thread", "default"], 0, dark=False)
+    figure.resize(*PNG_SIZE)
+    figure.layout().activate()
+    font_px = QFontInfo(figure.font()).pixelSize()
+    drawn, natural = figure.genai.size(), figure.genai.renderer().defaultSize()
+    scale = min(drawn.width() / natural.width(), drawn.height() / natural.height())
+    assert font_px >= 13 and scale >= 0.9, (font_px, drawn, natural)  # text >= 0.9 x the figure's
+    figure.close()
+
+
+def test_the_svg_text_size_scales_the_panels(genai_runs):
+    records = [rec.load(p) for p in genai_runs]
+    rows = genai_rows(records, ["a", "b"])
+    small, large = genai_bars_svg(rows, theme="light"), genai_bars_svg(rows, theme="light", font_px=14)
+    assert '<g style="font-size:14px">' in large and 'font-size="13"' in large and 'font-size="11"' in small
+    height = [int(s.split('height="', 1)[1].split('"', 1)[0]) for s in (small, large)]
+    assert height[1] == pytest.approx(height[0] * 14 / 12, abs=2)
+    ttft = records[1].genai.result(16).ttft_median_s
+    assert f">{fmt_ms(ttft).removesuffix(' ms')}</text>" in small  # the number over the bar; ms in the title
+    assert f"b, 16 tokens: {fmt_ms(ttft)}</title>" in small  # with its unit where the bar is hovered
+
+
+def test_the_html_report_has_each_runs_table_per_prompt_length(genai_runs, tmp_path):
+    """`aipcprof compare --html`: besides the comparison per length, each generative run's section carries the
+    results panel's table (app/report/genai_table.py): every cell the record's figure, its text escaped."""
+    from app.report.genai_table import COLUMNS, row
+
+    out = tmp_path / "one.html"
+    assert main(["compare", str(genai_runs[1]), "--html", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "<h2>Generative runs per prompt length</h2>" in page and "<h3>Generation per prompt length</h3>" in page
+    assert "".join(f"<th>{h}</th>" for h, _ in COLUMNS) in page
+    g = rec.load(genai_runs[1]).genai
+    for x in g.results:
+        cells = row(x)
+        assert "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" in page, cells
+    assert cells[-1].startswith("unavailable: ")  # no power source: the reason, not a number
+
+
+def test_a_log_scale_cdf_has_1_2_5_ticks(qapp):
+    """A wide spread (generative runs' decode steps often) puts the CDF on a log axis: one label per 1-2-5
+    step, not pyqtgraph's 2*10^1 3*10^1 ... crowded together; a narrow one goes back to automatic ticks."""
+    import numpy as np
+
+    from app.views.compare_charts import CdfPlot
+    from app.views.theme import LIGHT
+
+    plot = CdfPlot(LIGHT)
+    axis = plot.getPlotItem().getAxis("bottom")
+    plot.set_runs([None], ["wide"], [(np.array([3.0, 10.0, 480.0]), np.array([0.3, 0.6, 1.0]))])
+    assert plot.log_x and [label for _, label in axis._tickLevels[0]] == ["5", "10", "20", "50", "100", "200"]
+    plot.set_runs([None], ["narrow"], [(np.array([3.0, 4.0]), np.array([0.5, 1.0]))])
+    assert not plot.log_x and axis._tickLevels is None
+    plot.close()
