@@ -194,9 +194,9 @@ class _Stream:
 def _identity(folder) -> ModelInfo:
     from app.model.model_file import load_model
 
-    decoder = folder.decoder_path
-    proto = load_model(decoder)
-    return ModelInfo(path=str(folder.folder), name=folder.folder.name, size_bytes=decoder.stat().st_size,
+    proto = load_model(folder.decoder_path)  # a pipeline's largest stage
+    size = sum(f.stat().st_size for f in folder.files)  # every decoder file (a pipeline's stages)
+    return ModelInfo(path=str(folder.folder), name=folder.folder.name, size_bytes=size,
                      ir_version=proto.ir_version, opsets={o.domain or "ai.onnx": o.version for o in proto.opset_import},
                      graph_name=proto.graph.name or None, producer=proto.producer_name or None)
 
