@@ -8,6 +8,11 @@ the inputs and outputs onnxruntime-genai expects of a decoder-only model:
     past_key_values.%d.key/value [batch, kv_heads, past, head_size]  ->
     logits [batch, seq, vocab], present.%d.key/value [batch, kv_heads, total, head_size]
 
+The `pipeline` variant (`python -m tests.genai_model OUT pipeline`) is the same decoder, same weights, cut
+in three as a decoder pipeline (model.type "decoder-pipeline", model.decoder.pipeline, as Snapdragon/QNN
+models ship): embeddings.onnx (input_ids -> inputs_embeds), transformer.onnx (inputs_embeds, attention_mask,
+position_ids, past KV -> hidden_states, present KV) and lm_head.onnx (hidden_states -> logits).
+
 The tokenizer is a byte-level BPE trained at build time with `tokenizers` on the repository's own docs
 (README.md and docs/*.md), saved as tokenizer.json + tokenizer_config.json (what onnxruntime-genai's
 tokenizer reads). genai_config.json is written last. Nothing is downloaded.
