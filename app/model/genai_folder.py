@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.common.errors import ModelError
+from app.common.errors import ModelError, TargetError
 
 CONFIG = "genai_config.json"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
@@ -61,6 +61,8 @@ class GenAIStage:
     precision: str = ""
     parameters: int | None = None
     provider_requested: str = ""  # its own session_options' provider, else the decoder's
+    own_session_options: bool = False  # then a target does not replace its provider (onnxruntime-genai's
+    # Config.clear_providers() / append_provider() reach only the decoder's session options)
     run_on_prompt: bool = True
     run_on_token_gen: bool = True
     is_lm_head: bool = False
@@ -182,7 +184,21 @@ def _stage(folder: Path, config_path: Path, key: str, name: str, spec, default_p
     provider = requested_provider(spec) if isinstance(spec.get("session_options"), dict) else default_provider
     flags = {k: spec[k] for k in ("run_on_prompt", "run_on_token_gen", "is_lm_head") if isinstance(spec.get(k), bool)}
     return GenAIStage(name=name, filename=filename, precision=precision, parameters=parameters,
-                      provider_requested=provider, **flags)
+                      provider_requested=provider, own_session_options=isinstance(spec.get("session_options"), dict),
+                      **flags)
+
+
+def check_stage_providers(card: GenAICard, target_id: str, provider: str) -> None:
+    """TargetError where a pipeline stage's own session options ask for an EP that is neither the target's
+    nor the CPU: onnxruntime-genai keeps a stage's own providers whatever the target, so that stage would
+    not run where the target says (or fail on an EP this build lacks)."""
+    for st in card.stages:
+        asked = st.provider_requested
+        if st.own_session_options and asked.lower() not in (provider.lower(), "cpu"):
+            raise TargetError(
+                f"--target {target_id}: pipeline stage '{st.name}' asks for {asked} in its own session_options "
+                f"({card.config_file}), which a target does not replace.",
+                hint=f"Run it on the genai/ target for {asked}, or edit that stage's provider_options.")
 
 
 def _read_config(path: Path) -> dict:

@@ -32,6 +32,7 @@ class GenAIStage(Section):
     precision: str = ""  # "fp32", "QNN context binary (EPContext)", ...
     parameters: int | None = None  # None for packed or context-binary weights
     provider_requested: str = ""  # its own session options' provider, else the decoder's
+    own_session_options: bool = False  # then the target did not replace its provider (nor the thread count)
     run_on_prompt: bool = True
     run_on_token_gen: bool = True
     is_lm_head: bool = False

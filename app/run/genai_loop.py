@@ -52,7 +52,7 @@ class GenAIRun:
     def run(self) -> None:
         from app.engines.genai_engine import open_generator
         from app.engines.registry import find_target
-        from app.model.genai_folder import open_genai_folder
+        from app.model.genai_folder import check_stage_providers, open_genai_folder
         from app.probes.conditions import ConditionsMeter
 
         w, spec = self.w, self.spec
@@ -60,6 +60,7 @@ class GenAIRun:
         w.conn.send(ModelIdentity(_identity(folder)))
         self.gs.check(folder.card.context_length)
         target = find_target(spec.target_id)
+        check_stage_providers(folder.card, target.id, target.provider)  # the GUI's runs come this way
         rt = w._phase(Phase.COMPILE, lambda: open_generator(str(folder.folder), target, dict(spec.ep_options),
                                                            spec.threads))
         w.conn.send(SessionOpened(SessionInfo(providers=[rt.provider], precision=folder.card.precision,

@@ -14,8 +14,8 @@ import onnxruntime_genai as og
 import pytest
 
 from app.cli import main
-from app.common.errors import ModelError
-from app.model.genai_folder import open_genai_folder, weights_precision
+from app.common.errors import ModelError, TargetError
+from app.model.genai_folder import check_stage_providers, open_genai_folder, weights_precision
 from app.record import io as rec
 from app.record.schema import RunStatus
 
@@ -121,8 +121,25 @@ def test_the_provider_each_stage_asks_for(genai_pipeline_dir):
     card = open_genai_folder(genai_pipeline_dir).card
     # a stage without session options inherits the decoder's; one with its own uses those
     assert [s.provider_requested for s in card.stages] == ["cpu", "qnn", "qnn"]
+    assert [s.own_session_options for s in card.stages] == [True, False, False]
     assert card.provider_requested == "cpu + qnn"
     assert (card.stages[2].run_on_prompt, card.stages[2].run_on_token_gen) == (False, True)
+
+
+def test_a_stage_pinned_to_another_ep_refuses_the_target(genai_pipeline_dir, genai_pipeline_built):
+    """onnxruntime-genai's clear_providers()/append_provider() reach only the decoder's session options: a
+    stage with its own keeps its EP whatever the target, so a target it contradicts is refused (CPU stages
+    beside an NPU's, as QNN pipelines have, are not a contradiction)."""
+    def edit(cfg):
+        _stage(cfg, "transformer")["session_options"] = {"provider_options": [{"qnn": {"backend_path": "x"}}]}
+        _stage(cfg, "embeddings")["session_options"] = {"provider_options": []}
+    _edit_config(genai_pipeline_dir, edit)
+    card = open_genai_folder(genai_pipeline_dir).card
+    with pytest.raises(TargetError) as e:
+        check_stage_providers(card, "genai/cpu", "cpu")
+    assert "--target genai/cpu: pipeline stage 'transformer' asks for qnn in its own session_options" in str(e.value)
+    check_stage_providers(card, "genai/qnn", "qnn")  # the transformer on QNN, the embeddings on the CPU: as asked
+    check_stage_providers(open_genai_folder(genai_pipeline_built).card, "genai/cuda", "cuda")  # no stage pinned
 
 
 def test_onnxruntime_genai_s_own_pipeline_config(genai_pipeline_dir):
@@ -232,11 +249,15 @@ def test_cli_run_on_a_pipeline(genai_pipeline_built, tmp_path, capsys):
     assert "stage lm_head: lm_head.onnx, fp32, 32.77K weights, asks for cpu, LM head" in out
 
 
-@pytest.mark.parametrize("kind", ["missing_stage_file", "stage_without_filename"])
+@pytest.mark.parametrize("kind", ["missing_stage_file", "stage_without_filename", "stage_pinned_to_cuda"])
 def test_cli_bad_pipeline_is_one_line_exit_2(kind, genai_pipeline_dir, tmp_path, capsys):
     if kind == "missing_stage_file":
         (genai_pipeline_dir / "lm_head.onnx").unlink()
         expected = "model.decoder.pipeline[0].lm_head.filename names 'lm_head.onnx', which is not in"
+    elif kind == "stage_pinned_to_cuda":  # as onnxruntime-genai's own pipeline test model asks
+        _edit_config(genai_pipeline_dir, lambda c: _stage(c, "transformer").update(
+            session_options={"provider_options": [{"cuda": {"enable_cuda_graph": "0"}}]}))
+        expected = "--target genai/cpu: pipeline stage 'transformer' asks for cuda in its own session_options"
     else:
         _edit_config(genai_pipeline_dir, lambda c: _stage(c, "embeddings").pop("filename"))
         expected = "model.decoder.pipeline[0].embeddings.filename is missing"
