@@ -119,19 +119,21 @@ def open_genai_folder(path: str | os.PathLike) -> GenAIFolder:
     config_path = folder / CONFIG
     config = _read_config(config_path)
     decoder = _section(config, config_path, "model", "decoder")
+    weights = _Weights()
     if is_pipeline(config):
-        stages = _pipeline(folder, config_path, decoder)
+        stages = _pipeline(folder, config_path, decoder, weights)
         files = [folder / s.filename for s in stages]
     else:
         filename = decoder.get("filename")
         if not isinstance(filename, str) or not filename:
             raise ModelError(f"{config_path}: model.decoder.filename is missing.", hint=BUILDER_HINT)
         stages, files = [], [_inside(folder, config_path, "model.decoder.filename", filename)]
+        weights = _scan(files[0])
     tokenizer = [name for name in TOKENIZER_FILES if (folder / name).is_file()]
     if "tokenizer.json" not in tokenizer:
         raise ModelError(f"{folder}: no tokenizer.json beside {CONFIG}.",
                          hint="Copy the model's tokenizer files (tokenizer.json, tokenizer_config.json) into it.")
-    card = _card(folder, config_path, config, files)
+    card = _card(folder, config_path, config, weights.label)
     card.tokenizer = ", ".join(tokenizer)
     if stages:
         card.stages, card.decoder_file = stages, " + ".join(s.filename for s in stages)
@@ -148,8 +150,9 @@ def is_pipeline(config: dict) -> bool:
     return _dig(config, ("model", "type")) == PIPELINE_TYPE or ("pipeline" in decoder and "filename" not in decoder)
 
 
-def _pipeline(folder: Path, config_path: Path, decoder: dict) -> list[GenAIStage]:
-    """Every stage of model.decoder.pipeline (list-style or object-style), its file checked and its card read."""
+def _pipeline(folder: Path, config_path: Path, decoder: dict, weights: _Weights) -> list[GenAIStage]:
+    """Every stage of model.decoder.pipeline (list-style or object-style), its file checked and its card read;
+    the stages' weights are added to `weights`."""
     pipeline = decoder.get("pipeline")
     if isinstance(pipeline, dict):  # object-style: {"embeddings": {...}, "transformer": {...}, ...}
         entries = [("model.decoder.pipeline", pipeline)]
@@ -166,13 +169,14 @@ def _pipeline(folder: Path, config_path: Path, decoder: dict) -> list[GenAIStage
             raise ModelError(f"{config_path}: {key} is a {type(entry).__name__}, not an object of stages.",
                              hint=STAGE_HINT)
         for name, spec in entry.items():
-            stages.append(_stage(folder, config_path, f"{key}.{name}", str(name), spec, default_provider))
+            stages.append(_stage(folder, config_path, f"{key}.{name}", str(name), spec, default_provider, weights))
     if not stages:
         raise ModelError(f"{config_path}: model.decoder.pipeline has no stages.", hint=STAGE_HINT)
     return stages
 
 
-def _stage(folder: Path, config_path: Path, key: str, name: str, spec, default_provider: str) -> GenAIStage:
+def _stage(folder: Path, config_path: Path, key: str, name: str, spec, default_provider: str,
+           weights: _Weights) -> GenAIStage:
     if not isinstance(spec, dict):
         raise ModelError(f"{config_path}: {key} is a {type(spec).__name__}, not an object with a filename.",
                          hint=STAGE_HINT)
@@ -180,7 +184,9 @@ def _stage(folder: Path, config_path: Path, key: str, name: str, spec, default_p
     if not isinstance(filename, str) or not filename:
         raise ModelError(f"{config_path}: {key}.filename is missing.", hint=STAGE_HINT)
     path = _inside(folder, config_path, f"{key}.filename", filename)
-    precision, parameters = weights_precision(path)
+    scan = _scan(path)
+    weights.add(scan)
+    precision, parameters = scan.label
     provider = requested_provider(spec) if isinstance(spec.get("session_options"), dict) else default_provider
     flags = {k: spec[k] for k in ("run_on_prompt", "run_on_token_gen", "is_lm_head") if isinstance(spec.get(k), bool)}
     return GenAIStage(name=name, filename=filename, precision=precision, parameters=parameters,
@@ -247,12 +253,12 @@ def _int(node: dict, key: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _card(folder: Path, config_path: Path, config: dict, files: list[Path]) -> GenAICard:
+def _card(folder: Path, config_path: Path, config: dict, precision: tuple[str, int | None]) -> GenAICard:
     model, decoder = config["model"], config["model"]["decoder"]
     heads = _int(decoder, "num_attention_heads")
     head_size = _int(decoder, "head_size")
     hidden = _int(decoder, "hidden_size") or (heads * head_size if heads and head_size else None)
-    precision, parameters = weights_precision(*files)
+    precision, parameters = precision
     model_type = model.get("type")
     return GenAICard(
         folder=str(folder), config_file=str(config_path), model_type=model_type if isinstance(model_type, str) else "",
@@ -282,33 +288,56 @@ def _dig(node, keys: tuple[str, ...]):
     return node
 
 
+@dataclass
+class _Weights:
+    """What a decoder file's weights are: elements per type, MatMulNBits bit widths, EPContext sources."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    nbits: set[int] = field(default_factory=set)
+    contexts: dict[str, None] = field(default_factory=dict)  # ordered set
+
+    def add(self, other: _Weights) -> _Weights:
+        self.counts.update(other.counts)
+        self.nbits |= other.nbits
+        self.contexts.update(other.contexts)
+        return self
+
+    @property
+    def label(self) -> tuple[str, int | None]:
+        return _precision_label(self.counts, self.nbits, list(self.contexts))
+
+
 def weights_precision(*paths: Path) -> tuple[str, int | None]:
     """("int4 (MatMulNBits) + fp16", parameters) from the initializers, quantised MatMuls and EP-context
     nodes of the decoder file(s) together (a pipeline's stages). Weights inside a compiled context binary
     (EPContext, e.g. QNN's) are not ONNX initializers: the label says so and the count is None."""
+    total = _Weights()
+    for path in paths:
+        total.add(_scan(path))
+    return total.label
+
+
+def _scan(path: Path) -> _Weights:
     from onnx import TensorProto
 
     from app.model.model_file import iter_nodes, load_model
 
     names = {TensorProto.FLOAT: "fp32", TensorProto.FLOAT16: "fp16", TensorProto.BFLOAT16: "bf16",
              TensorProto.INT8: "int8", TensorProto.UINT8: "uint8", TensorProto.INT4: "int4", TensorProto.UINT4: "int4"}
-    counts: Counter[str] = Counter()
-    nbits: set[int] = set()
-    contexts: dict[str, None] = {}
-    for path in paths:
-        model = load_model(path)
-        for t in model.graph.initializer:
-            n = 1
-            for d in t.dims:
-                n *= d
-            if n > 1:  # scalars and single values are constants, not weights
-                counts[names.get(t.data_type, TensorProto.DataType.Name(t.data_type).lower())] += n
-        for node in iter_nodes(model):
-            if node.op_type == "MatMulNBits":
-                nbits.add(_attr(node, "bits", 4))
-            elif node.op_type == "EPContext":
-                contexts[_context_source(node)] = None
-    return _precision_label(counts, nbits, list(contexts))
+    w = _Weights()
+    model = load_model(path)  # its EPContext binaries checked too: inside the folder, present
+    for t in model.graph.initializer:
+        n = 1
+        for d in t.dims:
+            n *= d
+        if n > 1:  # scalars and single values are constants, not weights
+            w.counts[names.get(t.data_type, TensorProto.DataType.Name(t.data_type).lower())] += n
+    for node in iter_nodes(model):
+        if node.op_type == "MatMulNBits":
+            w.nbits.add(_attr(node, "bits", 4))
+        elif node.op_type == "EPContext":
+            w.contexts[_context_source(node)] = None
+    return w
 
 
 def _precision_label(counts: Counter[str], nbits: set[int], contexts: list[str]) -> tuple[str, int | None]:

@@ -170,6 +170,17 @@ def test_a_qnn_context_binary_stage(genai_pipeline_dir, zoo, tmp_path):
     assert card.stages[1].precision == "QNN context binary (EPContext)" and card.stages[1].parameters is None
     assert card.precision == "fp32 + QNN context binary (EPContext)" and card.parameters is None
     assert card.stages[0].parameters == 512 * 64  # the embeddings' table, still counted per stage
+    # a context binary beside the stage (embed mode 0, as QNN pipelines ship): present, or one line naming it
+    beside = ort_compile.compile_model(str(zoo["conv_net"]), target, SessionSettings(), tmp_path / "ext.onnx", False)
+    shutil.copy(beside.out, genai_pipeline_dir / "transformer.onnx")
+    with pytest.raises(ModelError) as e:
+        open_genai_folder(genai_pipeline_dir)
+    assert "transformer.onnx" in str(e.value) and "names the context binary" in str(e.value)
+    assert "which is missing" in str(e.value) and "\n" not in str(e.value)
+    for f in beside.files:
+        if f.endswith(".bin"):
+            shutil.copy(f, genai_pipeline_dir)
+    assert open_genai_folder(genai_pipeline_dir).card.stages[1].precision == "QNN context binary (EPContext)"
 
 
 def _stage(cfg: dict, name: str) -> dict:
