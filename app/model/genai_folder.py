@@ -159,9 +159,9 @@ def _pipeline(folder: Path, config_path: Path, decoder: dict, weights: _Weights)
     elif isinstance(pipeline, list):
         entries = [(f"model.decoder.pipeline[{i}]", entry) for i, entry in enumerate(pipeline)]
     else:
-        what = "is missing" if pipeline is None else f"is a {type(pipeline).__name__}, not a list of stages"
-        raise ModelError(f"{config_path}: model.decoder.pipeline {what} (model.type is {PIPELINE_TYPE}).",
-                         hint=STAGE_HINT)
+        what = (f"is missing (model.type is {PIPELINE_TYPE})" if pipeline is None  # only that type gets here
+                else f"is a {type(pipeline).__name__}, not a list of stages")
+        raise ModelError(f"{config_path}: model.decoder.pipeline {what}.", hint=STAGE_HINT)
     default_provider = requested_provider(decoder)
     stages = []
     for key, entry in entries:

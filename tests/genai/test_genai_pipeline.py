@@ -203,6 +203,11 @@ def _bad_edit(kind: str):
     if kind == "no_pipeline":
         return lambda c: c["model"]["decoder"].pop("pipeline"), \
             "model.decoder.pipeline is missing (model.type is decoder-pipeline)"
+    if kind == "pipeline_not_a_list":  # and no filename: a pipeline whatever the model type
+        def edit(c):
+            c["model"]["type"] = "phi3"
+            c["model"]["decoder"]["pipeline"] = "transformer.onnx"
+        return edit, "model.decoder.pipeline is a str, not a list of stages."
     if kind == "empty_pipeline":
         return lambda c: c["model"]["decoder"].update(pipeline=[]), "model.decoder.pipeline has no stages"
     if kind == "object_style_missing_file":
@@ -214,7 +219,7 @@ def _bad_edit(kind: str):
 
 
 BAD = ["stage_not_object", "stage_without_filename", "escaping_stage_file", "entry_not_object", "no_pipeline",
-       "empty_pipeline", "object_style_missing_file"]
+       "pipeline_not_a_list", "empty_pipeline", "object_style_missing_file"]
 
 
 def test_a_missing_stage_file_is_one_line(genai_pipeline_dir):
