@@ -8,6 +8,11 @@ the inputs and outputs onnxruntime-genai expects of a decoder-only model:
     past_key_values.%d.key/value [batch, kv_heads, past, head_size]  ->
     logits [batch, seq, vocab], present.%d.key/value [batch, kv_heads, total, head_size]
 
+The `pipeline` variant (`python -m tests.genai_model OUT pipeline`) is the same decoder, same weights, cut
+in three as a decoder pipeline (model.type "decoder-pipeline", model.decoder.pipeline, as Snapdragon/QNN
+models ship): embeddings.onnx (input_ids -> inputs_embeds), transformer.onnx (inputs_embeds, attention_mask,
+position_ids, past KV -> hidden_states, present KV) and lm_head.onnx (hidden_states -> logits).
+
 The tokenizer is a byte-level BPE trained at build time with `tokenizers` on the repository's own docs
 (README.md and docs/*.md), saved as tokenizer.json + tokenizer_config.json (what onnxruntime-genai's
 tokenizer reads). genai_config.json is written last. Nothing is downloaded.
@@ -28,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 OPSET = 17
 IR_VERSION = 9
 EOS = "<|endoftext|>"
+EMBEDS, HIDDEN = "inputs_embeds", "hidden_states"  # the tensors a pipeline's stages hand on
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ class _Graph:
 def _masks(g: _Graph) -> str:
     """[1, 1, seq, total] additive mask: -1e9 where a key is after the query or padded out."""
     total = g.op("Gather", [g.op("Shape", ["attention_mask"], "mask_shape"), g.init("one_i", np.array(1))], "total")
-    seq = g.op("Gather", [g.op("Shape", ["input_ids"], "ids_shape"), "one_i"], "seq")
+    seq = g.op("Gather", [g.op("Shape", [EMBEDS], "ids_shape"), "one_i"], "seq")  # [batch, seq, hidden]
     past = g.op("Sub", [total, seq], "past_len")
     rows = g.op("Unsqueeze", [g.op("Range", [past, total, "one_i"], "rows_1d"), g.init("ax1", np.array([1]))], "rows")
     cols = g.op("Range", [g.init("zero_i", np.array(0)), total, "one_i"], "cols")
@@ -127,14 +133,14 @@ def _layer(g: _Graph, x: str, i: int, cfg: TinyConfig, rng: np.random.Generator,
 def decoder(cfg: TinyConfig) -> onnx.ModelProto:
     rng = np.random.default_rng(cfg.seed)
     g = _Graph()
-    tok = g.op("Gather", [g.init("embed", _w(rng, cfg.vocab, cfg.hidden, scale=0.5)), "input_ids"], "tok_emb")
+    tok = g.op("Gather", [g.init("embed", _w(rng, cfg.vocab, cfg.hidden, scale=0.5)), "input_ids"], EMBEDS)
     pos = g.op("Gather", [g.init("pos_embed", _w(rng, cfg.context, cfg.hidden, scale=0.1)), "position_ids"], "pos_emb")
     x = g.op("Add", [tok, pos], "x0")
     mask = _masks(g)
     for i in range(cfg.layers):
         x = _layer(g, x, i, cfg, rng, mask)
     ln = g.op("LayerNormalization", [x, g.init("lnf.g", np.ones(cfg.hidden, np.float32)),
-                                     g.init("lnf.b", np.zeros(cfg.hidden, np.float32))], "lnf", axis=-1)
+                                     g.init("lnf.b", np.zeros(cfg.hidden, np.float32))], HIDDEN, axis=-1)
     g.nodes.append(helper.make_node("MatMul", [ln, g.init("lm_head", _w(rng, cfg.hidden, cfg.vocab))], ["logits"],
                                     name="lm_head_matmul"))
     kv = ["batch", cfg.heads, "past_seq", cfg.head_size]
@@ -177,8 +183,55 @@ def genai_config(cfg: TinyConfig, eos: int, filename: str = "model.onnx") -> dic
     }
 
 
-def build(folder: str | Path, cfg: TinyConfig = TinyConfig()) -> Path:
-    """Write model.onnx, tokenizer.json, tokenizer_config.json and genai_config.json into `folder`."""
+def _kv_names(cfg: TinyConfig, prefix: str) -> list[str]:
+    return [f"{prefix}.{i}.{part}" for i in range(cfg.layers) for part in ("key", "value")]
+
+
+def pipeline_stages(cfg: TinyConfig) -> dict[str, tuple[list[str], list[str]]]:
+    """The decoder split in three, as a QNN-style pipeline: stage -> (inputs, outputs)."""
+    return {"embeddings": (["input_ids"], [EMBEDS]),
+            "transformer": ([EMBEDS, "attention_mask", "position_ids", *_kv_names(cfg, "past_key_values")],
+                            [HIDDEN, *_kv_names(cfg, "present")]),
+            "lm_head": ([HIDDEN], ["logits"])}
+
+
+def split_decoder(cfg: TinyConfig) -> dict[str, onnx.ModelProto]:
+    """The same decoder (same weights) cut at the embeddings and the final norm: stage -> its model."""
+    from onnx.utils import Extractor
+
+    full = decoder(cfg)
+    for name in (EMBEDS, HIDDEN):  # typed, so the extractor can make them stage inputs and outputs
+        full.graph.value_info.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", "seq", cfg.hidden]))
+    extractor = Extractor(full)
+    models = {}
+    for stage, (inputs, outputs) in pipeline_stages(cfg).items():
+        model = extractor.extract_model(inputs, outputs)
+        model.graph.name = f"tiny_decoder_{stage}"
+        model.ir_version, model.producer_name = IR_VERSION, "aipcprof-tests"
+        onnx.checker.check_model(model)
+        models[stage] = model
+    return models
+
+
+def pipeline_config(cfg: TinyConfig, eos: int, object_style: bool = False) -> dict:
+    """genai_config.json of a decoder pipeline (model.type "decoder-pipeline", model.decoder.pipeline):
+    list-style, as onnxruntime-genai's test/models/pipeline-model, or one object mapping stage -> spec."""
+    config = genai_config(cfg, eos)
+    decoder_cfg = config["model"]["decoder"]
+    del decoder_cfg["filename"]
+    stages = {stage: {"filename": f"{stage}.onnx", "inputs": inputs, "outputs": outputs}
+              for stage, (inputs, outputs) in pipeline_stages(cfg).items()}
+    stages["lm_head"]["is_lm_head"] = True
+    decoder_cfg["pipeline"] = stages if object_style else [stages]
+    config["model"]["type"] = "decoder-pipeline"
+    return config
+
+
+def build(folder: str | Path, cfg: TinyConfig = TinyConfig(), variant: str = "single") -> Path:
+    """Write the decoder (model.onnx; for variant "pipeline", embeddings.onnx + transformer.onnx +
+    lm_head.onnx with the same weights), tokenizer.json, tokenizer_config.json and genai_config.json."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant {variant!r}: one of {', '.join(VARIANTS)}")
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     tok, eos = train_tokenizer(cfg.vocab)
@@ -188,12 +241,21 @@ def build(folder: str | Path, cfg: TinyConfig = TinyConfig()) -> Path:
         "tokenizer_class": "GPT2Tokenizer", "bos_token": EOS, "eos_token": EOS, "unk_token": EOS,
         "add_prefix_space": False, "model_max_length": cfg.context, "clean_up_tokenization_spaces": False,
     }, indent=2), encoding="utf-8")
-    onnx.save(decoder(cfg), str(out / "model.onnx"))
-    (out / "genai_config.json").write_text(json.dumps(genai_config(cfg, eos), indent=2), encoding="utf-8")
+    if variant == "single":
+        onnx.save(decoder(cfg), str(out / "model.onnx"))
+        config = genai_config(cfg, eos)
+    else:
+        for stage, model in split_decoder(cfg).items():
+            onnx.save(model, str(out / f"{stage}.onnx"))
+        config = pipeline_config(cfg, eos)
+    (out / "genai_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     return out
 
 
+VARIANTS = ("single", "pipeline")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m tests.genai_model OUT_FOLDER")
-    print(build(sys.argv[1]))
+    if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] not in VARIANTS):
+        sys.exit("usage: python -m tests.genai_model OUT_FOLDER [single|pipeline]")
+    print(build(sys.argv[1], variant=sys.argv[2] if len(sys.argv) == 3 else "single"))

@@ -38,12 +38,14 @@ def _genai_card(args: argparse.Namespace) -> ExitStatus:
     from app.common.text import terminal_safe
     from app.model.genai_folder import open_genai_folder
     from app.record.genai_schema import GenAIModel
-    from app.report.genai_text import card_line
+    from app.report.genai_text import card_line, stage_lines
 
     card = open_genai_folder(args.model).card
     if args.json:
         print(json.dumps(asdict(card), indent=1))
     else:
         print(terminal_safe(card.folder))
-        print(terminal_safe(card_line(GenAIModel.from_json(asdict(card), "card"))))
+        model = GenAIModel.from_json(asdict(card), "card")
+        for line in (card_line(model), *stage_lines(model)):
+            print(terminal_safe(line))
     return ExitStatus.OK

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
     from app.cli import cmd_run, team_cli
     from app.engines.genai_engine import is_genai_target
     from app.engines.registry import find_target
-    from app.model.genai_folder import open_genai_folder
+    from app.model.genai_folder import check_stage_providers, open_genai_folder
     from app.record import io as rec
 
     folder = open_genai_folder(args.model)  # no config, a missing file: one line, exit 2
@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
     if args.prompt_file is not None:
         check_prompt_file(args.prompt_file)
     target = find_target(spec.target_id)  # an EP the installed onnxruntime-genai lacks: one line
+    check_stage_providers(folder.card, target.id, target.provider)  # a pipeline stage pinned to another EP
     if args.out is not None:
         rec.check_writable(args.out)
     publish_to = team_cli.check_publish(args.publish, "--publish") if args.publish is not None else None

@@ -24,13 +24,28 @@ from app.record.typed import FloatArray, Section
 
 
 @dataclass
+class GenAIStage(Section):
+    """One stage of a decoder pipeline (model.decoder.pipeline): its file and what its weights are."""
+
+    name: str = ""  # "embeddings", "transformer", "lm_head", ... (the stage's key in the config)
+    filename: str = ""
+    precision: str = ""  # "fp32", "QNN context binary (EPContext)", ...
+    parameters: int | None = None  # None for packed or context-binary weights
+    provider_requested: str = ""  # its own session options' provider, else the decoder's
+    own_session_options: bool = False  # then the target did not replace its provider (nor the thread count)
+    run_on_prompt: bool = True
+    run_on_token_gen: bool = True
+    is_lm_head: bool = False
+
+
+@dataclass
 class GenAIModel(Section):
     """The model card of a generative model folder, from its genai_config.json and ONNX weights."""
 
     folder: str = ""
     config_file: str = ""  # genai_config.json
     model_type: str = ""  # model.type: "phi3", "llama", "qwen2", "decoder", ...
-    decoder_file: str = ""  # model.decoder.filename
+    decoder_file: str = ""  # model.decoder.filename; a pipeline's stage files joined with " + "
     layers: int | None = None
     attention_heads: int | None = None
     kv_heads: int | None = None
@@ -42,6 +57,7 @@ class GenAIModel(Section):
     parameters: int | None = None  # elements of the decoder's weights; None for packed (MatMulNBits) weights
     provider_requested: str = ""  # what the config's session options ask for ("cpu" when they name none)
     tokenizer: str = ""  # the tokenizer files found ("tokenizer.json")
+    stages: list[GenAIStage] = field(default_factory=list)  # a decoder pipeline's stages; empty for one file
 
     ALWAYS = ("layers", "attention_heads", "kv_heads", "context_length", "vocab_size")
 

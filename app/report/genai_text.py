@@ -20,6 +20,18 @@ def card_line(m: GenAIModel) -> str:
             f"the config asks for {m.provider_requested or 'cpu'}")
 
 
+def stage_lines(m: GenAIModel) -> list[str]:
+    """One line per stage of a decoder pipeline (none for a single decoder file)."""
+    lines = []
+    for st in m.stages:
+        runs = ("" if st.run_on_prompt and st.run_on_token_gen else ", prompt only" if st.run_on_prompt
+                else ", token generation only" if st.run_on_token_gen else ", never run")
+        weights = f"{fmt_si(st.parameters)} weights" if st.parameters is not None else "weights not counted"
+        lines.append(f"  stage {st.name}: {st.filename}, {st.precision or 'precision unknown'}, {weights}, "
+                     f"asks for {st.provider_requested or 'cpu'}{', LM head' if st.is_lm_head else ''}{runs}")
+    return lines
+
+
 def _n(value: int | None) -> str:
     return NA if value is None else str(value)
 
@@ -41,7 +53,7 @@ def genai_lines(r: RunRecord) -> list[str]:
     if g is None:
         return []
     s = g.settings
-    lines = [card_line(g.model),
+    lines = [card_line(g.model), *stage_lines(g.model),
              f"  asked: prompts of {', '.join(map(str, s.prompt_tokens))} tokens, {s.gen_tokens} generated tokens "
              f"each, {s.iterations} measured generation(s) per length after {s.warmup} warm-up; prompt: "
              f"{s.prompt_source}",

@@ -52,7 +52,7 @@ class GenAIRun:
     def run(self) -> None:
         from app.engines.genai_engine import open_generator
         from app.engines.registry import find_target
-        from app.model.genai_folder import open_genai_folder
+        from app.model.genai_folder import check_stage_providers, open_genai_folder
         from app.probes.conditions import ConditionsMeter
 
         w, spec = self.w, self.spec
@@ -60,6 +60,7 @@ class GenAIRun:
         w.conn.send(ModelIdentity(_identity(folder)))
         self.gs.check(folder.card.context_length)
         target = find_target(spec.target_id)
+        check_stage_providers(folder.card, target.id, target.provider)  # the GUI's runs come this way
         rt = w._phase(Phase.COMPILE, lambda: open_generator(str(folder.folder), target, dict(spec.ep_options),
                                                            spec.threads))
         w.conn.send(SessionOpened(SessionInfo(providers=[rt.provider], precision=folder.card.precision,
@@ -194,9 +195,9 @@ class _Stream:
 def _identity(folder) -> ModelInfo:
     from app.model.model_file import load_model
 
-    decoder = folder.decoder_path
-    proto = load_model(decoder)
-    return ModelInfo(path=str(folder.folder), name=folder.folder.name, size_bytes=decoder.stat().st_size,
+    proto = load_model(folder.decoder_path)  # a pipeline's largest stage
+    size = sum(f.stat().st_size for f in folder.files)  # every decoder file (a pipeline's stages)
+    return ModelInfo(path=str(folder.folder), name=folder.folder.name, size_bytes=size,
                      ir_version=proto.ir_version, opsets={o.domain or "ai.onnx": o.version for o in proto.opset_import},
                      graph_name=proto.graph.name or None, producer=proto.producer_name or None)
 

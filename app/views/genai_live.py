@@ -117,9 +117,11 @@ def card_rows(card: dict) -> list[tuple[str, str, str]]:
         ("Context", f"{n(g.context_length)} tokens", "The longest prompt + generated tokens the model takes."),
         ("Vocabulary", n(g.vocab_size), "model.vocab_size."),
         ("Precision", g.precision or "unknown", "From the decoder's ONNX weights."),
-        ("Weights", fmt_si(g.parameters) if g.parameters else "unknown (packed)", "Elements of the decoder's weights."),
+        ("Weights", fmt_si(g.parameters) if g.parameters else
+         "unknown (in a context binary)" if "EPContext" in g.precision else "unknown (packed)",
+         "Elements of the decoder's weights."),
         ("Provider asked", g.provider_requested or "cpu",
          "What genai_config.json's session options ask for; the target you pick replaces it."),
-        ("Decoder", g.decoder_file or "?", g.config_file),
+        ("Decoder pipeline" if g.stages else "Decoder", g.decoder_file or "?", g.config_file),
         ("Tokenizer", g.tokenizer or "?", "Prompts are built with it, so their lengths in tokens are exact."),
     ]

@@ -53,3 +53,6 @@ def test_the_build_is_deterministic(tmp_path):
     a, b = genai_model.build(tmp_path / "a"), genai_model.build(tmp_path / "b")
     for name in ("model.onnx", "tokenizer.json", "genai_config.json"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    a, b = (genai_model.build(tmp_path / f"pipe-{x}", variant="pipeline") for x in "ab")
+    for name in ("embeddings.onnx", "transformer.onnx", "lm_head.onnx", "genai_config.json"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
