@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.common.fmt import NA
 from app.report.genai_compare import METRICS, GenAICompareRow, grouped
-from app.report.svg import N_SERIES, _svg, _text, esc, short
+from app.report.svg import N_SERIES, _svg, _text, esc, short_middle
 
 PANEL_H = 190  # one metric's panel at 12 px text: title, bars, prompt-length labels
 BAR_W, BAR_GAP, GROUP_GAP = 50, 4, 28  # at 12 px text: wide enough for the number above a bar
@@ -44,7 +44,7 @@ def _panel(rows: list[GenAICompareRow], metric, top: float, width: int, font_px:
     for i, run in enumerate(runs):
         y = top + 34 * k + i * 16 * k
         out += [f'<rect class="apc-b{i % N_SERIES}" x="{legend_x:.1f}" y="{y - 9 * k:.1f}" width="{10 * k:.1f}" '
-                f'height="{10 * k:.1f}"/>', _text(legend_x + 14 * k, y, short(run, 28))]
+                f'height="{10 * k:.1f}"/>', _text(legend_x + 14 * k, y, short_middle(run, 28))]
     return out
 
 

@@ -38,6 +38,15 @@ def short(text: object, limit: int = 32) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "\u2026"
 
 
+def short_middle(text: object, limit: int = 32) -> str:
+    """Cut in the middle: run names in one comparison often differ only at the end ("... 04:36:53")."""
+    s = str(text)
+    if len(s) <= limit:
+        return s
+    tail = (limit - 1) * 2 // 5
+    return s[: limit - 1 - tail] + "\u2026" + s[len(s) - tail:]
+
+
 def _palette_css(p: Palette) -> str:
     rules = [f".apc-bg{{fill:{p.background}}}", f".apc-fg{{fill:{p.foreground}}}", f".apc-muted{{fill:{p.muted}}}",
              f".apc-grid{{stroke:{p.border};stroke-width:1}}", f".apc-axis{{stroke:{p.muted};stroke-width:1}}",

@@ -142,3 +142,12 @@ def test_a_log_scale_cdf_has_1_2_5_ticks(qapp):
     plot.set_runs([None], ["narrow"], [(np.array([3.0, 4.0]), np.array([0.5, 1.0]))])
     assert not plot.log_x and axis._tickLevels is None
     plot.close()
+
+
+def test_the_bars_legend_keeps_the_end_of_long_run_names_where_runs_of_one_model_differ():
+    from app.report.svg import short_middle
+
+    a, b = "decoder-512 on genai/cpu 04:36:53", "decoder-512 on genai/cpu 04:37:04"
+    assert short_middle(a, 28) != short_middle(b, 28)
+    assert len(short_middle(a, 28)) == 28 and short_middle(a, 28).endswith("04:36:53")
+    assert short_middle("short name", 28) == "short name"
