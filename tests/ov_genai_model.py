@@ -86,6 +86,7 @@ def ov_tokenizers(tokenizer_json: dict, eos_id: int):
         PAD_TOKEN_ID_NAME,
         TOKEN_IDS_INPUT_NAME,
         TOKENIZER_NAME,
+        UTF8ReplaceMode,
     )
     from openvino_tokenizers.tokenizer_pipeline import (
         BPETokenizationStep,
@@ -111,7 +112,7 @@ def ov_tokenizers(tokenizer_json: dict, eos_id: int):
     p.add_steps(PaddingStep(token=EOS, _token_id=eos_id))
     p.add_steps(VocabDecoderStep.from_hf_json(tokenizer_json, p.vocab, added_tokens={eos_id: EOS},
                                               skip_tokens={eos_id: EOS}, is_byte_level=True))
-    p.add_steps([CharsToBytesStep(), UTF8ValidateStep()])
+    p.add_steps([CharsToBytesStep(), UTF8ValidateStep(mode=UTF8ReplaceMode.REPLACE)])  # as tokenizers decodes
     full = p.get_tokenizer_ov_subgraph()
     outputs = [next(o for o in full.outputs if name in o.names) for name in (TOKEN_IDS_INPUT_NAME,
                                                                                ATTENTION_MASK_INPUT_NAME)]
@@ -134,13 +135,14 @@ def hf_config(cfg: TinyConfig, eos: int) -> dict:
             "eos_token_id": eos, "pad_token_id": eos, "torch_dtype": "float32"}
 
 
-def build(folder: str | Path, cfg: TinyConfig = TinyConfig()) -> Path:
+def build(folder: str | Path, cfg: TinyConfig | None = None) -> Path:
     """Write openvino_model.xml/.bin, openvino_(de)tokenizer.xml/.bin, config.json, generation_config.json
     (and the tokenizer.json they come from) into `folder`."""
     import openvino as ov
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
+    cfg = cfg or TinyConfig()
     tok, eos = train_tokenizer(cfg.vocab)
     cfg = TinyConfig(**{**cfg.__dict__, "vocab": tok.get_vocab_size()})
     tok.save(str(out / "tokenizer.json"))

@@ -116,8 +116,8 @@ def run(args: argparse.Namespace) -> ExitStatus:
     from app.engines.ov_genai_engine import is_ov_genai_target
     from app.engines.registry import find_target
     from app.model.genai_folder import is_genai_path
-    from app.model.ov_genai_folder import ov_genai_folder_of
     from app.model.model_file import check_model_file
+    from app.model.ov_genai_folder import ov_genai_folder_of
     from app.record import io as rec
 
     if is_genai_path(args.model) or ov_genai_folder_of(args.model):  # a folder, its config, a model file inside

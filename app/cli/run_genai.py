@@ -12,7 +12,13 @@ import sys
 
 from app.common.errors import ExitStatus, UserError
 from app.record.schema import Phase
-from app.run.genai_spec import CONTEXT_SOURCE, DEFAULT_GEN_TOKENS, GenAISpec, build_genai_spec, parse_prompt_tokens
+from app.run.genai_spec import (
+    CONTEXT_SOURCE,
+    DEFAULT_GEN_TOKENS,
+    GenAISpec,
+    build_genai_spec,
+    parse_prompt_tokens,
+)
 
 DEFAULT_TARGET = "genai/cpu"
 

@@ -20,7 +20,6 @@ import numpy as np
 from app.common.errors import TargetError, UserError
 from app.common.targets import READY, UNAVAILABLE, Target
 from app.engines.base import Engine, SessionSettings
-
 from app.model.ov_genai_folder import RUNTIME as ENGINE
 from app.model.ov_genai_folder import TARGET_PREFIX as PREFIX
 

@@ -28,7 +28,14 @@ import numpy as np
 from app.record.genai_schema import SAMPLE_TEXT_CHARS, GenAI, GenAIModel, GenAISettings
 from app.record.schema import ModelInfo, Phase, SessionInfo
 from app.run.genai_loop import GenAIRun, _memory
-from app.run.messages import GenAIStarted, GeneratedText, GenerationMeasured, LatencyBatch, ModelIdentity, SessionOpened
+from app.run.messages import (
+    GenAIStarted,
+    GeneratedText,
+    GenerationMeasured,
+    LatencyBatch,
+    ModelIdentity,
+    SessionOpened,
+)
 
 CONTEXT_SOURCE = "max_position_embeddings in config.json"
 # m_new_token_times is in milliseconds in openvino-genai 2026.4 (its docstring says microseconds): the unit is
