@@ -96,6 +96,12 @@ class OVGenAIRuntime:
     tokenizer: OVTokenizer
     device: str
     effective_options: dict[str, str]
+    inference_precision: str = ""  # "fp32" | "bf16 (device default)": what the device computes in
+
+    def precision(self, weights: str) -> str:
+        """The session's precision: the device's inference precision and the IR's weights ("bf16 inference (device
+        default), fp32 weights"): LLMPipeline does not expose its compiled model, so no per-op runtime precision."""
+        return f"{self.inference_precision} inference, {weights or 'unknown'} weights"
 
     @property
     def version(self) -> str:
@@ -122,19 +128,18 @@ def open_pipeline(folder: str, target: Target, ep_options: dict[str, str], threa
     except RuntimeError as e:
         raise TargetError(f"openvino-genai could not open the model on {target.id}: {_first_line(e)}",
                           hint="Check the --ep-option names and values, or try ov-genai/cpu.") from None
-    effective = {"device": device, **properties}
-    if PRECISION_KEY not in effective:
-        effective[PRECISION_KEY] = _device_default(device, PRECISION_KEY)
-    return OVGenAIRuntime(module=openvino_genai, pipeline=pipeline, tokenizer=OVTokenizer(pipeline.get_tokenizer()),
-                          device=device, effective_options=effective)
-
-
-def _device_default(device: str, key: str) -> str:
-    """The device's own default for `key` ("bf16 (device default)"), as OpenVINO reports it."""
     from app.engines.openvino_engine import _property
+    from app.engines.ort_options import ov_precision_name
 
-    value = _property(device, key)
-    return f"{value} (device default)" if value else "device default (not reported)"
+    effective = {"device": device, **properties}
+    if PRECISION_KEY in properties:
+        precision = ov_precision_name(properties[PRECISION_KEY])
+    else:
+        value = _property(device, PRECISION_KEY)  # what the device computes in when nobody asks
+        precision = f"{ov_precision_name(value)} (device default)" if value else "device default (not reported)"
+        effective[PRECISION_KEY] = precision
+    return OVGenAIRuntime(module=openvino_genai, pipeline=pipeline, tokenizer=OVTokenizer(pipeline.get_tokenizer()),
+                          device=device, effective_options=effective, inference_precision=precision)
 
 
 def _first_line(e: BaseException) -> str:

@@ -60,7 +60,7 @@ class OVGenAIRun(GenAIRun):
         target = find_target(spec.target_id)
         rt = w._phase(Phase.COMPILE, lambda: open_pipeline(str(folder.folder), target, dict(spec.ep_options),
                                                           spec.threads))
-        w.conn.send(SessionOpened(SessionInfo(providers=[rt.device], precision=folder.card.precision,
+        w.conn.send(SessionOpened(SessionInfo(providers=[rt.device], precision=rt.precision(folder.card.precision),
                                               effective_options=dict(rt.effective_options)), None))
         self.config = _generation_config(rt.module, self.gs.gen_tokens)
         prompts = self._prompts(rt, folder.card.context_length)

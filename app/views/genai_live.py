@@ -103,7 +103,10 @@ def card_rows(card: dict) -> list[tuple[str, str, str]]:
     """The model panel's facts of a generative model folder: (label, value, tooltip), from the card's `genai`."""
     from app.common.fmt import fmt_si
     from app.model.genai_folder import GenAICard
+    from app.views.ov_genai_card import is_ov_card, ov_card_rows
 
+    if is_ov_card(card):  # an OpenVINO IR LLM folder: the facts come from other files
+        return ov_card_rows(card)
     g = GenAICard(**card["genai"])
 
     def n(value: int | None) -> str:

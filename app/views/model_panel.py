@@ -220,9 +220,12 @@ class ModelPanel(QWidget):
             v.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.facts.addRow(f"{label}:", v)
         from app.run.genai_spec import DEFAULT_GEN_TOKENS, DEFAULT_ITERATIONS, DEFAULT_PROMPT_TOKENS
+        from app.views.ov_genai_card import is_ov_card, ov_note
 
-        self.notes.setText(f"• A generative model (onnxruntime-genai): runs on genai/ targets with prompts of "
-                           f"{' and '.join(map(str, DEFAULT_PROMPT_TOKENS))} tokens, {DEFAULT_GEN_TOKENS} generated "
+        prompts = " and ".join(map(str, DEFAULT_PROMPT_TOKENS))
+        self.notes.setText(ov_note(prompts, DEFAULT_GEN_TOKENS, DEFAULT_ITERATIONS) if is_ov_card(card) else
+                           f"• A generative model (onnxruntime-genai): runs on genai/ targets with prompts of "
+                           f"{prompts} tokens, {DEFAULT_GEN_TOKENS} generated "
                            f"tokens, {DEFAULT_ITERATIONS} generations each (aipcprof run MODEL_DIR sets them).")
         self.facts_box.setVisible(True)
         self.shapes_box.setVisible(False)

@@ -52,6 +52,7 @@ def test_two_prompt_lengths_on_the_cpu(ov_run):
     assert r.latency.count == 2 * 2 * 23
     assert list(r.phases) == ["load", "compile", "warmup", "measure"] and r.phases["warmup"].count == 2
     assert r.session.providers == ["CPU"] and r.session.effective_options["INFERENCE_PRECISION_HINT"] == "f32"
+    assert r.precision == "fp32 inference, fp32 weights"  # asked for with --ep-option
     assert r.model.name == "tiny-ov" and r.model.size_bytes > 700_000
     assert json.loads(ov_run.read_text())["genai"]["runtime"] == "openvino-genai"
 

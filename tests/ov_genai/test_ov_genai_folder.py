@@ -86,3 +86,13 @@ def test_a_stateless_ir_is_refused(ov_genai_dir, genai_built):
     ov.save_model(stateless, str(ov_genai_dir / "openvino_model.xml"))
     with pytest.raises(ModelError, match="not a stateful LLM"):
         open_ov_genai_folder(ov_genai_dir)
+
+
+def test_aipcprof_inspect(ov_genai_built, capsys):
+    from app.cli import main
+
+    assert main(["inspect", str(ov_genai_built / "openvino_model.xml")]) == 0
+    out = capsys.readouterr().out
+    assert "decoder, 2 layers, 4 heads, 4 KV heads, hidden 64, context 1024 tokens, vocab 512, fp32" in out
+    assert main(["inspect", str(ov_genai_built), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["decoder_file"] == "openvino_model.xml"

@@ -42,6 +42,7 @@ def test_stop_keeps_the_generations_measured(ov_genai_built):
     finally:
         run.close()
     assert record.status is RunStatus.CANCELLED and record.error is None
+    assert record.precision.endswith(" (device default) inference, fp32 weights")  # nothing asked: the device's
     result = record.genai.results[0]
     assert result.prompt_tokens == 16 and 2 <= result.generations < 200 and result.decode_steps == \
         result.generations * 399
