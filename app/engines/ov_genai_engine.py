@@ -42,16 +42,19 @@ class OVGenAIEngine(Engine):
     def discover(self) -> list[Target]:
         import openvino_genai
 
-        from app.engines.openvino_engine import core
+        from app.engines.ep_packages import installed
+        from app.engines.openvino_engine import _absent, core
 
         available = list(core().available_devices)
         version = _version(openvino_genai)
         targets = [_device_target(d, version) for d in available if d.split(".")[0] in KINDS]
         kinds = {d.split(".")[0] for d in available}
         targets += [Target(id=target_id(k), engine=ENGINE, provider=k, device_type=k, runtime_version=version,
-                           status=UNAVAILABLE, reason=f"OpenVINO lists no {k} device here",
-                           fix=f"install the {k} driver OpenVINO needs (docs/install.md)")
+                           status=UNAVAILABLE, reason=f"OpenVINO lists no {k} device here", fix=_absent(k).fix)
                     for k in KINDS if k not in kinds]
+        package = installed("openvino_genai") or f"openvino-genai {version}"
+        for t in targets:
+            t.details["package"] = package
         return targets
 
     def open(self, model_path: str, target: Target, settings: SessionSettings):

@@ -125,6 +125,7 @@ def test_the_targets_are_listed(capsys):
 
     targets = {t.id: t for t in discover_targets()}
     assert targets["ov-genai/cpu"].ready and targets["ov-genai/cpu"].engine == "openvino-genai"
+    assert targets["ov-genai/cpu"].details["package"].startswith("openvino-genai 2026.")
     for kind in ("gpu", "npu"):  # this machine has none: listed, not ready, and why
         t = targets[f"ov-genai/{kind}"]
         assert not t.ready and t.reason == f"OpenVINO lists no {kind.upper()} device here"
