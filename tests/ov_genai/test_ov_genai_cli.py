@@ -78,6 +78,12 @@ def test_compare_with_genai_cpu(ov_run, genai_built, tmp_path, capsys):
     rows = (tmp_path / "c.genai.csv").read_text().splitlines()
     assert len(rows) == 1 + 2 * 2  # a header, then each run at 16 and 64 tokens
     assert sum("ov.json" in row for row in rows) == 2 and sum("ort.json" in row for row in rows) == 2
+    # a record written before `genai.runtime` existed is onnxruntime-genai's
+    data = json.loads(ort_file.read_text())
+    assert data["genai"].pop("runtime") == "onnxruntime-genai"
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(data))
+    assert rec.load(older).genai.runtime == "onnxruntime-genai"
 
 
 @pytest.mark.parametrize("target, line", [
