@@ -76,18 +76,9 @@ def _state_initializers(model) -> None:
     model.validate_nodes_and_infer_types()
 
 
-def ov_tokenizers(tokenizer_json: dict, eos_id: int):
-    """(tokenizer, detokenizer) OpenVINO models of a byte-level BPE tokenizer.json, assembled with the steps
-    openvino_tokenizers' TransformersTokenizerPipelineParser picks for one."""
-    import openvino as ov
-    from openvino_tokenizers.constants import (
-        ATTENTION_MASK_INPUT_NAME,
-        EOS_TOKEN_ID_NAME,
-        PAD_TOKEN_ID_NAME,
-        TOKEN_IDS_INPUT_NAME,
-        TOKENIZER_NAME,
-        UTF8ReplaceMode,
-    )
+def _bpe_pipeline(tokenizer_json: dict, eos_id: int):
+    """The openvino_tokenizers steps its TransformersTokenizerPipelineParser picks for a byte-level BPE."""
+    from openvino_tokenizers.constants import UTF8ReplaceMode
     from openvino_tokenizers.tokenizer_pipeline import (
         BPETokenizationStep,
         BytesToCharsStep,
@@ -101,7 +92,6 @@ def ov_tokenizers(tokenizer_json: dict, eos_id: int):
         UTF8ValidateStep,
         VocabDecoderStep,
     )
-    from openvino_tokenizers.utils import change_inputs_type, change_outputs_type
 
     p = TokenizerPipeline()
     p.add_steps(SpecialTokensSplit.from_string_iter([EOS]))
@@ -113,6 +103,23 @@ def ov_tokenizers(tokenizer_json: dict, eos_id: int):
     p.add_steps(VocabDecoderStep.from_hf_json(tokenizer_json, p.vocab, added_tokens={eos_id: EOS},
                                               skip_tokens={eos_id: EOS}, is_byte_level=True))
     p.add_steps([CharsToBytesStep(), UTF8ValidateStep(mode=UTF8ReplaceMode.REPLACE)])  # as tokenizers decodes
+    return p
+
+
+def ov_tokenizers(tokenizer_json: dict, eos_id: int):
+    """(tokenizer, detokenizer) OpenVINO models of a byte-level BPE tokenizer.json (what convert_tokenizer makes
+    of a transformers tokenizer: token ids and attention mask out, i64; the special tokens in rt_info)."""
+    import openvino as ov
+    from openvino_tokenizers.constants import (
+        ATTENTION_MASK_INPUT_NAME,
+        EOS_TOKEN_ID_NAME,
+        PAD_TOKEN_ID_NAME,
+        TOKEN_IDS_INPUT_NAME,
+        TOKENIZER_NAME,
+    )
+    from openvino_tokenizers.utils import change_inputs_type, change_outputs_type
+
+    p = _bpe_pipeline(tokenizer_json, eos_id)
     full = p.get_tokenizer_ov_subgraph()
     outputs = [next(o for o in full.outputs if name in o.names) for name in (TOKEN_IDS_INPUT_NAME,
                                                                                ATTENTION_MASK_INPUT_NAME)]
