@@ -24,7 +24,9 @@ app also streams the text at each flush).
 (tests/ov_genai_model.py). The bare side is LLMPipeline.generate() with no streamer; the app's is
 `aipcprof run OVDIR --target ov-genai/cpu` (with its cancel streamer). Both take the per-token time from the
 same place, openvino-genai's token timestamps (raw_metrics.m_new_token_times): (last - first) / tokens after the
-first. The app's decode steps are the gaps between those timestamps, so there is no inside-the-app figure.
+first. The app's decode steps are the gaps between those timestamps, so there is no inside-the-app figure; instead
+the one thing the app adds per token, its cancel streamer, is measured alone in one process: generations with it
+and without it alternating, the ratio of their per-token times (median over the pairs; less swayed by other load).
 """
 
 from __future__ import annotations
@@ -91,6 +93,28 @@ def bare_ov_per_token(folder: Path, gen_tokens: int, generations: int, threads: 
     return float(np.median(per_token))
 
 
+def streamer_cost(folder: Path, gen_tokens: int, pairs: int, threads: int) -> tuple[float, float, float]:
+    """(median, min, max) over alternating pairs of per-token time with the app's cancel streamer / without."""
+    import threading
+
+    import openvino as ov
+    import openvino_genai
+
+    from app.run.ov_genai_loop import _CancelStreamer, _generation_config
+
+    pipe = openvino_genai.LLMPipeline(str(folder), "CPU", INFERENCE_NUM_THREADS=str(threads))
+    prompt = ov.Tensor(np.resize(np.arange(30, 94, dtype=np.int64), PROMPT)[None])
+    config, cancel = _generation_config(openvino_genai, gen_tokens), threading.Event()
+
+    def per_token(streamer) -> float:
+        times = pipe.generate(prompt, config, streamer).perf_metrics.raw_metrics.m_new_token_times
+        return (times[-1] - times[0]) / (gen_tokens - 1)
+
+    per_token(None)  # warm-up
+    ratios = [per_token(_CancelStreamer(openvino_genai, cancel)) / per_token(None) for _ in range(pairs)]
+    return float(np.median(ratios)), min(ratios), max(ratios)
+
+
 def app_per_token(folder: Path, gen_tokens: int, generations: int, threads: int,
                   target: str = "genai/cpu") -> float:
     from app.run.genai_spec import GenAISpec, build_genai_spec
@@ -130,8 +154,14 @@ def measure(name: str, folder: Path, gen_tokens: int, generations: int, rounds: 
     print(f"{name:28s} bare {np.median(b) * 1e6:9.2f} us/token   app {np.median(a) * 1e6:9.2f} us/token   "
           f"ratio {np.median(ratios):.4f} (pairs {ratios.min():.3f}..{ratios.max():.3f})   "
           f"({rounds} round pairs, {generations} generations of {gen_tokens} tokens after a {PROMPT}-token prompt)")
-    if ov:
-        return  # the app's steps are the gaps between openvino-genai's timestamps: window / steps is 1 by definition
+    if ov:  # the app's steps are the gaps between openvino-genai's timestamps: window / steps is 1 by definition
+        import multiprocessing as mp
+
+        with mp.get_context("spawn").Pool(1) as pool:
+            med, lo, hi = pool.apply(streamer_cost, (folder, gen_tokens, 4 * rounds * generations, threads))
+        print(f"{'':28s} with the app's cancel streamer / without, in one process: {med:.4f} "
+              f"(pairs {lo:.3f}..{hi:.3f}, {4 * rounds * generations} alternating pairs)")
+        return
     print(f"{'':28s} app's decode window / its timed steps: {np.median(between):.4f} "
           f"(rounds {min(between):.4f}..{max(between):.4f}): the loop's own cost between tokens")
 
