@@ -13,6 +13,8 @@ from app.cli import main
 from app.record import io as rec
 from app.record.schema import RunStatus
 
+pytest.importorskip("openvino_genai")
+
 F32 = ("--ep-option", "INFERENCE_PRECISION_HINT=f32")
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample_model.onnx"
 

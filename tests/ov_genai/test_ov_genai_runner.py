@@ -15,6 +15,8 @@ from app.run.genai_spec import GenAISpec, build_genai_spec
 from app.run.runner import ProfileRun, RunGeneration, RunLatencies, RunText
 from app.run.spec_builder import DEFAULTS
 
+pytest.importorskip("openvino_genai")
+
 
 def _long_run(folder, gen_tokens: int = 400) -> ProfileRun:
     spec = build_genai_spec(str(folder), "ov-genai/cpu", DEFAULTS,
