@@ -18,6 +18,15 @@ where any per-token cost shows most) and a larger one (hidden 512, 4 layers: ~1 
 app also streams the text at each flush).
 
     python benchmarks/genai_overhead.py [--rounds 5] [--gen-tokens 256] [--generations 3] [--threads 1]
+                                        [--runtime onnxruntime-genai|ov-genai]
+
+`--runtime ov-genai`: the same comparison for openvino-genai on the same two models as OpenVINO IR LLM folders
+(tests/ov_genai_model.py). The bare side is LLMPipeline.generate() with no streamer; the app's is
+`aipcprof run OVDIR --target ov-genai/cpu` (with its cancel streamer). Both take the per-token time from the
+same place, openvino-genai's token timestamps (raw_metrics.m_new_token_times): (last - first) / tokens after the
+first. The app's decode steps are the gaps between those timestamps, so there is no inside-the-app figure; instead
+the one thing the app adds per token, its cancel streamer, is measured alone in one process: generations with it
+and without it alternating, the ratio of their per-token times (median over the pairs; less swayed by other load).
 """
 
 from __future__ import annotations
@@ -63,11 +72,55 @@ def bare_per_token(folder: Path, gen_tokens: int, generations: int, threads: int
     return float(np.median(per_token))
 
 
-def app_per_token(folder: Path, gen_tokens: int, generations: int, threads: int) -> float:
+def bare_ov_per_token(folder: Path, gen_tokens: int, generations: int, threads: int) -> float:
+    """LLMPipeline.generate() with nothing else: median over generations of openvino-genai's own
+    (last token - first token) / tokens after the first."""
+    import openvino as ov
+    import openvino_genai
+
+    pipe = openvino_genai.LLMPipeline(str(folder), "CPU", INFERENCE_NUM_THREADS=str(threads))
+    tok = pipe.get_tokenizer()
+    ids = np.resize(tok.encode("The profiler measures the decode speed of this model.",
+                               add_special_tokens=False).input_ids.data[0], PROMPT).astype(np.int64)
+    config = openvino_genai.GenerationConfig()
+    config.max_new_tokens = config.min_new_tokens = gen_tokens
+    config.ignore_eos, config.do_sample = True, False
+    per_token = []
+    for i in range(generations + 1):  # the first one warms up
+        times = pipe.generate(ov.Tensor(ids[None]), config).perf_metrics.raw_metrics.m_new_token_times
+        if i:
+            per_token.append((times[-1] - times[0]) / 1e3 / (gen_tokens - 1))  # ms -> s
+    return float(np.median(per_token))
+
+
+def streamer_cost(folder: Path, gen_tokens: int, pairs: int, threads: int) -> tuple[float, float, float]:
+    """(median, min, max) over alternating pairs of per-token time with the app's cancel streamer / without."""
+    import threading
+
+    import openvino as ov
+    import openvino_genai
+
+    from app.run.ov_genai_loop import _CancelStreamer, _generation_config
+
+    pipe = openvino_genai.LLMPipeline(str(folder), "CPU", INFERENCE_NUM_THREADS=str(threads))
+    prompt = ov.Tensor(np.resize(np.arange(30, 94, dtype=np.int64), PROMPT)[None])
+    config, cancel = _generation_config(openvino_genai, gen_tokens), threading.Event()
+
+    def per_token(streamer) -> float:
+        times = pipe.generate(prompt, config, streamer).perf_metrics.raw_metrics.m_new_token_times
+        return (times[-1] - times[0]) / (gen_tokens - 1)
+
+    per_token(None)  # warm-up
+    ratios = [per_token(_CancelStreamer(openvino_genai, cancel)) / per_token(None) for _ in range(pairs)]
+    return float(np.median(ratios)), min(ratios), max(ratios)
+
+
+def app_per_token(folder: Path, gen_tokens: int, generations: int, threads: int,
+                  target: str = "genai/cpu") -> float:
     from app.run.genai_spec import GenAISpec, build_genai_spec
     from app.run.spec_builder import DEFAULTS
 
-    spec = build_genai_spec(str(folder), "genai/cpu", DEFAULTS.copy(threads=threads), GenAISpec(prompt_tokens=[PROMPT],
+    spec = build_genai_spec(str(folder), target, DEFAULTS.copy(threads=threads), GenAISpec(prompt_tokens=[PROMPT],
                                                                           gen_tokens=gen_tokens),
                             iterations=generations, warmup=1)
     record = _run(spec)
@@ -80,18 +133,20 @@ def app_per_token(folder: Path, gen_tokens: int, generations: int, threads: int)
     return float(np.median(np.asarray(r.decode_window_s) / (gen_tokens - 1))), between
 
 
-def bare_in_a_fresh_process(folder: Path, gen_tokens: int, generations: int, threads: int) -> float:
+def bare_in_a_fresh_process(folder: Path, gen_tokens: int, generations: int, threads: int, ov: bool = False) -> float:
     import multiprocessing as mp
 
     with mp.get_context("spawn").Pool(1) as pool:
-        return pool.apply(bare_per_token, (folder, gen_tokens, generations, threads))
+        return pool.apply(bare_ov_per_token if ov else bare_per_token, (folder, gen_tokens, generations, threads))
 
 
-def measure(name: str, folder: Path, gen_tokens: int, generations: int, rounds: int, threads: int) -> None:
+def measure(name: str, folder: Path, gen_tokens: int, generations: int, rounds: int, threads: int,
+            ov: bool = False) -> None:
     bare, app, between = [], [], []
     for _ in range(rounds):
-        bare.append(bare_in_a_fresh_process(folder, gen_tokens, generations, threads))
-        per_token, inner = app_per_token(folder, gen_tokens, generations, threads)
+        bare.append(bare_in_a_fresh_process(folder, gen_tokens, generations, threads, ov))
+        per_token, inner = app_per_token(folder, gen_tokens, generations, threads,
+                                         "ov-genai/cpu" if ov else "genai/cpu")
         app.append(per_token)
         between.append(inner)
     b, a = np.array(bare), np.array(app)
@@ -99,12 +154,20 @@ def measure(name: str, folder: Path, gen_tokens: int, generations: int, rounds: 
     print(f"{name:28s} bare {np.median(b) * 1e6:9.2f} us/token   app {np.median(a) * 1e6:9.2f} us/token   "
           f"ratio {np.median(ratios):.4f} (pairs {ratios.min():.3f}..{ratios.max():.3f})   "
           f"({rounds} round pairs, {generations} generations of {gen_tokens} tokens after a {PROMPT}-token prompt)")
+    if ov:  # the app's steps are the gaps between openvino-genai's timestamps: window / steps is 1 by definition
+        import multiprocessing as mp
+
+        with mp.get_context("spawn").Pool(1) as pool:
+            med, lo, hi = pool.apply(streamer_cost, (folder, gen_tokens, 4 * rounds * generations, threads))
+        print(f"{'':28s} with the app's cancel streamer / without, in one process: {med:.4f} "
+              f"(pairs {lo:.3f}..{hi:.3f}, {4 * rounds * generations} alternating pairs)")
+        return
     print(f"{'':28s} app's decode window / its timed steps: {np.median(between):.4f} "
           f"(rounds {min(between):.4f}..{max(between):.4f}): the loop's own cost between tokens")
 
 
 def main() -> None:
-    from tests.genai_model import TinyConfig, build
+    from tests.genai_model import TinyConfig
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
@@ -112,13 +175,22 @@ def main() -> None:
     ap.add_argument("--generations", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1, help="intra-op threads on both sides (default 1: on a "
                                                            "shared machine, fewer threads contend less)")
+    ap.add_argument("--runtime", choices=("onnxruntime-genai", "ov-genai"), default="onnxruntime-genai",
+                    help="onnxruntime-genai (genai/cpu, a genai_config.json folder) or openvino-genai (ov-genai/cpu, "
+                         "an OpenVINO IR LLM folder)")
     args = ap.parse_args()
+    ov = args.runtime == "ov-genai"
+    if ov:
+        from tests.ov_genai_model import build
+    else:
+        from tests.genai_model import build
     root = Path(tempfile.mkdtemp(prefix="aipcprof-genai-bench-"))
     tiny = build(root / "tiny")
     larger = build(root / "larger", TinyConfig(layers=4, hidden=512, heads=8, mlp=2048))
-    print(f"intra-op threads: {args.threads} on both sides")
-    measure("tiny (hidden 64, 2 layers)", tiny, args.gen_tokens, args.generations, args.rounds, args.threads)
-    measure("larger (hidden 512, 4 layers)", larger, args.gen_tokens, args.generations, args.rounds, args.threads)
+    print(f"runtime: {args.runtime}; {'inference' if ov else 'intra-op'} threads: {args.threads} on both sides")
+    measure("tiny (hidden 64, 2 layers)", tiny, args.gen_tokens, args.generations, args.rounds, args.threads, ov)
+    measure("larger (hidden 512, 4 layers)", larger, args.gen_tokens, args.generations, args.rounds, args.threads,
+            ov)
 
 
 if __name__ == "__main__":

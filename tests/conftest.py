@@ -30,6 +30,15 @@ def genai_built(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def ov_genai_built(tmp_path_factory) -> Path:
+    """The same tiny decoder as an OpenVINO IR LLM folder (tests/ov_genai_model.py; the ov-genai tests, the GUI's)."""
+    pytest.importorskip("openvino_genai")
+    from tests import ov_genai_model
+
+    return ov_genai_model.build(tmp_path_factory.mktemp("ov-genai") / "tiny-ov")
+
+
+@pytest.fixture(scope="session")
 def genai_runs(genai_built, tmp_path_factory) -> list[Path]:
     """Two real generative run records of `genai_built` (prompt lengths 16,64 on 1 thread; 16,64,128 on the default)."""
     from app.cli import main

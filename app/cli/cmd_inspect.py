@@ -10,7 +10,8 @@ from app.common.errors import ExitStatus
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="MODEL", help="path to an .onnx file, or a generative model folder "
-                                                  "(genai_config.json: its card; docs/genai.md)")
+                                                  "(genai_config.json, or an OpenVINO IR LLM folder: its card; "
+                                                  "docs/genai.md)")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
     p.add_argument("--dim", action="append", metavar="SYMBOL=N",
                    help="bind a symbolic dim (e.g. seq=128) so MACs can be counted")
@@ -23,8 +24,11 @@ def run(args: argparse.Namespace) -> ExitStatus:
 
     from app.model.inputs import parse_dim_options, parse_shape_options
     from app.model.model_card import format_card, inspect_model
+    from app.model.ov_genai_folder import ov_genai_folder_of
 
     if Path(args.model).is_dir() or Path(args.model).name == "genai_config.json":  # the .onnx inside: as ONNX
+        return _genai_card(args)
+    if ov_genai_folder_of(args.model) is not None:  # an .xml of an OpenVINO IR LLM folder: the folder's card
         return _genai_card(args)
     card = inspect_model(args.model, dims=parse_dim_options(args.dim), shapes=parse_shape_options(args.shape),
                          with_sha256=not args.no_sha256)
@@ -37,10 +41,11 @@ def _genai_card(args: argparse.Namespace) -> ExitStatus:
 
     from app.common.text import terminal_safe
     from app.model.genai_folder import open_genai_folder
+    from app.model.ov_genai_folder import is_ov_genai_path, open_ov_genai_folder
     from app.record.genai_schema import GenAIModel
     from app.report.genai_text import card_line, stage_lines
 
-    card = open_genai_folder(args.model).card
+    card = open_ov_genai_folder(args.model).card if is_ov_genai_path(args.model) else open_genai_folder(args.model).card
     if args.json:
         print(json.dumps(asdict(card), indent=1))
     else:

@@ -31,9 +31,10 @@ from app.run.spec_builder import (
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = DEFAULTS  # every default comes from RunOptions (the GUI uses the same)
     p.add_argument("model", metavar="MODEL", help="path to an .onnx file, or a generative model folder "
-                                                  "(genai_config.json; docs/genai.md)")
+                                                  "(genai_config.json, or an OpenVINO IR LLM folder; docs/genai.md)")
     p.add_argument("--target", "-t", default=None,
-                   help="target id from `aipcprof devices` (default ort/cpu; genai/cpu for a generative model)")
+                   help="target id from `aipcprof devices` (default ort/cpu; genai/cpu for a generative model, "
+                        "ov-genai/cpu for an OpenVINO IR LLM folder)")
     p.add_argument("--warmup", type=int, default=None,
                    help=f"warm-up inferences, not measured (default {d.warmup}; generative: generations per "
                         f"prompt length, default {genai_spec.DEFAULT_WARMUP})")
@@ -112,12 +113,14 @@ def build_spec(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> ExitStatus:
     from app.engines.genai_engine import is_genai_target
+    from app.engines.ov_genai_engine import is_ov_genai_target
     from app.engines.registry import find_target
     from app.model.genai_folder import is_genai_path
     from app.model.model_file import check_model_file
+    from app.model.ov_genai_folder import ov_genai_folder_of
     from app.record import io as rec
 
-    if is_genai_path(args.model):  # a folder, its genai_config.json, or a .onnx inside one (docs/genai.md)
+    if is_genai_path(args.model) or ov_genai_folder_of(args.model):  # a folder, its config, a model file inside
         from app.cli import run_genai
 
         return run_genai.run(args)
@@ -126,6 +129,10 @@ def run(args: argparse.Namespace) -> ExitStatus:
     if is_genai_target(spec.target_id):  # before a worker is spawned to find out
         raise UserError(f"--target {spec.target_id}: runs generative model folders (genai_config.json), not an "
                         f".onnx file.", hint="Pick an ort/ or ov/ target (`aipcprof devices`), or pass the folder.")
+    if is_ov_genai_target(spec.target_id):
+        raise UserError(f"--target {spec.target_id}: runs OpenVINO IR LLM folders (openvino_model.xml with its "
+                        f"tokenizer IRs), not a single model file.",
+                        hint="Pick an ort/ or ov/ target (`aipcprof devices`), or pass the folder.")
     target = find_target(spec.target_id)  # unknown or not-ready target: one line listing the valid ids
     if args.out is not None:
         rec.check_writable(args.out)  # fail before a long run, not after

@@ -19,6 +19,7 @@ ENGINES = {
     "onnxruntime": ("app.engines.onnxruntime_engine", "OnnxRuntimeEngine", "onnxruntime", "ort/cpu", "CPUExecutionProvider"),
     "openvino": ("app.engines.openvino_engine", "OpenVinoEngine", "openvino", "ov/cpu", "CPU"),
     "onnxruntime-genai": ("app.engines.genai_engine", "GenAIEngine", "onnxruntime-genai", "genai/cpu", "cpu"),
+    "openvino-genai": ("app.engines.ov_genai_engine", "OVGenAIEngine", "openvino-genai", "ov-genai/cpu", "CPU"),
 }
 
 _lock = threading.RLock()
@@ -27,7 +28,7 @@ _engines: dict[str, Engine] = {}
 
 
 def engine(name: str) -> Engine:
-    """The engine instance called `name` ("onnxruntime" | "openvino" | "onnxruntime-genai"), created once."""
+    """The engine instance called `name` ("onnxruntime" | "openvino" | "onnxruntime-genai" | "openvino-genai"), created once."""
     with _lock:
         if name not in _engines:
             if name not in ENGINES:

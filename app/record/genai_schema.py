@@ -114,8 +114,9 @@ class GenAI(Section):
 
     model: GenAIModel = field(default_factory=GenAIModel)
     settings: GenAISettings = field(default_factory=GenAISettings)
-    provider: str = ""  # the onnxruntime-genai provider the run used ("cpu", "cuda", "dml", "qnn", ...)
-    runtime_version: str = ""  # onnxruntime-genai's version
+    provider: str = ""  # onnxruntime-genai's provider ("cpu", "cuda", "qnn", ...) or openvino-genai's device ("CPU")
+    runtime: str = "onnxruntime-genai"  # or "openvino-genai" (an ov-genai/ target: an OpenVINO IR LLM folder)
+    runtime_version: str = ""  # that runtime's version
     results: list[GenAIPromptResult] = field(default_factory=list)
     peak_rss_bytes: int | None = None  # the worker's peak resident memory over the whole run (OS high-water mark)
     peak_rss_reason: str = ""  # why peak_rss_bytes is None

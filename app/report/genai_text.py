@@ -16,8 +16,8 @@ def card_line(m: GenAIModel) -> str:
     kv = f"{m.kv_heads} KV heads" if m.kv_heads is not None else "KV heads unknown"
     return (f"  model: {m.model_type or 'unknown type'}, {_n(m.layers)} layers, {_n(m.attention_heads)} heads, {kv}, "
             f"hidden {_n(m.hidden_size)}, context {_n(m.context_length)} tokens, vocab {_n(m.vocab_size)}, "
-            f"{m.precision or 'precision unknown'}, {fmt_si(m.parameters)} weights; "
-            f"the config asks for {m.provider_requested or 'cpu'}")
+            f"{m.precision or 'precision unknown'}, {fmt_si(m.parameters)} weights"
+            + (f"; the config asks for {m.provider_requested}" if m.provider_requested else ""))
 
 
 def stage_lines(m: GenAIModel) -> list[str]:
@@ -57,7 +57,8 @@ def genai_lines(r: RunRecord) -> list[str]:
              f"  asked: prompts of {', '.join(map(str, s.prompt_tokens))} tokens, {s.gen_tokens} generated tokens "
              f"each, {s.iterations} measured generation(s) per length after {s.warmup} warm-up; prompt: "
              f"{s.prompt_source}",
-             f"  runtime: onnxruntime-genai {g.runtime_version or '?'}, provider {g.provider or '?'}"]
+             f"  runtime: {g.runtime} {g.runtime_version or '?'}, "
+             f"{'device' if g.runtime == 'openvino-genai' else 'provider'} {g.provider or '?'}"]
     if not g.results:
         lines.append("  results: none (no generation was measured)")
         return lines

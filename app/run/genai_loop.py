@@ -44,6 +44,8 @@ SYNTHETIC_TEXT = ("An AI PC runs language models on its own CPU, GPU and NPU. Th
 
 
 class GenAIRun:
+    context_source = "model.context_length in genai_config.json"  # named when a prompt is too long
+
     def __init__(self, worker) -> None:
         self.w = worker  # app.run.worker._Worker: its pipe, phases, cancel flag
         self.spec = worker.spec
@@ -83,7 +85,7 @@ class GenAIRun:
         out = {}
         for n in lengths:
             if context:
-                check_context(n, self.gs.gen_tokens, context)
+                check_context(n, self.gs.gen_tokens, context, self.context_source)
             out[n] = np.resize(ids, n)  # cut, or repeated to length
         return out
 

@@ -14,6 +14,7 @@ DEFAULT_GEN_TOKENS = 128
 DEFAULT_ITERATIONS = 3  # measured generations per prompt length
 DEFAULT_WARMUP = 1  # generations per prompt length before the measured ones
 MAX_PROMPT_LENGTHS = 16
+CONTEXT_SOURCE = "model.context_length in genai_config.json"  # where the context length was read
 
 
 @dataclass
@@ -29,7 +30,7 @@ class GenAISpec:
     def from_dict(cls, data: dict) -> GenAISpec:
         return cls(**data)
 
-    def check(self, context_length: int | None) -> GenAISpec:
+    def check(self, context_length: int | None, source: str = CONTEXT_SOURCE) -> GenAISpec:
         """UserError (one line naming the option) for lengths the model cannot take."""
         if not self.prompt_tokens:
             raise UserError("--prompt-tokens: give at least one prompt length, e.g. --prompt-tokens 128,512.")
@@ -41,15 +42,15 @@ class GenAISpec:
         if self.gen_tokens < 2:
             raise UserError(f"--gen-tokens {self.gen_tokens}: must be 2 or more (the first token, then decode steps).")
         if context_length:
-            check_context(max(self.prompt_tokens), self.gen_tokens, context_length)
+            check_context(max(self.prompt_tokens), self.gen_tokens, context_length, source)
         return self
 
 
-def check_context(prompt_tokens: int, gen_tokens: int, context_length: int) -> None:
+def check_context(prompt_tokens: int, gen_tokens: int, context_length: int, source: str = CONTEXT_SOURCE) -> None:
     if prompt_tokens + gen_tokens > context_length:
         raise UserError(f"--prompt-tokens {prompt_tokens} + --gen-tokens {gen_tokens} = "
                         f"{prompt_tokens + gen_tokens} tokens is longer than the model's context "
-                        f"({context_length} tokens, model.context_length in genai_config.json).",
+                        f"({context_length} tokens, {source}).",
                         hint=f"Use prompt + generated tokens of at most {context_length}.")
 
 

@@ -228,9 +228,11 @@ class _Worker:
 
         spec = self.spec
         if spec.genai_spec is not None:  # a generative model folder: prompts and generations, not inferences
+            from app.engines.ov_genai_engine import is_ov_genai_target
             from app.run.genai_loop import GenAIRun
+            from app.run.ov_genai_loop import OVGenAIRun
 
-            GenAIRun(self).run()
+            (OVGenAIRun if is_ov_genai_target(spec.target_id) else GenAIRun)(self).run()
             return
         prepared = self._phase(Phase.LOAD, lambda: prepare_run(spec))
         self.conn.send(ModelIdentity(ModelInfo.from_json(to_json(prepared.model_identity), "model")))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from app.common.errors import UserError
 from app.model.genai_folder import GenAICard
 from app.run.genai_spec import (
+    CONTEXT_SOURCE,
     DEFAULT_GEN_TOKENS,
     DEFAULT_ITERATIONS,
     DEFAULT_PROMPT_TOKENS,
@@ -51,6 +52,7 @@ class GenAISetupState:
     def __init__(self) -> None:
         self.form = GenAIForm()
         self.card: GenAICard | None = None  # the open model's card (None: no generative model is open)
+        self.context_source = CONTEXT_SOURCE  # where the card's context length was read: named in the error
         self.problem: UserError | None = None  # the form's first bad value, the CLI's line
         self.form_changed: Event[[GenAIForm]] = Event("genai_setup.form_changed")
         self.card_changed: Event[[object]] = Event("genai_setup.card_changed")  # GenAICard | None
@@ -63,6 +65,7 @@ class GenAISetupState:
     def set_card(self, card: Mapping) -> None:
         """The model card opened (app.state.model): generative when it has a `genai` GenAICard."""
         self.card = card["genai"] if "genai" in card else None
+        self.context_source = card.get("genai_context_source", CONTEXT_SOURCE)
         self.card_changed.emit(self.card)
         self._check()
 
@@ -80,7 +83,7 @@ class GenAISetupState:
         f = self.form
         spec = GenAISpec(prompt_tokens=parse_prompt_tokens(f.prompt_tokens), gen_tokens=f.gen_tokens,
                          prompt_file=f.prompt_file.strip() or None)
-        spec.check(self.card.context_length if self.card is not None else None)
+        spec.check(self.card.context_length if self.card is not None else None, self.context_source)
         check_counts(f.iterations, f.warmup)
         if spec.prompt_file is not None:
             check_prompt_file(spec.prompt_file)

@@ -102,7 +102,10 @@ class TextPane(QWidget):
 def card_rows(card: dict) -> list[tuple[str, str, str]]:
     """The model panel's facts of a generative model folder: (label, value, tooltip), from the card's `genai`."""
     from app.common.fmt import fmt_si
+    from app.views.ov_genai_card import is_ov_card, ov_card_rows
 
+    if is_ov_card(card):  # an OpenVINO IR LLM folder: the facts come from other files
+        return ov_card_rows(card)
     g = card["genai"]  # app.model.genai_folder.GenAICard
 
     def n(value: int | None) -> str:

@@ -219,7 +219,10 @@ class ModelPanel(QWidget):
             v.setToolTip(tip(f"{value}\n{hint}"))
             v.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.facts.addRow(f"{label}:", v)
-        self.notes.setText("• A generative model: it runs on genai/ targets; Run setup's Generation group sets the "
+        from app.views.ov_genai_card import is_ov_card
+
+        runs_on = "ov-genai/ targets (OpenVINO IR, openvino-genai)" if is_ov_card(card) else "genai/ targets"
+        self.notes.setText(f"• A generative model: it runs on {runs_on}; Run setup's Generation group sets the "
                            "prompt lengths, generated tokens, prompt file and generations (as aipcprof run MODEL_DIR "
                            "--prompt-tokens ... does).")
         self.facts_box.setVisible(True)

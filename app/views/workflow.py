@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from app.common.errors import ErrorKind, UserError
 from app.engines.genai_engine import is_genai_target
+from app.engines.ov_genai_engine import is_ov_genai_target
 from app.run.spec_builder import OptionError
 from app.state import AppState
 from app.views.jobs import JobRunner
@@ -27,13 +28,32 @@ from app.views.run_controller import RunController
 
 REINSPECT_MS = 250  # one re-inspection per burst of dim edits
 GENAI_TARGET = "genai/cpu"  # picked when a generative model opens on a target that cannot run it
+OV_GENAI_TARGET = "ov-genai/cpu"  # the same for an OpenVINO IR LLM folder (docs/genai.md)
+
+
+def _generative_kind(card: dict) -> tuple[str, str] | None:
+    """(target prefix, default target) of the generative model a card describes; None for a single model file."""
+    if "genai" not in card:
+        return None
+    return ("ov-genai/", OV_GENAI_TARGET) if card.get("genai_runtime") == "openvino-genai" else ("genai/", GENAI_TARGET)
+
+
+def _runs_on(target_id: str, card: dict) -> bool:
+    """Whether a target runs this kind of model: genai/ a genai folder, ov-genai/ an IR LLM folder, the rest files."""
+    kind = _generative_kind(card)
+    if kind is None:
+        return not is_genai_target(target_id) and not is_ov_genai_target(target_id)
+    return target_id.strip().lower().startswith(kind[0])
 
 
 def _inspect(path: str, dims: dict[str, int] | None, shapes: dict[str, list[int]] | None = None) -> dict:
+    from app.model import ov_genai_folder
     from app.model.genai_folder import card_dict, is_genai_path
     from app.model.model_card import inspect_model
     from app.model.model_file import check_model_file
 
+    if ov_genai_folder.is_ov_genai_path(path):  # an OpenVINO IR LLM folder or an .xml inside one (docs/genai.md)
+        return ov_genai_folder.card_dict(path)
     if is_genai_path(path):  # a generative model folder, its genai_config.json or a .onnx inside (docs/genai.md)
         return card_dict(path)
     check_model_file(path)
@@ -101,11 +121,12 @@ class Workflow:
 
     def _on_inspect_done(self, path: str, card: dict, reinspected: bool) -> None:
         model = self.state.model
-        if "genai" in card and not reinspected:  # a generative model runs on genai/ targets
+        kind = _generative_kind(card)
+        if kind is not None and not reinspected:  # a generative model runs on genai/ (or ov-genai/) targets
             setup = self.state.run_setup
             current = setup.current_target()
-            if current is None or not is_genai_target(current.id):
-                setup.select_target(GENAI_TARGET)
+            if current is None or not _runs_on(current.id, card):
+                setup.select_target(kind[1])
         model.set_card(path, card, reinspected=reinspected)  # the input state and the model panel follow
         if reinspected:
             self.model_panel.show_shape_problem("")
@@ -144,9 +165,10 @@ class Workflow:
         card = self.state.model.card or {}
         if "genai" in card:
             return self._genai_spec(card, target)
-        if is_genai_target(target.id):
-            raise UserError(f"{target.id} runs generative model folders (with genai_config.json).",
-                            hint="Open such a folder, or pick an ort/ or ov/ target for this model.")
+        if not _runs_on(target.id, card):
+            raise UserError(f"{target.id} runs generative model folders (genai_config.json, or an OpenVINO IR LLM "
+                            f"folder for ov-genai/).", hint="Open such a folder, or pick an ort/ or ov/ target for "
+                                                            "this model.")
         inputs = self.state.inputs
         return self.state.run_setup.build(self.state.model.path, target, inputs.dims(), inputs.inputs_data(),
                                           inputs.shapes())
@@ -158,9 +180,10 @@ class Workflow:
         from app.run.genai_spec import GENAI_RUN_OPTIONS, build_genai_spec
         from app.run.spec_builder import DEFAULTS
 
-        if not is_genai_target(target.id):
-            raise UserError(f"{target.id} cannot run a generative model folder.",
-                            hint=f"Pick a genai/ target (e.g. {GENAI_TARGET}) in Run setup.")
+        prefix, default = _generative_kind(card)
+        if not _runs_on(target.id, card):
+            raise UserError(f"{target.id} cannot run this generative model folder.",
+                            hint=f"Pick a {prefix} target (e.g. {default}) in Run setup.")
         setup = self.state.run_setup
         bad = [p for p in setup.problems if p.option in GENAI_RUN_OPTIONS]  # e.g. a bad EP option text
         if bad:
@@ -176,8 +199,8 @@ class Workflow:
         self._start_runs([self.state.run_setup.current_target()])
 
     def run_all(self) -> None:
-        generative = "genai" in (self.state.model.card or {})  # each kind of model on its own kind of target
-        self._start_runs([t for t in self.state.run_setup.all_targets() if is_genai_target(t.id) == generative])
+        card = self.state.model.card or {}  # each kind of model on its own kind of target
+        self._start_runs([t for t in self.state.run_setup.all_targets() if _runs_on(t.id, card)])
 
     def _start_runs(self, targets: list) -> None:
         if self.runs.busy:

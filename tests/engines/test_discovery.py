@@ -36,7 +36,7 @@ def test_qnn_emulator_is_ready_and_says_what_it_is(targets):
 
 def test_target_fields_are_filled(targets):
     for target in targets.values():
-        assert target.engine in ("onnxruntime", "openvino", "onnxruntime-genai")
+        assert target.engine in ("onnxruntime", "openvino", "onnxruntime-genai", "openvino-genai")
         assert target.runtime_version
         if target.id.startswith("ort/auto/"):  # a device policy: ONNX Runtime picks the device per session
             assert target.device_type == "AUTO" and "picks among the EP devices" in target.reason
@@ -53,7 +53,7 @@ def test_target_fields_are_filled(targets):
 def test_ids_are_unique_and_readable():
     ids = [t.id for t in registry.discover_targets()]
     assert len(ids) == len(set(ids))
-    assert all(i.startswith(("ort/", "ov/", "winml/", "genai/")) and i == i.lower() and " " not in i for i in ids)
+    assert all(i.startswith(("ort/", "ov/", "winml/", "genai/", "ov-genai/")) and i == i.lower() and " " not in i for i in ids)
 
 
 def test_ready_targets_come_first():

@@ -18,11 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_run_on_all_targets_queues_every_ready_target(qtbot, window, zoo):
     load_model(qtbot, window, zoo["single_add"])
     window.setup_panel.iterations.setValue(20)
-    # an .onnx model runs on every ready target but the genai/ ones (generative model folders: docs/genai.md)
-    # and the ort/auto/* device policies, which only pick one of the others (here all pick the CPU)
+    # an .onnx model runs on every ready target but the genai/ and ov-genai/ ones (generative model folders:
+    # docs/genai.md) and the ort/auto/* device policies, which only pick one of the others (here all pick the CPU)
     targets = window.setup_panel.ready_targets()
     assert any(t.id.startswith("ort/auto/") for t in targets)  # they are there, and ready
-    ready = [t.id for t in targets if not t.id.startswith(("genai/", "ort/auto/"))]
+    ready = [t.id for t in targets if not t.id.startswith(("genai/", "ov-genai/", "ort/auto/"))]
     assert len(ready) >= 2
     with qtbot.waitSignal(window.all_runs_finished, timeout=120_000) as blocker:
         window.run_all_action.trigger()
