@@ -117,7 +117,7 @@ def open_genai_folder(path: str | os.PathLike) -> GenAIFolder:
         raise ModelError(f"{where}: no {CONFIG} in this folder, so it is not a generative model folder.",
                          hint=BUILDER_HINT)
     config_path = folder / CONFIG
-    config = _read_config(config_path)
+    config = read_config(config_path)
     decoder = _section(config, config_path, "model", "decoder")
     weights = _Weights()
     if is_pipeline(config):
@@ -207,17 +207,19 @@ def check_stage_providers(card: GenAICard, target_id: str, provider: str) -> Non
                 hint=f"Run it on the genai/ target for {asked}, or edit that stage's provider_options.")
 
 
-def _read_config(path: Path) -> dict:
+def read_config(path: Path, kind: str = CONFIG, hint: str = BUILDER_HINT, json_hint: str | None = None) -> dict:
+    """A model folder's JSON config (untrusted): a dict, or one ModelError line naming the file. `kind` names
+    what the file should be; `json_hint` is the advice for a file that is not JSON (default `hint`)."""
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise ModelError(f"{path}: larger than {MAX_CONFIG_BYTES >> 20} MiB; not a genai_config.json.")
+            raise ModelError(f"{path}: larger than {MAX_CONFIG_BYTES >> 20} MiB; not a {kind}.")
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as e:
         raise ModelError(f"{path}: cannot be read ({e.__class__.__name__}: {e}).") from None
     except json.JSONDecodeError as e:
-        raise ModelError(f"{path}: not valid JSON (line {e.lineno}: {e.msg}).", hint=BUILDER_HINT) from None
+        raise ModelError(f"{path}: not valid JSON (line {e.lineno}: {e.msg}).", hint=json_hint or hint) from None
     if not isinstance(data, dict):
-        raise ModelError(f"{path}: expected a JSON object.", hint=BUILDER_HINT)
+        raise ModelError(f"{path}: expected a JSON object.", hint=hint)
     return data
 
 

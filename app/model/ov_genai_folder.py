@@ -11,14 +11,13 @@ logits), the precision from the IR weights' element types. Problems are one `Mod
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.common.errors import ModelError
-from app.model.genai_folder import MAX_CONFIG_BYTES, GenAICard
+from app.model.genai_folder import GenAICard, read_config
 
 MODEL_XML = "openvino_model.xml"
 TOKENIZER_XML = "openvino_tokenizer.xml"
@@ -97,18 +96,8 @@ def _read_config(path: Path) -> dict | None:
     """config.json, or None when the folder has none (the IR alone then gives the card)."""
     if not path.is_file():
         return None
-    try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise ModelError(f"{path}: larger than {MAX_CONFIG_BYTES >> 20} MiB; not a model config.json.")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise ModelError(f"{path}: cannot be read ({e.__class__.__name__}: {e}).") from None
-    except json.JSONDecodeError as e:
-        raise ModelError(f"{path}: not valid JSON (line {e.lineno}: {e.msg}).",
-                         hint="Export the model again, or remove the broken config.json.") from None
-    if not isinstance(data, dict):
-        raise ModelError(f"{path}: expected a JSON object.", hint="Export the model again.")
-    return data
+    return read_config(path, "model config.json", "Export the model again.",
+                       json_hint="Export the model again, or remove the broken config.json.")
 
 
 def _get(config: dict | None, fact: str) -> int | None:

@@ -99,6 +99,19 @@ class TextPane(QWidget):
         bar.setValue(bar.maximum())
 
 
+def shape_rows(g, where: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """The rows every generative card has, Type to Precision, from a GenAICard; `where`: each row's tooltip (where
+    that fact is read in this kind of folder)."""
+    def n(value: int | None) -> str:
+        return "unknown" if value is None else str(value)
+
+    values = (("Type", g.model_type or "unknown"), ("Layers", n(g.layers)),
+              ("Heads", f"{n(g.attention_heads)} attention, {n(g.kv_heads)} KV (head size {n(g.head_size)})"),
+              ("Hidden size", n(g.hidden_size)), ("Context", f"{n(g.context_length)} tokens"),
+              ("Vocabulary", n(g.vocab_size)), ("Precision", g.precision or "unknown"))
+    return [(label, value, tip) for (label, value), tip in zip(values, where, strict=True)]
+
+
 def card_rows(card: dict) -> list[tuple[str, str, str]]:
     """The model panel's facts of a generative model folder: (label, value, tooltip), from the card's `genai`."""
     from app.common.fmt import fmt_si
@@ -107,19 +120,10 @@ def card_rows(card: dict) -> list[tuple[str, str, str]]:
     if is_ov_card(card):  # an OpenVINO IR LLM folder: the facts come from other files
         return ov_card_rows(card)
     g = card["genai"]  # app.model.genai_folder.GenAICard
-
-    def n(value: int | None) -> str:
-        return "unknown" if value is None else str(value)
-
-    return [
-        ("Type", g.model_type or "unknown", "model.type in genai_config.json."),
-        ("Layers", n(g.layers), "model.decoder.num_hidden_layers."),
-        ("Heads", f"{n(g.attention_heads)} attention, {n(g.kv_heads)} KV (head size {n(g.head_size)})",
-         "Attention heads and key/value heads (fewer KV heads: grouped-query attention)."),
-        ("Hidden size", n(g.hidden_size), "model.decoder.hidden_size."),
-        ("Context", f"{n(g.context_length)} tokens", "The longest prompt + generated tokens the model takes."),
-        ("Vocabulary", n(g.vocab_size), "model.vocab_size."),
-        ("Precision", g.precision or "unknown", "From the decoder's ONNX weights."),
+    return shape_rows(g, ("model.type in genai_config.json.", "model.decoder.num_hidden_layers.",
+                          "Attention heads and key/value heads (fewer KV heads: grouped-query attention).",
+                          "model.decoder.hidden_size.", "The longest prompt + generated tokens the model takes.",
+                          "model.vocab_size.", "From the decoder's ONNX weights.")) + [
         ("Weights", fmt_si(g.parameters) if g.parameters else
          "unknown (in a context binary)" if "EPContext" in g.precision else "unknown (packed)",
          "Elements of the decoder's weights."),

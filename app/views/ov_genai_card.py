@@ -14,21 +14,15 @@ def is_ov_card(card: dict) -> bool:
 def ov_card_rows(card: dict) -> list[tuple[str, str, str]]:
     """(label, value, tooltip) rows from the card's `genai` (app.model.ov_genai_folder.card_dict)."""
     from app.common.fmt import fmt_si
+    from app.views.genai_live import shape_rows
 
     g = card["genai"]  # app.model.genai_folder.GenAICard
-
-    def n(value: int | None) -> str:
-        return "unknown" if value is None else str(value)
-
-    return [
-        ("Type", g.model_type or "unknown", "model_type in config.json."),
-        ("Layers", n(g.layers), "num_hidden_layers in config.json, else the IR's KV-cache variables / 2."),
-        ("Heads", f"{n(g.attention_heads)} attention, {n(g.kv_heads)} KV (head size {n(g.head_size)})",
-         "config.json; KV heads and head size from the IR's cache variables where it is silent."),
-        ("Hidden size", n(g.hidden_size), "hidden_size in config.json."),
-        ("Context", f"{n(g.context_length)} tokens", "max_position_embeddings in config.json."),
-        ("Vocabulary", n(g.vocab_size), "vocab_size in config.json, else the IR's logits."),
-        ("Precision", g.precision or "unknown", "From the IR's weight constants (their element types)."),
+    return shape_rows(g, ("model_type in config.json.",
+                          "num_hidden_layers in config.json, else the IR's KV-cache variables / 2.",
+                          "config.json; KV heads and head size from the IR's cache variables where it is silent.",
+                          "hidden_size in config.json.", "max_position_embeddings in config.json.",
+                          "vocab_size in config.json, else the IR's logits.",
+                          "From the IR's weight constants (their element types).")) + [
         ("Weights", fmt_si(g.parameters) if g.parameters else "unknown", "Elements of the IR's weight constants."),
         ("Runtime", "openvino-genai (LLMPipeline)", "Runs on ov-genai/ targets: the OpenVINO devices here."),
         ("Model", g.decoder_file or "?", g.config_file or "no config.json: the card comes from the IR"),

@@ -28,7 +28,7 @@ def test_an_xml_inside_opens_the_folder(ov_genai_built):
     assert open_ov_genai_folder(ov_genai_built / "openvino_model.xml").folder == ov_genai_built
     assert is_ov_genai_path(ov_genai_built) and not is_ov_genai_path(ov_genai_built / "config.json")
     card = card_dict(ov_genai_built)
-    assert card["genai_runtime"] == "openvino-genai" and card["genai"]["layers"] == 2 and card["inputs"] == []
+    assert card["genai_runtime"] == "openvino-genai" and card["genai"].layers == 2 and card["inputs"] == []
 
 
 def test_the_ir_alone_gives_the_card(ov_genai_dir):

@@ -58,3 +58,18 @@ def test_settings_round_trip_and_junk_keeps_defaults():
     junk = GenAISetupState()
     junk.restore_settings({"genai_gen_tokens": "lots", "genai_iterations": "0", "genai_warmup": "-3"})
     assert junk.form == GenAIForm()
+
+
+def test_an_openvino_folders_context_is_named_where_it_was_read(ov_genai_built):
+    """An OpenVINO IR LLM folder's context comes from config.json: the line says so, as `aipcprof run` does."""
+    from app.model.ov_genai_folder import CONTEXT_SOURCE, card_dict
+
+    s = GenAISetupState()
+    s.set_card(card_dict(ov_genai_built))
+    s.update(prompt_tokens="1000")  # + 128 generated > the tiny model's 1024
+    with pytest.raises(UserError, match="max_position_embeddings in config.json") as e:
+        s.choice()
+    assert CONTEXT_SOURCE in str(e.value) and "genai_config.json" not in str(e.value)
+    s.set_card(_card(1024))  # an onnxruntime-genai folder again
+    with pytest.raises(UserError, match="model.context_length in genai_config.json"):
+        s.choice()
