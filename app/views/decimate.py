@@ -8,8 +8,8 @@ same at 1 or 30,000 inferences per second.
 `column_minmax` reduces any sorted series over an x window; `ColumnCache`
 does the same for a growing series incrementally: while the window stays put
 a frame only bins the points that arrived since the last one, and when the
-charts widen the window (in steps, as the run goes on) the old columns are
-merged into the wider ones instead of re-reading the buffer. So the chart
+charts widen the window (in steps, as the run goes on) or fit it to the run
+at its end, the old columns are merged into the new ones instead of re-reading the buffer. So the chart
 keeps the min and max of every moment of the run, even after the oldest raw
 points fell out of the ring buffer.
 """
@@ -69,7 +69,7 @@ class ColumnCache:
     def update(self, buffer: RingBuffer, x0: float, x1: float, ncols: int) -> tuple[np.ndarray, np.ndarray]:
         key = (float(x0), float(x1), int(ncols))
         new = buffer.total - self.total
-        if new < 0 or new > len(buffer) or (key != self.key and not self._widened(key)):
+        if new < 0 or new > len(buffer) or (key != self.key and not self._rebinned(key)):
             self.key, self.rebuilds = key, self.rebuilds + 1
             self.lo, self.hi = np.full(ncols, np.nan), np.full(ncols, np.nan)
             self._merge(*buffer.view())
@@ -78,15 +78,20 @@ class ColumnCache:
         self.total = buffer.total
         return self.points()
 
-    def _widened(self, key: tuple[float, float, int]) -> bool:
-        """The window grew around the old one with the same pixel width (the run went on): move the old
-        columns' min/max into the new, wider columns (O(columns), not a pass over a million points)."""
+    def _rebinned(self, key: tuple[float, float, int]) -> bool:
+        """A new window of the same pixel width (the x range grew as the run went on, or was fitted to the
+        run at its end): move the old columns' min/max into the new columns (O(columns), not a pass over a
+        million points). This also keeps the moments whose raw points already fell out of the ring buffer,
+        which a rebuild from the buffer would lose. Narrowed, each old column lands in the new column of its
+        centre (within half an old column, under a pixel here)."""
         old = self.key
-        if old is None or key[2] != old[2] or key[0] > old[0] or key[1] < old[1]:
+        if old is None or key[2] != old[2] or not key[1] > key[0]:
             return False
         x0, x1, ncols = old
         cols = np.flatnonzero(np.isfinite(self.lo))
         centre = x0 + (cols + 0.5) * ((x1 - x0) / ncols)
+        inside = (centre >= key[0]) & (centre < key[1])
+        cols, centre = cols[inside], centre[inside]
         lo, hi = self.lo[cols], self.hi[cols]
         self.key = key
         self.lo, self.hi = np.full(ncols, np.nan), np.full(ncols, np.nan)

@@ -150,3 +150,25 @@ def test_worker_cpu_is_charted_on_a_0_to_100_axis(qtbot):
     _, y = live.series["worker/cpu_util"].buffer.view()
     assert list(y) == [40.0, 85.0]  # 80 % and 170 % of one core = 40 % and 85 % of two
     assert [v for v, _ in axis._tickLevels[0]] == [0.0, 50.0, 100.0]  # still 0..100 %: one unit
+
+
+def test_the_end_of_run_fit_rebins_the_columns_and_keeps_what_left_the_ring():
+    """At the end of a long fast run the x axis is fitted to the run (narrower than the growing axis): the
+    cache re-bins its columns instead of re-reading a million points, and the moments whose raw points
+    already left the ring buffer stay on the chart."""
+    from app.views.decimate import ColumnCache
+
+    rb = RingBuffer(10_000)  # holds the last 10 s of this 1 kHz series
+    cache = ColumnCache()
+    x = np.arange(60_000) / 1000.0
+    y = np.ones_like(x)
+    y[2_000] = 50.0  # a spike at 2 s, long gone from the ring by the end
+    for k in range(0, x.size, 1_000):
+        rb.append(x[k:k + 1_000], y[k:k + 1_000])
+        cache.update(rb, 0.0, 75.0, 500)
+    fitted = cache.update(rb, 0.0, 61.2, 500)  # the run's 60 s + 2 %: narrower than the 75 s axis
+    assert cache.rebuilds == 1  # re-binned, not rebuilt from the ring
+    assert fitted[1].max() == 50.0 and abs(fitted[0][np.argmax(fitted[1])] - 2.0) < 61.2 / 500 + 75.0 / 500
+    assert fitted[0].min() < 1.0 and fitted[0].max() > 59.0  # the whole run, not the ring's last 10 s
+    rebuilt = ColumnCache().update(rb, 0.0, 61.2, 500)
+    assert rebuilt[0].min() >= 50.0  # what a rebuild from the ring shows: its last 10 s only
