@@ -22,6 +22,7 @@ import numpy as np
 
 from app.record.typed import FloatArray, Section
 
+ONNXRUNTIME_GENAI, OPENVINO_GENAI = "onnxruntime-genai", "openvino-genai"  # GenAI.runtime
 
 @dataclass
 class GenAIStage(Section):
@@ -115,7 +116,7 @@ class GenAI(Section):
     model: GenAIModel = field(default_factory=GenAIModel)
     settings: GenAISettings = field(default_factory=GenAISettings)
     provider: str = ""  # onnxruntime-genai's provider ("cpu", "cuda", "qnn", ...) or openvino-genai's device ("CPU")
-    runtime: str = "onnxruntime-genai"  # or "openvino-genai" (an ov-genai/ target: an OpenVINO IR LLM folder)
+    runtime: str = ONNXRUNTIME_GENAI  # or OPENVINO_GENAI (an ov-genai/ target: an OpenVINO IR LLM folder)
     runtime_version: str = ""  # that runtime's version
     results: list[GenAIPromptResult] = field(default_factory=list)
     peak_rss_bytes: int | None = None  # the worker's peak resident memory over the whole run (OS high-water mark)
@@ -127,6 +128,11 @@ class GenAI(Section):
 
     def result(self, prompt_tokens: int) -> GenAIPromptResult | None:
         return next((r for r in self.results if r.prompt_tokens == prompt_tokens), None)
+
+    def runtime_text(self) -> str:
+        """'onnxruntime-genai 0.18.0, provider cpu' / 'openvino-genai 2026.4.1.0, device CPU'."""
+        where = "device" if self.runtime == OPENVINO_GENAI else "provider"
+        return f"{self.runtime or ONNXRUNTIME_GENAI} {self.runtime_version or '?'}, {where} {self.provider or '?'}"
 
 
 SAMPLE_TEXT_CHARS = 2000

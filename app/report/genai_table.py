@@ -43,7 +43,7 @@ def asked_line(g: GenAI) -> str:
     s = g.settings
     return (f"Asked: prompts of {', '.join(map(str, s.prompt_tokens))} tokens, {s.gen_tokens} generated tokens each, "
             f"{s.iterations} measured generation(s) per length after {s.warmup} warm-up; prompt: {s.prompt_source}. "
-            f"onnxruntime-genai {g.runtime_version or '?'}, provider {g.provider or '?'}.")
+            f"{g.runtime_text()}.")
 
 
 def note_lines(g: GenAI) -> list[str]:

@@ -57,8 +57,7 @@ def genai_lines(r: RunRecord) -> list[str]:
              f"  asked: prompts of {', '.join(map(str, s.prompt_tokens))} tokens, {s.gen_tokens} generated tokens "
              f"each, {s.iterations} measured generation(s) per length after {s.warmup} warm-up; prompt: "
              f"{s.prompt_source}",
-             f"  runtime: {g.runtime} {g.runtime_version or '?'}, "
-             f"{'device' if g.runtime == 'openvino-genai' else 'provider'} {g.provider or '?'}"]
+             f"  runtime: {g.runtime_text()}"]
     if not g.results:
         lines.append("  results: none (no generation was measured)")
         return lines

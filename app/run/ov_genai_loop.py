@@ -26,7 +26,7 @@ from dataclasses import asdict
 import numpy as np
 
 from app.model.ov_genai_folder import CONTEXT_SOURCE
-from app.record.genai_schema import SAMPLE_TEXT_CHARS, GenAI, GenAIModel, GenAISettings
+from app.record.genai_schema import OPENVINO_GENAI, SAMPLE_TEXT_CHARS, GenAI, GenAIModel, GenAISettings
 from app.record.schema import ModelInfo, Phase, SessionInfo
 from app.run.genai_loop import GenAIRun, _memory
 from app.run.messages import (
@@ -72,7 +72,7 @@ class OVGenAIRun(GenAIRun):
         source = f"--prompt-file {self.gs.prompt_file}" if self.gs.prompt_file else \
             "synthetic: a fixed English passage encoded with the model's own tokenizer, repeated to each length"
         return GenAI(model=GenAIModel.from_json(asdict(card), "genai.model"), provider=rt.device,
-                     runtime="openvino-genai", runtime_version=rt.version,
+                     runtime=OPENVINO_GENAI, runtime_version=rt.version,
                      settings=GenAISettings(prompt_tokens=lengths, gen_tokens=self.gs.gen_tokens,
                                             prompt_file=self.gs.prompt_file, prompt_source=source,
                                             iterations=self.spec.iterations or 1, warmup=self.spec.warmup))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 
 def is_ov_card(card: dict) -> bool:
-    return card.get("genai_runtime") == "openvino-genai"
+    from app.model.ov_genai_folder import RUNTIME
+
+    return card.get("genai_runtime") == RUNTIME
 
 
 def ov_card_rows(card: dict) -> list[tuple[str, str, str]]:

@@ -24,6 +24,7 @@ from app.run.spec_builder import OptionError
 from app.state import AppState
 from app.views.jobs import JobRunner
 from app.views.model_panel import ModelPanel
+from app.views.ov_genai_card import is_ov_card
 from app.views.run_controller import RunController
 
 REINSPECT_MS = 250  # one re-inspection per burst of dim edits
@@ -35,7 +36,7 @@ def _generative_kind(card: dict) -> tuple[str, str] | None:
     """(target prefix, default target) of the generative model a card describes; None for a single model file."""
     if "genai" not in card:
         return None
-    return ("ov-genai/", OV_GENAI_TARGET) if card.get("genai_runtime") == "openvino-genai" else ("genai/", GENAI_TARGET)
+    return ("ov-genai/", OV_GENAI_TARGET) if is_ov_card(card) else ("genai/", GENAI_TARGET)
 
 
 def _runs_on(target_id: str, card: dict) -> bool:

@@ -32,6 +32,9 @@ def test_an_ir_folder_opens_and_runs(qtbot, window, ov_genai_built):
     assert len(live.generations) == 6 and live.count == r.latency.count == 6 * 127
     assert charts.generative and charts.shading.shaded == 6
     assert "[prompt 512 tokens, generation 3]" in charts.text_pane.text.toPlainText()
+    qtbot.waitUntil(lambda: "openvino-genai" in window.results.genai_box.asked.text(), timeout=10_000)
+    assert f"openvino-genai {r.genai.runtime_version}, device CPU" in window.results.genai_box.asked.text()
+    assert "onnxruntime-genai" not in window.results.genai_box.asked.text()
 
 
 def test_dropping_the_folder_opens_it_and_a_genai_target_is_refused(qtbot, window, ov_genai_built):
