@@ -345,6 +345,20 @@ class TelemetryWindow(Section):
     duration_s: float
 
 
+
+@dataclass
+class SeriesSummary(Section):
+    """One telemetry series inside the measured window (app.probes.window.summarize), keys in its order."""
+
+    count: int | None = None  # readings inside the window
+    mean: float | None = None
+    min: float | None = None
+    max: float | None = None
+    time_weighted_mean: float | None = None
+    coverage: float | None = None  # share of the window the readings cover
+
+    ALWAYS = ("count", "mean", "min", "max", "time_weighted_mean", "coverage")  # null says "no reading"
+
 @dataclass
 class TelemetrySeries(Section):
     """One metric of one device, around the measured loop (docs/telemetry.md)."""
@@ -361,7 +375,7 @@ class TelemetrySeries(Section):
     values: FloatArray = field(default_factory=lambda: np.zeros(0))
     stride: int = 1
     reduce: str = "none"
-    summary: dict[str, float | None] = field(default_factory=dict)
+    summary: SeriesSummary = field(default_factory=SeriesSummary)
 
 
 @dataclass

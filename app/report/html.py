@@ -220,16 +220,16 @@ def _telemetry(r: RunRecord) -> str:
     rows = []
     for key, s in sorted(tel.series.items()):
         summ = s.summary
-        ok = s.status == "ok" and bool(summ.get("count"))
+        ok = s.status == "ok" and bool(summ.count)
         if ok:
             status = "ok"
         elif s.status == "ok":  # readable, but the measured loop was shorter than a sample period
             status = "no reading inside the measured window"
         else:
             status = f"{s.status}: {s.reason or 'no reading'}"
-        mean = summ.get("time_weighted_mean") if summ.get("time_weighted_mean") is not None else summ.get("mean")
+        mean = summ.time_weighted_mean if summ.time_weighted_mean is not None else summ.mean
         rows.append([key, s.source or None, fmt_metric(mean, s.unit) if ok else None,
-                     fmt_metric(summ.get("max"), s.unit) if ok else None, status])
+                     fmt_metric(summ.max, s.unit) if ok else None, status])
     return table(["series", "source", "mean", "max", "status"], rows)
 
 
